@@ -1,0 +1,197 @@
+//! The application: builds every room from a config, binds the listener,
+//! runs until told to stop, reloads on request.
+//!
+//! `main` and the tests build the same [`Application`]; tests bind port 0.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+
+use crate::checks;
+use crate::config::{self, Config};
+use crate::metrics::Metrics;
+use crate::scheduler::{CheckSet, Scheduler};
+use crate::sources::Sources;
+use crate::store::Store;
+
+/// What the web handlers read.
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub checks: watch::Receiver<CheckSet>,
+    pub scheduler_running: AtomicBool,
+}
+
+pub struct Application {
+    /// Taken by `run` when it starts serving.
+    listener: Option<TcpListener>,
+    state: Arc<AppState>,
+    scheduler: Arc<Scheduler>,
+    checks_tx: watch::Sender<CheckSet>,
+    config: Config,
+    sources: Sources,
+}
+
+impl Application {
+    /// Opens the store (applying migrations), builds sources and checks, binds the listener.
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = Store::open(&config.store)
+            .await
+            .context("cannot open the store")?;
+        let metrics = Arc::new(Metrics::new(store.backend()));
+        let sources = Sources::from_config(&config).context("cannot set up sources")?;
+        let set: CheckSet = Arc::new(checks::build_all(&config, &sources));
+        metrics.reset_gauges(set.len());
+        let (checks_tx, checks_rx) = watch::channel(set);
+        let owner = replica_id(&config);
+        let scheduler = Scheduler::new(
+            store.clone(),
+            metrics.clone(),
+            owner,
+            config.scheduler.lease,
+        );
+        let listener = TcpListener::bind(config.server.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let state = Arc::new(AppState {
+            store,
+            metrics,
+            checks: checks_rx,
+            scheduler_running: AtomicBool::new(false),
+        });
+        Ok(Application {
+            listener: Some(listener),
+            state,
+            scheduler,
+            checks_tx,
+            config,
+            sources,
+        })
+    }
+
+    pub fn local_addr(&self) -> SocketAddr {
+        self.listener
+            .as_ref()
+            .and_then(|l| l.local_addr().ok())
+            .unwrap_or(self.config.server.listen)
+    }
+
+    pub fn state(&self) -> Arc<AppState> {
+        self.state.clone()
+    }
+
+    /// Serves and schedules until `shutdown` is cancelled, then drains:
+    /// running checks get `drain_timeout` to finish before they are cancelled
+    /// (and recorded as cancelled). Each message on `reloads` re-reads the
+    /// config file and applies it if valid.
+    pub async fn run(
+        mut self,
+        shutdown: CancellationToken,
+        mut reloads: mpsc::Receiver<()>,
+    ) -> anyhow::Result<()> {
+        let listener = self
+            .listener
+            .take()
+            .context("the application is already running")?;
+        let stop_server = CancellationToken::new();
+        let router = crate::web::router(self.state.clone());
+        let server_stop = stop_server.clone();
+        let server = tokio::spawn(
+            axum::serve(listener, router)
+                .with_graceful_shutdown(async move { server_stop.cancelled().await })
+                .into_future(),
+        );
+        self.scheduler
+            .sync_metrics(&self.checks_tx.borrow().clone())
+            .await;
+        let loop_stop = shutdown.child_token();
+        let sched = tokio::spawn(
+            self.scheduler
+                .clone()
+                .run(self.checks_tx.subscribe(), loop_stop.clone()),
+        );
+        self.state.scheduler_running.store(true, Ordering::Relaxed);
+        tracing::info!(listen = %self.config.server.listen, store = self.state.store.backend(), "hypercare running");
+
+        loop {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                Some(()) = reloads.recv() => self.reload().await,
+            }
+        }
+        tracing::info!("shutting down: no new runs; draining running checks");
+        self.state.scheduler_running.store(false, Ordering::Relaxed);
+        let _ = sched.await;
+        self.scheduler
+            .drain(self.config.scheduler.drain_timeout)
+            .await;
+        stop_server.cancel();
+        match tokio::time::timeout(Duration::from_secs(5), server).await {
+            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "web server stopped with an error"),
+            Err(_) => tracing::warn!("web server did not stop within 5s"),
+            _ => {}
+        }
+        self.sources.close().await;
+        self.state.store.close().await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+
+    async fn reload(&mut self) {
+        let new = match config::load(&self.config.path) {
+            Ok(c) => c,
+            Err(errors) => {
+                self.state.metrics.count_reload(false);
+                for e in &errors.0 {
+                    tracing::error!(error = %e, "config reload refused; keeping the running config");
+                }
+                return;
+            }
+        };
+        if new.server.listen != self.config.server.listen || new.store.url != self.config.store.url
+        {
+            tracing::warn!("listen address and store changes take effect only after a restart");
+        }
+        let sources = match Sources::from_config(&new) {
+            Ok(s) => s,
+            Err(e) => {
+                self.state.metrics.count_reload(false);
+                tracing::error!(error = %e, "config reload refused: cannot set up sources");
+                return;
+            }
+        };
+        let set: CheckSet = Arc::new(checks::build_all(&new, &sources));
+        self.state.metrics.reset_gauges(set.len());
+        self.checks_tx.send_replace(set.clone());
+        self.scheduler.sync_metrics(&set).await;
+        // Runs in flight hold their own handles on the old pools; closing waits for them.
+        let old = std::mem::replace(&mut self.sources, sources);
+        tokio::spawn(async move { old.close().await });
+        self.config = Config {
+            server: self.config.server.clone(),
+            store: self.config.store.clone(),
+            ..new
+        };
+        self.state.metrics.count_reload(true);
+        tracing::info!(checks = set.len(), "config reloaded");
+    }
+}
+
+/// This process's name among replicas: configured, or host, pid and a random tag.
+fn replica_id(config: &Config) -> String {
+    if let Some(id) = &config.scheduler.replica_id {
+        return id.clone();
+    }
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .or_else(|| std::env::var("HOSTNAME").ok())
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|| "host".into());
+    format!("{host}-{}-{:04x}", std::process::id(), fastrand::u16(..))
+}

@@ -1,0 +1,97 @@
+//! Check runners. Each check kind is a room of its own that reads its
+//! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
+
+pub mod reconcile;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+
+use crate::config::{Config, CronSchedule, Name};
+use crate::results::{CheckKind, CheckResult};
+use crate::sources::Sources;
+
+/// What the scheduler needs to know of a check, whatever its kind.
+#[derive(Debug, Clone)]
+pub struct CheckMeta {
+    pub name: Name,
+    pub kind: CheckKind,
+    pub schedule: CronSchedule,
+    /// A run that takes longer ends as `error` ("timed out").
+    pub timeout: Duration,
+    pub enabled: bool,
+    /// Cap on the group label values this check exposes in metrics.
+    pub max_groups: usize,
+}
+
+/// A configured check, ready to run.
+#[async_trait]
+pub trait Check: Send + Sync {
+    fn meta(&self) -> &CheckMeta;
+
+    /// Runs once. Failures to reach a source come back as `Outcome::Error`
+    /// results, not as Rust errors: every run ends in a result.
+    async fn run(&self) -> CheckResult;
+}
+
+/// Builds every configured check against the given sources.
+pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
+    let mut checks: Vec<Arc<dyn Check>> = Vec::new();
+    for rc in &config.reconcile {
+        checks.push(Arc::new(reconcile::CountReconcile::new(rc, sources)));
+    }
+    checks
+}
+
+/// Picks checks by name; unknown names come back as the error.
+pub fn select(
+    checks: Vec<Arc<dyn Check>>,
+    names: &[String],
+) -> Result<Vec<Arc<dyn Check>>, Vec<String>> {
+    if names.is_empty() {
+        return Ok(checks);
+    }
+    let unknown: Vec<String> = names
+        .iter()
+        .filter(|n| !checks.iter().any(|c| c.meta().name.as_str() == n.as_str()))
+        .cloned()
+        .collect();
+    if !unknown.is_empty() {
+        return Err(unknown);
+    }
+    Ok(checks
+        .into_iter()
+        .filter(|c| names.iter().any(|n| n == c.meta().name.as_str()))
+        .collect())
+}
+
+/// Runs checks once, concurrently, each within its timeout (for `hypercare check`).
+pub async fn run_once(checks: &[Arc<dyn Check>]) -> Vec<crate::results::RunReport> {
+    let runs = checks.iter().map(|c| async move {
+        let meta = c.meta();
+        let started_at = chrono::Utc::now();
+        let clock = std::time::Instant::now();
+        let result = tokio::time::timeout(meta.timeout, c.run())
+            .await
+            .unwrap_or_else(|_| {
+                CheckResult::error(
+                    format!(
+                        "timed out after {}",
+                        humantime::format_duration(meta.timeout)
+                    ),
+                    crate::results::Details::None {},
+                )
+            });
+        crate::results::RunReport {
+            name: meta.name.to_string(),
+            kind: meta.kind,
+            status: result.outcome,
+            started_at,
+            duration_ms: clock.elapsed().as_millis() as u64,
+            summary: result.summary,
+            details: result.details,
+        }
+    });
+    futures_util::future::join_all(runs).await
+}

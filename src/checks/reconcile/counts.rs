@@ -1,0 +1,246 @@
+//! Count reconciliation: total or per-group record counts on both sides,
+//! compared against a tolerance.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::checks::{Check, CheckMeta};
+use crate::config::{ReconcileConfig, Tolerance};
+use crate::results::{
+    CheckKind, CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side,
+};
+use crate::sources::{CountRows, SourceError, Sources, SqlSource};
+
+/// How many failing groups the summary names before "and N more".
+const SUMMARY_GROUPS: usize = 5;
+
+pub struct CountReconcile {
+    meta: CheckMeta,
+    cfg: ReconcileConfig,
+    source: Option<Arc<SqlSource>>,
+    target: Option<Arc<SqlSource>>,
+}
+
+impl CountReconcile {
+    pub fn new(cfg: &ReconcileConfig, sources: &Sources) -> Self {
+        CountReconcile {
+            meta: CheckMeta {
+                name: cfg.name.clone(),
+                kind: CheckKind::Reconcile,
+                schedule: cfg.schedule.clone(),
+                timeout: cfg.timeout,
+                enabled: cfg.enabled,
+                max_groups: cfg.max_groups,
+            },
+            source: sources.sql(&cfg.source.from),
+            target: sources.sql(&cfg.target.from),
+            cfg: cfg.clone(),
+        }
+    }
+
+    async fn side(&self, side: Side) -> Result<CountRows, SourceError> {
+        let (src, query) = match side {
+            Side::Target => (&self.target, &self.cfg.target),
+            _ => (&self.source, &self.cfg.source),
+        };
+        match src {
+            Some(s) => s.counts(&query.sql).await,
+            None => Err(SourceError::Connect(format!(
+                "source `{}` is not configured",
+                query.from
+            ))),
+        }
+    }
+}
+
+#[async_trait]
+impl Check for CountReconcile {
+    fn meta(&self) -> &CheckMeta {
+        &self.meta
+    }
+
+    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
+    async fn run(&self) -> CheckResult {
+        let (source, target) = tokio::join!(self.side(Side::Source), self.side(Side::Target));
+        let named = |side: Side, e: &SourceError| {
+            let from = if side == Side::Source {
+                &self.cfg.source.from
+            } else {
+                &self.cfg.target.from
+            };
+            format!("{} `{from}`: {e}", side.as_str())
+        };
+        let details = |error_side| {
+            Details::Reconcile(ReconcileDetails {
+                tolerance: Some(self.cfg.tolerance.to_string()),
+                error_side,
+                ..Default::default()
+            })
+        };
+        match (source, target) {
+            (Ok(s), Ok(t)) => compare(&s, &t, self.cfg.tolerance),
+            (Err(e), Ok(_)) => {
+                CheckResult::error(named(Side::Source, &e), details(Some(Side::Source)))
+            }
+            (Ok(_), Err(e)) => {
+                CheckResult::error(named(Side::Target, &e), details(Some(Side::Target)))
+            }
+            (Err(se), Err(te)) => CheckResult::error(
+                format!("{}; {}", named(Side::Source, &se), named(Side::Target, &te)),
+                details(Some(Side::Both)),
+            ),
+        }
+    }
+}
+
+/// Compares the two sides' counts. Pure, so it is tested on its own.
+pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> CheckResult {
+    let grouped = |rows: &CountRows| rows.iter().any(|(g, _)| g.is_some());
+    let mut details = ReconcileDetails {
+        tolerance: Some(tolerance.to_string()),
+        ..Default::default()
+    };
+    if grouped(source) != grouped(target) {
+        let (g, s) = if grouped(source) {
+            ("source", "target")
+        } else {
+            ("target", "source")
+        };
+        return CheckResult::error(
+            format!("the {g} query returns per-group counts but the {s} query a single count"),
+            Details::Reconcile(details),
+        );
+    }
+    let total = |rows: &CountRows| rows.iter().map(|(_, n)| n).sum::<i64>();
+    let (s_total, t_total) = (total(source), total(target));
+    details.source_count = Some(s_total);
+    details.target_count = Some(t_total);
+    let total_beyond = tolerance.exceeded(s_total, t_total - s_total);
+
+    let mut groups: BTreeMap<String, GroupCount> = BTreeMap::new();
+    for (g, n) in source
+        .iter()
+        .filter_map(|(g, n)| g.as_ref().map(|g| (g, n)))
+    {
+        groups.entry(g.clone()).or_default().source += n;
+    }
+    for (g, n) in target
+        .iter()
+        .filter_map(|(g, n)| g.as_ref().map(|g| (g, n)))
+    {
+        groups.entry(g.clone()).or_default().target += n;
+    }
+    for gc in groups.values_mut() {
+        gc.difference = gc.target - gc.source;
+        gc.beyond_tolerance = tolerance.exceeded(gc.source, gc.difference);
+    }
+    let failing: Vec<(&String, &GroupCount)> =
+        groups.iter().filter(|(_, g)| g.beyond_tolerance).collect();
+
+    let outcome = if total_beyond || !failing.is_empty() {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    let summary = if groups.is_empty() {
+        match outcome {
+            Outcome::Pass => format!(
+                "counts match within tolerance {tolerance}: source {s_total}, target {t_total}"
+            ),
+            _ => format!(
+                "target differs by {:+} from source ({s_total} vs {t_total}), beyond tolerance {tolerance}",
+                t_total - s_total
+            ),
+        }
+    } else if failing.is_empty() {
+        format!(
+            "all {} groups within tolerance {tolerance}: source {s_total}, target {t_total}",
+            groups.len()
+        )
+    } else {
+        let mut named: Vec<String> = failing
+            .iter()
+            .take(SUMMARY_GROUPS)
+            .map(|(g, c)| format!("{g} {:+}", c.difference))
+            .collect();
+        if failing.len() > SUMMARY_GROUPS {
+            named.push(format!("and {} more", failing.len() - SUMMARY_GROUPS));
+        }
+        format!(
+            "{} of {} groups beyond tolerance {tolerance}: {} (source {s_total}, target {t_total})",
+            failing.len(),
+            groups.len(),
+            named.join(", ")
+        )
+    };
+    details.groups = groups;
+    CheckResult {
+        outcome,
+        summary,
+        details: Details::Reconcile(details),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(v: &[(&str, i64)]) -> CountRows {
+        v.iter().map(|(g, n)| (Some(g.to_string()), *n)).collect()
+    }
+
+    #[test]
+    fn single_counts_pass_and_fail() {
+        let r = compare(
+            &vec![(None, 100)],
+            &vec![(None, 100)],
+            Tolerance::Absolute(0),
+        );
+        assert_eq!(r.outcome, Outcome::Pass);
+        let r = compare(
+            &vec![(None, 100)],
+            &vec![(None, 97)],
+            Tolerance::Absolute(2),
+        );
+        assert_eq!(r.outcome, Outcome::Fail);
+        assert!(r.summary.contains("-3"), "{}", r.summary);
+    }
+
+    #[test]
+    fn groups_name_the_failing_ones_and_count_one_sided_groups() {
+        let s = rows(&[("north", 100), ("south", 50), ("east", 10)]);
+        let t = rows(&[("north", 100), ("south", 40), ("west", 2)]);
+        let r = compare(&s, &t, Tolerance::Absolute(0));
+        assert_eq!(r.outcome, Outcome::Fail);
+        let d = r.details.reconcile().unwrap();
+        assert_eq!(d.groups["east"].difference, -10);
+        assert_eq!(d.groups["west"].difference, 2);
+        assert!(!d.groups["north"].beyond_tolerance);
+        assert_eq!((d.source_count, d.target_count), (Some(160), Some(142)));
+        assert!(r.summary.starts_with("3 of 4 groups"), "{}", r.summary);
+        assert!(r.summary.contains("south -10"), "{}", r.summary);
+    }
+
+    #[test]
+    fn percent_tolerance_applies_per_group() {
+        let s = rows(&[("a", 1000), ("b", 100)]);
+        let t = rows(&[("a", 995), ("b", 99)]);
+        assert_eq!(
+            compare(&s, &t, Tolerance::Percent(1.0)).outcome,
+            Outcome::Pass
+        );
+        assert_eq!(
+            compare(&s, &t, Tolerance::Percent(0.4)).outcome,
+            Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn mixed_shapes_are_an_error() {
+        let r = compare(&rows(&[("a", 1)]), &vec![(None, 1)], Tolerance::Absolute(0));
+        assert_eq!(r.outcome, Outcome::Error);
+        assert!(r.summary.contains("source query returns per-group"));
+    }
+}

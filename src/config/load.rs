@@ -1,0 +1,161 @@
+//! Reading a config file: parse with spans, expand `${ENV}`, deserialize each
+//! section on its own, then validate (see `validate.rs`).
+
+use std::path::Path;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue, ValueDeserializer};
+
+use super::Config;
+use super::errors::{Collector, ConfigError, ConfigErrors};
+use super::raw::{RawReconcile, RawScheduler, RawServer, RawSource, RawStore};
+use super::secret::interpolate;
+use super::validate::{self, RawConfig};
+
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile";
+
+/// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
+/// from the process environment.
+pub fn load(path: &Path) -> Result<Config, ConfigErrors> {
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        ConfigErrors(vec![ConfigError {
+            file: path.display().to_string(),
+            line: 0,
+            column: 0,
+            message: format!("cannot read the config file: {e}"),
+            hint: Some("pass the path with -c FILE or set HYPERCARE_CONFIG".into()),
+        }])
+    })?;
+    parse(&text, path, &|name| std::env::var(name).ok())
+}
+
+/// Parses and validates config text; `env` answers environment look-ups
+/// (tests pass their own).
+pub fn parse(
+    text: &str,
+    path: &Path,
+    env: &dyn Fn(&str) -> Option<String>,
+) -> Result<Config, ConfigErrors> {
+    let file = path.display().to_string();
+    let mut c = Collector::new(&file, text);
+    let (root, parse_errors) = DeTable::parse_recoverable(text);
+    for e in &parse_errors {
+        c.at(
+            e.span().unwrap_or(0..0),
+            e.message().trim().to_string(),
+            None,
+        );
+    }
+    if !parse_errors.is_empty() {
+        return Err(c.finish().expect_err("errors were recorded"));
+    }
+    let mut root = root.into_inner();
+    for (_, value) in root.iter_mut() {
+        expand_env(value, env, &mut c);
+    }
+
+    let mut raw = RawConfig::default();
+    for (key, value) in root {
+        match key.get_ref().as_ref() {
+            "server" => raw.server = section::<RawServer>(&mut c, value),
+            "store" => raw.store = section::<RawStore>(&mut c, value),
+            "scheduler" => raw.scheduler = section::<RawScheduler>(&mut c, value),
+            "sources" => raw.sources = named_tables::<RawSource>(&mut c, value),
+            "reconcile" => {
+                raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
+            }
+            other => c.at(
+                key.span(),
+                format!("unknown section `{other}`"),
+                Some(&format!("known sections: {SECTIONS}")),
+            ),
+        }
+    }
+    let config = validate::build(&mut c, raw, path, env);
+    c.finish()?;
+    Ok(config.expect("a config is built whenever no error was recorded"))
+}
+
+/// Deserializes one value, recording its error (with the span toml gives) on failure.
+fn section<T: DeserializeOwned>(c: &mut Collector, value: Spanned<DeValue<'_>>) -> Option<T> {
+    let span = value.span();
+    match T::deserialize(ValueDeserializer::from(value)) {
+        Ok(t) => Some(t),
+        Err(e) => {
+            c.at(
+                e.span().unwrap_or(span),
+                e.message().trim().to_string(),
+                None,
+            );
+            None
+        }
+    }
+}
+
+/// `[sources.NAME]` tables: each entry deserialized on its own.
+fn named_tables<T: DeserializeOwned>(
+    c: &mut Collector,
+    value: Spanned<DeValue<'_>>,
+) -> Vec<(Spanned<String>, T)> {
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        c.at(
+            span,
+            "expected a table of named sections such as [sources.legacy]",
+            None,
+        );
+        return Vec::new();
+    };
+    table
+        .into_iter()
+        .filter_map(|(k, v)| {
+            let name = Spanned::new(k.span(), k.get_ref().to_string());
+            section::<T>(c, v).map(|t| (name, t))
+        })
+        .collect()
+}
+
+/// `[[NAME]]` arrays of tables: each element deserialized on its own.
+fn array_of_tables<T: DeserializeOwned>(
+    c: &mut Collector,
+    what: &str,
+    value: Spanned<DeValue<'_>>,
+) -> Vec<T> {
+    let span = value.span();
+    let DeValue::Array(items) = value.into_inner() else {
+        c.at(
+            span,
+            format!("`{what}` must be an array of tables: write [[{what}]]"),
+            None,
+        );
+        return Vec::new();
+    };
+    let items: Vec<_> = items.iter().cloned().collect();
+    items
+        .into_iter()
+        .filter_map(|v| section::<T>(c, v))
+        .collect()
+}
+
+/// Expands `${VAR}` in every string value, recording unset variables at their span.
+fn expand_env(
+    value: &mut Spanned<DeValue<'_>>,
+    env: &dyn Fn(&str) -> Option<String>,
+    c: &mut Collector,
+) {
+    let span = value.span();
+    match value.get_mut() {
+        DeValue::String(s) if s.contains('$') => match interpolate(s, env) {
+            Ok(expanded) => *s = expanded.into(),
+            Err(e) => c.at(
+                span,
+                e.to_string(),
+                Some("set the variable, or write $${ for a literal ${"),
+            ),
+        },
+        DeValue::Array(items) => items.iter_mut().for_each(|v| expand_env(v, env, c)),
+        DeValue::Table(table) => table.iter_mut().for_each(|(_, v)| expand_env(v, env, c)),
+        _ => {}
+    }
+}

@@ -1,0 +1,285 @@
+//! Typed configuration: loaded once, validated while loading, valid after.
+//!
+//! `load` reads TOML, expands `${ENV}` references and `*_env` / `*_file`
+//! secrets, and checks every value (cron expressions, durations, URLs, names,
+//! references between sections). It reports every mistake with file:line:col,
+//! not just the first. A [`Config`] that exists is valid.
+
+mod errors;
+mod load;
+mod raw;
+mod secret;
+mod validate;
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::time::Duration;
+
+pub use errors::{ConfigError, ConfigErrors};
+pub use load::{load, parse};
+pub use secret::Secret;
+
+/// Where the config file is looked for when `-c` and `$HYPERCARE_CONFIG` are absent.
+pub const DEFAULT_PATH: &str = "hypercare.toml";
+/// The store used when `[store]` names none.
+pub const DEFAULT_STORE_URL: &str = "sqlite://data/hypercare.db";
+/// The listener used when `[server]` names none.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:9187";
+
+/// The whole validated configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The file it came from, for messages.
+    pub path: PathBuf,
+    pub server: ServerConfig,
+    pub store: StoreConfig,
+    pub scheduler: SchedulerConfig,
+    pub sources: BTreeMap<Name, SourceConfig>,
+    pub reconcile: Vec<ReconcileConfig>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    pub listen: SocketAddr,
+    /// The address people use to reach hypercare, for links in mail.
+    pub public_url: Option<url::Url>,
+}
+
+#[derive(Debug, Clone)]
+pub struct StoreConfig {
+    /// `sqlite://…` or `postgres://…`; may carry a password, hence secret.
+    pub url: Secret,
+    /// Runs older than this are deleted.
+    pub retention: Duration,
+    pub max_connections: u32,
+}
+
+impl StoreConfig {
+    pub fn is_postgres(&self) -> bool {
+        let u = self.url.expose();
+        u.starts_with("postgres://") || u.starts_with("postgresql://")
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SchedulerConfig {
+    /// How long running checks may finish after SIGTERM before they are cancelled.
+    pub drain_timeout: Duration,
+    /// The timeout of a check that sets none.
+    pub default_timeout: Duration,
+    /// How long a replica's claim on a running slot lasts without a heartbeat.
+    pub lease: Duration,
+    /// This process's name among replicas; hostname and pid when unset.
+    pub replica_id: Option<String>,
+}
+
+/// The database engine of a SQL source, from its URL scheme.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Engine {
+    Postgres,
+    MySql,
+    Sqlite,
+}
+
+impl Engine {
+    pub fn from_url(url: &str) -> Option<Engine> {
+        let scheme = url
+            .split_once("://")
+            .map(|(s, _)| s)
+            .or_else(|| url.split_once(':').map(|(s, _)| s))?;
+        match scheme {
+            "postgres" | "postgresql" => Some(Engine::Postgres),
+            "mysql" | "mariadb" => Some(Engine::MySql),
+            "sqlite" => Some(Engine::Sqlite),
+            _ => None,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Engine::Postgres => "postgres",
+            Engine::MySql => "mysql",
+            Engine::Sqlite => "sqlite",
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct SourceConfig {
+    pub name: Name,
+    pub engine: Engine,
+    pub url: Secret,
+    pub max_connections: u32,
+    /// Bound on waiting for a connection (connecting included).
+    pub connect_timeout: Duration,
+    /// Bound on one statement, enforced by the server where it can and by us always.
+    pub statement_timeout: Duration,
+    /// Open sessions read-only where the engine allows.
+    pub read_only: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct ReconcileConfig {
+    pub name: Name,
+    pub description: Option<String>,
+    pub schedule: CronSchedule,
+    pub timeout: Duration,
+    pub tolerance: Tolerance,
+    /// Groups beyond this many are folded into `_other` in metrics.
+    pub max_groups: usize,
+    pub enabled: bool,
+    pub source: SideQuery,
+    pub target: SideQuery,
+}
+
+/// One side of a count reconciliation: a query on a named source.
+#[derive(Debug, Clone)]
+pub struct SideQuery {
+    pub from: Name,
+    /// Returns one integer, or `(group, count)` rows.
+    pub sql: String,
+}
+
+/// How far target and source counts may differ before a check fails.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Tolerance {
+    Absolute(u64),
+    /// Percent of the source count.
+    Percent(f64),
+}
+
+impl Tolerance {
+    /// Whether a difference is beyond this tolerance, given the source count.
+    pub fn exceeded(&self, source: i64, difference: i64) -> bool {
+        let diff = difference.unsigned_abs();
+        match *self {
+            Tolerance::Absolute(n) => diff > n,
+            Tolerance::Percent(p) => (diff as f64) > (source.unsigned_abs() as f64) * p / 100.0,
+        }
+    }
+}
+
+impl fmt::Display for Tolerance {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Tolerance::Absolute(n) => write!(f, "{n}"),
+            Tolerance::Percent(p) => write!(f, "{p}%"),
+        }
+    }
+}
+
+/// A cron schedule with seconds, kept with the text it came from.
+#[derive(Clone)]
+pub struct CronSchedule {
+    pub text: String,
+    pub schedule: cron::Schedule,
+}
+
+impl fmt::Debug for CronSchedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "CronSchedule({:?})", self.text)
+    }
+}
+
+impl FromStr for CronSchedule {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        let fields = s.split_whitespace().count();
+        if fields == 5 {
+            return Err(
+                "5-field cron expressions are not accepted: add the seconds field first".into(),
+            );
+        }
+        let schedule = cron::Schedule::from_str(s).map_err(|e| e.to_string())?;
+        Ok(CronSchedule {
+            text: s.to_string(),
+            schedule,
+        })
+    }
+}
+
+/// A config name (check, source, clinic) that is safe as a metric label
+/// value and in URLs: a lowercase letter, then lowercase letters, digits,
+/// `_` or `-`, at most 64 characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Name(String);
+
+impl Name {
+    pub fn parse(s: &str) -> Result<Name, String> {
+        let ok_first = s.chars().next().is_some_and(|c| c.is_ascii_lowercase());
+        let ok_rest = s
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+        if s.is_empty() || s.len() > 64 || !ok_first || !ok_rest {
+            return Err(format!(
+                "`{s}` is not a valid name: use a lowercase letter, then lowercase letters, digits, `_` or `-` (at most 64)"
+            ));
+        }
+        Ok(Name(s.to_string()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Name {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::borrow::Borrow<str> for Name {
+    fn borrow(&self) -> &str {
+        &self.0
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_must_be_label_safe() {
+        assert!(Name::parse("patients_per-clinic2").is_ok());
+        for bad in ["", "Patients", "1st", "a b", "a.b", &"x".repeat(65)] {
+            assert!(Name::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn tolerance_absolute_and_percent() {
+        assert!(!Tolerance::Absolute(5).exceeded(100, -5));
+        assert!(Tolerance::Absolute(5).exceeded(100, 6));
+        assert!(!Tolerance::Percent(1.0).exceeded(1000, -10));
+        assert!(Tolerance::Percent(1.0).exceeded(1000, -11));
+    }
+
+    #[test]
+    fn cron_needs_seconds() {
+        assert!("0 */5 * * * *".parse::<CronSchedule>().is_ok());
+        assert!(
+            "*/5 * * * *"
+                .parse::<CronSchedule>()
+                .unwrap_err()
+                .contains("seconds")
+        );
+        assert!("0 99 * * * *".parse::<CronSchedule>().is_err());
+    }
+
+    #[test]
+    fn engine_from_scheme() {
+        assert_eq!(
+            Engine::from_url("postgresql://h/db"),
+            Some(Engine::Postgres)
+        );
+        assert_eq!(Engine::from_url("mariadb://h/db"), Some(Engine::MySql));
+        assert_eq!(Engine::from_url("sqlite:///tmp/x.db"), Some(Engine::Sqlite));
+        assert_eq!(Engine::from_url("sqlite::memory:"), Some(Engine::Sqlite));
+        assert_eq!(Engine::from_url("oracle://h"), None);
+    }
+}

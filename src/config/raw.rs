@@ -1,0 +1,75 @@
+//! The config file as written: serde shapes with spans, before validation.
+//!
+//! Each top-level section is deserialized on its own (see `load.rs`), so one
+//! bad section does not hide the mistakes in the others.
+
+use serde::Deserialize;
+use toml::Spanned;
+
+pub type S<T> = Spanned<T>;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawServer {
+    pub listen: Option<S<String>>,
+    pub public_url: Option<S<String>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStore {
+    pub url: Option<S<String>>,
+    pub url_env: Option<S<String>>,
+    pub url_file: Option<S<String>>,
+    pub retention: Option<S<String>>,
+    pub max_connections: Option<S<u32>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawScheduler {
+    pub drain_timeout: Option<S<String>>,
+    pub default_timeout: Option<S<String>>,
+    pub lease: Option<S<String>>,
+    pub replica_id: Option<S<String>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSource {
+    pub url: Option<S<String>>,
+    pub url_env: Option<S<String>>,
+    pub url_file: Option<S<String>>,
+    pub max_connections: Option<S<u32>>,
+    pub connect_timeout: Option<S<String>>,
+    pub statement_timeout: Option<S<String>>,
+    pub read_only: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawReconcile {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub schedule: S<String>,
+    pub timeout: Option<S<String>>,
+    pub tolerance: Option<S<RawTolerance>>,
+    pub max_groups: Option<S<u32>>,
+    pub enabled: Option<bool>,
+    pub source: RawSide,
+    pub target: RawSide,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawTolerance {
+    Absolute(i64),
+    Text(String),
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSide {
+    pub from: S<String>,
+    pub sql: S<String>,
+}

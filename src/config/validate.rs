@@ -1,0 +1,414 @@
+//! Turning the raw sections into a typed [`Config`], collecting every mistake.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::errors::Collector;
+use super::raw::{
+    RawReconcile, RawScheduler, RawServer, RawSide, RawSource, RawStore, RawTolerance, S,
+};
+use super::{
+    Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, ReconcileConfig,
+    SchedulerConfig, Secret, ServerConfig, SideQuery, SourceConfig, StoreConfig, Tolerance,
+};
+
+type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+#[derive(Default)]
+pub(super) struct RawConfig {
+    pub server: Option<RawServer>,
+    pub store: Option<RawStore>,
+    pub scheduler: Option<RawScheduler>,
+    pub sources: Vec<(Spanned<String>, RawSource)>,
+    pub reconcile: Vec<RawReconcile>,
+}
+
+/// Builds the typed config; returns `None` only when an error was recorded.
+pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) -> Option<Config> {
+    let server = server(c, raw.server.unwrap_or_default());
+    let store = store(c, raw.store.unwrap_or_default(), env);
+    let scheduler = scheduler(c, raw.scheduler.unwrap_or_default());
+    let mut sources = BTreeMap::new();
+    for (name, src) in raw.sources {
+        if let (Some(n), Some(s)) = (name_at(c, &name, "source"), source(c, &name, src, env)) {
+            sources.insert(n, s);
+        }
+    }
+    let default_timeout = scheduler
+        .as_ref()
+        .map_or(Duration::from_secs(300), |s| s.default_timeout);
+    let mut check_names: HashMap<String, ()> = HashMap::new();
+    let mut reconcile = Vec::new();
+    for r in raw.reconcile {
+        if check_names.insert(r.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                r.name.span(),
+                format!("check name `{}` is used twice", r.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        if let Some(rc) = reconcile_check(c, r, &sources, default_timeout) {
+            reconcile.push(rc);
+        }
+    }
+    Some(Config {
+        path: path.to_path_buf(),
+        server: server?,
+        store: store?,
+        scheduler: scheduler?,
+        sources,
+        reconcile,
+    })
+}
+
+fn server(c: &mut Collector, raw: RawServer) -> Option<ServerConfig> {
+    let listen = match &raw.listen {
+        None => DEFAULT_LISTEN.parse().ok(),
+        Some(l) => l
+            .get_ref()
+            .parse()
+            .map_err(|_| {
+                c.at(
+                    l.span(),
+                    format!("`{}` is not an address to listen on", l.get_ref()),
+                    Some("write host:port, such as 127.0.0.1:9187 or 0.0.0.0:9187"),
+                )
+            })
+            .ok(),
+    };
+    let public_url = match &raw.public_url {
+        None => Some(None),
+        Some(u) => url::Url::parse(u.get_ref())
+            .map(Some)
+            .map_err(|e| {
+                c.at(
+                    u.span(),
+                    format!("public_url is not a URL: {e}"),
+                    Some("such as https://hypercare.example.org"),
+                )
+            })
+            .ok(),
+    };
+    Some(ServerConfig {
+        listen: listen?,
+        public_url: public_url?,
+    })
+}
+
+fn store(c: &mut Collector, raw: RawStore, env: Env) -> Option<StoreConfig> {
+    let url = secret(
+        c,
+        "store url",
+        (&raw.url, &raw.url_env, &raw.url_file),
+        env,
+        None,
+    )
+    .unwrap_or_else(|| Some(Secret::new(DEFAULT_STORE_URL)));
+    let span = raw
+        .url
+        .as_ref()
+        .or(raw.url_env.as_ref())
+        .or(raw.url_file.as_ref())
+        .map(|s| s.span());
+    if let (Some(u), Some(span)) = (&url, span) {
+        if !matches!(
+            Engine::from_url(u.expose()),
+            Some(Engine::Sqlite | Engine::Postgres)
+        ) {
+            c.at(
+                span,
+                "the store must be a sqlite:// or postgres:// URL",
+                Some("e.g. sqlite://data/hypercare.db"),
+            );
+        }
+    }
+    let retention = duration(c, &raw.retention, Duration::from_secs(90 * 86400));
+    let max_connections = positive(c, &raw.max_connections, 5);
+    Some(StoreConfig {
+        url: url?,
+        retention: retention?,
+        max_connections: max_connections?,
+    })
+}
+
+fn scheduler(c: &mut Collector, raw: RawScheduler) -> Option<SchedulerConfig> {
+    let drain_timeout = duration(c, &raw.drain_timeout, Duration::from_secs(30));
+    let default_timeout = duration(c, &raw.default_timeout, Duration::from_secs(300));
+    let lease = duration(c, &raw.lease, Duration::from_secs(30));
+    if let (Some(l), Some(s)) = (lease, &raw.lease) {
+        if l < Duration::from_secs(2) {
+            c.at(
+                s.span(),
+                "lease must be at least 2s",
+                Some("a heartbeat renews it every third of the lease"),
+            );
+        }
+    }
+    Some(SchedulerConfig {
+        drain_timeout: drain_timeout?,
+        default_timeout: default_timeout?,
+        lease: lease?,
+        replica_id: raw.replica_id.map(Spanned::into_inner),
+    })
+}
+
+fn source(
+    c: &mut Collector,
+    name: &Spanned<String>,
+    raw: RawSource,
+    env: Env,
+) -> Option<SourceConfig> {
+    let what = format!("source `{}`", name.get_ref());
+    let url = secret(
+        c,
+        &format!("{what} url"),
+        (&raw.url, &raw.url_env, &raw.url_file),
+        env,
+        Some(name.span()),
+    )?;
+    let span = raw
+        .url
+        .as_ref()
+        .or(raw.url_env.as_ref())
+        .or(raw.url_file.as_ref())
+        .map_or(name.span(), |s| s.span());
+    let engine = url.as_ref().and_then(|u| {
+        let engine = Engine::from_url(u.expose());
+        match engine {
+            None => c.at(
+                span.clone(),
+                format!("{what}: the URL scheme is not a database this build supports"),
+                Some("use postgres://, mysql:// (or mariadb://) or sqlite://"),
+            ),
+            Some(Engine::Postgres | Engine::MySql) => {
+                if let Err(e) = url::Url::parse(u.expose()) {
+                    c.at(
+                        span.clone(),
+                        format!("{what}: the URL is malformed: {e}"),
+                        None,
+                    );
+                }
+            }
+            Some(Engine::Sqlite) => {}
+        }
+        engine
+    });
+    let max_connections = positive(c, &raw.max_connections, 4);
+    let connect_timeout = duration(c, &raw.connect_timeout, Duration::from_secs(5));
+    let statement_timeout = duration(c, &raw.statement_timeout, Duration::from_secs(60));
+    Some(SourceConfig {
+        name: Name::parse(name.get_ref()).ok()?,
+        engine: engine?,
+        url: url?,
+        max_connections: max_connections?,
+        connect_timeout: connect_timeout?,
+        statement_timeout: statement_timeout?,
+        read_only: raw.read_only.unwrap_or(true),
+    })
+}
+
+fn reconcile_check(
+    c: &mut Collector,
+    raw: RawReconcile,
+    sources: &BTreeMap<Name, SourceConfig>,
+    default_timeout: Duration,
+) -> Option<ReconcileConfig> {
+    let name = name_at(c, &raw.name, "check");
+    let schedule = cron(c, &raw.schedule);
+    let timeout = duration(c, &raw.timeout, default_timeout);
+    let tolerance = tolerance(c, raw.tolerance.as_ref());
+    let max_groups = positive(c, &raw.max_groups, 50);
+    let source = side(c, raw.source, sources);
+    let target = side(c, raw.target, sources);
+    Some(ReconcileConfig {
+        name: name?,
+        description: raw.description,
+        schedule: schedule?,
+        timeout: timeout?,
+        tolerance: tolerance?,
+        max_groups: max_groups? as usize,
+        enabled: raw.enabled.unwrap_or(true),
+        source: source?,
+        target: target?,
+    })
+}
+
+fn side(
+    c: &mut Collector,
+    raw: RawSide,
+    sources: &BTreeMap<Name, SourceConfig>,
+) -> Option<SideQuery> {
+    let from = raw.from.get_ref();
+    let known = sources.keys().any(|k| k.as_str() == from);
+    if !known {
+        let names: Vec<&str> = sources.keys().map(Name::as_str).collect();
+        let hint = if names.is_empty() {
+            "define it as [sources.NAME] with a url".to_string()
+        } else {
+            format!("known sources: {}", names.join(", "))
+        };
+        c.at(
+            raw.from.span(),
+            format!("unknown source `{from}`"),
+            Some(&hint),
+        );
+    }
+    if raw.sql.get_ref().trim().is_empty() {
+        c.at(
+            raw.sql.span(),
+            "the query is empty",
+            Some("a query returning one integer, or (group, count) rows"),
+        );
+    }
+    Some(SideQuery {
+        from: Name::parse(from).ok().filter(|_| known)?,
+        sql: raw.sql.into_inner(),
+    })
+}
+
+fn name_at(c: &mut Collector, raw: &Spanned<String>, what: &str) -> Option<Name> {
+    Name::parse(raw.get_ref())
+        .map_err(|e| {
+            c.at(
+                raw.span(),
+                format!("{what} name {e}"),
+                Some("names become metric labels and URL parts"),
+            )
+        })
+        .ok()
+}
+
+fn cron(c: &mut Collector, raw: &S<String>) -> Option<CronSchedule> {
+    raw.get_ref()
+        .parse()
+        .map_err(|e| {
+            c.at(
+                raw.span(),
+                format!("`{}` is not a cron schedule: {e}", raw.get_ref()),
+                Some("six fields, seconds first: \"0 */5 * * * *\" runs every five minutes"),
+            )
+        })
+        .ok()
+}
+
+fn duration(c: &mut Collector, raw: &Option<S<String>>, default: Duration) -> Option<Duration> {
+    let Some(raw) = raw else { return Some(default) };
+    humantime::parse_duration(raw.get_ref())
+        .map_err(|e| {
+            c.at(
+                raw.span(),
+                format!("`{}` is not a duration: {e}", raw.get_ref()),
+                Some("write a number with a unit, such as 500ms, 30s, 5m, 2h or 90d"),
+            )
+        })
+        .ok()
+}
+
+fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32> {
+    match raw {
+        None => Some(default),
+        Some(v) if *v.get_ref() == 0 => {
+            c.at(v.span(), "must be at least 1", None);
+            None
+        }
+        Some(v) => Some(*v.get_ref()),
+    }
+}
+
+fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Option<Tolerance> {
+    let Some(raw) = raw else {
+        return Some(Tolerance::Absolute(0));
+    };
+    let parsed = match raw.get_ref() {
+        RawTolerance::Absolute(n) => u64::try_from(*n).ok().map(Tolerance::Absolute),
+        RawTolerance::Text(t) => match t.trim().strip_suffix('%') {
+            Some(p) => p
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|p| p.is_finite() && *p >= 0.0)
+                .map(Tolerance::Percent),
+            None => t.trim().parse::<u64>().ok().map(Tolerance::Absolute),
+        },
+    };
+    if parsed.is_none() {
+        c.at(
+            raw.span(),
+            "tolerance must be a count of records or a percentage",
+            Some("write tolerance = 5 (records) or tolerance = \"0.5%\" (of the source count)"),
+        );
+    }
+    parsed
+}
+
+/// Resolves a secret given as a literal, an environment variable name or a
+/// file path; exactly one may be set. `Ok(None)` when none is and it is optional.
+fn secret(
+    c: &mut Collector,
+    what: &str,
+    (literal, from_env, from_file): (&Option<S<String>>, &Option<S<String>>, &Option<S<String>>),
+    env: Env,
+    required_at: Option<std::ops::Range<usize>>,
+) -> Option<Option<Secret>> {
+    let given = [literal, from_env, from_file]
+        .iter()
+        .filter(|o| o.is_some())
+        .count();
+    if given > 1 {
+        let span = from_env
+            .as_ref()
+            .or(from_file.as_ref())
+            .map(|s| s.span())
+            .unwrap_or_default();
+        c.at(
+            span,
+            format!("{what}: set only one of url, url_env and url_file"),
+            None,
+        );
+        return Some(None);
+    }
+    if let Some(l) = literal {
+        return Some(Some(Secret::new(l.get_ref().clone())));
+    }
+    if let Some(var) = from_env {
+        return match env(var.get_ref()) {
+            Some(v) => Some(Some(Secret::new(v))),
+            None => {
+                c.at(
+                    var.span(),
+                    format!(
+                        "{what}: environment variable `{}` is not set",
+                        var.get_ref()
+                    ),
+                    None,
+                );
+                Some(None)
+            }
+        };
+    }
+    if let Some(file) = from_file {
+        return match std::fs::read_to_string(file.get_ref()) {
+            Ok(v) => Some(Some(Secret::new(v.trim_end_matches(['\n', '\r'])))),
+            Err(e) => {
+                c.at(
+                    file.span(),
+                    format!("{what}: cannot read `{}`: {e}", file.get_ref()),
+                    None,
+                );
+                Some(None)
+            }
+        };
+    }
+    if let Some(span) = required_at {
+        c.at(
+            span,
+            format!("{what} is missing"),
+            Some("set url, url_env (a variable name) or url_file (a path)"),
+        );
+        return Some(None);
+    }
+    None
+}

@@ -1,0 +1,80 @@
+//! The config the demo writes and runs with: a readable example in itself.
+
+use std::path::Path;
+
+pub fn render(dir: &Path, listen: &str) -> String {
+    let d = dir.display();
+    format!(
+        r#"# Written by `hypercare demo`; rewritten on every demo start.
+[server]
+listen = "{listen}"
+
+[store]
+url = "sqlite://{d}/hypercare.db"
+retention = "7d"
+
+[scheduler]
+drain_timeout = "10s"
+lease = "15s"
+
+# The legacy EHR (OpenEMR-like schema, soft deletes) and the new EHR.
+[sources.legacy]
+url = "sqlite://{d}/legacy.db"
+
+[sources.target]
+url = "sqlite://{d}/target.db"
+
+[[reconcile]]
+name = "patients_total"
+description = "Active patients, whole organisation"
+schedule = "*/10 * * * * *"
+tolerance = "1%"
+source = {{ from = "legacy", sql = "SELECT COUNT(*) FROM patient_data WHERE deleted = 0" }}
+target = {{ from = "target", sql = "SELECT COUNT(*) FROM patient" }}
+
+[[reconcile]]
+name = "patients_by_clinic"
+description = "Active patients per clinic"
+schedule = "*/10 * * * * *"
+source = {{ from = "legacy", sql = "SELECT clinic, COUNT(*) FROM patient_data WHERE deleted = 0 GROUP BY clinic" }}
+target = {{ from = "target", sql = "SELECT clinic_id, COUNT(*) FROM patient GROUP BY clinic_id" }}
+
+[[reconcile]]
+name = "encounters_by_clinic"
+description = "Encounters per clinic"
+schedule = "*/10 * * * * *"
+tolerance = "0.5%"
+source = {{ from = "legacy", sql = "SELECT e.clinic, COUNT(*) FROM form_encounter e JOIN patient_data p ON p.pid = e.pid WHERE p.deleted = 0 GROUP BY e.clinic" }}
+target = {{ from = "target", sql = "SELECT clinic_id, COUNT(*) FROM encounter GROUP BY clinic_id" }}
+
+[[reconcile]]
+name = "encounters_by_year"
+description = "Encounters per year of service"
+schedule = "*/10 * * * * *"
+tolerance = "2%"
+source = {{ from = "legacy", sql = "SELECT substr(e.date, 1, 4), COUNT(*) FROM form_encounter e JOIN patient_data p ON p.pid = e.pid WHERE p.deleted = 0 GROUP BY 1" }}
+target = {{ from = "target", sql = "SELECT substr(period_start, 1, 4), COUNT(*) FROM encounter GROUP BY 1" }}
+
+[[reconcile]]
+name = "appointments_by_clinic"
+description = "Appointments per clinic (legacy pc_pid is text: cast for the join)"
+schedule = "*/10 * * * * *"
+source = {{ from = "legacy", sql = "SELECT a.clinic, COUNT(*) FROM calendar_events a JOIN patient_data p ON p.pid = CAST(a.pc_pid AS INTEGER) WHERE p.deleted = 0 GROUP BY a.clinic" }}
+target = {{ from = "target", sql = "SELECT clinic_id, COUNT(*) FROM appointment GROUP BY clinic_id" }}
+
+[[reconcile]]
+name = "documents_by_kind"
+description = "Migrated documents per kind"
+schedule = "*/10 * * * * *"
+source = {{ from = "legacy", sql = "SELECT d.kind, COUNT(*) FROM documents d JOIN patient_data p ON p.pid = d.foreign_id WHERE d.deleted = 0 AND p.deleted = 0 GROUP BY d.kind" }}
+target = {{ from = "target", sql = "SELECT kind, COUNT(*) FROM document_reference GROUP BY kind" }}
+
+[[reconcile]]
+name = "providers_total"
+description = "Active providers"
+schedule = "*/30 * * * * *"
+source = {{ from = "legacy", sql = "SELECT COUNT(*) FROM users WHERE active = 1" }}
+target = {{ from = "target", sql = "SELECT COUNT(*) FROM practitioner" }}
+"#
+    )
+}

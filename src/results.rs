@@ -1,0 +1,181 @@
+//! What a check run produces, in types every later room shares.
+//!
+//! Checks build a [`CheckResult`]; the store persists it; metrics, alerts and
+//! digests read it. Nothing here knows how a check works or where results go,
+//! so the store never depends on a check's internals.
+
+use std::collections::BTreeMap;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// The kind of a check, a closed set used as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckKind {
+    Reconcile,
+}
+
+impl CheckKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CheckKind::Reconcile => "reconcile",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "reconcile" => Some(CheckKind::Reconcile),
+            _ => None,
+        }
+    }
+}
+
+/// How a run ended. `Pass`, `Fail` and `Error` come from the check itself;
+/// `Cancelled` and `Skipped` from the scheduler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// The check ran and everything was within its limits.
+    Pass,
+    /// The check ran and found a problem (a discrepancy beyond tolerance).
+    Fail,
+    /// The check could not judge: a side unreachable, a query failed, a timeout.
+    Error,
+    /// The run was stopped before it finished (shutdown drain ran out).
+    Cancelled,
+    /// The slot was not run: the previous run still held it, or the scheduler was late.
+    Skipped,
+}
+
+impl Outcome {
+    pub const ALL: [Outcome; 5] = [
+        Outcome::Pass,
+        Outcome::Fail,
+        Outcome::Error,
+        Outcome::Cancelled,
+        Outcome::Skipped,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Fail => "fail",
+            Outcome::Error => "error",
+            Outcome::Cancelled => "cancelled",
+            Outcome::Skipped => "skipped",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    }
+}
+
+/// One check's verdict, as returned by a check runner.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CheckResult {
+    pub outcome: Outcome,
+    /// One line for people: counts and config names only, never record values.
+    pub summary: String,
+    /// Kind-specific figures; may hold record keys (store and CLI only).
+    pub details: Details,
+}
+
+impl CheckResult {
+    pub fn error(summary: impl Into<String>, details: Details) -> Self {
+        CheckResult {
+            outcome: Outcome::Error,
+            summary: summary.into(),
+            details,
+        }
+    }
+}
+
+/// Kind-specific details. Serialized without a tag: the run's `kind` says which.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Details {
+    Reconcile(ReconcileDetails),
+    None {},
+}
+
+impl Details {
+    /// Reads details stored as JSON, using the run's kind to pick the shape.
+    pub fn from_json(kind: CheckKind, value: serde_json::Value) -> Result<Self, serde_json::Error> {
+        if value.is_null() || value.as_object().is_some_and(|o| o.is_empty()) {
+            return Ok(Details::None {});
+        }
+        match kind {
+            CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
+        }
+    }
+
+    pub fn reconcile(&self) -> Option<&ReconcileDetails> {
+        match self {
+            Details::Reconcile(d) => Some(d),
+            Details::None {} => None,
+        }
+    }
+}
+
+/// Figures of a count reconciliation.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct ReconcileDetails {
+    /// Total on the source side; absent when the source could not be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_count: Option<i64>,
+    /// Per-group counts, by group name, when the queries return `(group, count)` rows.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, GroupCount>,
+    /// The tolerance applied, as written in config (`5` or `"0.5%"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tolerance: Option<String>,
+    /// Which side failed and why, when the outcome is `error`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_side: Option<Side>,
+}
+
+/// Counts of one group on both sides.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupCount {
+    pub source: i64,
+    pub target: i64,
+    /// `target - source`: negative means records missing in the target.
+    pub difference: i64,
+    /// Whether the difference is beyond the tolerance.
+    pub beyond_tolerance: bool,
+}
+
+/// The two sides of a reconciliation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Side {
+    Source,
+    Target,
+    Both,
+}
+
+impl Side {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Side::Source => "source",
+            Side::Target => "target",
+            Side::Both => "both",
+        }
+    }
+}
+
+/// A finished run as the store keeps it and the CLI prints it.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub name: String,
+    pub kind: CheckKind,
+    pub status: Outcome,
+    pub started_at: DateTime<Utc>,
+    pub duration_ms: u64,
+    pub summary: String,
+    pub details: Details,
+}

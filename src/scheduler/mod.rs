@@ -1,0 +1,290 @@
+//! The scheduler: wakes at each check's cron slots, claims each slot in the
+//! store (so among replicas every slot runs once), runs it with a timeout,
+//! and takes over slots whose replica died.
+//!
+//! The loop calls plain functions (`tick`, `housekeeping`) that tests can
+//! call directly. Shutdown is an input: a cancelled token stops new runs;
+//! `drain` lets running ones finish, then cancels them.
+
+mod runner;
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
+use tokio::sync::watch;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::checks::Check;
+use crate::metrics::Metrics;
+use crate::store::{NewClaim, Store};
+
+pub use runner::ms;
+
+/// The checks the scheduler runs; replaced whole on reload.
+pub type CheckSet = Arc<Vec<Arc<dyn Check>>>;
+
+/// State shared by the loop and the runs it spawns.
+pub struct Scheduler {
+    pub(crate) store: Store,
+    pub(crate) metrics: Arc<Metrics>,
+    /// This replica's name in the store's `owner` column.
+    pub(crate) owner: String,
+    pub(crate) lease: Duration,
+    /// Runs in progress here, by check name: to skip overlaps locally.
+    pub(crate) running: Mutex<HashMap<String, ()>>,
+    pub(crate) tracker: TaskTracker,
+    /// Cancelled when the drain runs out: running checks stop and record `cancelled`.
+    pub(crate) cancel_runs: CancellationToken,
+}
+
+impl Scheduler {
+    pub fn new(
+        store: Store,
+        metrics: Arc<Metrics>,
+        owner: String,
+        lease: Duration,
+    ) -> Arc<Scheduler> {
+        Arc::new(Scheduler {
+            store,
+            metrics,
+            owner,
+            lease,
+            running: Mutex::new(HashMap::new()),
+            tracker: TaskTracker::new(),
+            cancel_runs: CancellationToken::new(),
+        })
+    }
+
+    /// Runs until `shutdown` is cancelled, then returns without draining.
+    pub async fn run(
+        self: Arc<Self>,
+        mut checks: watch::Receiver<CheckSet>,
+        shutdown: CancellationToken,
+    ) {
+        let mut set = checks.borrow_and_update().clone();
+        let mut next = next_slots(&set, Utc::now());
+        let mut next_housekeeping = Utc::now();
+        loop {
+            let now = Utc::now();
+            if now >= next_housekeeping {
+                self.housekeeping(&set, now).await;
+                next_housekeeping = now + self.lease / 3;
+            }
+            let wake = next
+                .values()
+                .copied()
+                .chain([next_housekeeping])
+                .min()
+                .unwrap_or(next_housekeeping);
+            let sleep = (wake - Utc::now()).to_std().unwrap_or_default();
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                changed = checks.changed() => {
+                    if changed.is_err() { return; }
+                    set = checks.borrow_and_update().clone();
+                    next = next_slots(&set, Utc::now());
+                    continue;
+                }
+                _ = tokio::time::sleep(sleep) => {}
+            }
+            self.tick(&set, &mut next, Utc::now());
+        }
+    }
+
+    /// Starts every check whose slot has come. Slots passed over while the
+    /// loop was late are recorded as skipped; the newest one runs.
+    pub fn tick(
+        self: &Arc<Self>,
+        set: &CheckSet,
+        next: &mut HashMap<String, DateTime<Utc>>,
+        now: DateTime<Utc>,
+    ) {
+        for check in set.iter() {
+            let meta = check.meta();
+            let Some(due) = next.get(meta.name.as_str()).copied() else {
+                continue;
+            };
+            if due > now {
+                continue;
+            }
+            let mut slots: Vec<DateTime<Utc>> = vec![due];
+            slots.extend(
+                meta.schedule
+                    .schedule
+                    .after(&due)
+                    .take_while(|s| *s <= now)
+                    .take(1000),
+            );
+            if let Some(following) = meta.schedule.schedule.after(&now).next() {
+                next.insert(meta.name.to_string(), following);
+            } else {
+                next.remove(meta.name.as_str());
+            }
+            let newest = slots.pop().unwrap_or(due);
+            let (this, check, late) = (self.clone(), check.clone(), slots);
+            self.tracker.spawn(async move {
+                for slot in late {
+                    this.skip(
+                        check.as_ref(),
+                        slot,
+                        "late",
+                        "missed: the scheduler was late",
+                    )
+                    .await;
+                }
+                this.claim_and_run(check, newest).await;
+            });
+        }
+    }
+
+    /// Heartbeat-independent upkeep: take over or close slots whose replica
+    /// stopped, refresh gauges from the store, purge old runs.
+    pub async fn housekeeping(self: &Arc<Self>, set: &CheckSet, now: DateTime<Utc>) {
+        match self.store.expired_runs(ms(now)).await {
+            Ok(expired) => {
+                for run in expired {
+                    let Some(check) = set
+                        .iter()
+                        .find(|c| c.meta().name.as_str() == run.check_name)
+                    else {
+                        continue;
+                    };
+                    let slot = DateTime::from_timestamp_millis(run.slot_ms).unwrap_or(now);
+                    let newest = check
+                        .meta()
+                        .schedule
+                        .schedule
+                        .after(&slot)
+                        .next()
+                        .is_none_or(|n| n > now);
+                    if newest {
+                        self.clone().resume(check.clone(), run.id, slot);
+                    } else {
+                        let why = format!(
+                            "abandoned: replica `{}` stopped before finishing",
+                            run.owner
+                        );
+                        if let Err(e) = self.store.abandon(run.id, ms(now), &why).await {
+                            self.store_error("abandon", &e);
+                        }
+                    }
+                }
+            }
+            Err(e) => self.store_error("expired_runs", &e),
+        }
+        self.sync_metrics(set).await;
+    }
+
+    /// Refreshes the result gauges from the store, so every replica shows
+    /// the latest results whichever replica produced them.
+    pub async fn sync_metrics(&self, set: &CheckSet) {
+        let latest = match self.store.latest_results().await {
+            Ok(l) => l,
+            Err(e) => return self.store_error("latest_results", &e),
+        };
+        for run in latest {
+            let Some(check) = set
+                .iter()
+                .find(|c| c.meta().name.as_str() == run.check_name)
+            else {
+                continue;
+            };
+            let meta = check.meta();
+            let (Some(outcome), Some(at)) = (
+                run.outcome(),
+                run.finished_ms.and_then(DateTime::from_timestamp_millis),
+            ) else {
+                continue;
+            };
+            let details = serde_json::from_str(&run.details)
+                .ok()
+                .and_then(|v| crate::results::Details::from_json(meta.kind, v).ok())
+                .unwrap_or(crate::results::Details::None {});
+            self.metrics.show_result(
+                meta.name.as_str(),
+                meta.kind,
+                outcome,
+                at,
+                &details,
+                meta.max_groups,
+            );
+        }
+        if let Ok(successes) = self.store.last_successes().await {
+            for (name, at) in successes {
+                if let (Some(check), Some(at)) = (
+                    set.iter().find(|c| c.meta().name.as_str() == name),
+                    DateTime::from_timestamp_millis(at),
+                ) {
+                    self.metrics.show_success(&name, check.meta().kind, at);
+                }
+            }
+        }
+    }
+
+    /// Waits for running checks up to `drain`, then cancels the rest and
+    /// waits (briefly) for them to record `cancelled`.
+    pub async fn drain(&self, drain: Duration) {
+        self.tracker.close();
+        if tokio::time::timeout(drain, self.tracker.wait())
+            .await
+            .is_err()
+        {
+            tracing::warn!(drain = ?drain, "drain timed out; cancelling running checks");
+            self.cancel_runs.cancel();
+            let _ = tokio::time::timeout(Duration::from_secs(10), self.tracker.wait()).await;
+        }
+    }
+
+    pub(crate) async fn skip(
+        &self,
+        check: &dyn Check,
+        slot: DateTime<Utc>,
+        reason: &str,
+        why: &str,
+    ) {
+        let now = Utc::now();
+        let claim = self.new_claim(check, slot, now);
+        match self.store.record_skip(&claim, why).await {
+            Ok(true) => self.metrics.count_skip(check.meta().name.as_str(), reason),
+            Ok(false) => {}
+            Err(e) => self.store_error("record_skip", &e),
+        }
+    }
+
+    pub(crate) fn new_claim<'a>(
+        &'a self,
+        check: &'a dyn Check,
+        slot: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> NewClaim<'a> {
+        NewClaim {
+            check: check.meta().name.as_str(),
+            kind: check.meta().kind,
+            slot_ms: ms(slot),
+            owner: &self.owner,
+            now_ms: ms(now),
+            lease_expires_ms: ms(now + self.lease),
+        }
+    }
+
+    pub(crate) fn store_error(&self, operation: &str, e: &crate::store::StoreError) {
+        self.metrics.count_store_error(operation);
+        tracing::warn!(operation, error = %e, "store operation failed");
+    }
+}
+
+/// The next slot of each enabled check after `now`.
+pub fn next_slots(set: &CheckSet, now: DateTime<Utc>) -> HashMap<String, DateTime<Utc>> {
+    set.iter()
+        .filter(|c| c.meta().enabled)
+        .filter_map(|c| {
+            Some((
+                c.meta().name.to_string(),
+                c.meta().schedule.schedule.after(&now).next()?,
+            ))
+        })
+        .collect()
+}

@@ -1,0 +1,166 @@
+//! One run of one check: claim, heartbeat, timeout, cancel, record.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, Utc};
+
+use super::Scheduler;
+use crate::checks::Check;
+use crate::results::{CheckResult, Details, Outcome};
+use crate::store::Claim;
+
+/// Epoch milliseconds, the store's time unit.
+pub fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+impl Scheduler {
+    /// Claims a slot and, if this replica got it, runs it.
+    pub(crate) async fn claim_and_run(self: Arc<Self>, check: Arc<dyn Check>, slot: DateTime<Utc>) {
+        let name = check.meta().name.to_string();
+        let busy_here = self
+            .running
+            .lock()
+            .map(|r| r.contains_key(&name))
+            .unwrap_or(false);
+        if busy_here {
+            return self
+                .skip(
+                    check.as_ref(),
+                    slot,
+                    "overlap",
+                    "the previous run was still running",
+                )
+                .await;
+        }
+        let claim = self.new_claim(check.as_ref(), slot, Utc::now());
+        match self.store.claim(&claim).await {
+            Ok(Claim::Claimed { run_id }) => self.execute(check, run_id).await,
+            Ok(Claim::Taken) => {}
+            Ok(Claim::Overlap { recorded }) => {
+                if recorded {
+                    self.metrics.count_skip(&name, "overlap");
+                }
+            }
+            Err(e) => self.store_error("claim", &e),
+        }
+    }
+
+    /// Runs a slot taken over from a replica that stopped.
+    pub(crate) fn resume(self: Arc<Self>, check: Arc<dyn Check>, run_id: i64, slot: DateTime<Utc>) {
+        let tracker = self.tracker.clone();
+        tracker.spawn(async move {
+            let now = Utc::now();
+            match self.store.take_over(run_id, &self.owner, ms(now), ms(now + self.lease)).await {
+                Ok(true) => {
+                    tracing::info!(check = %check.meta().name, slot = %slot, "taking over a slot whose replica stopped");
+                    self.execute(check, run_id).await;
+                }
+                Ok(false) => {}
+                Err(e) => self.store_error("take_over", &e),
+            }
+        });
+    }
+
+    async fn execute(self: Arc<Self>, check: Arc<dyn Check>, run_id: i64) {
+        let meta = check.meta().clone();
+        let name = meta.name.to_string();
+        if let Ok(mut r) = self.running.lock() {
+            r.insert(name.clone(), ());
+        }
+        self.metrics.running().inc();
+        let started = Instant::now();
+        let heartbeat = self.clone().heartbeat(run_id);
+        let result = tokio::select! {
+            r = tokio::time::timeout(meta.timeout, check.run()) => r.unwrap_or_else(|_| CheckResult::error(
+                format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {})),
+            _ = self.cancel_runs.cancelled() => CheckResult {
+                outcome: Outcome::Cancelled,
+                summary: "cancelled: hypercare shut down before the run finished".into(),
+                details: Details::None {},
+            },
+            _ = heartbeat => CheckResult::error("lost the store lease while running", Details::None {}),
+        };
+        let took = started.elapsed();
+        let finished = Utc::now();
+        self.record(run_id, &result, took, finished).await;
+        self.metrics
+            .record_run(&name, meta.kind, result.outcome, took);
+        self.metrics.show_result(
+            &name,
+            meta.kind,
+            result.outcome,
+            finished,
+            &result.details,
+            meta.max_groups,
+        );
+        self.metrics.running().dec();
+        if let Ok(mut r) = self.running.lock() {
+            r.remove(&name);
+        }
+        tracing::info!(check = %name, outcome = result.outcome.as_str(), duration_ms = took.as_millis() as u64,
+            summary = %result.summary, "check finished");
+    }
+
+    /// Renews the lease until the run ends; returns only if the lease was lost.
+    async fn heartbeat(self: Arc<Self>, run_id: i64) {
+        let every = self.lease / 3;
+        let mut failures = 0;
+        loop {
+            tokio::time::sleep(every).await;
+            match self
+                .store
+                .heartbeat(run_id, &self.owner, ms(Utc::now() + self.lease))
+                .await
+            {
+                Ok(true) => failures = 0,
+                Ok(false) => return,
+                Err(e) => {
+                    self.store_error("heartbeat", &e);
+                    failures += 1;
+                    // The lease lapses after three missed beats: another replica may run the slot.
+                    if failures >= 3 {
+                        return;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Stores the result, retrying briefly if the store is down.
+    async fn record(
+        &self,
+        run_id: i64,
+        result: &CheckResult,
+        took: Duration,
+        finished: DateTime<Utc>,
+    ) {
+        for attempt in 0..3 {
+            match self
+                .store
+                .finish(
+                    run_id,
+                    &self.owner,
+                    ms(finished),
+                    took.as_millis() as i64,
+                    result,
+                )
+                .await
+            {
+                Ok(true) => return,
+                Ok(false) => {
+                    tracing::warn!(
+                        run_id,
+                        "run was taken over by another replica; result not stored"
+                    );
+                    return;
+                }
+                Err(e) => {
+                    self.store_error("finish", &e);
+                    tokio::time::sleep(Duration::from_millis(500 * (attempt + 1))).await;
+                }
+            }
+        }
+    }
+}

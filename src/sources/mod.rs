@@ -1,0 +1,56 @@
+//! Connections to the systems hypercare watches.
+//!
+//! A source is built from config once and shared by every check that names
+//! it. Pools connect lazily, so a source that is down at start-up does not
+//! stop the daemon: the checks using it report `error` until it returns.
+
+mod sql;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+pub use sql::{CountRows, SqlSource};
+
+use crate::config::{Config, Name};
+
+/// Why a source could not answer. Messages name the source and the step,
+/// never record values.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    #[error("cannot connect: {0}")]
+    Connect(String),
+    #[error("query failed: {0}")]
+    Query(String),
+    #[error("timed out after {0:?}")]
+    Timeout(std::time::Duration),
+    #[error("unexpected result shape: {0}")]
+    Shape(String),
+}
+
+/// All configured sources, by name.
+#[derive(Clone, Default)]
+pub struct Sources {
+    sql: BTreeMap<Name, Arc<SqlSource>>,
+}
+
+impl Sources {
+    /// Builds every source in the config (lazily connecting).
+    pub fn from_config(config: &Config) -> Result<Self, SourceError> {
+        let mut sql = BTreeMap::new();
+        for (name, cfg) in &config.sources {
+            sql.insert(name.clone(), Arc::new(SqlSource::new(cfg)?));
+        }
+        Ok(Sources { sql })
+    }
+
+    pub fn sql(&self, name: &Name) -> Option<Arc<SqlSource>> {
+        self.sql.get(name).cloned()
+    }
+
+    /// Closes every pool, waiting for connections to be returned.
+    pub async fn close(&self) {
+        for s in self.sql.values() {
+            s.close().await;
+        }
+    }
+}

@@ -1,0 +1,261 @@
+//! SQL sources over sqlx: PostgreSQL, MySQL/MariaDB and SQLite, chosen by URL.
+//!
+//! Sessions are opened read-only where the engine allows and in UTC; every
+//! statement is bounded both by the server's own statement timeout (where the
+//! engine has one) and by a client-side timeout that always applies.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
+use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
+use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
+use sqlx::{Executor, Row};
+
+use super::SourceError;
+use crate::config::{Engine, SourceConfig};
+
+/// Rows of a count query: `(None, n)` for a single count, `(Some(group), n)` per group.
+pub type CountRows = Vec<(Option<String>, i64)>;
+
+/// One SQL database, pooled.
+pub struct SqlSource {
+    pool: Pool,
+    statement_timeout: Duration,
+}
+
+enum Pool {
+    Postgres(PgPool),
+    MySql(MySqlPool),
+    Sqlite(SqlitePool),
+}
+
+impl SqlSource {
+    pub fn new(cfg: &SourceConfig) -> Result<Self, SourceError> {
+        let url = cfg.url.expose();
+        let bad_url = |e: sqlx::Error| {
+            SourceError::Connect(format!("invalid URL: {}", redact(&e.to_string(), url)))
+        };
+        let pool = match cfg.engine {
+            Engine::Postgres => {
+                let mut opts = PgConnectOptions::from_str(url).map_err(bad_url)?;
+                let timeout_ms = cfg.statement_timeout.as_millis().to_string();
+                opts = opts.options([
+                    ("statement_timeout", timeout_ms.as_str()),
+                    ("TimeZone", "UTC"),
+                ]);
+                if cfg.read_only {
+                    opts = opts.options([("default_transaction_read_only", "on")]);
+                }
+                Pool::Postgres(
+                    PgPoolOptions::new()
+                        .max_connections(cfg.max_connections)
+                        .acquire_timeout(cfg.connect_timeout)
+                        .connect_lazy_with(opts),
+                )
+            }
+            Engine::MySql => {
+                let url = url.replacen("mariadb://", "mysql://", 1);
+                let opts = MySqlConnectOptions::from_str(&url)
+                    .map_err(bad_url)?
+                    .timezone(Some("+00:00".into()));
+                let read_only = cfg.read_only;
+                let timeout = cfg.statement_timeout;
+                Pool::MySql(
+                    MySqlPoolOptions::new()
+                        .max_connections(cfg.max_connections)
+                        .acquire_timeout(cfg.connect_timeout)
+                        .after_connect(move |conn, _| {
+                            Box::pin(async move {
+                                if read_only {
+                                    conn.execute("SET SESSION TRANSACTION READ ONLY").await?;
+                                }
+                                // MariaDB calls it max_statement_time (seconds), MySQL max_execution_time (ms).
+                                let maria = format!(
+                                    "SET SESSION max_statement_time = {}",
+                                    timeout.as_secs_f64()
+                                );
+                                if conn.execute(sqlx::AssertSqlSafe(maria)).await.is_err() {
+                                    let mysql = format!(
+                                        "SET SESSION max_execution_time = {}",
+                                        timeout.as_millis()
+                                    );
+                                    let _ = conn.execute(sqlx::AssertSqlSafe(mysql)).await;
+                                }
+                                Ok(())
+                            })
+                        })
+                        .connect_lazy_with(opts),
+                )
+            }
+            Engine::Sqlite => {
+                let opts = SqliteConnectOptions::from_str(url)
+                    .map_err(bad_url)?
+                    .read_only(cfg.read_only)
+                    .busy_timeout(cfg.statement_timeout.min(Duration::from_secs(5)));
+                Pool::Sqlite(
+                    SqlitePoolOptions::new()
+                        .max_connections(cfg.max_connections)
+                        .acquire_timeout(cfg.connect_timeout)
+                        .connect_lazy_with(opts),
+                )
+            }
+        };
+        Ok(SqlSource {
+            pool,
+            statement_timeout: cfg.statement_timeout,
+        })
+    }
+
+    /// Runs a count query: one integer, or `(group, count)` rows.
+    pub async fn counts(&self, sql: &str) -> Result<CountRows, SourceError> {
+        let sql = sqlx::AssertSqlSafe(sql.to_string());
+        // The server-side timeout fires first; this one covers engines and
+        // network stalls it cannot see, with a small margin.
+        let bound = self.statement_timeout + Duration::from_secs(1);
+        let fut = async {
+            match &self.pool {
+                Pool::Postgres(p) => rows_to_counts(
+                    sqlx::query(sql).fetch_all(p).await.map_err(classify)?,
+                    pg_cell,
+                ),
+                Pool::MySql(p) => rows_to_counts(
+                    sqlx::query(sql).fetch_all(p).await.map_err(classify)?,
+                    my_cell,
+                ),
+                Pool::Sqlite(p) => rows_to_counts(
+                    sqlx::query(sql).fetch_all(p).await.map_err(classify)?,
+                    lite_cell,
+                ),
+            }
+        };
+        tokio::time::timeout(bound, fut)
+            .await
+            .map_err(|_| SourceError::Timeout(self.statement_timeout))?
+    }
+
+    pub async fn close(&self) {
+        match &self.pool {
+            Pool::Postgres(p) => p.close().await,
+            Pool::MySql(p) => p.close().await,
+            Pool::Sqlite(p) => p.close().await,
+        }
+    }
+}
+
+/// A cell of a count query as text or integer, whatever numeric type the engine returned.
+enum Cell {
+    Int(i64),
+    Text(String),
+    Null,
+    /// A type sqlx cannot hand us as integer, text or float (PostgreSQL `numeric`, say).
+    Unsupported,
+}
+
+fn rows_to_counts<R: Row>(
+    rows: Vec<R>,
+    cell: fn(&R, usize) -> Cell,
+) -> Result<CountRows, SourceError> {
+    let Some(first) = rows.first() else {
+        return Err(SourceError::Shape("the query returned no rows".into()));
+    };
+    let width = first.columns().len();
+    match width {
+        1 => {
+            if rows.len() != 1 {
+                return Err(SourceError::Shape(format!(
+                    "expected one row with one integer, got {} rows",
+                    rows.len()
+                )));
+            }
+            Ok(vec![(None, count_of(cell(first, 0), 1)?)])
+        }
+        2 => rows
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                let group = match cell(r, 0) {
+                    Cell::Int(n) => n.to_string(),
+                    Cell::Text(s) => s,
+                    Cell::Null => "_null".to_string(),
+                    Cell::Unsupported => {
+                        return Err(SourceError::Shape(format!(
+                            "row {}: the group column has a type that cannot be read as text; cast it to text",
+                            i + 1
+                        )));
+                    }
+                };
+                Ok((Some(group), count_of(cell(r, 1), i + 1)?))
+            })
+            .collect(),
+        n => Err(SourceError::Shape(format!(
+            "expected one column (count) or two (group, count), got {n}"
+        ))),
+    }
+}
+
+fn count_of(c: Cell, row: usize) -> Result<i64, SourceError> {
+    match c {
+        Cell::Int(n) => Ok(n),
+        Cell::Text(s) => s
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|f| f.fract() == 0.0 && f.is_finite())
+            .map(|f| f as i64)
+            .ok_or_else(|| SourceError::Shape(format!("row {row}: the count is not an integer"))),
+        Cell::Null => Err(SourceError::Shape(format!("row {row}: the count is NULL"))),
+        Cell::Unsupported => Err(SourceError::Shape(format!(
+            "row {row}: the count has a type that cannot be read as an integer; cast it, e.g. CAST(SUM(n) AS BIGINT)"
+        ))),
+    }
+}
+
+macro_rules! cell_reader {
+    ($name:ident, $row:ty) => {
+        fn $name(r: &$row, i: usize) -> Cell {
+            if let Ok(v) = r.try_get::<Option<i64>, _>(i) {
+                return v.map_or(Cell::Null, Cell::Int);
+            }
+            if let Ok(v) = r.try_get::<Option<i32>, _>(i) {
+                return v.map_or(Cell::Null, |v| Cell::Int(v.into()));
+            }
+            if let Ok(v) = r.try_get::<Option<String>, _>(i) {
+                return v.map_or(Cell::Null, Cell::Text);
+            }
+            if let Ok(v) = r.try_get::<Option<f64>, _>(i) {
+                return v.map_or(Cell::Null, |v| Cell::Text(v.to_string()));
+            }
+            Cell::Unsupported
+        }
+    };
+}
+
+cell_reader!(pg_cell, PgRow);
+cell_reader!(my_cell, MySqlRow);
+cell_reader!(lite_cell, SqliteRow);
+
+fn classify(e: sqlx::Error) -> SourceError {
+    match e {
+        sqlx::Error::PoolTimedOut => {
+            SourceError::Connect("no connection within the connect timeout".into())
+        }
+        sqlx::Error::Io(io) => SourceError::Connect(io.to_string()),
+        sqlx::Error::Tls(t) => SourceError::Connect(format!("TLS: {t}")),
+        sqlx::Error::Database(db) => SourceError::Query(truncate(db.message())),
+        other => SourceError::Query(truncate(&other.to_string())),
+    }
+}
+
+fn truncate(s: &str) -> String {
+    let mut out: String = s.chars().take(300).collect();
+    if out.len() < s.len() {
+        out.push('…');
+    }
+    out
+}
+
+/// Removes the URL (which may hold a password) from an error message.
+fn redact(message: &str, url: &str) -> String {
+    message.replace(url, "<url>")
+}

@@ -1,0 +1,45 @@
+//! Embedded migrations, one list per backend, applied at start.
+
+use std::borrow::Cow;
+
+use sqlx::SqlSafeStr;
+use sqlx::migrate::{Migration, MigrationType, Migrator};
+
+use super::{Pool, Store, StoreError};
+
+const SQLITE: &[(i64, &str, &str)] = &[(
+    1,
+    "runs",
+    include_str!("../../migrations/sqlite/0001_runs.sql"),
+)];
+const POSTGRES: &[(i64, &str, &str)] = &[(
+    1,
+    "runs",
+    include_str!("../../migrations/postgres/0001_runs.sql"),
+)];
+
+fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {
+    Migrator::with_migrations(
+        list.iter()
+            .map(|(version, name, sql)| {
+                Migration::new(
+                    *version,
+                    Cow::Borrowed(*name),
+                    MigrationType::Simple,
+                    sql.into_sql_str(),
+                    false,
+                )
+            })
+            .collect(),
+    )
+}
+
+impl Store {
+    pub(super) async fn migrate(&self) -> Result<(), StoreError> {
+        let result = match &self.pool {
+            Pool::Sqlite(p) => migrator(SQLITE).run(p).await,
+            Pool::Postgres(p) => migrator(POSTGRES).run(p).await,
+        };
+        result.map_err(|e| StoreError::Migrate(e.to_string()))
+    }
+}

@@ -1,0 +1,230 @@
+//! Runs: claiming scheduled slots, heartbeats, finishing, history.
+
+use sqlx::{ColumnIndex, Decode, Row, Type};
+
+use super::{Store, StoreError, on_pool};
+use crate::results::{CheckKind, CheckResult, Outcome};
+
+/// A request to run `(check, slot)` on this replica.
+#[derive(Debug, Clone)]
+pub struct NewClaim<'a> {
+    pub check: &'a str,
+    pub kind: CheckKind,
+    pub slot_ms: i64,
+    pub owner: &'a str,
+    pub now_ms: i64,
+    /// When the claim lapses unless renewed by a heartbeat.
+    pub lease_expires_ms: i64,
+}
+
+/// What came of a claim.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This replica runs the slot.
+    Claimed { run_id: i64 },
+    /// Another replica already holds or finished this slot.
+    Taken,
+    /// An earlier run of the check is still running: this slot is recorded as
+    /// skipped. `recorded` says whether this replica wrote that record.
+    Overlap { recorded: bool },
+}
+
+/// A run as stored.
+#[derive(Debug, Clone)]
+pub struct StoredRun {
+    pub id: i64,
+    pub check_name: String,
+    pub kind: String,
+    pub slot_ms: i64,
+    pub status: String,
+    pub owner: String,
+    pub attempt: i64,
+    pub started_ms: i64,
+    pub finished_ms: Option<i64>,
+    pub lease_expires_ms: Option<i64>,
+    pub duration_ms: Option<i64>,
+    pub summary: String,
+    pub details: String,
+}
+
+const COLUMNS: &str = "id, check_name, kind, slot_ms, status, owner, attempt, started_ms, finished_ms, \
+                       lease_expires_ms, duration_ms, summary, details";
+
+fn stored_run<'r, R>(r: &'r R) -> Result<StoredRun, sqlx::Error>
+where
+    R: Row,
+    &'static str: ColumnIndex<R>,
+    i64: Decode<'r, R::Database> + Type<R::Database>,
+    String: Decode<'r, R::Database> + Type<R::Database>,
+    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
+{
+    Ok(StoredRun {
+        id: r.try_get("id")?,
+        check_name: r.try_get("check_name")?,
+        kind: r.try_get("kind")?,
+        slot_ms: r.try_get("slot_ms")?,
+        status: r.try_get("status")?,
+        owner: r.try_get("owner")?,
+        attempt: r.try_get("attempt")?,
+        started_ms: r.try_get("started_ms")?,
+        finished_ms: r.try_get("finished_ms")?,
+        lease_expires_ms: r.try_get("lease_expires_ms")?,
+        duration_ms: r.try_get("duration_ms")?,
+        summary: r.try_get("summary")?,
+        details: r.try_get("details")?,
+    })
+}
+
+macro_rules! select_runs {
+    ($store:expr, $sql:expr, $($arg:expr),*) => {
+        on_pool!($store, p => {
+            let rows = sqlx::query(sqlx::AssertSqlSafe($sql)) $(.bind($arg))* .fetch_all(p).await?;
+            rows.iter().map(|r| stored_run(r)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
+        })
+    };
+}
+
+impl Store {
+    /// Claims a slot: inserts it as running unless the slot exists already
+    /// or an earlier run of the same check still holds a live lease.
+    pub async fn claim(&self, c: &NewClaim<'_>) -> Result<Claim, StoreError> {
+        const SQL: &str = "INSERT INTO runs (check_name, kind, slot_ms, status, owner, started_ms, lease_expires_ms) \
+             SELECT $1, $2, $3, 'running', $4, $5, $6 \
+             WHERE NOT EXISTS (SELECT 1 FROM runs WHERE check_name = $1 AND status = 'running' AND lease_expires_ms > $5) \
+             ON CONFLICT (check_name, slot_ms) DO NOTHING RETURNING id";
+        let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
+            .bind(c.check).bind(c.kind.as_str()).bind(c.slot_ms).bind(c.owner).bind(c.now_ms).bind(c.lease_expires_ms)
+            .fetch_optional(p).await?);
+        if let Some(run_id) = id {
+            return Ok(Claim::Claimed { run_id });
+        }
+        let exists: Option<i64> = on_pool!(self, p => sqlx::query_scalar(
+            "SELECT id FROM runs WHERE check_name = $1 AND slot_ms = $2")
+            .bind(c.check).bind(c.slot_ms).fetch_optional(p).await?);
+        if exists.is_some() {
+            return Ok(Claim::Taken);
+        }
+        let recorded = self
+            .record_skip(c, "the previous run was still running")
+            .await?;
+        Ok(Claim::Overlap { recorded })
+    }
+
+    /// Records a slot as skipped, unless some replica recorded it already.
+    pub async fn record_skip(&self, c: &NewClaim<'_>, why: &str) -> Result<bool, StoreError> {
+        const SQL: &str = "INSERT INTO runs (check_name, kind, slot_ms, status, owner, started_ms, finished_ms, duration_ms, summary) \
+             VALUES ($1, $2, $3, 'skipped', $4, $5, $5, 0, $6) ON CONFLICT (check_name, slot_ms) DO NOTHING";
+        let done = on_pool!(self, p => sqlx::query(SQL)
+            .bind(c.check).bind(c.kind.as_str()).bind(c.slot_ms).bind(c.owner).bind(c.now_ms).bind(why)
+            .execute(p).await?.rows_affected());
+        Ok(done == 1)
+    }
+
+    /// Renews this replica's lease on a running slot; false when it lost it.
+    pub async fn heartbeat(
+        &self,
+        run_id: i64,
+        owner: &str,
+        lease_expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE runs SET lease_expires_ms = $1 WHERE id = $2 AND owner = $3 AND status = 'running'";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(lease_expires_ms).bind(run_id).bind(owner)
+            .execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Stores a run's outcome; false when this replica no longer owned it.
+    pub async fn finish(
+        &self,
+        run_id: i64,
+        owner: &str,
+        finished_ms: i64,
+        duration_ms: i64,
+        result: &CheckResult,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE runs SET status = $1, finished_ms = $2, duration_ms = $3, summary = $4, details = $5, \
+             lease_expires_ms = NULL WHERE id = $6 AND owner = $7 AND status = 'running'";
+        let details = serde_json::to_string(&result.details)
+            .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let n = on_pool!(self, p => sqlx::query(SQL)
+            .bind(result.outcome.as_str()).bind(finished_ms).bind(duration_ms).bind(&result.summary).bind(&details)
+            .bind(run_id).bind(owner).execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Running slots whose lease lapsed: their replica died or lost the store.
+    pub async fn expired_runs(&self, now_ms: i64) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE status = 'running' AND lease_expires_ms < $1"
+        );
+        select_runs!(self, sql.clone(), now_ms)
+    }
+
+    /// Takes over a lapsed slot to run it again here; false when another replica did first.
+    pub async fn take_over(
+        &self,
+        run_id: i64,
+        owner: &str,
+        now_ms: i64,
+        lease_expires_ms: i64,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE runs SET owner = $1, attempt = attempt + 1, started_ms = $2, lease_expires_ms = $3 \
+             WHERE id = $4 AND status = 'running' AND lease_expires_ms < $2";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(owner).bind(now_ms).bind(lease_expires_ms).bind(run_id)
+            .execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// Closes a lapsed slot that is too old to run again, as an error.
+    pub async fn abandon(
+        &self,
+        run_id: i64,
+        now_ms: i64,
+        summary: &str,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "UPDATE runs SET status = 'error', finished_ms = $1, duration_ms = $1 - started_ms, \
+             summary = $2, lease_expires_ms = NULL WHERE id = $3 AND status = 'running' AND lease_expires_ms < $1";
+        let n = on_pool!(self, p => sqlx::query(SQL).bind(now_ms).bind(summary).bind(run_id)
+            .execute(p).await?.rows_affected());
+        Ok(n == 1)
+    }
+
+    /// The newest finished pass/fail/error run of each check.
+    pub async fn latest_results(&self) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE id IN (SELECT MAX(id) FROM runs \
+             WHERE status IN ('pass', 'fail', 'error') GROUP BY check_name)"
+        );
+        select_runs!(self, sql.clone(),)
+    }
+
+    /// When each check last passed, in epoch milliseconds.
+    pub async fn last_successes(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        const SQL: &str = "SELECT check_name, MAX(finished_ms) FROM runs WHERE status = 'pass' GROUP BY check_name";
+        on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await.map_err(Into::into))
+    }
+
+    /// A check's runs, newest first.
+    pub async fn history(&self, check: &str, limit: i64) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE check_name = $1 ORDER BY slot_ms DESC LIMIT $2"
+        );
+        select_runs!(self, sql.clone(), check, limit)
+    }
+
+    /// Deletes finished runs older than the cutoff; returns how many.
+    pub async fn purge_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        const SQL: &str = "DELETE FROM runs WHERE status <> 'running' AND slot_ms < $1";
+        on_pool!(self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
+    }
+}
+
+impl StoredRun {
+    pub fn outcome(&self) -> Option<Outcome> {
+        Outcome::parse(&self.status)
+    }
+
+    pub fn kind(&self) -> Option<CheckKind> {
+        CheckKind::parse(&self.kind)
+    }
+}

@@ -1,0 +1,64 @@
+//! `/`: the latest result of every check, readable at a glance. No PHI:
+//! names, outcomes, counts and summaries only. The clinic scorecard grows
+//! here with the stabilization issue.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use maud::{DOCTYPE, Markup, html};
+
+use crate::app::AppState;
+
+pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
+    let runs = state.store.latest_results().await.map_err(|e| {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("store unavailable: {e}"),
+        )
+    })?;
+    let configured = state.checks.borrow().clone();
+    Ok(html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                meta http-equiv="refresh" content="30";
+                title { "hypercare status" }
+                style { (CSS) }
+            }
+            body {
+                h1 { "hypercare" }
+                p { (configured.len()) " checks configured · refreshes every 30 s · " a href="/metrics" { "metrics" } }
+                table {
+                    thead { tr { th { "check" } th { "kind" } th { "status" } th { "finished (UTC)" } th { "summary" } } }
+                    tbody {
+                        @for check in configured.iter() {
+                            @let name = check.meta().name.as_str();
+                            @let run = runs.iter().find(|r| r.check_name == name);
+                            tr {
+                                td { (name) }
+                                td { (check.meta().kind.as_str()) }
+                                @match run {
+                                    Some(r) => {
+                                        td class=(r.status) { (r.status) }
+                                        td { (r.finished_ms.and_then(chrono::DateTime::from_timestamp_millis)
+                                            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()) }
+                                        td { (r.summary) }
+                                    }
+                                    None => { td class="pending" { "not run yet" } td {} td {} }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    })
+}
+
+const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
+table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}\
+.pass{color:#116329;font-weight:600}.fail{color:#a40e26;font-weight:600}.error{color:#9a6700;font-weight:600}\
+.pending{color:#57606a}";
