@@ -107,9 +107,8 @@ impl Application {
                 .with_graceful_shutdown(async move { server_stop.cancelled().await })
                 .into_future(),
         );
-        self.scheduler
-            .sync_metrics(&self.checks_tx.borrow().clone())
-            .await;
+        let initial = self.checks_tx.borrow().clone();
+        self.scheduler.sync_metrics(&initial).await;
         let loop_stop = shutdown.child_token();
         let sched = tokio::spawn(
             self.scheduler
@@ -138,7 +137,7 @@ impl Application {
             _ => {}
         }
         self.sources.close().await;
-        self.state.store.close().await;
+        let _ = tokio::time::timeout(Duration::from_secs(5), self.state.store.close()).await;
         tracing::info!("stopped");
         Ok(())
     }

@@ -87,7 +87,7 @@ pub fn main() -> ExitCode {
         match cli.command {
             Command::Validate => validate(&path),
             Command::Run => match load_or_report(&path) {
-                Some(cfg) => run(cfg).await,
+                Some(cfg) => run(cfg, |_, _| {}).await,
                 None => ExitCode::from(1),
             },
             Command::Check { names, json } => match load_or_report(&path) {
@@ -95,10 +95,7 @@ pub fn main() -> ExitCode {
                 None => ExitCode::from(1),
             },
             Command::Demo { dir, listen } => match crate::demo::prepare(&dir, &listen).await {
-                Ok(cfg) => {
-                    crate::demo::print_banner(&cfg);
-                    run(cfg).await
-                }
+                Ok(cfg) => run(cfg, crate::demo::print_banner).await,
                 Err(e) => {
                     eprintln!("error: {e:#}");
                     ExitCode::from(2)
@@ -135,7 +132,9 @@ fn validate(path: &std::path::Path) -> ExitCode {
 }
 
 /// Runs the daemon until SIGTERM or SIGINT; SIGHUP reloads the config.
-pub async fn run(cfg: Config) -> ExitCode {
+/// `on_start` is told the address actually bound (port 0 picks one).
+pub async fn run(cfg: Config, on_start: impl FnOnce(&Config, std::net::SocketAddr)) -> ExitCode {
+    let shown = cfg.clone();
     let app = match Application::build(cfg).await {
         Ok(app) => app,
         Err(e) => {
@@ -144,6 +143,7 @@ pub async fn run(cfg: Config) -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    on_start(&shown, app.local_addr());
     let shutdown = CancellationToken::new();
     let (reload_tx, reload_rx) = mpsc::channel(4);
     if let Err(e) = spawn_signal_handlers(shutdown.clone(), reload_tx) {

@@ -7,7 +7,7 @@ CREATE TABLE runs (
     slot_ms BIGINT NOT NULL,
     status TEXT NOT NULL,
     owner TEXT NOT NULL,
-    attempt INTEGER NOT NULL DEFAULT 1,
+    attempt BIGINT NOT NULL DEFAULT 1,
     started_ms BIGINT NOT NULL,
     finished_ms BIGINT,
     lease_expires_ms BIGINT,

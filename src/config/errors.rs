@@ -63,8 +63,12 @@ impl<'a> Collector<'a> {
     }
 
     /// Records an error at a byte span of the file.
+    /// A second error at the same place (a follow-on of the first) is dropped.
     pub fn at(&mut self, span: Range<usize>, message: impl Into<String>, hint: Option<&str>) {
         let offset = span.start.min(self.text.len());
+        if self.errors.iter().any(|(o, _)| *o == offset) {
+            return;
+        }
         let before = &self.text[..floor_char_boundary(self.text, offset)];
         let line = before.matches('\n').count() + 1;
         let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;

@@ -97,7 +97,7 @@ fn section<T: DeserializeOwned>(c: &mut Collector, value: Spanned<DeValue<'_>>) 
 fn named_tables<T: DeserializeOwned>(
     c: &mut Collector,
     value: Spanned<DeValue<'_>>,
-) -> Vec<(Spanned<String>, T)> {
+) -> Vec<(Spanned<String>, Option<T>)> {
     let span = value.span();
     let DeValue::Table(table) = value.into_inner() else {
         c.at(
@@ -109,9 +109,9 @@ fn named_tables<T: DeserializeOwned>(
     };
     table
         .into_iter()
-        .filter_map(|(k, v)| {
+        .map(|(k, v)| {
             let name = Spanned::new(k.span(), k.get_ref().to_string());
-            section::<T>(c, v).map(|t| (name, t))
+            (name, section::<T>(c, v))
         })
         .collect()
 }

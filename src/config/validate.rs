@@ -16,13 +16,20 @@ use super::{
 };
 
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+/// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
+type SecretFields<'a> = (
+    &'a Option<S<String>>,
+    &'a Option<S<String>>,
+    &'a Option<S<String>>,
+);
 
 #[derive(Default)]
 pub(super) struct RawConfig {
     pub server: Option<RawServer>,
     pub store: Option<RawStore>,
     pub scheduler: Option<RawScheduler>,
-    pub sources: Vec<(Spanned<String>, RawSource)>,
+    /// Every declared source, `None` where its table did not deserialize.
+    pub sources: Vec<(Spanned<String>, Option<RawSource>)>,
     pub reconcile: Vec<RawReconcile>,
 }
 
@@ -31,9 +38,17 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
     let server = server(c, raw.server.unwrap_or_default());
     let store = store(c, raw.store.unwrap_or_default(), env);
     let scheduler = scheduler(c, raw.scheduler.unwrap_or_default());
+    // References are checked against every declared source, valid or not,
+    // so one broken source table does not also fail every check naming it.
+    let declared: Vec<String> = raw
+        .sources
+        .iter()
+        .map(|(n, _)| n.get_ref().clone())
+        .collect();
     let mut sources = BTreeMap::new();
     for (name, src) in raw.sources {
-        if let (Some(n), Some(s)) = (name_at(c, &name, "source"), source(c, &name, src, env)) {
+        let parsed = name_at(c, &name, "source");
+        if let (Some(n), Some(s)) = (parsed, src.and_then(|src| source(c, &name, src, env))) {
             sources.insert(n, s);
         }
     }
@@ -50,7 +65,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
                 Some("every check needs its own name: it labels its metrics and history"),
             );
         }
-        if let Some(rc) = reconcile_check(c, r, &sources, default_timeout) {
+        if let Some(rc) = reconcile_check(c, r, &sources, &declared, default_timeout) {
             reconcile.push(rc);
         }
     }
@@ -113,17 +128,17 @@ fn store(c: &mut Collector, raw: RawStore, env: Env) -> Option<StoreConfig> {
         .or(raw.url_env.as_ref())
         .or(raw.url_file.as_ref())
         .map(|s| s.span());
-    if let (Some(u), Some(span)) = (&url, span) {
-        if !matches!(
+    if let (Some(u), Some(span)) = (&url, span)
+        && !matches!(
             Engine::from_url(u.expose()),
             Some(Engine::Sqlite | Engine::Postgres)
-        ) {
-            c.at(
-                span,
-                "the store must be a sqlite:// or postgres:// URL",
-                Some("e.g. sqlite://data/hypercare.db"),
-            );
-        }
+        )
+    {
+        c.at(
+            span,
+            "the store must be a sqlite:// or postgres:// URL",
+            Some("e.g. sqlite://data/hypercare.db"),
+        );
     }
     let retention = duration(c, &raw.retention, Duration::from_secs(90 * 86400));
     let max_connections = positive(c, &raw.max_connections, 5);
@@ -138,14 +153,14 @@ fn scheduler(c: &mut Collector, raw: RawScheduler) -> Option<SchedulerConfig> {
     let drain_timeout = duration(c, &raw.drain_timeout, Duration::from_secs(30));
     let default_timeout = duration(c, &raw.default_timeout, Duration::from_secs(300));
     let lease = duration(c, &raw.lease, Duration::from_secs(30));
-    if let (Some(l), Some(s)) = (lease, &raw.lease) {
-        if l < Duration::from_secs(2) {
-            c.at(
-                s.span(),
-                "lease must be at least 2s",
-                Some("a heartbeat renews it every third of the lease"),
-            );
-        }
+    if let (Some(l), Some(s)) = (lease, &raw.lease)
+        && l < Duration::from_secs(2)
+    {
+        c.at(
+            s.span(),
+            "lease must be at least 2s",
+            Some("a heartbeat renews it every third of the lease"),
+        );
     }
     Some(SchedulerConfig {
         drain_timeout: drain_timeout?,
@@ -214,6 +229,7 @@ fn reconcile_check(
     c: &mut Collector,
     raw: RawReconcile,
     sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
     default_timeout: Duration,
 ) -> Option<ReconcileConfig> {
     let name = name_at(c, &raw.name, "check");
@@ -221,8 +237,8 @@ fn reconcile_check(
     let timeout = duration(c, &raw.timeout, default_timeout);
     let tolerance = tolerance(c, raw.tolerance.as_ref());
     let max_groups = positive(c, &raw.max_groups, 50);
-    let source = side(c, raw.source, sources);
-    let target = side(c, raw.target, sources);
+    let source = side(c, raw.source, sources, declared);
+    let target = side(c, raw.target, sources, declared);
     Some(ReconcileConfig {
         name: name?,
         description: raw.description,
@@ -240,11 +256,12 @@ fn side(
     c: &mut Collector,
     raw: RawSide,
     sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
 ) -> Option<SideQuery> {
     let from = raw.from.get_ref();
     let known = sources.keys().any(|k| k.as_str() == from);
-    if !known {
-        let names: Vec<&str> = sources.keys().map(Name::as_str).collect();
+    if !declared.iter().any(|d| d == from) {
+        let names: Vec<&str> = declared.iter().map(String::as_str).collect();
         let hint = if names.is_empty() {
             "define it as [sources.NAME] with a url".to_string()
         } else {
@@ -349,7 +366,7 @@ fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Option<Toleran
 fn secret(
     c: &mut Collector,
     what: &str,
-    (literal, from_env, from_file): (&Option<S<String>>, &Option<S<String>>, &Option<S<String>>),
+    (literal, from_env, from_file): SecretFields,
     env: Env,
     required_at: Option<std::ops::Range<usize>>,
 ) -> Option<Option<Secret>> {

@@ -36,8 +36,9 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     config::load(&config_path).map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))
 }
 
-pub fn print_banner(cfg: &Config) {
-    let base = format!("http://{}", cfg.server.listen);
+/// Tells the newcomer where to look; `addr` is the address actually bound.
+pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
+    let base = format!("http://{addr}");
     let dir = cfg.path.parent().map(PathBuf::from).unwrap_or_default();
     println!("hypercare demo");
     println!("  status page  {base}/");

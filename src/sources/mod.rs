@@ -47,10 +47,15 @@ impl Sources {
         self.sql.get(name).cloned()
     }
 
-    /// Closes every pool, waiting for connections to be returned.
+    /// Closes every pool, waiting up to 2 s for connections still busy
+    /// (a cancelled SQLite query keeps its worker until the statement ends).
     pub async fn close(&self) {
-        for s in self.sql.values() {
-            s.close().await;
+        let all = futures_util::future::join_all(self.sql.values().map(|s| s.close()));
+        if tokio::time::timeout(std::time::Duration::from_secs(2), all)
+            .await
+            .is_err()
+        {
+            tracing::debug!("some source connections were still busy at close");
         }
     }
 }

@@ -1,0 +1,17 @@
+//! Black-box tests: the binary and the library against real SQLite,
+//! PostgreSQL and MariaDB, over real loopback HTTP.
+//!
+//! PostgreSQL and MariaDB tests run when `HYPERCARE_TEST_POSTGRES_URL` and
+//! `HYPERCARE_TEST_MYSQL_URL` are set (each test makes a fresh database on
+//! that server); otherwise they print that they were skipped. Under `CI=true`
+//! a missing variable fails the test instead.
+
+mod helpers;
+
+mod check_command;
+mod config_validation;
+mod daemon;
+mod demo;
+mod replicas;
+mod shutdown;
+mod store;

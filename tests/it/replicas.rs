@@ -1,0 +1,129 @@
+//! Two `hypercare run` processes sharing one PostgreSQL store.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use sqlx::Connection;
+
+use crate::helpers::{Daemon, exec, free_port, fresh_postgres, write_config};
+
+fn config(dir: &std::path::Path, store: &str, port: u16, replica: &str) -> String {
+    format!(
+        r#"[server]
+listen = "127.0.0.1:{port}"
+[store]
+url = "{store}"
+[scheduler]
+lease = "3s"
+replica_id = "{replica}"
+[sources.s]
+url = "sqlite://{d}/src.db"
+[[reconcile]]
+name = "every_second"
+schedule = "* * * * * *"
+source = {{ from = "s", sql = "SELECT COUNT(*) FROM t" }}
+target = {{ from = "s", sql = "SELECT COUNT(*) FROM t" }}
+"#,
+        d = dir.display()
+    )
+}
+
+#[tokio::test]
+async fn two_replicas_run_every_slot_exactly_once_and_one_takes_over_when_the_other_dies() {
+    let Some(store) = fresh_postgres("two_replicas").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    exec(
+        &format!("sqlite://{}/src.db", dir.path().display()),
+        "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)",
+    )
+    .await;
+    let (da, db) = (dir.path().join("a"), dir.path().join("b"));
+    std::fs::create_dir_all(&da).unwrap();
+    std::fs::create_dir_all(&db).unwrap();
+    let (pa, pb) = (free_port(), free_port());
+    let mut a = Daemon::start(
+        &write_config(&da, &config(dir.path(), &store, pa, "replica-a")),
+        pa,
+    )
+    .await;
+    let mut b = Daemon::start(
+        &write_config(&db, &config(dir.path(), &store, pb, "replica-b")),
+        pb,
+    )
+    .await;
+    let both_up = chrono::Utc::now().timestamp_millis();
+
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    a.signal("KILL");
+    a.wait_exit(Duration::from_secs(5));
+    let killed = chrono::Utc::now().timestamp_millis();
+    tokio::time::sleep(Duration::from_secs(15)).await;
+    let before_stop = chrono::Utc::now().timestamp_millis();
+    b.signal("TERM");
+    assert_eq!(b.wait_exit(Duration::from_secs(15)).0, Some(0));
+
+    let mut conn = sqlx::PgConnection::connect(&store).await.unwrap();
+    let rows: Vec<(i64, String, String)> =
+        sqlx::query_as("SELECT slot_ms, status, owner FROM runs WHERE check_name = 'every_second' ORDER BY slot_ms")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap();
+    let mut per_slot: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    for (slot, status, owner) in rows {
+        per_slot.entry(slot).or_default().push((status, owner));
+    }
+    // Every second between both replicas being up and the last one stopping: one row, no gaps.
+    let first = (both_up / 1000 + 1) * 1000;
+    let last = (before_stop / 1000 - 1) * 1000;
+    let window: Vec<i64> = (first..=last).step_by(1000).collect();
+    assert!(window.len() >= 28, "a 30 s window, got {}", window.len());
+    for slot in &window {
+        let runs = per_slot
+            .get(slot)
+            .unwrap_or_else(|| panic!("slot {slot} never ran; slots: {:?}", per_slot.keys()));
+        assert_eq!(runs.len(), 1, "slot {slot}: {runs:?}");
+    }
+    let in_window = |from: i64, to: i64| {
+        per_slot
+            .range(from..to)
+            .flat_map(|(_, r)| r.clone())
+            .collect::<Vec<_>>()
+    };
+    let before_kill = in_window(first, killed - 1000);
+    let owners: std::collections::BTreeSet<&str> =
+        before_kill.iter().map(|(_, o)| o.as_str()).collect();
+    assert!(
+        owners.contains("replica-a") && owners.contains("replica-b"),
+        "both replicas shared the work: {owners:?}"
+    );
+    let after_kill = in_window(killed + 4000, last + 1);
+    assert!(!after_kill.is_empty());
+    assert!(
+        after_kill
+            .iter()
+            .all(|(s, o)| o == "replica-b" && s == "pass"),
+        "replica-b took over: {after_kill:?}"
+    );
+    let passes = per_slot
+        .values()
+        .flatten()
+        .filter(|(s, _)| s == "pass")
+        .count();
+    let started = Instant::now();
+    assert!(
+        passes >= window.len() - 4,
+        "at most the lease after the kill may be skipped: {passes} of {}",
+        window.len()
+    );
+    let _ = started;
+    let running: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM runs WHERE status = 'running'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(
+        running, 0,
+        "a slot the killed replica held was taken over or closed"
+    );
+}

@@ -1,0 +1,63 @@
+//! SIGTERM while a check is running: bounded drain, run recorded as cancelled.
+
+use std::time::Duration;
+
+use sqlx::Connection;
+
+use crate::helpers::{Daemon, exec, free_port, wait_for, write_config};
+
+/// A SQLite query that counts to a billion: runs for many seconds.
+const SLOW: &str = "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c WHERE x < 1000000000) SELECT COUNT(*) FROM c";
+
+async fn run_status(store: &str) -> Vec<String> {
+    let Ok(mut c) = sqlx::SqliteConnection::connect(store).await else {
+        return vec![];
+    };
+    sqlx::query_scalar("SELECT status FROM runs WHERE check_name = 'slow' ORDER BY id")
+        .fetch_all(&mut c)
+        .await
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn sigterm_during_a_long_check_exits_0_within_the_drain_and_records_it_cancelled() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    exec(&format!("sqlite://{d}/src.db"), "CREATE TABLE t (a INT)").await;
+    let port = free_port();
+    let path = write_config(
+        dir.path(),
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nurl = \"sqlite://{d}/store.db\"\n\
+         [scheduler]\ndrain_timeout = \"1s\"\n[sources.s]\nurl = \"sqlite://{d}/src.db\"\n\
+         [[reconcile]]\nname = \"slow\"\nschedule = \"* * * * * *\"\ntimeout = \"5m\"\n\
+         source = {{ from = \"s\", sql = \"{SLOW}\" }}\ntarget = {{ from = \"s\", sql = \"SELECT 1\" }}\n"
+        ),
+    );
+    let mut daemon = Daemon::start(&path, port).await;
+    let store = format!("sqlite://{d}/store.db");
+    wait_for(Duration::from_secs(10), || async {
+        run_status(&store)
+            .await
+            .first()
+            .is_some_and(|s| s == "running")
+    })
+    .await
+    .expect("the slow check started");
+
+    daemon.signal("TERM");
+    let (code, took) = daemon.wait_exit(Duration::from_secs(15));
+    assert_eq!(code, Some(0));
+    // drain (1 s) plus the time to record and close, well under the 5 min check timeout.
+    assert!(took < Duration::from_secs(6), "took {took:?}");
+    let statuses = run_status(&store).await;
+    assert_eq!(
+        statuses.first().map(String::as_str),
+        Some("cancelled"),
+        "{statuses:?}"
+    );
+    assert!(
+        !statuses.iter().any(|s| s == "running"),
+        "no run left running: {statuses:?}"
+    );
+}

@@ -1,0 +1,131 @@
+//! The store's slot-claiming rules, on SQLite and on PostgreSQL.
+
+use hypercare::config::{Secret, StoreConfig};
+use hypercare::results::{CheckKind, CheckResult, Details, Outcome};
+use hypercare::store::{Claim, NewClaim, Store};
+
+use crate::helpers::fresh_postgres;
+
+async fn open(url: &str) -> Store {
+    let cfg = StoreConfig {
+        url: Secret::new(url),
+        retention: std::time::Duration::from_secs(3600),
+        max_connections: 4,
+    };
+    Store::open(&cfg).await.expect("open store")
+}
+
+fn claim(slot_ms: i64, owner: &str, now_ms: i64) -> NewClaim<'_> {
+    NewClaim {
+        check: "c",
+        kind: CheckKind::Reconcile,
+        slot_ms,
+        owner,
+        now_ms,
+        lease_expires_ms: now_ms + 1000,
+    }
+}
+
+fn passed() -> CheckResult {
+    CheckResult {
+        outcome: Outcome::Pass,
+        summary: "ok".into(),
+        details: Details::None {},
+    }
+}
+
+/// One scenario, run against both backends.
+async fn scenario(store: Store) {
+    // A slot is claimed once.
+    let Claim::Claimed { run_id } = store.claim(&claim(1000, "a", 1000)).await.unwrap() else {
+        panic!("first claim")
+    };
+    assert_eq!(
+        store.claim(&claim(1000, "b", 1001)).await.unwrap(),
+        Claim::Taken
+    );
+    // The next slot while the first still holds a live lease: skipped, recorded once.
+    assert_eq!(
+        store.claim(&claim(2000, "b", 1500)).await.unwrap(),
+        Claim::Overlap { recorded: true }
+    );
+    assert_eq!(
+        store.claim(&claim(2000, "a", 1600)).await.unwrap(),
+        Claim::Taken
+    );
+    assert!(store.heartbeat(run_id, "a", 5000).await.unwrap());
+    assert!(
+        !store.heartbeat(run_id, "b", 5000).await.unwrap(),
+        "only the owner renews"
+    );
+
+    // The owner dies; after the lease another replica takes over, once.
+    assert!(store.expired_runs(4000).await.unwrap().is_empty());
+    let expired = store.expired_runs(6000).await.unwrap();
+    assert_eq!(
+        expired.iter().map(|r| r.id).collect::<Vec<_>>(),
+        vec![run_id]
+    );
+    assert!(store.take_over(run_id, "b", 6000, 9000).await.unwrap());
+    assert!(!store.take_over(run_id, "c", 6001, 9000).await.unwrap());
+    assert!(
+        !store
+            .finish(run_id, "a", 7000, 10, &passed())
+            .await
+            .unwrap(),
+        "the dead owner cannot finish it"
+    );
+    assert!(
+        store
+            .finish(run_id, "b", 7000, 1000, &passed())
+            .await
+            .unwrap()
+    );
+
+    // A lapsed slot too old to rerun is closed as an error, not lost.
+    let Claim::Claimed { run_id: old } = store.claim(&claim(3000, "a", 8000)).await.unwrap() else {
+        panic!()
+    };
+    assert!(store.abandon(old, 20_000, "abandoned").await.unwrap());
+    let history = store.history("c", 10).await.unwrap();
+    let statuses: Vec<(i64, &str)> = history
+        .iter()
+        .map(|r| (r.slot_ms, r.status.as_str()))
+        .collect();
+    assert_eq!(
+        statuses,
+        vec![(3000, "error"), (2000, "skipped"), (1000, "pass")]
+    );
+    let latest = store.latest_results().await.unwrap();
+    assert_eq!(latest.len(), 1);
+    assert_eq!(latest[0].slot_ms, 3000);
+    assert_eq!(
+        store.last_successes().await.unwrap(),
+        vec![("c".to_string(), 7000)]
+    );
+
+    // Retention purges finished runs before the cutoff.
+    assert_eq!(store.purge_before(2500).await.unwrap(), 2);
+    assert_eq!(store.history("c", 10).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn slots_are_claimed_once_taken_over_and_purged_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    scenario(
+        open(&format!(
+            "sqlite://{}/nested/store.db",
+            dir.path().display()
+        ))
+        .await,
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn slots_are_claimed_once_taken_over_and_purged_on_postgres() {
+    let Some(url) = fresh_postgres("store_postgres").await else {
+        return;
+    };
+    scenario(open(&url).await).await;
+}
