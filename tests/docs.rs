@@ -1,0 +1,473 @@
+//! The user documentation stays true: the example config validates and sets
+//! every key the loader accepts, `docs/configuration.md` documents exactly
+//! those keys, and `docs/metrics.md` lists exactly the metric families that
+//! `/metrics` serves, with their types.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use hypercare::metrics::Metrics;
+use hypercare::results::{CheckKind, Details, GroupCount, Outcome, ReconcileDetails};
+
+/// Every key the config loader accepts, as `section.key` paths. `sources.NAME`
+/// stands for any source; `reconcile` for every `[[reconcile]]` entry.
+const KEYS: &[&str] = &[
+    "server.listen",
+    "server.public_url",
+    "store.url",
+    "store.url_env",
+    "store.url_file",
+    "store.retention",
+    "store.max_connections",
+    "scheduler.drain_timeout",
+    "scheduler.default_timeout",
+    "scheduler.lease",
+    "scheduler.replica_id",
+    "sources.NAME.url",
+    "sources.NAME.url_env",
+    "sources.NAME.url_file",
+    "sources.NAME.max_connections",
+    "sources.NAME.connect_timeout",
+    "sources.NAME.statement_timeout",
+    "sources.NAME.read_only",
+    "reconcile.name",
+    "reconcile.description",
+    "reconcile.schedule",
+    "reconcile.timeout",
+    "reconcile.tolerance",
+    "reconcile.max_groups",
+    "reconcile.enabled",
+    "reconcile.source",
+    "reconcile.source.from",
+    "reconcile.source.sql",
+    "reconcile.target",
+    "reconcile.target.from",
+    "reconcile.target.sql",
+];
+
+/// Which section each raw config struct in `src/config/raw.rs` is read into.
+const RAW_STRUCTS: &[(&str, &[&str])] = &[
+    ("RawServer", &["server"]),
+    ("RawStore", &["store"]),
+    ("RawScheduler", &["scheduler"]),
+    ("RawSource", &["sources.NAME"]),
+    ("RawReconcile", &["reconcile"]),
+    ("RawSide", &["reconcile.source", "reconcile.target"]),
+];
+
+/// Keys the example shows commented out because the key it sets excludes them.
+const SHOWN_COMMENTED: &[&str] = &["store.url", "store.url_file"];
+
+const EXAMPLE: &str = "config/hypercare.example.toml";
+
+/// Whether `# name = …` appears in `[section]` of a TOML text.
+fn commented_in_section(text: &str, section: &str, name: &str) -> bool {
+    let header = format!("[{section}]");
+    text.lines()
+        .skip_while(|l| l.trim() != header)
+        .skip(1)
+        .take_while(|l| !l.trim_start().starts_with('['))
+        .filter_map(|l| l.trim().strip_prefix('#'))
+        .any(|l| {
+            l.trim_start()
+                .strip_prefix(name)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+}
+
+fn repo_file(path: &str) -> (PathBuf, String) {
+    let full = Path::new(env!("CARGO_MANIFEST_DIR")).join(path);
+    let text = std::fs::read_to_string(&full)
+        .unwrap_or_else(|e| panic!("cannot read {}: {e}", full.display()));
+    (full, text)
+}
+
+/// The `${VAR}` names the string values of a TOML text use (comments and
+/// `$${` escapes aside).
+fn env_vars_named(text: &str) -> BTreeSet<String> {
+    fn walk(value: &toml::Value, names: &mut BTreeSet<String>) {
+        match value {
+            toml::Value::String(s) => {
+                let mut rest = s.as_str();
+                while let Some(pos) = rest.find("${") {
+                    let escaped = pos > 0 && rest.as_bytes()[pos - 1] == b'$';
+                    let after = &rest[pos + 2..];
+                    let end = after.find('}').unwrap_or(after.len());
+                    if !escaped {
+                        names.insert(after[..end].to_string());
+                    }
+                    rest = &after[end..];
+                }
+            }
+            toml::Value::Array(items) => items.iter().for_each(|v| walk(v, names)),
+            toml::Value::Table(t) => t.values().for_each(|v| walk(v, names)),
+            _ => {}
+        }
+    }
+    let table: toml::Table = toml::from_str(text).expect("the example is TOML");
+    let mut names = BTreeSet::new();
+    table.values().for_each(|v| walk(v, &mut names));
+    names
+}
+
+/// String values of a TOML text that are URLs with a password not taken from `${VAR}`.
+fn literal_passwords(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    let mut strings = Vec::new();
+    fn walk<'a>(value: &'a toml::Value, out: &mut Vec<&'a str>) {
+        match value {
+            toml::Value::String(s) => out.push(s),
+            toml::Value::Array(items) => items.iter().for_each(|v| walk(v, out)),
+            toml::Value::Table(t) => t.values().for_each(|v| walk(v, out)),
+            _ => {}
+        }
+    }
+    let table: toml::Table = toml::from_str(text).expect("the example is TOML");
+    table.values().for_each(|v| walk(v, &mut strings));
+    for s in strings {
+        let Some((_, rest)) = s.split_once("://") else {
+            continue;
+        };
+        let authority = rest.split('/').next().unwrap_or("");
+        let Some((userinfo, _)) = authority.rsplit_once('@') else {
+            continue;
+        };
+        if let Some((_, password)) = userinfo.split_once(':')
+            && !password.starts_with("${")
+        {
+            found.push(s.to_string());
+        }
+    }
+    found
+}
+
+/// The keys a TOML table sets, as paths in the form of [`KEYS`].
+fn keys_set(table: &toml::Table, prefix: &str, out: &mut BTreeSet<String>) {
+    for (key, value) in table {
+        let path = match prefix {
+            "" => key.clone(),
+            "sources" => "sources.NAME".to_string(),
+            p => format!("{p}.{key}"),
+        };
+        let is_section = prefix.is_empty() || prefix == "sources";
+        if !is_section {
+            out.insert(path.clone());
+        }
+        match value {
+            toml::Value::Table(t) => keys_set(t, &path, out),
+            toml::Value::Array(items) => {
+                for item in items {
+                    if let toml::Value::Table(t) = item {
+                        keys_set(t, &path, out);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// The keys `docs/configuration.md` documents: first-column backticked names
+/// of the table rows under the headings `` ## `[section]` ``.
+fn keys_documented(doc: &str) -> BTreeSet<String> {
+    let sections = [
+        ("[server]", "server"),
+        ("[store]", "store"),
+        ("[scheduler]", "scheduler"),
+        ("[sources.NAME]", "sources.NAME"),
+        ("[[reconcile]]", "reconcile"),
+    ];
+    let mut out = BTreeSet::new();
+    let mut current: Option<&str> = None;
+    for line in doc.lines() {
+        if let Some(heading) = line.strip_prefix("## ") {
+            let heading = heading.trim().trim_matches('`');
+            current = sections
+                .iter()
+                .find(|(h, _)| *h == heading)
+                .map(|(_, prefix)| *prefix);
+            continue;
+        }
+        if let (Some(prefix), Some(key)) = (current, first_cell_code(line)) {
+            out.insert(format!("{prefix}.{key}"));
+        }
+    }
+    out
+}
+
+/// `name` from a table row that starts `| `name` |`.
+fn first_cell_code(line: &str) -> Option<&str> {
+    let cell = line.trim().strip_prefix('|')?.split('|').next()?.trim();
+    let name = cell.strip_prefix('`')?.strip_suffix('`')?;
+    (!name.is_empty() && !name.contains('`')).then_some(name)
+}
+
+/// Field names of each `pub struct NAME { pub field: … }` in a Rust file.
+fn struct_fields(src: &str) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    let mut current: Option<String> = None;
+    for line in src.lines().map(str::trim) {
+        if let Some(rest) = line.strip_prefix("pub struct ") {
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
+            out.insert(name.clone(), Vec::new());
+            current = rest.contains('{').then_some(name);
+        } else if line.starts_with('}') {
+            current = None;
+        } else if let (Some(s), Some(field)) = (&current, line.strip_prefix("pub "))
+            && let Some((name, _)) = field.split_once(':')
+        {
+            out.get_mut(s)
+                .expect("struct seen")
+                .push(name.trim().to_string());
+        }
+    }
+    out
+}
+
+#[test]
+fn example_config_validates() {
+    let (path, text) = repo_file(EXAMPLE);
+    let credentials = tempfile::tempdir().expect("tempdir");
+    std::fs::write(
+        credentials.path().join("billing-db-url"),
+        "mysql://hypercare_ro:billing-pw@billing-db.internal:3306/billing\n",
+    )
+    .expect("write the billing URL file");
+    let mut env: BTreeMap<String, String> = BTreeMap::new();
+    for name in env_vars_named(&text) {
+        env.insert(name, "value-for-test".to_string());
+    }
+    env.insert(
+        "CREDENTIALS_DIRECTORY".into(),
+        credentials.path().display().to_string(),
+    );
+    env.insert(
+        "LEGACY_DB_URL".into(),
+        "mysql://hypercare_ro:legacy-pw@legacy-db.internal:3306/openemr".into(),
+    );
+    env.insert(
+        "HYPERCARE_STORE_URL".into(),
+        "postgres://hypercare:store-pw@store-db.internal:5432/hypercare".into(),
+    );
+    let env_fn = |name: &str| env.get(name).cloned();
+
+    let config = hypercare::config::parse(&text, &path, &env_fn)
+        .unwrap_or_else(|e| panic!("{EXAMPLE} does not validate:\n{e}"));
+    assert!(
+        config.store.is_postgres(),
+        "the store URL comes from the environment"
+    );
+    assert_eq!(config.sources.len(), 3);
+    assert!(config.reconcile.iter().any(|r| !r.enabled));
+    let billing = config.sources.get("billing").expect("source `billing`");
+    assert!(
+        billing.url.expose().ends_with("/billing"),
+        "url_file drops the newline"
+    );
+    let leaked = literal_passwords(&text);
+    assert!(
+        leaked.is_empty(),
+        "the example holds a literal password in {leaked:?}: use ${{VAR}}, url_env or url_file"
+    );
+
+    // Every variable the example names is needed: without it, validation fails.
+    let mut needed = env_vars_named(&text);
+    // Named by `url_env`, not `${…}`.
+    needed.extend([
+        "LEGACY_DB_URL".to_string(),
+        "HYPERCARE_STORE_URL".to_string(),
+    ]);
+    for missing in needed {
+        let without = |name: &str| (name != missing).then(|| env.get(name).cloned()).flatten();
+        let errors = hypercare::config::parse(&text, &path, &without)
+            .expect_err("a named variable is missing");
+        assert!(
+            errors.to_string().contains(&missing),
+            "the error should name `{missing}`:\n{errors}"
+        );
+    }
+
+    // Every accepted key is set by the example and documented, and nothing else is.
+    let (_, doc) = repo_file("docs/configuration.md");
+    let keys: BTreeSet<String> = KEYS.iter().map(|k| k.to_string()).collect();
+    let table: toml::Table = toml::from_str(&text).expect("the example is TOML");
+    let mut in_example = BTreeSet::new();
+    keys_set(&table, "", &mut in_example);
+    // `[store]` takes only one of its URL keys: the example sets one and shows
+    // the others as commented-out lines.
+    for key in SHOWN_COMMENTED {
+        let (section, name) = key.split_once('.').expect("section.key");
+        assert!(
+            commented_in_section(&text, section, name),
+            "the example should show `# {name} = …` in [{section}]"
+        );
+        in_example.insert(key.to_string());
+    }
+    let documented = keys_documented(&doc);
+    let diff = |a: &BTreeSet<String>, b: &BTreeSet<String>| -> Vec<String> {
+        a.difference(b).cloned().collect()
+    };
+    assert_eq!(
+        diff(&keys, &in_example),
+        Vec::<String>::new(),
+        "keys the example does not set"
+    );
+    assert_eq!(
+        diff(&in_example, &keys),
+        Vec::<String>::new(),
+        "keys the example sets that the loader does not accept"
+    );
+    assert_eq!(
+        diff(&keys, &documented),
+        Vec::<String>::new(),
+        "keys docs/configuration.md does not document"
+    );
+    assert_eq!(
+        diff(&documented, &keys),
+        Vec::<String>::new(),
+        "keys docs/configuration.md documents that the loader does not accept"
+    );
+
+    // And KEYS follows the loader: every field of the raw config structs is in it.
+    let (_, raw) = repo_file("src/config/raw.rs");
+    for (name, fields) in struct_fields(&raw) {
+        let Some((_, prefixes)) = RAW_STRUCTS.iter().find(|(s, _)| *s == name) else {
+            panic!(
+                "src/config/raw.rs has a new struct `{name}`: add its section to RAW_STRUCTS and its keys to KEYS, the example and docs/configuration.md"
+            );
+        };
+        for prefix in *prefixes {
+            for field in &fields {
+                let key = format!("{prefix}.{field}");
+                assert!(
+                    keys.contains(&key),
+                    "`{key}` ({name}.{field}) is accepted by the loader but missing from KEYS, the example or the docs"
+                );
+            }
+        }
+    }
+}
+
+/// Metric families in an exposition, with their types, from `# TYPE` lines.
+fn families(exposition: &str) -> BTreeMap<String, String> {
+    exposition
+        .lines()
+        .filter_map(|l| l.strip_prefix("# TYPE "))
+        .filter_map(|l| l.split_once(' '))
+        .map(|(name, kind)| (name.to_string(), kind.trim().to_string()))
+        .collect()
+}
+
+/// Metric names and types from `docs/metrics.md`: table rows whose first cell
+/// is a backticked name and whose second cell is a metric type.
+fn families_documented(doc: &str) -> BTreeMap<String, String> {
+    const TYPES: [&str; 4] = ["counter", "gauge", "histogram", "summary"];
+    doc.lines()
+        .filter_map(|line| {
+            let name = first_cell_code(line)?;
+            let kind = line
+                .trim()
+                .trim_start_matches('|')
+                .split('|')
+                .nth(1)?
+                .trim();
+            TYPES
+                .contains(&kind)
+                .then(|| (name.to_string(), kind.to_string()))
+        })
+        .collect()
+}
+
+#[test]
+fn every_metric_is_documented_and_every_documented_metric_exists() {
+    let metrics = Metrics::new("sqlite");
+    let groups: BTreeMap<String, GroupCount> = ["east", "north", "south"]
+        .into_iter()
+        .map(|g| {
+            let c = GroupCount {
+                source: 10,
+                target: 9,
+                difference: -1,
+                beyond_tolerance: true,
+            };
+            (g.to_string(), c)
+        })
+        .collect();
+    let details = Details::Reconcile(ReconcileDetails {
+        source_count: Some(30),
+        target_count: Some(27),
+        groups,
+        tolerance: Some("0".into()),
+        error_side: None,
+    });
+    let kind = CheckKind::Reconcile;
+    metrics.record_run(
+        "patients_by_clinic",
+        kind,
+        Outcome::Fail,
+        Duration::from_millis(40),
+    );
+    metrics.show_result(
+        "patients_by_clinic",
+        kind,
+        Outcome::Fail,
+        chrono::Utc::now(),
+        &details,
+        2,
+    );
+    metrics.record_run(
+        "providers_total",
+        kind,
+        Outcome::Pass,
+        Duration::from_millis(5),
+    );
+    metrics.show_result(
+        "providers_total",
+        kind,
+        Outcome::Pass,
+        chrono::Utc::now(),
+        &Details::None {},
+        50,
+    );
+    metrics.count_skip("patients_by_clinic", "overlap");
+    metrics.count_store_error("claim");
+    metrics.count_reload(true);
+
+    let text = metrics.render();
+    for sample in [
+        r#"hypercare_reconcile_difference_records{check="patients_by_clinic",group="_total"} -3"#,
+        r#"hypercare_reconcile_source_records{check="patients_by_clinic",group="_other"} 10"#,
+        r#"hypercare_check_status{check="patients_by_clinic",kind="reconcile",status="fail"} 1"#,
+    ] {
+        assert!(
+            text.lines().any(|l| l == sample),
+            "expected `{sample}` in:\n{text}"
+        );
+    }
+
+    let served = families(&text);
+    let (_, doc) = repo_file("docs/metrics.md");
+    let documented = families_documented(&doc);
+    for (name, kind) in &served {
+        assert_eq!(
+            documented.get(name),
+            Some(kind),
+            "`{name}` ({kind}) is served but not in docs/metrics.md with that type"
+        );
+    }
+    for (name, kind) in &documented {
+        // The process collector is registered on Linux only.
+        if cfg!(not(target_os = "linux")) && name.starts_with("process_") {
+            continue;
+        }
+        assert_eq!(
+            served.get(name),
+            Some(kind),
+            "docs/metrics.md lists `{name}` ({kind}) but /metrics does not serve it"
+        );
+    }
+}
