@@ -19,14 +19,7 @@ use crate::metrics::Metrics;
 use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
 use crate::store::Store;
-
-/// What the web handlers read.
-pub struct AppState {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    pub checks: watch::Receiver<CheckSet>,
-    pub scheduler_running: AtomicBool,
-}
+pub use crate::web::AppState;
 
 pub struct Application {
     /// Taken by `run` when it starts serving.
@@ -55,6 +48,7 @@ impl Application {
             metrics.clone(),
             owner,
             config.scheduler.lease,
+            config.store.retention,
         );
         let listener = TcpListener::bind(config.server.listen)
             .await
@@ -95,6 +89,7 @@ impl Application {
         shutdown: CancellationToken,
         mut reloads: mpsc::Receiver<()>,
     ) -> anyhow::Result<()> {
+        let local_addr = self.local_addr();
         let listener = self
             .listener
             .take()
@@ -116,7 +111,7 @@ impl Application {
                 .run(self.checks_tx.subscribe(), loop_stop.clone()),
         );
         self.state.scheduler_running.store(true, Ordering::Relaxed);
-        tracing::info!(listen = %self.config.server.listen, store = self.state.store.backend(), "hypercare running");
+        tracing::info!(listen = %local_addr, store = self.state.store.backend(), "hypercare running");
 
         loop {
             tokio::select! {

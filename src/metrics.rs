@@ -6,6 +6,8 @@
 //! and closed sets; group labels come from the configured group query and are
 //! capped per check. Every metric here is listed in `docs/metrics.md`.
 
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Mutex;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
@@ -14,7 +16,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::results::{CheckKind, Details, Outcome};
+use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
 
 /// Group label for the whole of a reconciliation (all groups together).
 pub const TOTAL_GROUP: &str = "_total";
@@ -36,6 +38,8 @@ pub struct Metrics {
     store_errors: IntCounterVec,
     reloads: IntCounterVec,
     checks_configured: IntGauge,
+    /// Group label values shown per check, so groups that disappear are removed.
+    shown_groups: Mutex<HashMap<String, BTreeSet<String>>>,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -154,6 +158,7 @@ impl Metrics {
                 "hypercare_checks_configured",
                 "Checks in the active config.",
             )),
+            shown_groups: Mutex::new(HashMap::new()),
             registry,
         };
         for c in m.collectors() {
@@ -212,27 +217,33 @@ impl Metrics {
                 .set(i64::from(o == outcome));
         }
         if let Some(r) = details.reconcile() {
-            let mut rows: Vec<(String, i64, i64)> = Vec::new();
-            if let (Some(s), Some(t)) = (r.source_count, r.target_count) {
-                rows.push((TOTAL_GROUP.to_string(), s, t));
-            }
-            let mut other = (0, 0, false);
-            for (i, (g, c)) in r.groups.iter().enumerate() {
-                if i < max_groups {
-                    rows.push((label_safe(g), c.source, c.target));
-                } else {
-                    other = (other.0 + c.source, other.1 + c.target, true);
+            self.show_groups(check, &group_rows(r, max_groups));
+        }
+    }
+
+    /// Sets the per-group series of a check and removes the ones its latest
+    /// result no longer has.
+    fn show_groups(&self, check: &str, rows: &BTreeMap<String, (i64, i64)>) {
+        for (g, (s, t)) in rows {
+            self.source_records.with_label_values(&[check, g]).set(*s);
+            self.target_records.with_label_values(&[check, g]).set(*t);
+            self.difference_records
+                .with_label_values(&[check, g])
+                .set(t - s);
+        }
+        let Ok(mut shown) = self.shown_groups.lock() else {
+            return;
+        };
+        let now: BTreeSet<String> = rows.keys().cloned().collect();
+        if let Some(before) = shown.insert(check.to_string(), now) {
+            for gone in before.iter().filter(|g| !rows.contains_key(*g)) {
+                for vec in [
+                    &self.source_records,
+                    &self.target_records,
+                    &self.difference_records,
+                ] {
+                    let _ = vec.remove_label_values(&[check, gone]);
                 }
-            }
-            if other.2 {
-                rows.push((OTHER_GROUP.to_string(), other.0, other.1));
-            }
-            for (g, s, t) in rows {
-                self.source_records.with_label_values(&[check, &g]).set(s);
-                self.target_records.with_label_values(&[check, &g]).set(t);
-                self.difference_records
-                    .with_label_values(&[check, &g])
-                    .set(t - s);
             }
         }
     }
@@ -287,7 +298,96 @@ impl Metrics {
     }
 }
 
-/// Makes a group value safe and bounded as a label value.
+/// The group series of a reconciliation: the total, the first `max_groups`
+/// groups by name, the rest folded into `_other`. Group values that clash
+/// once made label-safe (cut to 64 characters) are added up, and a data group
+/// spelled like a reserved one gets a leading `_` more.
+fn group_rows(r: &ReconcileDetails, max_groups: usize) -> BTreeMap<String, (i64, i64)> {
+    let mut rows: BTreeMap<String, (i64, i64)> = BTreeMap::new();
+    if let (Some(s), Some(t)) = (r.source_count, r.target_count) {
+        rows.insert(TOTAL_GROUP.to_string(), (s, t));
+    }
+    for (i, (g, c)) in r.groups.iter().enumerate() {
+        let label = if i >= max_groups {
+            OTHER_GROUP.to_string()
+        } else {
+            label_safe(g)
+        };
+        let e = rows.entry(label).or_default();
+        *e = (e.0 + c.source, e.1 + c.target);
+    }
+    rows
+}
+
+/// Makes a group value safe and bounded as a label value, apart from the
+/// reserved `_total` and `_other`.
 fn label_safe(g: &str) -> String {
-    g.chars().filter(|c| !c.is_control()).take(64).collect()
+    let cut: String = g.chars().filter(|c| !c.is_control()).take(64).collect();
+    if cut == TOTAL_GROUP || cut == OTHER_GROUP {
+        format!("_{cut}")
+    } else {
+        cut
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::GroupCount;
+
+    fn details(groups: &[(&str, i64, i64)]) -> ReconcileDetails {
+        ReconcileDetails {
+            source_count: Some(groups.iter().map(|g| g.1).sum()),
+            target_count: Some(groups.iter().map(|g| g.2).sum()),
+            groups: groups
+                .iter()
+                .map(|(g, s, t)| {
+                    (
+                        g.to_string(),
+                        GroupCount {
+                            source: *s,
+                            target: *t,
+                            difference: t - s,
+                            beyond_tolerance: false,
+                        },
+                    )
+                })
+                .collect(),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn groups_fold_into_other_and_reserved_names_do_not_clash() {
+        let rows = group_rows(
+            &details(&[("_total", 1, 1), ("a", 2, 2), ("b", 3, 1), ("c", 4, 4)]),
+            2,
+        );
+        assert_eq!(rows[TOTAL_GROUP], (10, 8));
+        assert_eq!(rows["__total"], (1, 1));
+        assert_eq!(rows["a"], (2, 2));
+        assert_eq!(rows[OTHER_GROUP], (7, 5));
+    }
+
+    #[test]
+    fn groups_that_disappear_are_removed_from_the_metrics() {
+        let m = Metrics::new("sqlite");
+        let at = Utc::now();
+        let show = |groups: &[(&str, i64, i64)]| {
+            m.show_result(
+                "c",
+                CheckKind::Reconcile,
+                Outcome::Fail,
+                at,
+                &Details::Reconcile(details(groups)),
+                50,
+            )
+        };
+        show(&[("north", 5, 4), ("south", 3, 3)]);
+        assert!(m.render().contains("group=\"north\""));
+        show(&[("south", 3, 3)]);
+        let text = m.render();
+        assert!(!text.contains("group=\"north\""), "{text}");
+        assert!(text.contains("group=\"south\""));
+    }
 }

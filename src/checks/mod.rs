@@ -44,13 +44,14 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     checks
 }
 
-/// Picks checks by name; unknown names come back as the error.
+/// Picks checks by name (a disabled check runs when named); with no names,
+/// every enabled check. Unknown names come back as the error.
 pub fn select(
     checks: Vec<Arc<dyn Check>>,
     names: &[String],
 ) -> Result<Vec<Arc<dyn Check>>, Vec<String>> {
     if names.is_empty() {
-        return Ok(checks);
+        return Ok(checks.into_iter().filter(|c| c.meta().enabled).collect());
     }
     let unknown: Vec<String> = names
         .iter()

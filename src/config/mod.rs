@@ -59,8 +59,7 @@ pub struct StoreConfig {
 
 impl StoreConfig {
     pub fn is_postgres(&self) -> bool {
-        let u = self.url.expose();
-        u.starts_with("postgres://") || u.starts_with("postgresql://")
+        Engine::from_url(self.url.expose()) == Some(Engine::Postgres)
     }
 }
 

@@ -141,7 +141,12 @@ fn store(c: &mut Collector, raw: RawStore, env: Env) -> Option<StoreConfig> {
         );
     }
     let retention = duration(c, &raw.retention, Duration::from_secs(90 * 86400));
-    let max_connections = positive(c, &raw.max_connections, 5);
+    // SQLite serializes writes and every connection costs a worker thread:
+    // a small pool is faster and lighter. PostgreSQL serves replicas and the API.
+    let is_sqlite = url
+        .as_ref()
+        .is_some_and(|u| Engine::from_url(u.expose()) == Some(Engine::Sqlite));
+    let max_connections = positive(c, &raw.max_connections, if is_sqlite { 2 } else { 5 });
     Some(StoreConfig {
         url: url?,
         retention: retention?,
@@ -211,7 +216,9 @@ fn source(
         }
         engine
     });
-    let max_connections = positive(c, &raw.max_connections, 4);
+    // A SQLite file is local and each connection is a thread: 2 suffice.
+    let default_pool = if engine == Some(Engine::Sqlite) { 2 } else { 4 };
+    let max_connections = positive(c, &raw.max_connections, default_pool);
     let connect_timeout = duration(c, &raw.connect_timeout, Duration::from_secs(5));
     let statement_timeout = duration(c, &raw.statement_timeout, Duration::from_secs(60));
     Some(SourceConfig {

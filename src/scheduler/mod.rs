@@ -9,6 +9,7 @@
 mod runner;
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -38,7 +39,14 @@ pub struct Scheduler {
     pub(crate) tracker: TaskTracker,
     /// Cancelled when the drain runs out: running checks stop and record `cancelled`.
     pub(crate) cancel_runs: CancellationToken,
+    /// Finished runs older than this are deleted.
+    retention: Duration,
+    /// When this process last purged old runs (epoch ms); purges run hourly.
+    last_purge_ms: AtomicI64,
 }
+
+/// How often old runs are purged.
+const PURGE_EVERY_MS: i64 = 3_600_000;
 
 impl Scheduler {
     pub fn new(
@@ -46,8 +54,11 @@ impl Scheduler {
         metrics: Arc<Metrics>,
         owner: String,
         lease: Duration,
+        retention: Duration,
     ) -> Arc<Scheduler> {
         Arc::new(Scheduler {
+            retention,
+            last_purge_ms: AtomicI64::new(0),
             store,
             metrics,
             owner,
@@ -176,6 +187,23 @@ impl Scheduler {
             Err(e) => self.store_error("expired_runs", &e),
         }
         self.sync_metrics(set).await;
+        self.purge(now).await;
+    }
+
+    /// Deletes runs older than the retention, at most hourly.
+    async fn purge(&self, now: DateTime<Utc>) {
+        let last = self.last_purge_ms.load(Ordering::Relaxed);
+        if ms(now) - last < PURGE_EVERY_MS {
+            return;
+        }
+        self.last_purge_ms.store(ms(now), Ordering::Relaxed);
+        let cutoff =
+            now - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        match self.store.purge_before(ms(cutoff)).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(runs = n, "purged runs older than the retention"),
+            Err(e) => self.store_error("purge", &e),
+        }
     }
 
     /// Refreshes the result gauges from the store, so every replica shows

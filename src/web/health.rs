@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 
-use crate::app::AppState;
+use super::AppState;
 
 pub async fn metrics(State(state): State<Arc<AppState>>) -> impl IntoResponse {
     (

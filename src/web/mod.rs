@@ -12,7 +12,22 @@ use axum::routing::get;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use crate::app::AppState;
+use std::sync::atomic::AtomicBool;
+
+use tokio::sync::watch;
+
+use crate::metrics::Metrics;
+use crate::scheduler::CheckSet;
+use crate::store::Store;
+
+/// What the web handlers read: the store, the metrics, the active checks.
+pub struct AppState {
+    pub store: Store,
+    pub metrics: Arc<Metrics>,
+    pub checks: watch::Receiver<CheckSet>,
+    /// False until the scheduler runs and again once shutdown begins (`/readyz`).
+    pub scheduler_running: AtomicBool,
+}
 
 /// Builds the router over the shared application state.
 pub fn router(state: Arc<AppState>) -> Router {

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
 
-use crate::app::AppState;
+use super::AppState;
 
 pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
     let runs = state.store.latest_results().await.map_err(|e| {

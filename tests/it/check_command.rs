@@ -39,6 +39,14 @@ name = "patients_by_clinic"
 schedule = "0 * * * * *"
 source = {{ from = "legacy", sql = "SELECT clinic, COUNT(*) FROM patients WHERE deleted = 0 GROUP BY clinic" }}
 target = {{ from = "ehr", sql = "SELECT clinic, COUNT(*) FROM patients GROUP BY clinic" }}
+
+# MariaDB returns DECIMAL for SUM() and UNSIGNED for casts: both read as counts.
+[[reconcile]]
+name = "patients_decimal_unsigned"
+schedule = "0 * * * * *"
+tolerance = 5
+source = {{ from = "legacy", sql = "SELECT clinic, COUNT(*) FROM patients WHERE deleted = 0 GROUP BY clinic" }}
+target = {{ from = "ehr", sql = "SELECT clinic, CAST(SUM(1) AS UNSIGNED) FROM patients GROUP BY clinic UNION ALL SELECT 'all', SUM(1) FROM patients" }}
 "#
     )
 }
@@ -98,7 +106,10 @@ async fn check_json_reports_counts_groups_and_verdicts_across_postgres_and_maria
     let (code, json) = check_json(&cfg, &[]);
     assert_eq!(code, Some(1), "a failing check exits 1: {json:#}");
     let runs = json.as_array().unwrap();
-    assert_eq!(runs.len(), 2);
+    assert_eq!(runs.len(), 3);
+    let decimal = runs.iter().find(|r| r["name"] == "patients_decimal_unsigned").unwrap();
+    assert_eq!(decimal["details"]["groups"]["south"]["target"], 48, "{decimal:#}");
+    assert_eq!(decimal["details"]["groups"]["all"]["target"], 171, "{decimal:#}");
     let total = runs.iter().find(|r| r["name"] == "patients_total").unwrap();
     assert_eq!(total["kind"], "reconcile");
     assert_eq!(total["status"], "pass", "{total:#}");

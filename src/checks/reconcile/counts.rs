@@ -97,7 +97,9 @@ impl Check for CountReconcile {
 
 /// Compares the two sides' counts. Pure, so it is tested on its own.
 pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> CheckResult {
-    let grouped = |rows: &CountRows| rows.iter().any(|(g, _)| g.is_some());
+    // A single count is one row without a group; anything else (including
+    // no rows, an empty grouped result) is per-group.
+    let grouped = |rows: &CountRows| !rows.iter().any(|(g, _)| g.is_none());
     let mut details = ReconcileDetails {
         tolerance: Some(tolerance.to_string()),
         ..Default::default()
@@ -234,6 +236,17 @@ mod tests {
         assert_eq!(
             compare(&s, &t, Tolerance::Percent(0.4)).outcome,
             Outcome::Fail
+        );
+    }
+
+    #[test]
+    fn an_empty_grouped_result_is_zero_groups_not_an_error() {
+        let r = compare(&rows(&[("a", 5)]), &vec![], Tolerance::Absolute(0));
+        assert_eq!(r.outcome, Outcome::Fail, "{}", r.summary);
+        assert_eq!(r.details.reconcile().unwrap().groups["a"].target, 0);
+        assert_eq!(
+            compare(&vec![], &vec![], Tolerance::Absolute(0)).outcome,
+            Outcome::Pass
         );
     }
 
