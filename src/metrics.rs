@@ -268,6 +268,11 @@ impl Metrics {
             .inc();
     }
 
+    /// The registry, for rooms that keep their own typed collectors on it.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     pub fn running(&self) -> &IntGauge {
         &self.running
     }
