@@ -14,7 +14,10 @@ fn metric_names(expr: &str) -> BTreeSet<String> {
         let start_ok = i == 0 || !(bytes[i - 1].is_alphanumeric() || bytes[i - 1] == '_');
         let rest: String = bytes[i..].iter().collect();
         if start_ok && (rest.starts_with("hypercare_") || rest.starts_with("process_")) {
-            let name: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_').collect();
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_')
+                .collect();
             i += name.len();
             let family = ["_bucket", "_sum", "_count"]
                 .iter()
@@ -58,15 +61,24 @@ fn dashboards_query_only_documented_metrics() {
             continue;
         }
         let text = std::fs::read_to_string(&path).expect("read dashboard");
-        let json: serde_json::Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let json: serde_json::Value =
+            serde_json::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         let mut all = Vec::new();
         exprs(&json, &mut all);
         assert!(!all.is_empty(), "{} has no queries", path.display());
         for expr in &all {
             let names = metric_names(expr);
-            assert!(!names.is_empty() || expr.contains("label_values"), "{}: no metric in `{expr}`", path.display());
+            assert!(
+                !names.is_empty() || expr.contains("label_values"),
+                "{}: no metric in `{expr}`",
+                path.display()
+            );
             for name in names {
-                assert!(docs.contains(&format!("`{name}`")), "{}: `{name}` (in `{expr}`) is not in docs/metrics.md", path.display());
+                assert!(
+                    docs.contains(&format!("`{name}`")),
+                    "{}: `{name}` (in `{expr}`) is not in docs/metrics.md",
+                    path.display()
+                );
                 checked += 1;
             }
         }
@@ -76,9 +88,14 @@ fn dashboards_query_only_documented_metrics() {
 
 #[test]
 fn metric_names_are_found_in_promql() {
-    let names = metric_names("histogram_quantile(0.9, rate(hypercare_check_duration_seconds_bucket[5m])) / process_open_fds");
+    let names = metric_names(
+        "histogram_quantile(0.9, rate(hypercare_check_duration_seconds_bucket[5m])) / process_open_fds",
+    );
     assert_eq!(
         names.into_iter().collect::<Vec<_>>(),
-        vec!["hypercare_check_duration_seconds".to_string(), "process_open_fds".to_string()]
+        vec![
+            "hypercare_check_duration_seconds".to_string(),
+            "process_open_fds".to_string()
+        ]
     );
 }

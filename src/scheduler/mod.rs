@@ -157,10 +157,7 @@ impl Scheduler {
         match self.store.expired_runs(ms(now)).await {
             Ok(expired) => {
                 for run in expired {
-                    let Some(check) = set
-                        .iter()
-                        .find(|c| c.meta().name.as_str() == run.check_name)
-                    else {
+                    let Some(check) = by_name(set, &run.check_name) else {
                         continue;
                     };
                     let slot = DateTime::from_timestamp_millis(run.slot_ms).unwrap_or(now);
@@ -214,10 +211,7 @@ impl Scheduler {
             Err(e) => return self.store_error("latest_results", &e),
         };
         for run in latest {
-            let Some(check) = set
-                .iter()
-                .find(|c| c.meta().name.as_str() == run.check_name)
-            else {
+            let Some(check) = by_name(set, &run.check_name) else {
                 continue;
             };
             let meta = check.meta();
@@ -242,10 +236,9 @@ impl Scheduler {
         }
         if let Ok(successes) = self.store.last_successes().await {
             for (name, at) in successes {
-                if let (Some(check), Some(at)) = (
-                    set.iter().find(|c| c.meta().name.as_str() == name),
-                    DateTime::from_timestamp_millis(at),
-                ) {
+                if let (Some(check), Some(at)) =
+                    (by_name(set, &name), DateTime::from_timestamp_millis(at))
+                {
                     self.metrics.show_success(&name, check.meta().kind, at);
                 }
             }
@@ -302,6 +295,11 @@ impl Scheduler {
         self.metrics.count_store_error(operation);
         tracing::warn!(operation, error = %e, "store operation failed");
     }
+}
+
+/// The configured check of that name, if any.
+fn by_name<'a>(set: &'a CheckSet, name: &str) -> Option<&'a Arc<dyn Check>> {
+    set.iter().find(|c| c.meta().name.as_str() == name)
 }
 
 /// The next slot of each enabled check after `now`.
