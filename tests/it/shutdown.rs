@@ -61,3 +61,38 @@ async fn sigterm_during_a_long_check_exits_0_within_the_drain_and_records_it_can
         "no run left running: {statuses:?}"
     );
 }
+
+#[tokio::test]
+async fn a_check_past_its_timeout_ends_as_error_and_later_slots_still_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().display();
+    exec(&format!("sqlite://{d}/src.db"), "CREATE TABLE t (a INT)").await;
+    let path = write_config(
+        dir.path(),
+        &format!(
+            "[server]\nlisten = \"127.0.0.1:0\"\n[store]\nurl = \"sqlite://{d}/store.db\"\n\
+         [sources.s]\nurl = \"sqlite://{d}/src.db\"\n\
+         [[reconcile]]\nname = \"slow\"\nschedule = \"* * * * * *\"\ntimeout = \"1s\"\n\
+         source = {{ from = \"s\", sql = \"{SLOW}\" }}\ntarget = {{ from = \"s\", sql = \"SELECT 1\" }}\n"
+        ),
+    );
+    let app = hypercare::app::Application::build(hypercare::config::load(&path).unwrap())
+        .await
+        .unwrap();
+    let state = app.state();
+    let shutdown = tokio_util::sync::CancellationToken::new();
+    let (_tx, rx) = tokio::sync::mpsc::channel(1);
+    let running = tokio::spawn(app.run(shutdown.clone(), rx));
+    let timed_out = || async {
+        let runs = state.store.history("slow", 20).await.unwrap_or_default();
+        runs.iter()
+            .filter(|r| r.status == "error" && r.summary == "timed out after 1s")
+            .count()
+            >= 2
+    };
+    wait_for(Duration::from_secs(15), timed_out)
+        .await
+        .expect("two runs ended as timed out");
+    shutdown.cancel();
+    running.await.unwrap().unwrap();
+}
