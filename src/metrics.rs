@@ -33,6 +33,7 @@ pub struct Metrics {
     status: IntGaugeVec,
     running: IntGauge,
     source_records: IntGaugeVec,
+    discrepancies: IntGaugeVec,
     target_records: IntGaugeVec,
     difference_records: IntGaugeVec,
     store_errors: IntCounterVec,
@@ -140,6 +141,13 @@ impl Metrics {
                 ),
                 &["check", "group"],
             )),
+            discrepancies: must(IntGaugeVec::new(
+                Opts::new(
+                    "hypercare_reconcile_discrepancy_records",
+                    "Records a keyed diff found differing, by type (missing, extra, changed, duplicate_key, null_key).",
+                ),
+                &["check", "type"],
+            )),
             store_errors: must(IntCounterVec::new(
                 Opts::new(
                     "hypercare_store_errors_total",
@@ -179,6 +187,7 @@ impl Metrics {
             Box::new(self.source_records.clone()),
             Box::new(self.target_records.clone()),
             Box::new(self.difference_records.clone()),
+            Box::new(self.discrepancies.clone()),
             Box::new(self.store_errors.clone()),
             Box::new(self.reloads.clone()),
             Box::new(self.checks_configured.clone()),
@@ -218,6 +227,21 @@ impl Metrics {
         }
         if let Some(r) = details.reconcile() {
             self.show_groups(check, &group_rows(r, max_groups));
+            if let Some(k) = &r.keyed {
+                let d = &k.duplicate_keys;
+                let z = &k.null_keys;
+                for (kind, n) in [
+                    ("missing", k.missing),
+                    ("extra", k.extra),
+                    ("changed", k.changed),
+                    ("duplicate_key", d.source + d.target),
+                    ("null_key", z.source + z.target),
+                ] {
+                    self.discrepancies
+                        .with_label_values(&[check, kind])
+                        .set(n as i64);
+                }
+            }
         }
     }
 
@@ -287,6 +311,7 @@ impl Metrics {
             &self.source_records,
             &self.target_records,
             &self.difference_records,
+            &self.discrepancies,
         ] {
             g.reset();
         }

@@ -136,6 +136,63 @@ pub struct ReconcileDetails {
     /// Which side failed and why, when the outcome is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_side: Option<Side>,
+    /// For keyed diffs: which records differ.
+    #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
+    pub keyed: Option<Box<KeyedDiff>>,
+}
+
+/// What a keyed diff found. The key lists are capped (`max_keys`) and hold
+/// record keys: they go to the store and `check --json` only.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct KeyedDiff {
+    /// In the source, not in the target.
+    pub missing: u64,
+    /// In the target, not in the source.
+    pub extra: u64,
+    /// Same key, different compared values.
+    pub changed: u64,
+    pub missing_keys: Vec<String>,
+    pub extra_keys: Vec<String>,
+    pub changed_keys: Vec<ChangedKey>,
+    /// How many changed records differ in each column (source names).
+    pub changed_columns: BTreeMap<String, u64>,
+    /// Keys present more than once on a side (the extra copies are counted).
+    pub duplicate_keys: DuplicateKeys,
+    /// Rows whose key is NULL, per side: never matched, never compared.
+    pub null_keys: SideCounts,
+    pub source_rows: u64,
+    pub target_rows: u64,
+    /// `checksum` (segments hashed in the databases) or `stream` (rows merged here).
+    pub mode: String,
+    /// Segments whose checksums were compared.
+    pub segments: u64,
+}
+
+/// A changed record and the columns that differ.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChangedKey {
+    pub key: String,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DuplicateKeys {
+    pub source: u64,
+    pub target: u64,
+    pub keys: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct SideCounts {
+    pub source: u64,
+    pub target: u64,
+}
+
+impl KeyedDiff {
+    /// Records that differ (missing, extra, changed).
+    pub fn discrepancies(&self) -> u64 {
+        self.missing + self.extra + self.changed
+    }
 }
 
 /// Counts of one group on both sides.

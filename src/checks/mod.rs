@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
-use crate::config::{Config, CronSchedule, Name};
+use crate::config::{Comparison, Config, CronSchedule, Name};
 use crate::results::{CheckKind, CheckResult};
 use crate::sources::Sources;
 
@@ -39,7 +39,15 @@ pub trait Check: Send + Sync {
 pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     let mut checks: Vec<Arc<dyn Check>> = Vec::new();
     for rc in &config.reconcile {
-        checks.push(Arc::new(reconcile::CountReconcile::new(rc, sources)));
+        let check: Arc<dyn Check> = match &rc.compare {
+            Comparison::Counts { source, target } => {
+                Arc::new(reconcile::CountReconcile::new(rc, source, target, sources))
+            }
+            Comparison::Keyed(keyed) => {
+                Arc::new(reconcile::KeyedReconcile::new(rc, keyed, sources))
+            }
+        };
+        checks.push(check);
     }
     checks
 }

@@ -8,6 +8,7 @@
 mod errors;
 mod load;
 mod raw;
+mod reconcile;
 mod secret;
 mod validate;
 
@@ -130,8 +131,102 @@ pub struct ReconcileConfig {
     /// Groups beyond this many are folded into `_other` in metrics.
     pub max_groups: usize,
     pub enabled: bool,
-    pub source: SideQuery,
-    pub target: SideQuery,
+    pub compare: Comparison,
+}
+
+/// What a reconciliation compares.
+#[derive(Debug, Clone)]
+pub enum Comparison {
+    /// Record counts (total or per group) from a query on each side.
+    Counts {
+        source: SideQuery,
+        target: SideQuery,
+    },
+    /// Records by key: which are missing, extra or changed.
+    Keyed(Box<KeyedConfig>),
+}
+
+/// A keyed diff between a table on each side.
+#[derive(Debug, Clone)]
+pub struct KeyedConfig {
+    pub source: KeyedSide,
+    pub target: KeyedSide,
+    /// Comparison rules per column pair (index into `columns`).
+    pub rules: BTreeMap<usize, Vec<ColumnRule>>,
+    /// Cap on the keys listed per kind of discrepancy.
+    pub max_keys: usize,
+    /// How many segments a differing segment is split into.
+    pub bisection_factor: usize,
+    /// Segments with at most this many rows (both sides) are compared row by row.
+    pub bisection_threshold: u64,
+}
+
+/// One side of a keyed diff. Identifiers are validated SQL identifiers.
+#[derive(Debug, Clone)]
+pub struct KeyedSide {
+    pub from: Name,
+    pub table: String,
+    pub key: Vec<String>,
+    /// Paired by position with the other side's columns.
+    pub columns: Vec<String>,
+    /// A SQL condition selecting the records to compare (soft deletes…).
+    pub filter: Option<String>,
+    /// A last-changed column, for incremental runs.
+    pub updated: Option<String>,
+    /// A SQL expression replacing a column on this side, by column name.
+    pub expressions: BTreeMap<String, String>,
+}
+
+/// A per-column comparison rule for real legacy quirks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColumnRule {
+    /// Strip leading and trailing spaces.
+    Trim,
+    /// Compare lowercased.
+    Lower,
+    /// Compare as a calendar date (drop any time part).
+    Date,
+    /// Compare as a number rounded to N decimals.
+    Round(u32),
+    /// Compare as text, with no type-based normalization.
+    Text,
+}
+
+impl ColumnRule {
+    pub fn parse_list(s: &str) -> Result<Vec<ColumnRule>, String> {
+        s.split([' ', ','])
+            .filter(|w| !w.is_empty())
+            .map(|w| match w {
+                "trim" => Ok(ColumnRule::Trim),
+                "lower" => Ok(ColumnRule::Lower),
+                "date" => Ok(ColumnRule::Date),
+                "text" => Ok(ColumnRule::Text),
+                _ => w
+                    .strip_prefix("round:")
+                    .and_then(|n| n.parse::<u32>().ok().filter(|n| *n <= 18))
+                    .map(ColumnRule::Round)
+                    .ok_or_else(|| format!("`{w}` is not a comparison rule")),
+            })
+            .collect()
+    }
+}
+
+/// Whether a string is a plain SQL identifier (optionally `schema.name`),
+/// safe to quote into generated SQL.
+pub fn is_identifier(s: &str, allow_schema: bool) -> bool {
+    let part = |p: &str| {
+        !p.is_empty()
+            && p.len() <= 64
+            && p.chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+            && p.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+    };
+    match s.split_once('.') {
+        Some((schema, name)) if allow_schema => part(schema) && part(name),
+        Some(_) => false,
+        None => part(s),
+    }
 }
 
 /// One side of a count reconciliation: a query on a named source.

@@ -58,6 +58,11 @@ pub struct RawReconcile {
     pub enabled: Option<bool>,
     pub source: RawSide,
     pub target: RawSide,
+    /// Keyed diffs: per-column comparison rules, by source column name.
+    pub compare: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub max_keys: Option<S<u32>>,
+    pub bisection_factor: Option<S<u32>>,
+    pub bisection_threshold: Option<S<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -71,5 +76,21 @@ pub enum RawTolerance {
 #[serde(deny_unknown_fields)]
 pub struct RawSide {
     pub from: S<String>,
-    pub sql: S<String>,
+    /// A count query (one integer, or `(group, count)` rows)…
+    pub sql: Option<S<String>>,
+    /// …or a keyed table: which records, compared by key.
+    pub table: Option<S<String>>,
+    pub key: Option<S<RawKey>>,
+    pub columns: Option<S<Vec<String>>>,
+    pub r#where: Option<S<String>>,
+    pub updated: Option<S<String>>,
+    pub expressions: Option<S<std::collections::BTreeMap<String, String>>>,
+}
+
+/// A key column, or several for a compound key.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawKey {
+    One(String),
+    Many(Vec<String>),
 }

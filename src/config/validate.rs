@@ -7,15 +7,14 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{
-    RawReconcile, RawScheduler, RawServer, RawSide, RawSource, RawStore, RawTolerance, S,
-};
+use super::raw::{RawReconcile, RawScheduler, RawServer, RawSource, RawStore, RawTolerance, S};
+use super::reconcile::reconcile_check;
 use super::{
-    Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, ReconcileConfig,
-    SchedulerConfig, Secret, ServerConfig, SideQuery, SourceConfig, StoreConfig, Tolerance,
+    Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, SchedulerConfig, Secret,
+    ServerConfig, SourceConfig, StoreConfig, Tolerance,
 };
 
-type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
+pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
 type SecretFields<'a> = (
     &'a Option<S<String>>,
@@ -232,68 +231,7 @@ fn source(
     })
 }
 
-fn reconcile_check(
-    c: &mut Collector,
-    raw: RawReconcile,
-    sources: &BTreeMap<Name, SourceConfig>,
-    declared: &[String],
-    default_timeout: Duration,
-) -> Option<ReconcileConfig> {
-    let name = name_at(c, &raw.name, "check");
-    let schedule = cron(c, &raw.schedule);
-    let timeout = duration(c, &raw.timeout, default_timeout);
-    let tolerance = tolerance(c, raw.tolerance.as_ref());
-    let max_groups = positive(c, &raw.max_groups, 50);
-    let source = side(c, raw.source, sources, declared);
-    let target = side(c, raw.target, sources, declared);
-    Some(ReconcileConfig {
-        name: name?,
-        description: raw.description,
-        schedule: schedule?,
-        timeout: timeout?,
-        tolerance: tolerance?,
-        max_groups: max_groups? as usize,
-        enabled: raw.enabled.unwrap_or(true),
-        source: source?,
-        target: target?,
-    })
-}
-
-fn side(
-    c: &mut Collector,
-    raw: RawSide,
-    sources: &BTreeMap<Name, SourceConfig>,
-    declared: &[String],
-) -> Option<SideQuery> {
-    let from = raw.from.get_ref();
-    let known = sources.keys().any(|k| k.as_str() == from);
-    if !declared.iter().any(|d| d == from) {
-        let names: Vec<&str> = declared.iter().map(String::as_str).collect();
-        let hint = if names.is_empty() {
-            "define it as [sources.NAME] with a url".to_string()
-        } else {
-            format!("known sources: {}", names.join(", "))
-        };
-        c.at(
-            raw.from.span(),
-            format!("unknown source `{from}`"),
-            Some(&hint),
-        );
-    }
-    if raw.sql.get_ref().trim().is_empty() {
-        c.at(
-            raw.sql.span(),
-            "the query is empty",
-            Some("a query returning one integer, or (group, count) rows"),
-        );
-    }
-    Some(SideQuery {
-        from: Name::parse(from).ok().filter(|_| known)?,
-        sql: raw.sql.into_inner(),
-    })
-}
-
-fn name_at(c: &mut Collector, raw: &Spanned<String>, what: &str) -> Option<Name> {
+pub(super) fn name_at(c: &mut Collector, raw: &Spanned<String>, what: &str) -> Option<Name> {
     Name::parse(raw.get_ref())
         .map_err(|e| {
             c.at(
@@ -305,7 +243,7 @@ fn name_at(c: &mut Collector, raw: &Spanned<String>, what: &str) -> Option<Name>
         .ok()
 }
 
-fn cron(c: &mut Collector, raw: &S<String>) -> Option<CronSchedule> {
+pub(super) fn cron(c: &mut Collector, raw: &S<String>) -> Option<CronSchedule> {
     raw.get_ref()
         .parse()
         .map_err(|e| {
@@ -318,7 +256,11 @@ fn cron(c: &mut Collector, raw: &S<String>) -> Option<CronSchedule> {
         .ok()
 }
 
-fn duration(c: &mut Collector, raw: &Option<S<String>>, default: Duration) -> Option<Duration> {
+pub(super) fn duration(
+    c: &mut Collector,
+    raw: &Option<S<String>>,
+    default: Duration,
+) -> Option<Duration> {
     let Some(raw) = raw else { return Some(default) };
     humantime::parse_duration(raw.get_ref())
         .map_err(|e| {
@@ -331,7 +273,7 @@ fn duration(c: &mut Collector, raw: &Option<S<String>>, default: Duration) -> Op
         .ok()
 }
 
-fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32> {
+pub(super) fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32> {
     match raw {
         None => Some(default),
         Some(v) if *v.get_ref() == 0 => {
@@ -342,7 +284,7 @@ fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32
     }
 }
 
-fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Option<Tolerance> {
+pub(super) fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Option<Tolerance> {
     let Some(raw) = raw else {
         return Some(Tolerance::Absolute(0));
     };

@@ -39,6 +39,14 @@ schedule = "*/10 * * * * *"
 source = {{ from = "legacy", sql = "SELECT clinic, COUNT(*) FROM patient_data WHERE deleted = 0 GROUP BY clinic" }}
 target = {{ from = "target", sql = "SELECT clinic_id, COUNT(*) FROM patient GROUP BY clinic_id" }}
 
+# A keyed diff: names the patients the target lacks (see `hypercare check patients_keyed --json`).
+[[reconcile]]
+name = "patients_keyed"
+description = "Active patients by legacy pid: which are missing, extra or changed"
+schedule = "*/10 * * * * *"
+source = {{ from = "legacy", table = "patient_data", key = "pid", columns = ["pubpid", "lname", "fname", "DOB", "clinic"], where = "deleted = 0" }}
+target = {{ from = "target", table = "patient", key = "id", columns = ["mrn", "family", "given", "birth_date", "clinic_id"] }}
+
 [[reconcile]]
 name = "encounters_by_clinic"
 description = "Encounters per clinic"

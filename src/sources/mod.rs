@@ -4,11 +4,13 @@
 //! it. Pools connect lazily, so a source that is down at start-up does not
 //! stop the daemon: the checks using it report `error` until it returns.
 
+mod rows;
 mod sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use rows::{ColumnInfo, TextRow, TextRows};
 pub use sql::{CountRows, SqlSource};
 
 use crate::config::{Config, Name};

@@ -20,11 +20,11 @@ pub type CountRows = Vec<(Option<String>, i64)>;
 
 /// One SQL database, pooled.
 pub struct SqlSource {
-    pool: Pool,
-    statement_timeout: Duration,
+    pub(super) pool: Pool,
+    pub(super) statement_timeout: Duration,
 }
 
-enum Pool {
+pub(super) enum Pool {
     Postgres(PgPool),
     MySql(MySqlPool),
     Sqlite(SqlitePool),
@@ -258,7 +258,7 @@ fn my_cell(r: &MySqlRow, i: usize) -> Cell {
     my_signed_cell(r, i)
 }
 
-fn classify(e: sqlx::Error) -> SourceError {
+pub(super) fn classify(e: sqlx::Error) -> SourceError {
     match e {
         sqlx::Error::PoolTimedOut => {
             SourceError::Connect("no connection within the connect timeout".into())

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use async_trait::async_trait;
 
 use crate::checks::{Check, CheckMeta};
-use crate::config::{ReconcileConfig, Tolerance};
+use crate::config::{ReconcileConfig, SideQuery, Tolerance};
 use crate::results::{
     CheckKind, CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side,
 };
@@ -19,13 +19,20 @@ const SUMMARY_GROUPS: usize = 5;
 pub struct CountReconcile {
     meta: CheckMeta,
     cfg: ReconcileConfig,
+    queries: [SideQuery; 2],
     source: Option<Arc<SqlSource>>,
     target: Option<Arc<SqlSource>>,
 }
 
 impl CountReconcile {
-    pub fn new(cfg: &ReconcileConfig, sources: &Sources) -> Self {
+    pub fn new(
+        cfg: &ReconcileConfig,
+        source: &SideQuery,
+        target: &SideQuery,
+        sources: &Sources,
+    ) -> Self {
         CountReconcile {
+            queries: [source.clone(), target.clone()],
             meta: CheckMeta {
                 name: cfg.name.clone(),
                 kind: CheckKind::Reconcile,
@@ -34,16 +41,16 @@ impl CountReconcile {
                 enabled: cfg.enabled,
                 max_groups: cfg.max_groups,
             },
-            source: sources.sql(&cfg.source.from),
-            target: sources.sql(&cfg.target.from),
+            source: sources.sql(&source.from),
+            target: sources.sql(&target.from),
             cfg: cfg.clone(),
         }
     }
 
     async fn side(&self, side: Side) -> Result<CountRows, SourceError> {
         let (src, query) = match side {
-            Side::Target => (&self.target, &self.cfg.target),
-            _ => (&self.source, &self.cfg.source),
+            Side::Target => (&self.target, &self.queries[1]),
+            _ => (&self.source, &self.queries[0]),
         };
         match src {
             Some(s) => s.counts(&query.sql).await,
@@ -66,9 +73,9 @@ impl Check for CountReconcile {
         let (source, target) = tokio::join!(self.side(Side::Source), self.side(Side::Target));
         let named = |side: Side, e: &SourceError| {
             let from = if side == Side::Source {
-                &self.cfg.source.from
+                &self.queries[0].from
             } else {
-                &self.cfg.target.from
+                &self.queries[1].from
             };
             format!("{} `{from}`: {e}", side.as_str())
         };

@@ -1,0 +1,215 @@
+//! Merging two key-ordered row streams into missing, extra and changed
+//! records, with duplicate and NULL keys as findings of their own. Memory
+//! holds one row per side and the capped key lists, whatever the table size.
+
+use std::cmp::Ordering;
+
+use futures_util::{Stream, StreamExt};
+
+use super::plan::KeyKind;
+use crate::results::{ChangedKey, KeyedDiff};
+use crate::sources::{SourceError, TextRow};
+
+/// Accumulates a diff across segments.
+pub struct Acc<'a> {
+    pub diff: KeyedDiff,
+    pub cap: usize,
+    pub key_kinds: &'a [KeyKind],
+    pub columns: &'a [String],
+}
+
+fn cmp_part(kind: KeyKind, a: &str, b: &str) -> Ordering {
+    match (kind, a.parse::<i128>(), b.parse::<i128>()) {
+        (KeyKind::Int, Ok(x), Ok(y)) => x.cmp(&y),
+        _ => a.as_bytes().cmp(b.as_bytes()),
+    }
+}
+
+fn cmp_keys(kinds: &[KeyKind], a: &[Option<String>], b: &[Option<String>]) -> Ordering {
+    kinds
+        .iter()
+        .zip(a.iter().zip(b))
+        .map(|(k, (x, y))| cmp_part(*k, x.as_deref().unwrap_or(""), y.as_deref().unwrap_or("")))
+        .find(|o| o.is_ne())
+        .unwrap_or(Ordering::Equal)
+}
+
+fn key_text(key: &[Option<String>]) -> String {
+    key.iter()
+        .map(|k| k.as_deref().unwrap_or(""))
+        .collect::<Vec<_>>()
+        .join("|")
+}
+
+fn push_capped(list: &mut Vec<String>, cap: usize, key: String) {
+    if list.len() < cap {
+        list.push(key);
+    }
+}
+
+impl Acc<'_> {
+    /// Next row of one side that has a usable key: NULL keys and repeats of
+    /// the previous key are counted as findings and passed over.
+    async fn next<S>(
+        &mut self,
+        rows: &mut S,
+        last: &mut Option<TextRow>,
+        target: bool,
+    ) -> Result<Option<TextRow>, SourceError>
+    where
+        S: Stream<Item = Result<TextRow, SourceError>> + Unpin,
+    {
+        let k = self.key_kinds.len();
+        while let Some(row) = rows.next().await {
+            let row = row?;
+            let d = &mut self.diff;
+            if row[..k].iter().any(Option::is_none) {
+                if target {
+                    d.null_keys.target += 1
+                } else {
+                    d.null_keys.source += 1
+                }
+                continue;
+            }
+            if target {
+                d.target_rows += 1
+            } else {
+                d.source_rows += 1
+            }
+            if last
+                .as_ref()
+                .is_some_and(|l| cmp_keys(self.key_kinds, &l[..k], &row[..k]).is_eq())
+            {
+                if target {
+                    d.duplicate_keys.target += 1
+                } else {
+                    d.duplicate_keys.source += 1
+                }
+                push_capped(&mut d.duplicate_keys.keys, self.cap, key_text(&row[..k]));
+                continue;
+            }
+            *last = Some(row.clone());
+            return Ok(Some(row));
+        }
+        Ok(None)
+    }
+
+    /// Merges two streams ordered by key (as the plan orders them).
+    pub async fn merge<S, T>(&mut self, mut source: S, mut target: T) -> Result<(), SourceError>
+    where
+        S: Stream<Item = Result<TextRow, SourceError>> + Unpin,
+        T: Stream<Item = Result<TextRow, SourceError>> + Unpin,
+    {
+        let k = self.key_kinds.len();
+        let (mut last_s, mut last_t) = (None, None);
+        let mut s = self.next(&mut source, &mut last_s, false).await?;
+        let mut t = self.next(&mut target, &mut last_t, true).await?;
+        loop {
+            let order = match (&s, &t) {
+                (None, None) => return Ok(()),
+                (Some(_), None) => Ordering::Less,
+                (None, Some(_)) => Ordering::Greater,
+                (Some(a), Some(b)) => cmp_keys(self.key_kinds, &a[..k], &b[..k]),
+            };
+            match order {
+                Ordering::Less => {
+                    let row = s.take().unwrap_or_default();
+                    self.diff.missing += 1;
+                    push_capped(&mut self.diff.missing_keys, self.cap, key_text(&row[..k]));
+                    s = self.next(&mut source, &mut last_s, false).await?;
+                }
+                Ordering::Greater => {
+                    let row = t.take().unwrap_or_default();
+                    self.diff.extra += 1;
+                    push_capped(&mut self.diff.extra_keys, self.cap, key_text(&row[..k]));
+                    t = self.next(&mut target, &mut last_t, true).await?;
+                }
+                Ordering::Equal => {
+                    let (a, b) = (s.take().unwrap_or_default(), t.take().unwrap_or_default());
+                    self.compare(&a, &b);
+                    s = self.next(&mut source, &mut last_s, false).await?;
+                    t = self.next(&mut target, &mut last_t, true).await?;
+                }
+            }
+        }
+    }
+
+    fn compare(&mut self, a: &TextRow, b: &TextRow) {
+        let k = self.key_kinds.len();
+        let differing: Vec<String> = a[k..]
+            .iter()
+            .zip(&b[k..])
+            .zip(self.columns)
+            .filter(|((x, y), _)| x != y)
+            .map(|(_, name)| name.clone())
+            .collect();
+        if differing.is_empty() {
+            return;
+        }
+        self.diff.changed += 1;
+        for c in &differing {
+            *self.diff.changed_columns.entry(c.clone()).or_default() += 1;
+        }
+        if self.diff.changed_keys.len() < self.cap {
+            self.diff.changed_keys.push(ChangedKey {
+                key: key_text(&a[..k]),
+                columns: differing,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rows(
+        v: &[(&str, Option<&str>)],
+    ) -> impl Stream<Item = Result<TextRow, SourceError>> + Unpin {
+        let rows: Vec<Result<TextRow, SourceError>> = v
+            .iter()
+            .map(|(k, x)| Ok(vec![Some(k.to_string()), x.map(String::from)]))
+            .collect();
+        futures_util::stream::iter(rows)
+    }
+
+    #[tokio::test]
+    async fn finds_missing_extra_changed_duplicates_in_one_pass() {
+        let cols = vec!["name".to_string()];
+        let kinds = [KeyKind::Int];
+        let mut acc = Acc {
+            diff: KeyedDiff::default(),
+            cap: 10,
+            key_kinds: &kinds,
+            columns: &cols,
+        };
+        let source = rows(&[
+            ("1", Some("a")),
+            ("2", Some("b")),
+            ("9", None),
+            ("10", Some("x")),
+            ("10", Some("x")),
+        ]);
+        let target = rows(&[
+            ("1", Some("a")),
+            ("3", Some("c")),
+            ("9", Some("")),
+            ("10", Some("x")),
+        ]);
+        acc.merge(source, target).await.unwrap();
+        let d = acc.diff;
+        assert_eq!((d.missing, d.extra, d.changed), (1, 1, 1));
+        assert_eq!(d.missing_keys, vec!["2"]);
+        assert_eq!(d.extra_keys, vec!["3"]);
+        assert_eq!(d.changed_keys[0].key, "9", "NULL and '' differ");
+        assert_eq!(d.duplicate_keys.source, 1);
+        assert_eq!((d.source_rows, d.target_rows), (5, 4));
+    }
+
+    #[test]
+    fn integer_keys_compare_by_value_text_keys_by_bytes() {
+        assert_eq!(cmp_part(KeyKind::Int, "9", "10"), Ordering::Less);
+        assert_eq!(cmp_part(KeyKind::Text, "9", "10"), Ordering::Greater);
+        assert_eq!(cmp_part(KeyKind::Text, "B", "a"), Ordering::Less);
+    }
+}

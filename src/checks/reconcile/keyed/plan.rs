@@ -1,0 +1,218 @@
+//! The SQL a keyed diff runs on each side, built from validated identifiers
+//! and the column classes both sides agree on.
+
+use super::normalize::{Class, checksum, classify, encode, pair, quote, render, with_rules};
+use crate::config::{Engine, KeyedConfig, KeyedSide};
+use crate::sources::ColumnInfo;
+
+/// How key parts compare: integers by value, anything else by bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyKind {
+    Int,
+    Text,
+}
+
+/// One side's statements.
+#[derive(Debug, Clone)]
+pub struct SidePlan {
+    pub engine: Engine,
+    from: String,
+    filter: String,
+    /// The first key column as stored, for range predicates on integer keys.
+    first_key: String,
+    select: String,
+    order_by: String,
+    encoded_row: String,
+}
+
+/// Both sides, and what the columns mean.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub source: SidePlan,
+    pub target: SidePlan,
+    pub key_kinds: Vec<KeyKind>,
+    /// Source column names, for naming changed columns.
+    pub columns: Vec<String>,
+    /// Whether segments can be checksummed in the databases (both have MD5
+    /// and the first key part is an integer); otherwise rows are streamed.
+    pub checksums: bool,
+}
+
+/// Builds the plan from both sides' declared column types (key columns
+/// first, then compared columns, in config order).
+pub fn plan(
+    cfg: &KeyedConfig,
+    engines: (Engine, Engine),
+    types: (&[ColumnInfo], &[ColumnInfo]),
+) -> Plan {
+    let (s, t) = (&cfg.source, &cfg.target);
+    let k = s.key.len();
+    let classes = |engine, types: &[ColumnInfo], side: &KeyedSide| -> Vec<Class> {
+        types
+            .iter()
+            .enumerate()
+            .map(|(i, ti)| {
+                let overridden = i >= k && side.expressions.contains_key(&side.columns[i - k]);
+                if overridden {
+                    Class::Text
+                } else {
+                    classify(engine, ti)
+                }
+            })
+            .collect()
+    };
+    let (sc, tc) = (
+        classes(engines.0, types.0, s),
+        classes(engines.1, types.1, t),
+    );
+    // A side whose column is a SQL expression takes the other side's class.
+    let native = |mine: &[Class], other: &[Class], side: &KeyedSide, i: usize| {
+        if i >= k && side.expressions.contains_key(&side.columns[i - k]) {
+            other[i]
+        } else {
+            mine[i]
+        }
+    };
+    let mut common = Vec::with_capacity(sc.len());
+    for i in 0..sc.len() {
+        let (a, b) = (native(&sc, &tc, s, i), native(&tc, &sc, t, i));
+        let rules = if i >= k {
+            cfg.rules.get(&(i - k)).map(Vec::as_slice).unwrap_or(&[])
+        } else {
+            &[]
+        };
+        common.push((a, b, with_rules(pair(a, b), rules), rules));
+    }
+    let key_kinds: Vec<KeyKind> = common[..k]
+        .iter()
+        .map(|(a, b, _, _)| {
+            if *a == Class::Int && *b == Class::Int {
+                KeyKind::Int
+            } else {
+                KeyKind::Text
+            }
+        })
+        .collect();
+    let side_plan = |engine: Engine, side: &KeyedSide, source_side: bool| {
+        let refs: Vec<String> = side
+            .key
+            .iter()
+            .map(|c| quote(engine, c))
+            .chain(side.columns.iter().map(|c| match side.expressions.get(c) {
+                Some(expr) => format!("({expr})"),
+                None => quote(engine, c),
+            }))
+            .collect();
+        let texts: Vec<String> = refs
+            .iter()
+            .zip(&common)
+            .map(|(r, (a, b, to, rules))| {
+                render(engine, r, if source_side { *a } else { *b }, *to, rules)
+            })
+            .collect();
+        let order: Vec<String> = refs[..k]
+            .iter()
+            .zip(&texts[..k])
+            .zip(&key_kinds)
+            .map(|((raw, text), kind)| match (kind, engine) {
+                (KeyKind::Int, _) => raw.clone(),
+                (KeyKind::Text, Engine::Postgres) => format!("{text} COLLATE \"C\""),
+                (KeyKind::Text, Engine::MySql) => format!("CAST({text} AS BINARY)"),
+                (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
+            })
+            .collect();
+        let encoded: Vec<String> = texts.iter().map(|t| encode(engine, t)).collect();
+        SidePlan {
+            engine,
+            from: quote(engine, &side.table),
+            filter: side
+                .filter
+                .as_ref()
+                .map_or("1 = 1".to_string(), |f| format!("({f})")),
+            first_key: refs[0].clone(),
+            // Aliases keep ORDER BY on the stored columns: PostgreSQL resolves
+            // `ORDER BY id` to an output column named `id` (the text) first.
+            select: texts
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{t} AS c{i}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            order_by: order.join(", "),
+            encoded_row: match engine {
+                Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
+                _ => encoded.join(" || "),
+            },
+        }
+    };
+    let source = side_plan(engines.0, s, true);
+    let target = side_plan(engines.1, t, false);
+    let checksums = key_kinds[0] == KeyKind::Int
+        && checksum(engines.0, "x").is_some()
+        && checksum(engines.1, "x").is_some();
+    Plan {
+        source,
+        target,
+        key_kinds,
+        columns: s.columns.clone(),
+        checksums,
+    }
+}
+
+/// An integer key range `[lo, hi)`.
+pub type Range = (i128, i128);
+
+impl SidePlan {
+    fn range(&self, r: Option<Range>) -> String {
+        match r {
+            Some((lo, hi)) => format!(" AND {k} >= {lo} AND {k} < {hi}", k = self.first_key),
+            None => String::new(),
+        }
+    }
+
+    /// Key texts then value texts, ordered by key.
+    pub fn rows_sql(&self, r: Option<Range>) -> String {
+        format!(
+            "SELECT {} FROM {} WHERE {}{} ORDER BY {}",
+            self.select,
+            self.from,
+            self.filter,
+            self.range(r),
+            self.order_by
+        )
+    }
+
+    /// Smallest and largest integer first key, and the row count.
+    pub fn bounds_sql(&self) -> String {
+        let t = |x: String| render(self.engine, &x, Class::Text, Class::Text, &[]);
+        format!(
+            "SELECT {}, {}, {} FROM {} WHERE {}",
+            t(format!("MIN({})", self.first_key)),
+            t(format!("MAX({})", self.first_key)),
+            t("COUNT(*)".into()),
+            self.from,
+            self.filter
+        )
+    }
+
+    /// Row count and checksum of a key range (engines with MD5 only).
+    pub fn checksum_sql(&self, r: Range) -> Option<String> {
+        let sum = checksum(self.engine, &self.encoded_row)?;
+        let count = render(self.engine, "COUNT(*)", Class::Text, Class::Text, &[]);
+        Some(format!(
+            "SELECT {count}, {sum} FROM {} WHERE {}{}",
+            self.from,
+            self.filter,
+            self.range(Some(r))
+        ))
+    }
+
+    /// Rows whose first key is NULL: outside every key range.
+    pub fn null_keys_sql(&self) -> String {
+        let count = render(self.engine, "COUNT(*)", Class::Text, Class::Text, &[]);
+        format!(
+            "SELECT {count} FROM {} WHERE {} AND {} IS NULL",
+            self.from, self.filter, self.first_key
+        )
+    }
+}

@@ -1,0 +1,313 @@
+//! Validating `[[reconcile]]`: count queries or keyed tables on each side.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use toml::Spanned;
+
+use super::errors::Collector;
+use super::raw::{RawKey, RawReconcile, RawSide};
+use super::validate::{cron, duration, name_at, positive, tolerance};
+use super::{
+    ColumnRule, Comparison, KeyedConfig, KeyedSide, Name, ReconcileConfig, SideQuery, SourceConfig,
+    is_identifier,
+};
+
+pub(super) fn reconcile_check(
+    c: &mut Collector,
+    raw: RawReconcile,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+    default_timeout: Duration,
+) -> Option<ReconcileConfig> {
+    let name = name_at(c, &raw.name, "check");
+    let schedule = cron(c, &raw.schedule);
+    let timeout = duration(c, &raw.timeout, default_timeout);
+    let tolerance = tolerance(c, raw.tolerance.as_ref());
+    let max_groups = positive(c, &raw.max_groups, 50);
+    let keyed = raw.source.table.is_some() || raw.target.table.is_some();
+    let compare = if keyed {
+        keyed_config(c, &raw, sources, declared).map(|k| Comparison::Keyed(Box::new(k)))
+    } else {
+        for knob in [
+            &raw.max_keys,
+            &raw.bisection_factor,
+            &raw.bisection_threshold,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            c.at(
+                knob.span(),
+                "this option applies to keyed diffs (sides with `table`)",
+                None,
+            );
+        }
+        if let Some(r) = &raw.compare {
+            c.at(
+                r.span(),
+                "`compare` applies to keyed diffs (sides with `table`)",
+                None,
+            );
+        }
+        let source = count_side(c, &raw.source, sources, declared);
+        let target = count_side(c, &raw.target, sources, declared);
+        Some(Comparison::Counts {
+            source: source?,
+            target: target?,
+        })
+    };
+    Some(ReconcileConfig {
+        name: name?,
+        description: raw.description,
+        schedule: schedule?,
+        timeout: timeout?,
+        tolerance: tolerance?,
+        max_groups: max_groups? as usize,
+        enabled: raw.enabled.unwrap_or(true),
+        compare: compare?,
+    })
+}
+
+/// Checks that a side names a declared source; `Some` only if it is also valid.
+fn source_name(
+    c: &mut Collector,
+    from: &Spanned<String>,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<Name> {
+    let name = from.get_ref();
+    if !declared.iter().any(|d| d == name) {
+        let hint = if declared.is_empty() {
+            "define it as [sources.NAME] with a url".to_string()
+        } else {
+            format!("known sources: {}", declared.join(", "))
+        };
+        c.at(from.span(), format!("unknown source `{name}`"), Some(&hint));
+    }
+    sources.keys().find(|k| k.as_str() == name).cloned()
+}
+
+fn count_side(
+    c: &mut Collector,
+    raw: &RawSide,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<SideQuery> {
+    let from = source_name(c, &raw.from, sources, declared);
+    let Some(sql) = &raw.sql else {
+        c.at(
+            raw.from.span(),
+            "this side has neither `sql` (a count query) nor `table` (a keyed diff)",
+            Some("sql = \"SELECT COUNT(*) FROM patients\", or table, key and columns"),
+        );
+        return None;
+    };
+    for extra in [&raw.r#where, &raw.updated].into_iter().flatten() {
+        c.at(
+            extra.span(),
+            "`where` and `updated` apply to keyed sides (with `table`)",
+            None,
+        );
+    }
+    if sql.get_ref().trim().is_empty() {
+        c.at(
+            sql.span(),
+            "the query is empty",
+            Some("a query returning one integer, or (group, count) rows"),
+        );
+    }
+    Some(SideQuery {
+        from: from?,
+        sql: sql.get_ref().clone(),
+    })
+}
+
+fn keyed_config(
+    c: &mut Collector,
+    raw: &RawReconcile,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<KeyedConfig> {
+    let source = keyed_side(c, &raw.source, sources, declared);
+    let target = keyed_side(c, &raw.target, sources, declared);
+    let (source, target) = (source?, target?);
+    if source.key.len() != target.key.len() {
+        let span = raw
+            .target
+            .key
+            .as_ref()
+            .map_or(raw.target.from.span(), |k| k.span());
+        c.at(
+            span,
+            "source and target keys have a different number of columns",
+            None,
+        );
+    }
+    if source.columns.len() != target.columns.len() {
+        let span = raw
+            .target
+            .columns
+            .as_ref()
+            .map_or(raw.target.from.span(), |k| k.span());
+        c.at(
+            span,
+            format!(
+                "{} source columns but {} target columns",
+                source.columns.len(),
+                target.columns.len()
+            ),
+            Some("columns are paired by position: list the same number on both sides"),
+        );
+    }
+    let mut rules = BTreeMap::new();
+    if let Some(compare) = &raw.compare {
+        for (column, spec) in compare.get_ref() {
+            match (
+                source.columns.iter().position(|c| c == column),
+                ColumnRule::parse_list(spec),
+            ) {
+                (Some(i), Ok(r)) => {
+                    rules.insert(i, r);
+                }
+                (None, _) => c.at(
+                    compare.span(),
+                    format!("compare: `{column}` is not one of the source columns"),
+                    Some("rules are keyed by source column name"),
+                ),
+                (_, Err(e)) => c.at(
+                    compare.span(),
+                    format!("compare.{column}: {e}"),
+                    Some("rules: trim, lower, date, round:N, text (several separated by spaces)"),
+                ),
+            }
+        }
+    }
+    let max_keys = positive(c, &raw.max_keys, 100);
+    let factor = positive(c, &raw.bisection_factor, 32);
+    if let (Some(f), Some(s)) = (factor, &raw.bisection_factor)
+        && f < 2
+    {
+        c.at(s.span(), "bisection_factor must be at least 2", None);
+    }
+    let threshold = positive(c, &raw.bisection_threshold, 16_384);
+    Some(KeyedConfig {
+        source,
+        target,
+        rules,
+        max_keys: max_keys? as usize,
+        bisection_factor: factor?.max(2) as usize,
+        bisection_threshold: u64::from(threshold?),
+    })
+}
+
+fn keyed_side(
+    c: &mut Collector,
+    raw: &RawSide,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<KeyedSide> {
+    let from = source_name(c, &raw.from, sources, declared);
+    if let Some(sql) = &raw.sql {
+        c.at(
+            sql.span(),
+            "a keyed side takes `table`, `key` and `columns`, not `sql`",
+            None,
+        );
+    }
+    let Some(table) = &raw.table else {
+        c.at(
+            raw.from.span(),
+            "both sides of a keyed diff need `table`",
+            None,
+        );
+        return None;
+    };
+    let mut ok = ident(c, table, true);
+    let key: Vec<String> = match &raw.key {
+        None => {
+            c.at(
+                table.span(),
+                "a keyed side needs `key` (a column, or a list for a compound key)",
+                None,
+            );
+            return None;
+        }
+        Some(k) => match k.get_ref() {
+            RawKey::One(s) => vec![s.clone()],
+            RawKey::Many(v) => v.clone(),
+        },
+    };
+    let key_span = raw.key.as_ref().map(|k| k.span()).unwrap_or_default();
+    if key.is_empty() {
+        c.at(key_span.clone(), "the key needs at least one column", None);
+        ok = false;
+    }
+    for k in &key {
+        ok &= ident_at(c, k, key_span.clone());
+    }
+    let columns = raw
+        .columns
+        .as_ref()
+        .map(|c| c.get_ref().clone())
+        .unwrap_or_default();
+    for col in &columns {
+        ok &= ident_at(
+            c,
+            col,
+            raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
+        );
+    }
+    if let Some(u) = &raw.updated {
+        ok &= ident(c, u, false);
+    }
+    let expressions = raw
+        .expressions
+        .as_ref()
+        .map(|e| e.get_ref().clone())
+        .unwrap_or_default();
+    if let Some(e) = &raw.expressions {
+        for name in expressions.keys().filter(|n| !columns.contains(n)) {
+            c.at(
+                e.span(),
+                format!("expressions: `{name}` is not one of this side's columns"),
+                None,
+            );
+            ok = false;
+        }
+    }
+    ok.then_some(())?;
+    Some(KeyedSide {
+        from: from?,
+        table: table.get_ref().clone(),
+        key,
+        columns,
+        filter: raw.r#where.as_ref().map(|f| f.get_ref().clone()),
+        updated: raw.updated.as_ref().map(|u| u.get_ref().clone()),
+        expressions,
+    })
+}
+
+fn ident(c: &mut Collector, raw: &Spanned<String>, allow_schema: bool) -> bool {
+    let ok = is_identifier(raw.get_ref(), allow_schema);
+    if !ok {
+        c.at(
+            raw.span(),
+            format!("`{}` is not a plain SQL identifier", raw.get_ref()),
+            Some("letters, digits and _ (and schema.table for tables); use `expressions` for anything else"),
+        );
+    }
+    ok
+}
+
+fn ident_at(c: &mut Collector, name: &str, span: std::ops::Range<usize>) -> bool {
+    let ok = is_identifier(name, false);
+    if !ok {
+        c.at(
+            span,
+            format!("`{name}` is not a plain SQL identifier"),
+            Some("letters, digits and _; use `expressions` for anything else"),
+        );
+    }
+    ok
+}

@@ -1,0 +1,139 @@
+//! Rows as text, streamed: what keyed diffs read. Every value a diff reads
+//! is normalized to text in SQL first, so one decoder serves every engine.
+
+use futures_util::stream::{BoxStream, StreamExt};
+use sqlx::Row;
+
+use super::SourceError;
+use super::sql::{Pool, SqlSource, classify};
+use crate::config::Engine;
+
+/// One row, every column as text (NULL as `None`).
+pub type TextRow = Vec<Option<String>>;
+/// A stream of rows, in the order the query gave them.
+pub type TextRows<'a> = BoxStream<'a, Result<TextRow, SourceError>>;
+
+/// A column's declared type, as the engine's catalogue tells it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ColumnInfo {
+    pub name: String,
+    /// Lowercased type name: `integer`, `numeric`, `tinyint(1)`, `timestamp`, `uuid`…
+    pub data_type: String,
+    pub scale: Option<u32>,
+    /// Fractional-second digits of a timestamp column.
+    pub time_precision: Option<u32>,
+}
+
+fn text_row<R: Row>(r: &R) -> Result<TextRow, SourceError>
+where
+    usize: sqlx::ColumnIndex<R>,
+    for<'a> Option<String>: sqlx::Decode<'a, R::Database> + sqlx::Type<R::Database>,
+{
+    (0..r.len())
+        .map(|i| {
+            r.try_get::<Option<String>, _>(i)
+                .map_err(|e| SourceError::Shape(format!("column {}: {e}", i + 1)))
+        })
+        .collect()
+}
+
+impl SqlSource {
+    pub fn engine(&self) -> Engine {
+        match self.pool {
+            Pool::Postgres(_) => Engine::Postgres,
+            Pool::MySql(_) => Engine::MySql,
+            Pool::Sqlite(_) => Engine::Sqlite,
+        }
+    }
+
+    /// Streams a query whose columns are all text. Memory stays bounded by
+    /// what the consumer holds; each row is still bounded by the statement timeout.
+    pub fn stream_text(&self, sql: String) -> TextRows<'_> {
+        let sql = sqlx::AssertSqlSafe(sql);
+        match &self.pool {
+            Pool::Postgres(p) => sqlx::query(sql)
+                .fetch(p)
+                .map(|r| r.map_err(classify).and_then(|r| text_row(&r)))
+                .boxed(),
+            Pool::MySql(p) => sqlx::query(sql)
+                .fetch(p)
+                .map(|r| r.map_err(classify).and_then(|r| text_row(&r)))
+                .boxed(),
+            Pool::Sqlite(p) => sqlx::query(sql)
+                .fetch(p)
+                .map(|r| r.map_err(classify).and_then(|r| text_row(&r)))
+                .boxed(),
+        }
+    }
+
+    /// Runs a text query to completion within the statement timeout.
+    pub async fn fetch_text(&self, sql: String) -> Result<Vec<TextRow>, SourceError> {
+        let bound = self.statement_timeout + std::time::Duration::from_secs(1);
+        let all = self.stream_text(sql).collect::<Vec<_>>();
+        let rows = tokio::time::timeout(bound, all)
+            .await
+            .map_err(|_| SourceError::Timeout(self.statement_timeout))?;
+        rows.into_iter().collect()
+    }
+
+    /// The declared types of `columns` of `table` (a validated identifier,
+    /// optionally `schema.table`), in the order asked. A missing table or
+    /// column is a `Shape` error naming it.
+    pub async fn column_types(
+        &self,
+        table: &str,
+        columns: &[String],
+    ) -> Result<Vec<ColumnInfo>, SourceError> {
+        let (schema, name) = match table.split_once('.') {
+            Some((s, n)) => (Some(s), n),
+            None => (None, table),
+        };
+        // Identifiers were validated as [A-Za-z0-9_]: safe to quote as literals.
+        let sql = match self.engine() {
+            Engine::Postgres => format!(
+                "SELECT column_name::text, lower(data_type)::text, numeric_scale::text, datetime_precision::text \
+                 FROM information_schema.columns WHERE table_schema = {} AND table_name = '{name}'",
+                schema.map_or("current_schema()".to_string(), |s| format!("'{s}'"))
+            ),
+            Engine::MySql => format!(
+                "SELECT CAST(COLUMN_NAME AS CHAR), CAST(LOWER(COLUMN_TYPE) AS CHAR), CAST(NUMERIC_SCALE AS CHAR), \
+                 CAST(DATETIME_PRECISION AS CHAR) FROM information_schema.COLUMNS \
+                 WHERE TABLE_SCHEMA = {} AND TABLE_NAME = '{name}'",
+                schema.map_or("DATABASE()".to_string(), |s| format!("'{s}'"))
+            ),
+            Engine::Sqlite => {
+                format!("SELECT name, lower(type), NULL, NULL FROM pragma_table_info('{name}')")
+            }
+        };
+        let rows = self.fetch_text(sql).await?;
+        if rows.is_empty() {
+            return Err(SourceError::Shape(format!("table `{table}` not found")));
+        }
+        columns
+            .iter()
+            .map(|col| {
+                let row = rows
+                    .iter()
+                    .find(|r| {
+                        r.first()
+                            .and_then(|n| n.as_deref())
+                            .is_some_and(|n| n.eq_ignore_ascii_case(col))
+                    })
+                    .ok_or_else(|| {
+                        SourceError::Shape(format!("column `{col}` not found in `{table}`"))
+                    })?;
+                let num = |i: usize| {
+                    row.get(i)
+                        .and_then(|v| v.as_deref())
+                        .and_then(|v| v.parse().ok())
+                };
+                Ok(ColumnInfo {
+                    name: col.clone(),
+                    data_type: row.get(1).cloned().flatten().unwrap_or_default(),
+                    scale: num(2),
+                    time_precision: num(3),
+                })
+            })
+            .collect()
+    }
+}
