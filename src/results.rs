@@ -162,7 +162,8 @@ pub struct KeyedDiff {
     pub null_keys: SideCounts,
     pub source_rows: u64,
     pub target_rows: u64,
-    /// `checksum` (segments hashed in the databases) or `stream` (rows merged here).
+    /// `checksum` (segments hashed in the databases), `hash-stream` (row
+    /// hashes merged here) or `stream` (full rows merged here).
     pub mode: String,
     /// Segments whose checksums were compared.
     pub segments: u64,

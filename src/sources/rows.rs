@@ -49,6 +49,8 @@ impl SqlSource {
     /// Streams a query whose columns are all text. Memory stays bounded by
     /// what the consumer holds; each row is still bounded by the statement timeout.
     pub fn stream_text(&self, sql: String) -> TextRows<'_> {
+        // SQL text comes from config and validated identifiers: no record values.
+        tracing::trace!(sql = %sql, "query");
         let sql = sqlx::AssertSqlSafe(sql);
         match &self.pool {
             Pool::Postgres(p) => sqlx::query(sql)

@@ -47,6 +47,13 @@ target = {{ from = "ehr", table = "people", key = "id", columns = ["name", "code
 compare = {{ email = "lower" }}
 
 [[reconcile]]
+name = "spread"
+schedule = "0 * * * * *"
+bisection_factor = 4
+source = {{ from = "legacy", table = "spread", key = "id", columns = ["v"] }}
+target = {{ from = "ehr", table = "spread", key = "id", columns = ["v"] }}
+
+[[reconcile]]
 name = "codes"
 schedule = "0 * * * * *"
 source = {{ from = "legacy", table = "codes", key = "code", columns = ["label"], where = "deleted = 0" }}
@@ -146,6 +153,16 @@ async fn keyed_diff_across_postgres_and_mariadb_reports_each_planted_difference_
     )
     .await;
 
+    // Differences in most segments: the diff streams hashes instead of bisecting.
+    let spread = |changed: &str| {
+        (1..=40)
+            .map(|i| format!("({i}, '{}')", if i % 2 == 0 { changed } else { "same" }))
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    exec(&pg, &format!("CREATE TABLE spread (id int PRIMARY KEY, v text); INSERT INTO spread VALUES {}, (41, 'only source')", spread("a"))).await;
+    exec(&my, &format!("CREATE TABLE spread (id INT PRIMARY KEY, v TEXT); INSERT INTO spread VALUES {}, (0, 'only target')", spread("b"))).await;
+
     let dir = tempfile::tempdir().unwrap();
     // A tiny threshold forces bisection down to row fetches; a large one compares rows at once.
     for threshold in [8, 100_000] {
@@ -184,6 +201,27 @@ async fn keyed_diff_across_postgres_and_mariadb_reports_each_planted_difference_
             (Some(201), Some(201))
         );
         assert!(d["segments"].as_u64().unwrap() >= 4);
+
+        let spread = &runs.iter().find(|r| r["name"] == "spread").unwrap()["details"];
+        assert_eq!(spread["mode"], "hash-stream", "{spread:#}");
+        assert_eq!(
+            (
+                spread["missing"].as_u64(),
+                spread["extra"].as_u64(),
+                spread["changed"].as_u64()
+            ),
+            (Some(1), Some(1), Some(20))
+        );
+        assert_eq!(spread["missing_keys"], serde_json::json!(["41"]));
+        assert_eq!(spread["extra_keys"], serde_json::json!(["0"]));
+        assert_eq!(spread["changed_columns"]["v"], 20);
+        assert_eq!(
+            (
+                spread["source_rows"].as_u64(),
+                spread["target_rows"].as_u64()
+            ),
+            (Some(41), Some(41))
+        );
 
         let codes = runs.iter().find(|r| r["name"] == "codes").unwrap();
         let c = &codes["details"];

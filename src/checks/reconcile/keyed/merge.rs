@@ -16,6 +16,9 @@ pub struct Acc<'a> {
     pub cap: usize,
     pub key_kinds: &'a [KeyKind],
     pub columns: &'a [String],
+    /// Rows hold keys and one hash: equal keys with different hashes are
+    /// collected here, to be compared column by column afterwards.
+    pub hashed: Option<Vec<String>>,
 }
 
 fn cmp_part(kind: KeyKind, a: &str, b: &str) -> Ordering {
@@ -126,7 +129,11 @@ impl Acc<'_> {
                 }
                 Ordering::Equal => {
                     let (a, b) = (s.take().unwrap_or_default(), t.take().unwrap_or_default());
-                    self.compare(&a, &b);
+                    match &mut self.hashed {
+                        Some(candidates) if a[k..] != b[k..] => candidates.push(key_text(&a[..k])),
+                        Some(_) => {}
+                        None => self.compare(&a, &b),
+                    }
                     s = self.next(&mut source, &mut last_s, false).await?;
                     t = self.next(&mut target, &mut last_t, true).await?;
                 }
@@ -182,6 +189,7 @@ mod tests {
             cap: 10,
             key_kinds: &kinds,
             columns: &cols,
+            hashed: None,
         };
         let source = rows(&[
             ("1", Some("a")),

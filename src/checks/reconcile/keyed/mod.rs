@@ -74,6 +74,7 @@ impl KeyedReconcile {
             cap: self.cfg.max_keys,
             key_kinds: &plan.key_kinds,
             columns: &plan.columns,
+            hashed: None,
         };
         let sides = segments::Sides {
             source,

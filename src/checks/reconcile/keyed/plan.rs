@@ -21,6 +21,8 @@ pub struct SidePlan {
     /// The first key column as stored, for range predicates on integer keys.
     first_key: String,
     select: String,
+    /// Key texts and a 64-bit row hash, for streaming hashes instead of rows.
+    select_hashed: Option<String>,
     order_by: String,
     encoded_row: String,
 }
@@ -122,7 +124,25 @@ pub fn plan(
             })
             .collect();
         let encoded: Vec<String> = texts.iter().map(|t| encode(engine, t)).collect();
+        let encoded_row = match engine {
+            Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
+            _ => encoded.join(" || "),
+        };
+        let hash = match engine {
+            Engine::Postgres => Some(format!("substr(md5({encoded_row}), 1, 16)")),
+            Engine::MySql => Some(format!("SUBSTRING(MD5({encoded_row}), 1, 16)")),
+            Engine::Sqlite => None,
+        };
+        let select_hashed = hash.map(|h| {
+            let keys: Vec<String> = texts[..k]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{t} AS c{i}"))
+                .collect();
+            format!("{}, {h} AS h", keys.join(", "))
+        });
         SidePlan {
+            select_hashed,
             engine,
             from: quote(engine, &side.table),
             filter: side
@@ -139,10 +159,7 @@ pub fn plan(
                 .collect::<Vec<_>>()
                 .join(", "),
             order_by: order.join(", "),
-            encoded_row: match engine {
-                Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
-                _ => encoded.join(" || "),
-            },
+            encoded_row,
         }
     };
     let source = side_plan(engines.0, s, true);
@@ -178,6 +195,32 @@ impl SidePlan {
             self.from,
             self.filter,
             self.range(r),
+            self.order_by
+        )
+    }
+
+    /// Key texts and row hashes ordered by key (engines with MD5 only).
+    pub fn hashes_sql(&self, r: Option<Range>) -> Option<String> {
+        Some(format!(
+            "SELECT {} FROM {} WHERE {}{} ORDER BY {}",
+            self.select_hashed.as_ref()?,
+            self.from,
+            self.filter,
+            self.range(r),
+            self.order_by
+        ))
+    }
+
+    /// Full rows of the given integer first keys, ordered by key.
+    pub fn rows_for_keys_sql(&self, keys: &[i128]) -> String {
+        let list: Vec<String> = keys.iter().map(i128::to_string).collect();
+        format!(
+            "SELECT {} FROM {} WHERE {} AND {} IN ({}) ORDER BY {}",
+            self.select,
+            self.from,
+            self.filter,
+            self.first_key,
+            list.join(", "),
             self.order_by
         )
     }

@@ -4,7 +4,7 @@
 //! segments. When most segments differ, one sorted stream of both whole
 //! tables is cheaper than many small queries: then that is what runs.
 
-use futures_util::{StreamExt, TryStreamExt};
+use futures_util::StreamExt;
 
 use super::merge::Acc;
 use super::plan::{Plan, Range};
@@ -12,8 +12,15 @@ use crate::sources::{SourceError, SqlSource};
 
 /// Segments checked at once (each is one query per side).
 const PARALLEL_SEGMENTS: usize = 4;
-/// Above this share of differing top-level segments, stream everything instead.
+/// Above this share of differing top-level segments, stream everything instead…
 const STREAM_WHEN_DIFFERING: f64 = 0.5;
+/// …judged as soon as this many top-level segments have been compared.
+const JUDGE_AFTER: usize = 8;
+/// Changed rows compared column by column per query, after a hash stream.
+const DETAIL_BATCH: usize = 1000;
+/// More changed rows than this and a hash stream gives up for a full-row
+/// stream: the candidate keys would no longer fit a small memory.
+const MAX_HASH_CANDIDATES: usize = 1_000_000;
 
 /// A segment's row count and checksum on one side.
 type CountSum = (u128, u128);
@@ -85,6 +92,55 @@ impl Sides<'_> {
         acc.merge(s, t).await
     }
 
+    /// Streams key and row hash of both whole tables, then compares the rows
+    /// whose hashes differ column by column, a batch of keys at a time.
+    /// Falls back to a full-row stream when too many rows differ.
+    pub async fn stream_hashes(&self, acc: &mut Acc<'_>) -> Result<(), SourceError> {
+        let clock = std::time::Instant::now();
+        let (Some(s_sql), Some(t_sql)) = (
+            self.plan.source.hashes_sql(None),
+            self.plan.target.hashes_sql(None),
+        ) else {
+            acc.diff.mode = "stream".into();
+            return self.stream(acc, None).await;
+        };
+        acc.diff.mode = "hash-stream".into();
+        acc.hashed = Some(Vec::new());
+        let merged = acc
+            .merge(
+                self.source.stream_text(s_sql),
+                self.target.stream_text(t_sql),
+            )
+            .await;
+        let candidates = acc.hashed.take().unwrap_or_default();
+        merged?;
+        tracing::debug!(elapsed = ?clock.elapsed(), candidates = candidates.len(), "hash stream merged");
+        if candidates.len() > MAX_HASH_CANDIDATES {
+            acc.diff = crate::results::KeyedDiff {
+                mode: "stream".into(),
+                ..Default::default()
+            };
+            return self.stream(acc, None).await;
+        }
+        let (s_rows, t_rows) = (acc.diff.source_rows, acc.diff.target_rows);
+        for batch in candidates.chunks(DETAIL_BATCH) {
+            let keys: Vec<i128> = batch.iter().filter_map(|k| k.parse().ok()).collect();
+            let (s, t) = tokio::try_join!(
+                self.source
+                    .fetch_text(self.plan.source.rows_for_keys_sql(&keys)),
+                self.target
+                    .fetch_text(self.plan.target.rows_for_keys_sql(&keys))
+            )?;
+            let rows =
+                |v: Vec<Vec<Option<String>>>| futures_util::stream::iter(v.into_iter().map(Ok));
+            acc.merge(rows(s), rows(t)).await?;
+        }
+        acc.diff.source_rows = s_rows;
+        acc.diff.target_rows = t_rows;
+        tracing::debug!(elapsed = ?clock.elapsed(), "changed rows compared");
+        Ok(())
+    }
+
     /// Bisects `range` into `factor` parts until segments agree or are small
     /// enough to compare row by row.
     pub async fn bisect(
@@ -98,12 +154,29 @@ impl Sides<'_> {
         let mut top_level = true;
         while let Some(r) = pending.pop() {
             let parts = split(r, factor);
-            let sums: Vec<(Range, (CountSum, CountSum))> = futures_util::stream::iter(parts)
+            let n_parts = parts.len();
+            let mut checks = futures_util::stream::iter(parts)
                 .map(|p| async move { self.checksums(p).await.map(|c| (p, c)) })
-                .buffered(PARALLEL_SEGMENTS)
-                .try_collect()
-                .await?;
+                .buffered(PARALLEL_SEGMENTS);
+            let mut sums: Vec<(Range, (CountSum, CountSum))> = Vec::with_capacity(n_parts);
+            while let Some(item) = checks.next().await {
+                sums.push(item?);
+                // Differences spread everywhere: stop checksumming and stream
+                // hashes instead, judged early so the pass is not wasted.
+                let judge = top_level && n_parts > 1 && sums.len() >= JUDGE_AFTER.min(n_parts);
+                let differing = sums.iter().filter(|(_, (s, t))| s != t).count();
+                if judge && differing as f64 > STREAM_WHEN_DIFFERING * sums.len() as f64 {
+                    acc.diff.segments += sums.len() as u64;
+                    tracing::debug!(
+                        compared = sums.len(),
+                        differing,
+                        "most segments differ: streaming hashes"
+                    );
+                    return self.stream_hashes(acc).await;
+                }
+            }
             acc.diff.segments += sums.len() as u64;
+            tracing::debug!(segments = sums.len(), "segment checksums compared");
             if top_level {
                 for (_, ((sc, _), (tc, _))) in &sums {
                     acc.diff.source_rows += *sc as u64;
@@ -115,15 +188,6 @@ impl Sides<'_> {
                 .filter(|(_, (s, t))| s != t)
                 .map(|(p, ((sc, _), (tc, _)))| (*p, (*sc + *tc) as u64))
                 .collect();
-            if top_level
-                && sums.len() > 1
-                && differing.len() as f64 > STREAM_WHEN_DIFFERING * sums.len() as f64
-            {
-                acc.diff.mode = "stream".into();
-                acc.diff.source_rows = 0;
-                acc.diff.target_rows = 0;
-                return self.stream(acc, None).await;
-            }
             top_level = false;
             for (p, rows) in differing {
                 if rows <= threshold || p.1 - p.0 <= factor as i128 {
