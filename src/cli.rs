@@ -3,6 +3,7 @@
 //! Exit codes: 0 success (all checks pass); 1 invalid config, or a check
 //! failed; 2 a check errored, or hypercare itself could not run.
 
+use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -195,7 +196,14 @@ async fn check(cfg: Config, names: &[String], json: bool) -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    let reports = crate::checks::run_once(&selected).await;
+    // Progress bars only for a person at a terminal, and never with --json.
+    let reports = if !json && std::io::stderr().is_terminal() {
+        let bars: std::sync::Arc<dyn crate::checks::progress::Progress> =
+            std::sync::Arc::new(crate::cli_progress::Bars::new());
+        crate::checks::progress::with_sink(bars, crate::checks::run_once(&selected)).await
+    } else {
+        crate::checks::run_once(&selected).await
+    };
     sources.close().await;
     if json {
         match serde_json::to_string_pretty(&reports) {

@@ -5,6 +5,7 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
+mod cli_progress;
 pub mod config;
 pub mod demo;
 pub mod metrics;

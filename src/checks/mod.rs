@@ -1,6 +1,7 @@
 //! Check runners. Each check kind is a room of its own that reads its
 //! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
 
+pub mod progress;
 pub mod reconcile;
 
 use std::sync::Arc;

@@ -10,7 +10,7 @@ use std::time::Duration;
 use sqlx::mysql::{MySqlConnectOptions, MySqlPool, MySqlPoolOptions, MySqlRow};
 use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions, PgRow};
 use sqlx::sqlite::{SqliteConnectOptions, SqlitePool, SqlitePoolOptions, SqliteRow};
-use sqlx::{Column, Executor, Row, TypeInfo};
+use sqlx::{Column, ConnectOptions, Executor, Row, TypeInfo};
 
 use super::SourceError;
 use crate::config::{Engine, SourceConfig};
@@ -47,6 +47,9 @@ impl SqlSource {
                 if cfg.read_only {
                     opts = opts.options([("default_transaction_read_only", "on")]);
                 }
+                // Long statements are normal on a source (whole-table checksums):
+                // sqlx's slow-statement warnings would only be noise.
+                let opts = opts.disable_statement_logging();
                 Pool::Postgres(
                     PgPoolOptions::new()
                         .max_connections(cfg.max_connections)
@@ -58,7 +61,8 @@ impl SqlSource {
                 let url = url.replacen("mariadb://", "mysql://", 1);
                 let opts = MySqlConnectOptions::from_str(&url)
                     .map_err(bad_url)?
-                    .timezone(Some("+00:00".into()));
+                    .timezone(Some("+00:00".into()))
+                    .disable_statement_logging();
                 let read_only = cfg.read_only;
                 let timeout = cfg.statement_timeout;
                 Pool::MySql(
@@ -95,6 +99,7 @@ impl SqlSource {
                     // Sources are read once per check run: a small page cache per
                     // connection keeps idle memory low; the OS caches the file anyway.
                     .pragma("cache_size", "-512")
+                    .disable_statement_logging()
                     .busy_timeout(cfg.statement_timeout.min(Duration::from_secs(5)));
                 Pool::Sqlite(
                     SqlitePoolOptions::new()

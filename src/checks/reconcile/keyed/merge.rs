@@ -19,6 +19,42 @@ pub struct Acc<'a> {
     /// Rows hold keys and one hash: equal keys with different hashes are
     /// collected here, to be compared column by column afterwards.
     pub hashed: Option<Vec<String>>,
+    /// The check's name, for progress reports.
+    pub check: &'a str,
+    /// Whether merged source rows count as progress (not for re-reads of
+    /// segments whose rows the checksums already counted).
+    pub report_rows: bool,
+    unreported: u64,
+}
+
+/// Source rows merged between two progress reports.
+const REPORT_EVERY: u64 = 8192;
+
+impl<'a> Acc<'a> {
+    pub fn new(
+        cap: usize,
+        key_kinds: &'a [KeyKind],
+        columns: &'a [String],
+        check: &'a str,
+    ) -> Self {
+        Acc {
+            diff: KeyedDiff::default(),
+            cap,
+            key_kinds,
+            columns,
+            hashed: None,
+            check,
+            report_rows: true,
+            unreported: 0,
+        }
+    }
+
+    fn progress(&mut self, flush: bool) {
+        if self.report_rows && (flush || self.unreported >= REPORT_EVERY) && self.unreported > 0 {
+            crate::checks::progress::advance(self.check, self.unreported, 0);
+            self.unreported = 0;
+        }
+    }
 }
 
 fn cmp_part(kind: KeyKind, a: &str, b: &str) -> Ordering {
@@ -109,7 +145,10 @@ impl Acc<'_> {
         let mut t = self.next(&mut target, &mut last_t, true).await?;
         loop {
             let order = match (&s, &t) {
-                (None, None) => return Ok(()),
+                (None, None) => {
+                    self.progress(true);
+                    return Ok(());
+                }
                 (Some(_), None) => Ordering::Less,
                 (None, Some(_)) => Ordering::Greater,
                 (Some(a), Some(b)) => cmp_keys(self.key_kinds, &a[..k], &b[..k]),
@@ -184,13 +223,7 @@ mod tests {
     async fn finds_missing_extra_changed_duplicates_in_one_pass() {
         let cols = vec!["name".to_string()];
         let kinds = [KeyKind::Int];
-        let mut acc = Acc {
-            diff: KeyedDiff::default(),
-            cap: 10,
-            key_kinds: &kinds,
-            columns: &cols,
-            hashed: None,
-        };
+        let mut acc = Acc::new(10, &kinds, &cols, "t");
         let source = rows(&[
             ("1", Some("a")),
             ("2", Some("b")),

@@ -69,13 +69,12 @@ impl KeyedReconcile {
             (source.engine(), target.engine()),
             (&s_types, &t_types),
         );
-        let mut acc = merge::Acc {
-            diff: KeyedDiff::default(),
-            cap: self.cfg.max_keys,
-            key_kinds: &plan.key_kinds,
-            columns: &plan.columns,
-            hashed: None,
-        };
+        let mut acc = merge::Acc::new(
+            self.cfg.max_keys,
+            &plan.key_kinds,
+            &plan.columns,
+            self.meta.name.as_str(),
+        );
         let sides = segments::Sides {
             source,
             target,
@@ -97,7 +96,9 @@ impl KeyedReconcile {
             };
             acc.diff.null_keys.source = count(sn);
             acc.diff.null_keys.target = count(tn);
-            if let Some(range) = sides.bounds().await.map_err(both)? {
+            let (range, total) = sides.bounds().await.map_err(both)?;
+            crate::checks::progress::start(self.meta.name.as_str(), total);
+            if let Some(range) = range {
                 let (factor, threshold) = (self.cfg.bisection_factor, self.cfg.bisection_threshold);
                 sides
                     .bisect(&mut acc, range, factor, threshold)
@@ -106,8 +107,10 @@ impl KeyedReconcile {
             }
         } else {
             acc.diff.mode = "stream".into();
+            crate::checks::progress::start(self.meta.name.as_str(), None);
             sides.stream(&mut acc, None).await.map_err(both)?;
         }
+        crate::checks::progress::finish(self.meta.name.as_str());
         Ok(acc.diff)
     }
 }

@@ -157,6 +157,8 @@ pub fn render(engine: Engine, v: &str, native: Class, to: Class, rules: &[Column
             };
             format!("CASE WHEN {v} IS NULL THEN NULL WHEN {truth} THEN '1' ELSE '0' END")
         }
+        // Same scale on this side: the stored text already has exactly `s` decimals.
+        Class::Decimal(s) if native == Class::Decimal(s) && engine != Engine::Sqlite => text(v),
         Class::Decimal(s) => decimal(engine, v, s),
         Class::Float => decimal(engine, v, FLOAT_DECIMALS),
         Class::Date => match engine {
@@ -199,17 +201,13 @@ fn decimal(engine: Engine, v: &str, s: u32) -> String {
 
 /// A length-prefixed encoding of one text value: `N` for NULL, else
 /// `V<chars>:<value>`, so no two different rows encode the same.
+/// (Concatenating NULL gives NULL on every engine, so COALESCE picks `N`
+/// without evaluating the value a third time.)
 pub fn encode(engine: Engine, t: &str) -> String {
     match engine {
-        Engine::Postgres => {
-            format!("CASE WHEN {t} IS NULL THEN 'N' ELSE 'V' || char_length({t}) || ':' || {t} END")
-        }
-        Engine::MySql => format!(
-            "CASE WHEN {t} IS NULL THEN 'N' ELSE CONCAT('V', CHAR_LENGTH({t}), ':', {t}) END"
-        ),
-        Engine::Sqlite => {
-            format!("CASE WHEN {t} IS NULL THEN 'N' ELSE 'V' || length({t}) || ':' || {t} END")
-        }
+        Engine::Postgres => format!("COALESCE('V' || char_length({t}) || ':' || {t}, 'N')"),
+        Engine::MySql => format!("COALESCE(CONCAT('V', CHAR_LENGTH({t}), ':', {t}), 'N')"),
+        Engine::Sqlite => format!("COALESCE('V' || length({t}) || ':' || {t}, 'N')"),
     }
 }
 

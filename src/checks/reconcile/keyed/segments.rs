@@ -15,7 +15,7 @@ const PARALLEL_SEGMENTS: usize = 4;
 /// Above this share of differing top-level segments, stream everything instead…
 const STREAM_WHEN_DIFFERING: f64 = 0.5;
 /// …judged as soon as this many top-level segments have been compared.
-const JUDGE_AFTER: usize = 8;
+const JUDGE_AFTER: usize = 4;
 /// Changed rows compared column by column per query, after a hash stream.
 const DETAIL_BATCH: usize = 1000;
 /// More changed rows than this and a hash stream gives up for a full-row
@@ -48,8 +48,9 @@ fn parse_i128(row: &[Option<String>], i: usize) -> Option<i128> {
 }
 
 impl Sides<'_> {
-    /// The whole key range of both sides, or `None` when both are empty.
-    pub async fn bounds(&self) -> Result<Option<Range>, SourceError> {
+    /// The whole key range of both sides (`None` when both are empty), and
+    /// the larger side's row count.
+    pub async fn bounds(&self) -> Result<(Option<Range>, Option<u64>), SourceError> {
         let (s, t) = tokio::try_join!(
             self.source.fetch_text(self.plan.source.bounds_sql()),
             self.target.fetch_text(self.plan.target.bounds_sql())
@@ -66,7 +67,12 @@ impl Sides<'_> {
             .into_iter()
             .flatten()
             .max();
-        Ok(lo.zip(hi).map(|(lo, hi)| (lo, hi + 1)))
+        let rows = [parse_i128(&s, 2), parse_i128(&t, 2)]
+            .into_iter()
+            .flatten()
+            .max()
+            .map(|n| n as u64);
+        Ok((lo.zip(hi).map(|(lo, hi)| (lo, hi + 1)), rows))
     }
 
     async fn checksums(&self, r: Range) -> Result<(CountSum, CountSum), SourceError> {
@@ -106,6 +112,8 @@ impl Sides<'_> {
         };
         acc.diff.mode = "hash-stream".into();
         acc.hashed = Some(Vec::new());
+        // Rows are counted again from the start of the stream.
+        crate::checks::progress::start(acc.check, None);
         let merged = acc
             .merge(
                 self.source.stream_text(s_sql),
@@ -123,6 +131,7 @@ impl Sides<'_> {
             return self.stream(acc, None).await;
         }
         let (s_rows, t_rows) = (acc.diff.source_rows, acc.diff.target_rows);
+        acc.report_rows = false;
         for batch in candidates.chunks(DETAIL_BATCH) {
             let keys: Vec<i128> = batch.iter().filter_map(|k| k.parse().ok()).collect();
             let (s, t) = tokio::try_join!(
@@ -135,6 +144,7 @@ impl Sides<'_> {
                 |v: Vec<Vec<Option<String>>>| futures_util::stream::iter(v.into_iter().map(Ok));
             acc.merge(rows(s), rows(t)).await?;
         }
+        acc.report_rows = true;
         acc.diff.source_rows = s_rows;
         acc.diff.target_rows = t_rows;
         tracing::debug!(elapsed = ?clock.elapsed(), "changed rows compared");
@@ -160,7 +170,12 @@ impl Sides<'_> {
                 .buffered(PARALLEL_SEGMENTS);
             let mut sums: Vec<(Range, (CountSum, CountSum))> = Vec::with_capacity(n_parts);
             while let Some(item) = checks.next().await {
-                sums.push(item?);
+                let item = item?;
+                if top_level {
+                    let ((sc, _), (tc, _)) = item.1;
+                    crate::checks::progress::advance(acc.check, sc.max(tc) as u64, 1);
+                }
+                sums.push(item);
                 // Differences spread everywhere: stop checksumming and stream
                 // hashes instead, judged early so the pass is not wasted.
                 let judge = top_level && n_parts > 1 && sums.len() >= JUDGE_AFTER.min(n_parts);
@@ -193,7 +208,10 @@ impl Sides<'_> {
                 if rows <= threshold || p.1 - p.0 <= factor as i128 {
                     // Rows are counted once, from the top-level checksums.
                     let (s_rows, t_rows) = (acc.diff.source_rows, acc.diff.target_rows);
-                    self.stream(acc, Some(p)).await?;
+                    acc.report_rows = false;
+                    let streamed = self.stream(acc, Some(p)).await;
+                    acc.report_rows = true;
+                    streamed?;
                     acc.diff.source_rows = s_rows;
                     acc.diff.target_rows = t_rows;
                 } else {
