@@ -60,6 +60,21 @@ const KEYS: &[&str] = &[
     "reconcile.target.where",
     "reconcile.target.updated",
     "reconcile.target.expressions",
+    "sources.NAME.fhir",
+    "sources.NAME.token_env",
+    "sources.NAME.token_file",
+    "sources.NAME.username",
+    "sources.NAME.password_env",
+    "sources.NAME.password_file",
+    "sources.NAME.max_retries",
+    "reconcile.source.resource",
+    "reconcile.source.params",
+    "reconcile.source.group_param",
+    "reconcile.source.groups",
+    "reconcile.target.resource",
+    "reconcile.target.params",
+    "reconcile.target.group_param",
+    "reconcile.target.groups",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -68,6 +83,8 @@ const MAP_KEYS: &[&str] = &[
     "reconcile.compare",
     "reconcile.source.expressions",
     "reconcile.target.expressions",
+    "reconcile.source.groups",
+    "reconcile.target.groups",
 ];
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
@@ -125,7 +142,15 @@ fn env_vars_named(text: &str) -> BTreeSet<String> {
                 }
             }
             toml::Value::Array(items) => items.iter().for_each(|v| walk(v, names)),
-            toml::Value::Table(t) => t.values().for_each(|v| walk(v, names)),
+            toml::Value::Table(t) => {
+                // `*_env` keys name a variable too.
+                for (k, v) in t {
+                    if let (true, Some(name)) = (k.ends_with("_env"), v.as_str()) {
+                        names.insert(name.to_string());
+                    }
+                    walk(v, names);
+                }
+            }
             _ => {}
         }
     }
@@ -262,6 +287,12 @@ fn example_config_validates() {
         "mysql://hypercare_ro:billing-pw@billing-db.internal:3306/billing\n",
     )
     .expect("write the billing URL file");
+    for (file, secret) in [
+        ("lab-fhir-token", "lab-token\n"),
+        ("telehealth-fhir-password", "tele-pw\n"),
+    ] {
+        std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
+    }
     let mut env: BTreeMap<String, String> = BTreeMap::new();
     for name in env_vars_named(&text) {
         env.insert(name, "value-for-test".to_string());

@@ -6,6 +6,7 @@
 //! not just the first. A [`Config`] that exists is valid.
 
 mod errors;
+mod fhir;
 mod load;
 mod raw;
 mod reconcile;
@@ -39,6 +40,7 @@ pub struct Config {
     pub store: StoreConfig,
     pub scheduler: SchedulerConfig,
     pub sources: BTreeMap<Name, SourceConfig>,
+    pub fhir_sources: BTreeMap<Name, FhirSourceConfig>,
     pub reconcile: Vec<ReconcileConfig>,
 }
 
@@ -233,8 +235,49 @@ pub fn is_identifier(s: &str, allow_schema: bool) -> bool {
 #[derive(Debug, Clone)]
 pub struct SideQuery {
     pub from: Name,
-    /// Returns one integer, or `(group, count)` rows.
-    pub sql: String,
+    pub query: CountQuery,
+}
+
+/// How a side counts its records.
+#[derive(Debug, Clone)]
+pub enum CountQuery {
+    /// SQL returning one integer, or `(group, count)` rows.
+    Sql(String),
+    /// A FHIR search counted with `_summary=count`.
+    Fhir(Box<FhirCount>),
+}
+
+/// A FHIR count: `GET [base]/[resource]?[params]&_summary=count`, once in
+/// total or once per group with `[group_param]=[value]` added.
+#[derive(Debug, Clone)]
+pub struct FhirCount {
+    pub resource: String,
+    /// Search parameters as a query string (`active=true&_lastUpdated=gt2024`).
+    pub params: Vec<(String, String)>,
+    pub group_param: Option<String>,
+    /// Group name → the search value that selects it.
+    pub groups: BTreeMap<String, String>,
+}
+
+/// A FHIR R4 server as a source.
+#[derive(Debug, Clone)]
+pub struct FhirSourceConfig {
+    pub name: Name,
+    /// The base URL, ending without `/`.
+    pub base: url::Url,
+    pub auth: FhirAuth,
+    pub connect_timeout: Duration,
+    /// Bound on one request, response body included.
+    pub request_timeout: Duration,
+    /// Retries after a 429, a 503 or a connection failure.
+    pub max_retries: u32,
+}
+
+#[derive(Debug, Clone)]
+pub enum FhirAuth {
+    None,
+    Bearer(Secret),
+    Basic { username: String, password: Secret },
 }
 
 /// How far target and source counts may differ before a check fails.

@@ -44,6 +44,14 @@ pub struct RawSource {
     pub connect_timeout: Option<S<String>>,
     pub statement_timeout: Option<S<String>>,
     pub read_only: Option<bool>,
+    /// A FHIR R4 base URL instead of a database URL.
+    pub fhir: Option<S<String>>,
+    pub token_env: Option<S<String>>,
+    pub token_file: Option<S<String>>,
+    pub username: Option<S<String>>,
+    pub password_env: Option<S<String>>,
+    pub password_file: Option<S<String>>,
+    pub max_retries: Option<S<u32>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -78,6 +86,11 @@ pub struct RawSide {
     pub from: S<String>,
     /// A count query (one integer, or `(group, count)` rows)…
     pub sql: Option<S<String>>,
+    /// …or a FHIR search counted with `_summary=count`.
+    pub resource: Option<S<String>>,
+    pub params: Option<S<String>>,
+    pub group_param: Option<S<String>>,
+    pub groups: Option<S<std::collections::BTreeMap<String, String>>>,
     /// …or a keyed table: which records, compared by key.
     pub table: Option<S<String>>,
     pub key: Option<S<RawKey>>,

@@ -9,14 +9,22 @@ use super::errors::Collector;
 use super::raw::{RawKey, RawReconcile, RawSide};
 use super::validate::{cron, duration, name_at, positive, tolerance};
 use super::{
-    ColumnRule, Comparison, KeyedConfig, KeyedSide, Name, ReconcileConfig, SideQuery, SourceConfig,
-    is_identifier,
+    ColumnRule, Comparison, CountQuery, FhirCount, FhirSourceConfig, KeyedConfig, KeyedSide, Name,
+    ReconcileConfig, SideQuery, SourceConfig, is_identifier,
 };
+
+/// The valid SQL and FHIR sources, by name.
+pub(super) type SourceMaps<'a> = (
+    &'a BTreeMap<Name, SourceConfig>,
+    &'a BTreeMap<Name, FhirSourceConfig>,
+    // Every source declared with `fhir`, valid or not: decides a side's kind.
+    &'a [String],
+);
 
 pub(super) fn reconcile_check(
     c: &mut Collector,
     raw: RawReconcile,
-    sources: &BTreeMap<Name, SourceConfig>,
+    sources: SourceMaps,
     declared: &[String],
     default_timeout: Duration,
 ) -> Option<ReconcileConfig> {
@@ -73,7 +81,7 @@ pub(super) fn reconcile_check(
 fn source_name(
     c: &mut Collector,
     from: &Spanned<String>,
-    sources: &BTreeMap<Name, SourceConfig>,
+    sources: SourceMaps,
     declared: &[String],
 ) -> Option<Name> {
     let name = from.get_ref();
@@ -85,16 +93,38 @@ fn source_name(
         };
         c.at(from.span(), format!("unknown source `{name}`"), Some(&hint));
     }
-    sources.keys().find(|k| k.as_str() == name).cloned()
+    sources
+        .0
+        .keys()
+        .chain(sources.1.keys())
+        .find(|k| k.as_str() == name)
+        .cloned()
 }
 
 fn count_side(
     c: &mut Collector,
     raw: &RawSide,
-    sources: &BTreeMap<Name, SourceConfig>,
+    sources: SourceMaps,
     declared: &[String],
 ) -> Option<SideQuery> {
     let from = source_name(c, &raw.from, sources, declared);
+    if sources.2.iter().any(|k| k == raw.from.get_ref()) {
+        let query = fhir_count(c, raw);
+        return Some(SideQuery {
+            from: from?,
+            query: CountQuery::Fhir(Box::new(query?)),
+        });
+    }
+    for key in [&raw.resource, &raw.params, &raw.group_param]
+        .into_iter()
+        .flatten()
+    {
+        c.at(
+            key.span(),
+            "`resource`, `params` and `group_param` apply to FHIR sources",
+            None,
+        );
+    }
     let Some(sql) = &raw.sql else {
         c.at(
             raw.from.span(),
@@ -119,14 +149,86 @@ fn count_side(
     }
     Some(SideQuery {
         from: from?,
-        sql: sql.get_ref().clone(),
+        query: CountQuery::Sql(sql.get_ref().clone()),
+    })
+}
+
+/// A count side on a FHIR source: a resource type, search parameters and,
+/// for per-group counts, the parameter and the value of each group.
+fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
+    if let Some(sql) = &raw.sql {
+        c.at(
+            sql.span(),
+            "a FHIR side takes `resource` (and `params`), not `sql`",
+            None,
+        );
+    }
+    let Some(resource) = &raw.resource else {
+        c.at(
+            raw.from.span(),
+            "a FHIR side needs `resource`, such as \"Patient\"",
+            None,
+        );
+        return None;
+    };
+    let name = resource.get_ref();
+    let ok_type = name.chars().next().is_some_and(|c| c.is_ascii_uppercase())
+        && name.chars().all(|c| c.is_ascii_alphanumeric());
+    if !ok_type {
+        c.at(
+            resource.span(),
+            format!("`{name}` is not a FHIR resource type"),
+            Some("such as Patient, Encounter, DocumentReference"),
+        );
+    }
+    let params: Vec<(String, String)> = raw
+        .params
+        .as_ref()
+        .map(|p| {
+            url::form_urlencoded::parse(p.get_ref().trim_start_matches('?').as_bytes())
+                .into_owned()
+                .collect()
+        })
+        .unwrap_or_default();
+    if let Some(p) = &raw.params
+        && params.iter().any(|(k, _)| k == "_summary" || k == "_count")
+    {
+        c.at(
+            p.span(),
+            "leave out `_summary` and `_count`: hypercare adds `_summary=count`",
+            None,
+        );
+    }
+    match (&raw.group_param, &raw.groups) {
+        (Some(g), None) => c.at(
+            g.span(),
+            "`group_param` needs `groups` (group name = search value)",
+            None,
+        ),
+        (None, Some(g)) => c.at(
+            g.span(),
+            "`groups` needs `group_param`, the parameter that selects a group",
+            None,
+        ),
+        _ => {}
+    }
+    ok_type.then_some(())?;
+    Some(FhirCount {
+        resource: name.clone(),
+        params,
+        group_param: raw.group_param.as_ref().map(|g| g.get_ref().clone()),
+        groups: raw
+            .groups
+            .as_ref()
+            .map(|g| g.get_ref().clone())
+            .unwrap_or_default(),
     })
 }
 
 fn keyed_config(
     c: &mut Collector,
     raw: &RawReconcile,
-    sources: &BTreeMap<Name, SourceConfig>,
+    sources: SourceMaps,
     declared: &[String],
 ) -> Option<KeyedConfig> {
     let source = keyed_side(c, &raw.source, sources, declared);
@@ -204,10 +306,18 @@ fn keyed_config(
 fn keyed_side(
     c: &mut Collector,
     raw: &RawSide,
-    sources: &BTreeMap<Name, SourceConfig>,
+    sources: SourceMaps,
     declared: &[String],
 ) -> Option<KeyedSide> {
     let from = source_name(c, &raw.from, sources, declared);
+    if sources.2.iter().any(|k| k == raw.from.get_ref()) {
+        c.at(
+            raw.from.span(),
+            "keyed diffs against a FHIR source are not supported yet: compare counts",
+            None,
+        );
+        return None;
+    }
     if let Some(sql) = &raw.sql {
         c.at(
             sql.span(),

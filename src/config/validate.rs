@@ -16,7 +16,7 @@ use super::{
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
-type SecretFields<'a> = (
+pub(super) type SecretFields<'a> = (
     &'a Option<S<String>>,
     &'a Option<S<String>>,
     &'a Option<S<String>>,
@@ -44,11 +44,28 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         .iter()
         .map(|(n, _)| n.get_ref().clone())
         .collect();
+    let declared_fhir: Vec<String> = raw
+        .sources
+        .iter()
+        .filter(|(_, s)| s.as_ref().is_some_and(|s| s.fhir.is_some()))
+        .map(|(n, _)| n.get_ref().clone())
+        .collect();
     let mut sources = BTreeMap::new();
+    let mut fhir_sources = BTreeMap::new();
     for (name, src) in raw.sources {
         let parsed = name_at(c, &name, "source");
-        if let (Some(n), Some(s)) = (parsed, src.and_then(|src| source(c, &name, src, env))) {
-            sources.insert(n, s);
+        match src {
+            Some(src) if src.fhir.is_some() => {
+                if let (Some(n), Some(f)) = (parsed, super::fhir::fhir_source(c, &name, src, env)) {
+                    fhir_sources.insert(n, f);
+                }
+            }
+            src => {
+                if let (Some(n), Some(s)) = (parsed, src.and_then(|src| source(c, &name, src, env)))
+                {
+                    sources.insert(n, s);
+                }
+            }
         }
     }
     let default_timeout = scheduler
@@ -64,7 +81,13 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
                 Some("every check needs its own name: it labels its metrics and history"),
             );
         }
-        if let Some(rc) = reconcile_check(c, r, &sources, &declared, default_timeout) {
+        if let Some(rc) = reconcile_check(
+            c,
+            r,
+            (&sources, &fhir_sources, &declared_fhir),
+            &declared,
+            default_timeout,
+        ) {
             reconcile.push(rc);
         }
     }
@@ -74,6 +97,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         store: store?,
         scheduler: scheduler?,
         sources,
+        fhir_sources,
         reconcile,
     })
 }
@@ -180,6 +204,29 @@ fn source(
     raw: RawSource,
     env: Env,
 ) -> Option<SourceConfig> {
+    for key in [
+        &raw.token_env,
+        &raw.token_file,
+        &raw.username,
+        &raw.password_env,
+        &raw.password_file,
+    ]
+    .into_iter()
+    .flatten()
+    {
+        c.at(
+            key.span(),
+            "this key applies to FHIR sources (with `fhir`)",
+            None,
+        );
+    }
+    if let Some(r) = &raw.max_retries {
+        c.at(
+            r.span(),
+            "`max_retries` applies to FHIR sources (with `fhir`)",
+            None,
+        );
+    }
     let what = format!("source `{}`", name.get_ref());
     let url = secret(
         c,
@@ -312,7 +359,7 @@ pub(super) fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Opt
 
 /// Resolves a secret given as a literal, an environment variable name or a
 /// file path; exactly one may be set. `Ok(None)` when none is and it is optional.
-fn secret(
+pub(super) fn secret(
     c: &mut Collector,
     what: &str,
     (literal, from_env, from_file): SecretFields,
@@ -331,7 +378,7 @@ fn secret(
             .unwrap_or_default();
         c.at(
             span,
-            format!("{what}: set only one of url, url_env and url_file"),
+            format!("{what}: set only one of its plain, `_env` and `_file` forms"),
             None,
         );
         return Some(None);

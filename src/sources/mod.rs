@@ -4,12 +4,14 @@
 //! it. Pools connect lazily, so a source that is down at start-up does not
 //! stop the daemon: the checks using it report `error` until it returns.
 
+mod fhir;
 mod rows;
 mod sql;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use fhir::{FhirSource, bundle_total};
 pub use rows::{ColumnInfo, TextRow, TextRows};
 pub use sql::{CountRows, SqlSource};
 
@@ -33,6 +35,7 @@ pub enum SourceError {
 #[derive(Clone, Default)]
 pub struct Sources {
     sql: BTreeMap<Name, Arc<SqlSource>>,
+    fhir: BTreeMap<Name, Arc<FhirSource>>,
 }
 
 impl Sources {
@@ -42,7 +45,15 @@ impl Sources {
         for (name, cfg) in &config.sources {
             sql.insert(name.clone(), Arc::new(SqlSource::new(cfg)?));
         }
-        Ok(Sources { sql })
+        let mut fhir = BTreeMap::new();
+        for (name, cfg) in &config.fhir_sources {
+            fhir.insert(name.clone(), Arc::new(FhirSource::new(cfg)?));
+        }
+        Ok(Sources { sql, fhir })
+    }
+
+    pub fn fhir(&self, name: &Name) -> Option<Arc<FhirSource>> {
+        self.fhir.get(name).cloned()
     }
 
     pub fn sql(&self, name: &Name) -> Option<Arc<SqlSource>> {

@@ -2,16 +2,16 @@
 //! compared against a tolerance.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::checks::{Check, CheckMeta};
-use crate::config::{ReconcileConfig, SideQuery, Tolerance};
+use crate::config::{CountQuery, FhirCount, ReconcileConfig, SideQuery, Tolerance};
 use crate::results::{
     CheckKind, CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side,
 };
-use crate::sources::{CountRows, SourceError, Sources, SqlSource};
+use crate::sources::{CountRows, FhirSource, SourceError, Sources};
+use futures_util::{StreamExt, TryStreamExt};
 
 /// How many failing groups the summary names before "and N more".
 const SUMMARY_GROUPS: usize = 5;
@@ -20,8 +20,8 @@ pub struct CountReconcile {
     meta: CheckMeta,
     cfg: ReconcileConfig,
     queries: [SideQuery; 2],
-    source: Option<Arc<SqlSource>>,
-    target: Option<Arc<SqlSource>>,
+    /// The configured sources (handles on shared pools and clients).
+    sources: Sources,
 }
 
 impl CountReconcile {
@@ -41,25 +41,62 @@ impl CountReconcile {
                 enabled: cfg.enabled,
                 max_groups: cfg.max_groups,
             },
-            source: sources.sql(&source.from),
-            target: sources.sql(&target.from),
+            sources: sources.clone(),
             cfg: cfg.clone(),
         }
     }
 
     async fn side(&self, side: Side) -> Result<CountRows, SourceError> {
-        let (src, query) = match side {
-            Side::Target => (&self.target, &self.queries[1]),
-            _ => (&self.source, &self.queries[0]),
+        let query = if side == Side::Target {
+            &self.queries[1]
+        } else {
+            &self.queries[0]
         };
-        match src {
-            Some(s) => s.counts(&query.sql).await,
-            None => Err(SourceError::Connect(format!(
-                "source `{}` is not configured",
-                query.from
-            ))),
+        let missing = || SourceError::Connect(format!("source `{}` is not configured", query.from));
+        match &query.query {
+            CountQuery::Sql(sql) => {
+                self.sources
+                    .sql(&query.from)
+                    .ok_or_else(missing)?
+                    .counts(sql)
+                    .await
+            }
+            CountQuery::Fhir(fc) => {
+                let fhir = self.sources.fhir(&query.from).ok_or_else(missing)?;
+                fhir_counts(&fhir, fc).await
+            }
         }
     }
+}
+
+/// Groups counted at once against a FHIR server.
+const FHIR_PARALLEL: usize = 4;
+
+/// One total, or one count per configured group.
+async fn fhir_counts(fhir: &FhirSource, fc: &FhirCount) -> Result<CountRows, SourceError> {
+    let Some(param) = &fc.group_param else {
+        return Ok(vec![(None, fhir.count(&fc.resource, &fc.params).await?)]);
+    };
+    // Owned items: a stream over borrowed map entries trips the
+    // higher-ranked lifetimes of the `Send` future async_trait needs.
+    let jobs: Vec<(String, Vec<(String, String)>)> = fc
+        .groups
+        .iter()
+        .map(|(group, value)| {
+            let mut params = fc.params.clone();
+            params.push((param.clone(), value.clone()));
+            (group.clone(), params)
+        })
+        .collect();
+    futures_util::stream::iter(jobs)
+        .map(|(group, params)| async move {
+            fhir.count(&fc.resource, &params)
+                .await
+                .map(|n| (Some(group), n))
+        })
+        .buffered(FHIR_PARALLEL)
+        .try_collect()
+        .await
 }
 
 #[async_trait]

@@ -1,0 +1,188 @@
+//! FHIR R4 servers as sources, over reqwest (rustls).
+//!
+//! Counts use `_summary=count` and read `Bundle.total` leniently (some
+//! servers omit `Bundle.type`). 429 and 503 are normal on production FHIR
+//! APIs: requests are retried with backoff, honouring `Retry-After`.
+//! Errors name the resource type and the HTTP status, never a URL (a URL
+//! can carry identifiers).
+
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use reqwest::header::{ACCEPT, RETRY_AFTER};
+
+use super::SourceError;
+use crate::config::{FhirAuth, FhirSourceConfig};
+
+/// Longest wait honoured from a `Retry-After` header.
+const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
+
+pub struct FhirSource {
+    client: reqwest::Client,
+    cfg: FhirSourceConfig,
+}
+
+impl FhirSource {
+    pub fn new(cfg: &FhirSourceConfig) -> Result<Self, SourceError> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(cfg.connect_timeout)
+            .timeout(cfg.request_timeout)
+            .user_agent(concat!("hypercare/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| SourceError::Connect(format!("HTTP client: {e}")))?;
+        Ok(FhirSource {
+            client,
+            cfg: cfg.clone(),
+        })
+    }
+
+    /// `GET [base]/[resource]?[params]&_summary=count` → `Bundle.total`.
+    pub async fn count(
+        &self,
+        resource: &str,
+        params: &[(String, String)],
+    ) -> Result<i64, SourceError> {
+        let mut url = self.cfg.base.clone();
+        url.path_segments_mut()
+            .map_err(|_| SourceError::Connect("the FHIR base cannot take a path".into()))?
+            .push(resource);
+        url.query_pairs_mut()
+            .extend_pairs(params)
+            .append_pair("_summary", "count");
+        let body = self.get_json(url, resource).await?;
+        bundle_total(&body, resource)
+    }
+
+    /// One GET with retries on 429, 503 and connection failures.
+    async fn get_json(&self, url: url::Url, what: &str) -> Result<serde_json::Value, SourceError> {
+        let mut attempt = 0;
+        loop {
+            let mut req = self
+                .client
+                .get(url.clone())
+                .header(ACCEPT, "application/fhir+json");
+            req = match &self.cfg.auth {
+                FhirAuth::None => req,
+                FhirAuth::Bearer(t) => req.bearer_auth(t.expose()),
+                FhirAuth::Basic { username, password } => {
+                    req.basic_auth(username, Some(password.expose()))
+                }
+            };
+            let backoff = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
+            let wait = match req.send().await {
+                Ok(resp) if resp.status().is_success() => {
+                    return resp.json().await.map_err(|e| {
+                        SourceError::Shape(format!(
+                            "{what}: the response is not JSON: {}",
+                            e.without_url()
+                        ))
+                    });
+                }
+                Ok(resp)
+                    if matches!(
+                        resp.status(),
+                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+                    ) =>
+                {
+                    retry_after(&resp).unwrap_or(backoff)
+                }
+                Ok(resp) => {
+                    let status = resp.status();
+                    let detail = resp
+                        .json::<serde_json::Value>()
+                        .await
+                        .ok()
+                        .and_then(|v| outcome_text(&v));
+                    return Err(SourceError::Query(format!(
+                        "{what}: HTTP {status}{}",
+                        detail.map(|d| format!(": {d}")).unwrap_or_default()
+                    )));
+                }
+                Err(e) if e.is_timeout() => {
+                    return Err(SourceError::Timeout(self.cfg.request_timeout));
+                }
+                Err(e) if attempt >= self.cfg.max_retries => {
+                    return Err(SourceError::Connect(format!("{what}: {}", e.without_url())));
+                }
+                Err(_) => backoff,
+            };
+            if attempt >= self.cfg.max_retries {
+                return Err(SourceError::Query(format!(
+                    "{what}: still rate-limited or unavailable after {} retries",
+                    self.cfg.max_retries
+                )));
+            }
+            attempt += 1;
+            tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
+        }
+    }
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
+    let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// The count of a search bundle, accepting bundles without `type`.
+pub fn bundle_total(body: &serde_json::Value, what: &str) -> Result<i64, SourceError> {
+    match body.get("resourceType").and_then(|t| t.as_str()) {
+        Some("Bundle") | None => {}
+        Some("OperationOutcome") => {
+            return Err(SourceError::Query(format!(
+                "{what}: {}",
+                outcome_text(body)
+                    .unwrap_or_else(|| "the server returned an OperationOutcome".into())
+            )));
+        }
+        Some(other) => {
+            return Err(SourceError::Shape(format!(
+                "{what}: expected a Bundle, got {other}"
+            )));
+        }
+    }
+    body.get("total")
+        .and_then(serde_json::Value::as_i64)
+        .ok_or_else(|| {
+            SourceError::Shape(format!(
+                "{what}: the bundle has no total (does the server support _summary=count?)"
+            ))
+        })
+}
+
+/// The first issue's diagnostics (or code) of an OperationOutcome, shortened.
+fn outcome_text(v: &serde_json::Value) -> Option<String> {
+    let issue = v.get("issue")?.get(0)?;
+    let text = issue
+        .get("diagnostics")
+        .or_else(|| issue.get("code"))?
+        .as_str()?;
+    Some(text.chars().take(200).collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn totals_are_read_leniently() {
+        let no_type = json!({"resourceType": "Bundle", "meta": {"tag": [{"code": "SUBSETTED"}]}, "total": 1705});
+        assert_eq!(bundle_total(&no_type, "Patient").unwrap(), 1705);
+        assert_eq!(bundle_total(&json!({"total": 3}), "Patient").unwrap(), 3);
+        let oo = json!({"resourceType": "OperationOutcome", "issue": [{"code": "processing", "diagnostics": "bad param"}]});
+        assert!(
+            bundle_total(&oo, "Patient")
+                .unwrap_err()
+                .to_string()
+                .contains("bad param")
+        );
+        assert!(bundle_total(&json!({"resourceType": "Bundle"}), "Patient").is_err());
+    }
+}
