@@ -7,6 +7,7 @@ pub mod checks;
 pub mod cli;
 pub mod config;
 pub mod demo;
+pub mod feedback;
 pub mod metrics;
 pub mod results;
 pub mod scheduler;
