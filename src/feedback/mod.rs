@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 
 pub use metrics::{FeedbackMetrics, Rejection};
 pub use model::{Draft, Event, Field, FieldError, Item, Report, Severity, Status};
-pub use phi::{Kind, PhiGuard, Redacted};
+pub use phi::{Finding, Kind, PhiGuard, Redacted, describe_all};
 
 use crate::config::{Clinic, Config, FeedbackConfig};
 use crate::store::{FeedbackFilter, Inserted, NewFeedbackRow, StatusChange, Store, StoreError};

@@ -148,6 +148,17 @@ pub struct PhiGuard {
     site: Option<Regex>,
 }
 
+/// The plain-language list of what was found, each kind of thing once.
+pub fn describe_all<'a>(kinds: impl IntoIterator<Item = &'a Kind>) -> String {
+    let mut said: Vec<&str> = Vec::new();
+    for k in kinds {
+        if !said.contains(&k.describe()) {
+            said.push(k.describe());
+        }
+    }
+    said.join(", ")
+}
+
 impl PhiGuard {
     pub fn new(site_mrn: Option<&MrnPattern>) -> PhiGuard {
         PhiGuard {

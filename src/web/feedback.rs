@@ -150,11 +150,12 @@ pub async fn submit(
             return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
         }
     };
-    if posted.phi_ack.is_none() && !fb.guard().scan(&report.text).is_empty() {
+    let found = fb.guard().scan(&report.text);
+    if posted.phi_ack.is_none() && !found.is_empty() {
         if let Some(m) = fb.metrics() {
             m.count_phi_warning();
         }
-        view.warning = Some(fb.guard().redact(&report.text));
+        view.warning = Some((report.text.clone(), found));
         return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
     }
     match fb

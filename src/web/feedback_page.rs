@@ -7,15 +7,17 @@ use maud::{Markup, html};
 use super::csrf;
 use super::page::frame;
 use crate::feedback::model::{MAX_CONTACT_CHARS, MAX_TEXT_CHARS};
-use crate::feedback::{Draft, Feedback, Field, FieldError, Redacted, Severity};
+use crate::feedback::{
+    Draft, Feedback, Field, FieldError, Finding, Redacted, Severity, describe_all,
+};
 
 /// Everything the form shows: what was typed, what is wrong, what to fix.
 pub struct FormView<'a> {
     pub feedback: &'a Feedback,
     pub draft: Draft,
     pub errors: Vec<FieldError>,
-    /// Likely identifiers found: the text as it would be stored.
-    pub warning: Option<Redacted>,
+    /// Likely identifiers found in the (cleaned) text, to show what would go.
+    pub warning: Option<(String, Vec<Finding>)>,
     /// A problem that is not about one field (store down, expired form).
     pub notice: Option<String>,
     pub csrf: String,
@@ -31,7 +33,7 @@ impl FormView<'_> {
     }
 
     /// `aria-describedby` for a field: its hint and its error, if any.
-    fn described_by(&self, field: Field, hint: bool) -> String {
+    fn described_by(&self, field: Field, hint: bool) -> Option<String> {
         let mut ids = Vec::new();
         if hint {
             ids.push(format!("{}-hint", field.as_str()));
@@ -39,7 +41,7 @@ impl FormView<'_> {
         if self.error(field).is_some() {
             ids.push(format!("{}-error", field.as_str()));
         }
-        ids.join(" ")
+        (!ids.is_empty()).then(|| ids.join(" "))
     }
 }
 
@@ -59,7 +61,7 @@ pub fn render(v: &FormView<'_>) -> Markup {
                 div.summary role="alert" { h2 { "Your report was not sent yet" } p { (n) } }
             }
             @if !v.errors.is_empty() { (summary(&v.errors)) }
-            @if let Some(w) = &v.warning { (warning(w)) }
+            @if let Some((text, found)) = &v.warning { (warning(text, found)) }
             form method="post" action="/feedback" accept-charset="utf-8" {
                 input type="hidden" name=(csrf::FIELD) value=(v.csrf);
                 input type="hidden" name="submission_id" value=(v.submission_id);
@@ -79,7 +81,7 @@ pub fn render(v: &FormView<'_>) -> Markup {
                     div.field {
                         label.check for="phi_ack" {
                             input type="checkbox" id="phi_ack" name="phi_ack" value="yes";
-                            span { "Send it with the highlighted parts removed" }
+                            span { "Send it with the marked parts removed" }
                         }
                     }
                 }
@@ -98,17 +100,37 @@ fn summary(errors: &[FieldError]) -> Markup {
     }
 }
 
-fn warning(r: &Redacted) -> Markup {
-    let kinds: Vec<&str> = r.kinds.iter().map(|k| k.describe()).collect();
+fn warning(text: &str, found: &[Finding]) -> Markup {
+    let kinds = describe_all(found.iter().map(|f| &f.kind));
     html! {
         div.warning role="alert" {
             h2 { "Please take out patient details" }
-            p { "Your text looks like it includes " (kinds.join(", ")) ". Edit the text below to remove it, or tick "
-                strong { "Send it with the highlighted parts removed" } ". This is what would be stored:" }
-            div.preview { (r.text) }
+            p { "Your text looks like it includes " (kinds) ". Edit the text below to remove it, or tick "
+                strong { "Send it with the marked parts removed" } ". This is what would be stored:" }
+            div.preview {
+                @for (plain, removed) in segments(text, found) {
+                    (plain)
+                    @if let Some(r) = removed { mark { (r) } }
+                }
+            }
             p { strong { "Names are not caught automatically" } ": please check your text for patient names yourself." }
         }
     }
+}
+
+/// The text cut at each finding: each plain part, then what replaces the finding.
+fn segments<'a>(text: &'a str, found: &[Finding]) -> Vec<(&'a str, Option<&'static str>)> {
+    let mut out = Vec::new();
+    let mut at = 0;
+    for f in found {
+        out.push((
+            text.get(at..f.range.start).unwrap_or(""),
+            Some(f.kind.placeholder()),
+        ));
+        at = f.range.end;
+    }
+    out.push((text.get(at..).unwrap_or(""), None));
+    out
 }
 
 fn error_line(v: &FormView<'_>, field: Field) -> Markup {
@@ -127,7 +149,7 @@ fn clinic(v: &FormView<'_>) -> Markup {
             label.label for="clinic" { "Clinic" }
             (error_line(v, f))
             select id="clinic" name="clinic" required aria-invalid=[v.error(f).map(|_| "true")]
-                aria-describedby=(v.described_by(f, false)) {
+                aria-describedby=[v.described_by(f, false)] {
                 option value="" { "Choose your clinic" }
                 @for c in v.feedback.clinics() {
                     option value=(c.id) selected[c.id.as_str() == chosen] { (c.name) }
@@ -145,7 +167,7 @@ fn role(v: &FormView<'_>) -> Markup {
             label.label for="role" { "Your role" }
             (error_line(v, f))
             select id="role" name="role" required aria-invalid=[v.error(f).map(|_| "true")]
-                aria-describedby=(v.described_by(f, false)) {
+                aria-describedby=[v.described_by(f, false)] {
                 option value="" { "Choose your role" }
                 @for r in &v.feedback.config().roles {
                     option value=(r.id) selected[r.id.as_str() == chosen] { (r.label) }
@@ -159,7 +181,7 @@ fn category(v: &FormView<'_>) -> Markup {
     let f = Field::Category;
     let chosen = v.draft.category.as_deref().unwrap_or("");
     html! {
-        fieldset id="category" .invalid[v.error(f).is_some()] aria-describedby=(v.described_by(f, false)) {
+        fieldset id="category" .invalid[v.error(f).is_some()] aria-describedby=[v.described_by(f, false)] {
             legend { "What is it about?" }
             (error_line(v, f))
             div.choices.two {
@@ -179,7 +201,7 @@ fn severity(v: &FormView<'_>) -> Markup {
     let f = Field::Severity;
     let chosen = v.draft.severity.as_deref().unwrap_or("");
     html! {
-        fieldset id="severity" .invalid[v.error(f).is_some()] aria-describedby=(v.described_by(f, false)) {
+        fieldset id="severity" .invalid[v.error(f).is_some()] aria-describedby=[v.described_by(f, false)] {
             legend { "How much does it affect your work?" }
             (error_line(v, f))
             div.choices {
@@ -206,7 +228,7 @@ fn text(v: &FormView<'_>) -> Markup {
             }
             (error_line(v, f))
             textarea id="text" name="text" rows="6" maxlength=(MAX_TEXT_CHARS)
-                aria-invalid=[v.error(f).map(|_| "true")] aria-describedby=(v.described_by(f, true)) {
+                aria-invalid=[v.error(f).map(|_| "true")] aria-describedby=[v.described_by(f, true)] {
                 (v.draft.text)
             }
         }
@@ -221,14 +243,14 @@ fn contact(v: &FormView<'_>) -> Markup {
             p.hint id="contact-hint" { "Only if you would like the command center to get back to you." }
             (error_line(v, f))
             input type="text" id="contact" name="contact" value=(v.draft.contact) maxlength=(MAX_CONTACT_CHARS)
-                autocomplete="name" aria-invalid=[v.error(f).map(|_| "true")] aria-describedby=(v.described_by(f, true));
+                autocomplete="name" aria-invalid=[v.error(f).map(|_| "true")] aria-describedby=[v.described_by(f, true)];
         }
     }
 }
 
 /// The page after a report reached the store.
 pub fn thanks(id: i64, redacted: &Redacted, again: &str) -> Markup {
-    let kinds: Vec<&str> = redacted.kinds.iter().map(|k| k.describe()).collect();
+    let kinds = describe_all(&redacted.kinds);
     frame(
         "Thank you",
         false,
@@ -236,7 +258,7 @@ pub fn thanks(id: i64, redacted: &Redacted, again: &str) -> Markup {
             h1 { "Thank you: report #" (id) " is in" }
             p { "The command center reviews every report during hypercare. If you left a contact, they may get back to you." }
             @if !kinds.is_empty() {
-                p.notice { "Before storing it we removed " (kinds.join(", ")) "." }
+                p.notice { "Before storing it we removed " (kinds) "." }
             }
             p { a.button href=(again) { "Report another problem" } }
         },
