@@ -480,7 +480,12 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     metrics.count_reload(true);
     let feedback = hypercare::feedback::FeedbackMetrics::new(metrics.registry())
         .expect("feedback metrics register");
-    feedback.count_submission("north", "notes_slow", hypercare::feedback::Severity::SlowsWork, true);
+    feedback.count_submission(
+        "north",
+        "notes_slow",
+        hypercare::feedback::Severity::SlowsWork,
+        true,
+    );
     feedback.count_rejection(hypercare::feedback::Rejection::Csrf);
     feedback.count_phi_warning();
     feedback.count_redaction(hypercare::feedback::Kind::Mrn);

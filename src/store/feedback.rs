@@ -73,7 +73,7 @@ pub struct FeedbackEventRow {
 }
 
 /// Which reports to list: every set field must match. Newest first.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct FeedbackFilter {
     pub clinic: Option<String>,
     pub category: Option<String>,
@@ -83,6 +83,21 @@ pub struct FeedbackFilter {
     /// Only ids below this (the next page).
     pub before: Option<i64>,
     pub limit: i64,
+}
+
+impl Default for FeedbackFilter {
+    /// Everything, the newest 100.
+    fn default() -> Self {
+        FeedbackFilter {
+            clinic: None,
+            category: None,
+            severity: None,
+            status: None,
+            workaround: None,
+            before: None,
+            limit: 100,
+        }
+    }
 }
 
 /// A status change to make if the report is still in `from`.

@@ -1,0 +1,6 @@
+//! Staff feedback, black-box: the form, triage pages, the API, the demo and
+//! a real browser.
+
+mod admin_api;
+mod fixtures;
+mod form;
