@@ -154,17 +154,17 @@ fn cookie(headers: &HeaderMap) -> Option<&str> {
         .map(|(_, value)| value.trim())
 }
 
-/// A browser said the request came from another site (`Sec-Fetch-Site`),
-/// or its `Origin` names another host than the one it asked.
+/// A browser said the request came from another site: by `Sec-Fetch-Site`
+/// where it sends one, else by an `Origin` naming another host than the one
+/// it asked. (`Origin: null` decides nothing: privacy settings send it.)
 fn cross_site(headers: &HeaderMap) -> bool {
-    let fetch_site = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok());
-    if fetch_site.is_some_and(|s| s == "cross-site") {
-        return true;
+    if let Some(site) = headers.get("sec-fetch-site").and_then(|v| v.to_str().ok()) {
+        return site == "cross-site";
     }
     let origin = headers.get(ORIGIN).and_then(|v| v.to_str().ok());
     let host = headers.get(HOST).and_then(|v| v.to_str().ok());
     match (origin, host) {
-        (Some("null"), _) => true,
+        (Some("null"), _) => false,
         (Some(origin), Some(host)) => {
             let origin_host = origin.split_once("://").map_or(origin, |(_, h)| h);
             !origin_host.eq_ignore_ascii_case(host)
@@ -231,6 +231,10 @@ mod tests {
         h.insert(ORIGIN, HeaderValue::from_static("https://evil.example"));
         assert_eq!(csrf.verify(&h, Some(&t), 2_000), Err(CsrfError::CrossSite));
         h.insert(ORIGIN, HeaderValue::from_static("http://hc.example:9187"));
+        assert_eq!(csrf.verify(&h, Some(&t), 2_000), Ok(()));
+        h.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert_eq!(csrf.verify(&h, Some(&t), 2_000), Err(CsrfError::CrossSite));
+        h.insert("sec-fetch-site", HeaderValue::from_static("same-origin"));
         assert_eq!(csrf.verify(&h, Some(&t), 2_000), Ok(()));
     }
 

@@ -23,7 +23,8 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
     h.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
     h.insert(X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.insert(REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    // Links out carry no referrer; forms posted here still carry their Origin.
+    h.insert(REFERRER_POLICY, HeaderValue::from_static("same-origin"));
     // Pages carry form tokens and typed text: never cache them.
     h.insert(CACHE_CONTROL, HeaderValue::from_static("no-store"));
     res

@@ -2,5 +2,8 @@
 //! a real browser.
 
 mod admin_api;
+mod browser;
+mod config_and_demo;
 mod fixtures;
 mod form;
+mod webdriver;
