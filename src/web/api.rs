@@ -128,7 +128,14 @@ pub struct NewReport {
     text: String,
     contact: Option<String>,
     /// Makes retries safe: a second request with the same id stores nothing new.
-    submission_id: Option<String>,
+    /// (Kept as given, so an explicit `null` is refused rather than read as absent.)
+    #[serde(default, deserialize_with = "present")]
+    submission_id: Option<serde_json::Value>,
+}
+
+/// A field that was given, whatever its value (`null` included).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::Value>, D::Error> {
+    serde_json::Value::deserialize(d).map(Some)
 }
 
 pub async fn create(
@@ -138,7 +145,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let Json(n) = body?;
     let submission_id = match n.submission_id {
-        Some(s) if valid_submission_id(&s) => s,
+        Some(serde_json::Value::String(s)) if valid_submission_id(&s) => s,
         Some(_) => {
             return Err(ApiError::new(
                 StatusCode::UNPROCESSABLE_ENTITY,
