@@ -7,6 +7,7 @@
 //! counts it. The raw text never leaves memory: only the redacted text
 //! reaches the store, and nothing here logs text.
 
+pub mod item;
 mod metrics;
 pub mod model;
 pub mod phi;
@@ -17,8 +18,9 @@ use std::time::Duration;
 use chrono::Utc;
 use tokio_util::sync::CancellationToken;
 
+pub use item::{Event, Item};
 pub use metrics::{FeedbackMetrics, Rejection};
-pub use model::{Draft, Event, Field, FieldError, Item, Report, Severity, Status};
+pub use model::{Draft, Field, FieldError, Report, Severity, Status};
 pub use phi::{Finding, Kind, PhiGuard, Redacted, describe_all};
 
 use crate::config::{Clinic, Config, FeedbackConfig};
