@@ -239,3 +239,68 @@ async fn replicas_sharing_a_postgres_store_show_the_same_open_count() {
     a.stop().await;
     b.stop().await;
 }
+
+async fn retention_keeps_open_reports(app: &App) {
+    use hypercare::store::StatusChange;
+    let mut ids = Vec::new();
+    for text in ["old and resolved", "old but open", "recently resolved"] {
+        let r: Value = create(app, report("north", "annoyance", text))
+            .await
+            .json()
+            .await
+            .unwrap();
+        ids.push(r["id"].as_i64().unwrap());
+    }
+    let store = &app.state.store;
+    let day = 86_400_000;
+    let now = chrono::Utc::now().timestamp_millis();
+    for (id, at) in [(ids[0], now - 400 * day), (ids[2], now - day)] {
+        let change = StatusChange {
+            id,
+            from: "new",
+            to: "resolved",
+            at_ms: at,
+            actor: "test",
+            note: "done",
+        };
+        assert!(store.change_feedback_status(&change).await.unwrap());
+    }
+    assert_eq!(
+        store
+            .purge_resolved_feedback(now - 365 * day)
+            .await
+            .unwrap(),
+        1
+    );
+    assert!(store.get_feedback(ids[0]).await.unwrap().is_none());
+    assert!(
+        store.feedback_events(ids[0]).await.unwrap().is_empty(),
+        "its audit trail goes with it"
+    );
+    assert!(
+        store.get_feedback(ids[1]).await.unwrap().is_some(),
+        "open reports are kept however old"
+    );
+    assert!(store.get_feedback(ids[2]).await.unwrap().is_some());
+}
+
+#[tokio::test]
+async fn retention_deletes_only_reports_resolved_long_ago_on_sqlite() {
+    let app = App::start(Setup::default()).await;
+    retention_keeps_open_reports(&app).await;
+    app.stop().await;
+}
+
+#[tokio::test]
+async fn retention_deletes_only_reports_resolved_long_ago_on_postgres() {
+    let Some(url) = fresh_postgres("feedback_retention").await else {
+        return;
+    };
+    let app = App::start(Setup {
+        store_url: Some(url),
+        ..Setup::default()
+    })
+    .await;
+    retention_keeps_open_reports(&app).await;
+    app.stop().await;
+}
