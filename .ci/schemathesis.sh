@@ -40,6 +40,9 @@ for _ in $(seq 100); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && b
 
 SEED_ARG=(--seed "${SEED:-20261125}")
 [ "${SEED:-}" = random ] && SEED_ARG=()
-"$VENV/bin/st" run "http://127.0.0.1:$PORT/api/openapi.json" \
+# From the scratch folder: schemathesis keeps a cache in the working directory.
+ROOT="$PWD"
+cd "$WORK"
+"$ROOT/$VENV/bin/st" run "http://127.0.0.1:$PORT/api/openapi.json" \
   --header "Authorization: Bearer $TOKEN" \
   --max-examples "${MAX_EXAMPLES:-100}" "${SEED_ARG[@]}" --no-color
