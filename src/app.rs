@@ -15,11 +15,13 @@ use tokio_util::sync::CancellationToken;
 
 use crate::checks;
 use crate::config::{self, Config};
+use crate::feedback::Feedback;
 use crate::metrics::Metrics;
 use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
 use crate::store::Store;
 pub use crate::web::AppState;
+use crate::web::Site;
 
 pub struct Application {
     /// Taken by `run` when it starts serving.
@@ -53,11 +55,19 @@ impl Application {
         let listener = TcpListener::bind(config.server.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
+        let feedback = Arc::new(Feedback::new(store.clone(), &config, metrics.registry()));
+        let site = Arc::new(
+            Site::new(&config, &store)
+                .await
+                .context("cannot set up the feedback form")?,
+        );
         let state = Arc::new(AppState {
             store,
             metrics,
             checks: checks_rx,
             scheduler_running: AtomicBool::new(false),
+            feedback,
+            site,
         });
         Ok(Application {
             listener: Some(listener),
@@ -98,9 +108,19 @@ impl Application {
         let router = crate::web::router(self.state.clone());
         let server_stop = stop_server.clone();
         let server = tokio::spawn(
-            axum::serve(listener, router)
-                .with_graceful_shutdown(async move { server_stop.cancelled().await })
-                .into_future(),
+            axum::serve(
+                listener,
+                router.into_make_service_with_connect_info::<SocketAddr>(),
+            )
+            .with_graceful_shutdown(async move { server_stop.cancelled().await })
+            .into_future(),
+        );
+        let feedback_stop = shutdown.child_token();
+        let feedback_loop = tokio::spawn(
+            self.state
+                .feedback
+                .clone()
+                .run_background(feedback_stop.clone()),
         );
         let initial = self.checks_tx.borrow().clone();
         self.scheduler.sync_metrics(&initial).await;
@@ -125,6 +145,8 @@ impl Application {
         self.scheduler
             .drain(self.config.scheduler.drain_timeout)
             .await;
+        feedback_stop.cancel();
+        let _ = feedback_loop.await;
         stop_server.cancel();
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "web server stopped with an error"),
@@ -151,6 +173,14 @@ impl Application {
         if new.server.listen != self.config.server.listen || new.store.url != self.config.store.url
         {
             tracing::warn!("listen address and store changes take effect only after a restart");
+        }
+        if new.server.admin != self.config.server.admin
+            || new.feedback != self.config.feedback
+            || new.clinics != self.config.clinics
+        {
+            tracing::warn!(
+                "[feedback], [[clinics]] and admin credential changes take effect only after a restart"
+            );
         }
         let sources = match Sources::from_config(&new) {
             Ok(s) => s,

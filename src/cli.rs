@@ -45,7 +45,7 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run the daemon: schedule checks, serve /metrics, /healthz, /readyz and the status page.
+    /// Run the daemon: schedule checks; serve /metrics, /healthz, /readyz, the status page, the feedback form, triage and API.
     Run,
     /// Check the config file and print every mistake with file:line:column.
     Validate,

@@ -8,6 +8,7 @@ pub mod cli;
 mod cli_progress;
 pub mod config;
 pub mod demo;
+pub mod feedback;
 pub mod metrics;
 pub mod results;
 pub mod scheduler;

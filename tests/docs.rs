@@ -15,6 +15,13 @@ use hypercare::results::{CheckKind, Details, GroupCount, Outcome, ReconcileDetai
 const KEYS: &[&str] = &[
     "server.listen",
     "server.public_url",
+    "server.admin_token_env",
+    "server.admin_token_file",
+    "server.admin_user",
+    "server.admin_password_env",
+    "server.admin_password_file",
+    "server.trusted_user_header",
+    "server.trusted_proxies",
     "store.url",
     "store.url_env",
     "store.url_file",
@@ -44,6 +51,18 @@ const KEYS: &[&str] = &[
     "reconcile.target",
     "reconcile.target.from",
     "reconcile.target.sql",
+    "feedback.categories",
+    "feedback.categories.id",
+    "feedback.categories.label",
+    "feedback.roles",
+    "feedback.roles.id",
+    "feedback.roles.label",
+    "feedback.mrn_pattern",
+    "feedback.retention",
+    "feedback.rate_limit_per_minute",
+    "feedback.max_body_bytes",
+    "clinics.id",
+    "clinics.name",
     "reconcile.compare",
     "reconcile.max_keys",
     "reconcile.bisection_factor",
@@ -95,10 +114,18 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawSource", &["sources.NAME"]),
     ("RawReconcile", &["reconcile"]),
     ("RawSide", &["reconcile.source", "reconcile.target"]),
+    ("RawFeedback", &["feedback"]),
+    ("RawChoice", &["feedback.categories", "feedback.roles"]),
+    ("RawClinic", &["clinics"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
-const SHOWN_COMMENTED: &[&str] = &["store.url", "store.url_file"];
+const SHOWN_COMMENTED: &[&str] = &[
+    "store.url",
+    "store.url_file",
+    "server.admin_token_file",
+    "server.admin_password_file",
+];
 
 const EXAMPLE: &str = "config/hypercare.example.toml";
 
@@ -227,6 +254,8 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[scheduler]", "scheduler"),
         ("[sources.NAME]", "sources.NAME"),
         ("[[reconcile]]", "reconcile"),
+        ("[feedback]", "feedback"),
+        ("[[clinics]]", "clinics"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -309,6 +338,14 @@ fn example_config_validates() {
         "HYPERCARE_STORE_URL".into(),
         "postgres://hypercare:store-pw@store-db.internal:5432/hypercare".into(),
     );
+    env.insert(
+        "HYPERCARE_ADMIN_TOKEN".into(),
+        "a-long-random-token-for-test".into(),
+    );
+    env.insert(
+        "HYPERCARE_ADMIN_PASSWORD".into(),
+        "a-password-for-test".into(),
+    );
     let env_fn = |name: &str| env.get(name).cloned();
 
     let config = hypercare::config::parse(&text, &path, &env_fn)
@@ -324,6 +361,9 @@ fn example_config_validates() {
         billing.url.expose().ends_with("/billing"),
         "url_file drops the newline"
     );
+    assert!(config.server.admin.token.is_some() && config.server.admin.basic.is_some());
+    assert!(!config.clinics.is_empty());
+    assert!(config.feedback.mrn_pattern.is_some());
     let leaked = literal_passwords(&text);
     assert!(
         leaked.is_empty(),
@@ -336,6 +376,8 @@ fn example_config_validates() {
     needed.extend([
         "LEGACY_DB_URL".to_string(),
         "HYPERCARE_STORE_URL".to_string(),
+        "HYPERCARE_ADMIN_TOKEN".to_string(),
+        "HYPERCARE_ADMIN_PASSWORD".to_string(),
     ]);
     for missing in needed {
         let without = |name: &str| (name != missing).then(|| env.get(name).cloned()).flatten();
@@ -496,6 +538,19 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     metrics.count_skip("patients_by_clinic", "overlap");
     metrics.count_store_error("claim");
     metrics.count_reload(true);
+    let feedback = hypercare::feedback::FeedbackMetrics::new(metrics.registry())
+        .expect("feedback metrics register");
+    feedback.count_submission(
+        "north",
+        "notes_slow",
+        hypercare::feedback::Severity::SlowsWork,
+        true,
+    );
+    feedback.count_rejection(hypercare::feedback::Rejection::Csrf);
+    feedback.count_phi_warning();
+    feedback.count_redaction(hypercare::feedback::Kind::Mrn);
+    feedback.count_transition("resolved");
+    feedback.show_open(&[("slows_work".to_string(), 1)]);
 
     let text = metrics.render();
     for sample in [

@@ -9,11 +9,13 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::{RawReconcile, RawScheduler, RawServer, RawSource, RawStore};
+use super::raw::{
+    RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
+};
 use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, feedback, clinics";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -65,6 +67,8 @@ pub fn parse(
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
+            "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
+            "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

@@ -5,7 +5,9 @@
 //! references between sections). It reports every mistake with file:line:col,
 //! not just the first. A [`Config`] that exists is valid.
 
+mod admin;
 mod errors;
+mod feedback;
 mod fhir;
 mod load;
 mod raw;
@@ -20,7 +22,9 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
+pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
 pub use load::{load, parse};
 pub use secret::Secret;
 
@@ -42,6 +46,9 @@ pub struct Config {
     pub sources: BTreeMap<Name, SourceConfig>,
     pub fhir_sources: BTreeMap<Name, FhirSourceConfig>,
     pub reconcile: Vec<ReconcileConfig>,
+    /// `[[clinics]]`: the clinics staff work in (feedback, digests).
+    pub clinics: Vec<Clinic>,
+    pub feedback: FeedbackConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -49,6 +56,8 @@ pub struct ServerConfig {
     pub listen: SocketAddr,
     /// The address people use to reach hypercare, for links in mail.
     pub public_url: Option<url::Url>,
+    /// Who may use `/admin` and `/api/v1`.
+    pub admin: AdminAuth,
 }
 
 #[derive(Debug, Clone)]

@@ -13,6 +13,13 @@ pub type S<T> = Spanned<T>;
 pub struct RawServer {
     pub listen: Option<S<String>>,
     pub public_url: Option<S<String>>,
+    pub admin_token_env: Option<S<String>>,
+    pub admin_token_file: Option<S<String>>,
+    pub admin_user: Option<S<String>>,
+    pub admin_password_env: Option<S<String>>,
+    pub admin_password_file: Option<S<String>>,
+    pub trusted_user_header: Option<S<String>>,
+    pub trusted_proxies: Option<Vec<S<String>>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -106,4 +113,30 @@ pub struct RawSide {
 pub enum RawKey {
     One(String),
     Many(Vec<String>),
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawFeedback {
+    pub categories: Option<S<Vec<RawChoice>>>,
+    pub roles: Option<S<Vec<RawChoice>>>,
+    pub mrn_pattern: Option<S<String>>,
+    pub retention: Option<S<String>>,
+    pub rate_limit_per_minute: Option<S<u32>>,
+    pub max_body_bytes: Option<S<u32>>,
+}
+
+/// A category or a role: `{ id = "notes_slow", label = "Notes take longer" }`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawChoice {
+    pub id: S<String>,
+    pub label: S<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawClinic {
+    pub id: S<String>,
+    pub name: S<String>,
 }

@@ -7,12 +7,18 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{RawReconcile, RawScheduler, RawServer, RawSource, RawStore, RawTolerance, S};
+use super::raw::{
+    RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
+    RawTolerance, S,
+};
 use super::reconcile::reconcile_check;
 use super::{
     Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, SchedulerConfig, Secret,
     ServerConfig, SourceConfig, StoreConfig, Tolerance,
 };
+
+mod admin;
+mod feedback;
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
@@ -30,11 +36,19 @@ pub(super) struct RawConfig {
     /// Every declared source, `None` where its table did not deserialize.
     pub sources: Vec<(Spanned<String>, Option<RawSource>)>,
     pub reconcile: Vec<RawReconcile>,
+    pub feedback: Option<RawFeedback>,
+    pub clinics: Vec<RawClinic>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
 pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) -> Option<Config> {
-    let server = server(c, raw.server.unwrap_or_default());
+    let raw_server = raw.server.unwrap_or_default();
+    let admin = admin::admin(c, &raw_server, env);
+    let server = server(c, raw_server)
+        .zip(admin)
+        .map(|(s, admin)| ServerConfig { admin, ..s });
+    let feedback = feedback::feedback(c, raw.feedback.unwrap_or_default());
+    let clinics = feedback::clinics(c, raw.clinics);
     let store = store(c, raw.store.unwrap_or_default(), env);
     let scheduler = scheduler(c, raw.scheduler.unwrap_or_default());
     // References are checked against every declared source, valid or not,
@@ -99,6 +113,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         sources,
         fhir_sources,
         reconcile,
+        clinics: clinics?,
+        feedback: feedback?,
     })
 }
 
@@ -133,6 +149,7 @@ fn server(c: &mut Collector, raw: RawServer) -> Option<ServerConfig> {
     Some(ServerConfig {
         listen: listen?,
         public_url: public_url?,
+        admin: Default::default(),
     })
 }
 

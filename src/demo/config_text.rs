@@ -8,6 +8,10 @@ pub fn render(dir: &Path, listen: &str) -> String {
         r#"# Written by `hypercare demo`; rewritten on every demo start.
 [server]
 listen = "{listen}"
+# The triage pages (/admin/feedback) and the API: the password is generated
+# on the first demo start and printed in the banner.
+admin_user = "admin"
+admin_password_file = "{d}/admin-password"
 
 [store]
 url = "sqlite://{d}/hypercare.db"
@@ -83,6 +87,32 @@ description = "Active providers"
 schedule = "*/30 * * * * *"
 source = {{ from = "legacy", sql = "SELECT COUNT(*) FROM users WHERE active = 1" }}
 target = {{ from = "target", sql = "SELECT COUNT(*) FROM practitioner" }}
+
+# Staff feedback: the form at /feedback (try /feedback?clinic=east&role=nurse).
+[feedback]
+# The demo's MRNs are 8 digits starting with 1: the form catches them.
+mrn_pattern = '\b1\d{{7}}\b'
+retention = "30d"
+
+[[clinics]]
+id = "north"
+name = "North Clinic"
+
+[[clinics]]
+id = "south"
+name = "South Clinic"
+
+[[clinics]]
+id = "east"
+name = "East Family Practice"
+
+[[clinics]]
+id = "west"
+name = "West Clinic"
+
+[[clinics]]
+id = "pediatrics"
+name = "Pediatrics"
 "#
     )
 }

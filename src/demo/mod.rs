@@ -5,6 +5,7 @@
 //! writes the config it runs with beside them, and runs the daemon on it.
 
 mod config_text;
+mod feedback_seed;
 mod generate;
 
 use std::path::{Path, PathBuf};
@@ -30,10 +31,35 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
             facts.patients, facts.clinics, facts.encounters, facts.appointments, facts.documents
         );
     }
+    write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
     let config_path = dir.join("hypercare.toml");
     std::fs::write(&config_path, config_text::render(&dir, listen))
         .with_context(|| format!("cannot write {}", config_path.display()))?;
-    config::load(&config_path).map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))
+    let config = config::load(&config_path)
+        .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
+    feedback_seed::seed(&config).await?;
+    Ok(config)
+}
+
+/// The demo admin's password file, beside the config.
+const ADMIN_PASSWORD_FILE: &str = "admin-password";
+
+/// Generates the demo admin password once (kept across demo starts), readable by its owner only.
+fn write_admin_password(path: &Path) -> anyhow::Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    let password: String = crate::web::csrf::random_id();
+    std::fs::write(path, format!("{password}\n"))
+        .with_context(|| format!("cannot write {}", path.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot restrict {}", path.display()))?;
+    Ok(())
+}
+
+fn dir_of(cfg: &Config) -> PathBuf {
+    cfg.path.parent().map(PathBuf::from).unwrap_or_default()
 }
 
 /// Tells the newcomer where to look; `addr` is the address actually bound.
@@ -44,6 +70,14 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     println!("  status page  {base}/");
     println!("  metrics      {base}/metrics");
     println!("  health       {base}/healthz  {base}/readyz");
+    println!("  feedback     {base}/feedback?clinic=east   (the staff form)");
+    let password =
+        std::fs::read_to_string(dir_of(cfg).join(ADMIN_PASSWORD_FILE)).unwrap_or_default();
+    println!(
+        "  triage       {base}/admin/feedback   (user admin, password {})",
+        password.trim()
+    );
+    println!("  API          {base}/api/v1/feedback   (same credentials; {base}/api/openapi.json)");
     println!("  config       {}", cfg.path.display());
     println!(
         "  data         {} (legacy.db, target.db, hypercare.db)",

@@ -7,16 +7,30 @@ use sqlx::migrate::{Migration, MigrationType, Migrator};
 
 use super::{Pool, Store, StoreError};
 
-const SQLITE: &[(i64, &str, &str)] = &[(
-    1,
-    "runs",
-    include_str!("../../migrations/sqlite/0001_runs.sql"),
-)];
-const POSTGRES: &[(i64, &str, &str)] = &[(
-    1,
-    "runs",
-    include_str!("../../migrations/postgres/0001_runs.sql"),
-)];
+const SQLITE: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "runs",
+        include_str!("../../migrations/sqlite/0001_runs.sql"),
+    ),
+    (
+        2,
+        "feedback",
+        include_str!("../../migrations/sqlite/0002_feedback.sql"),
+    ),
+];
+const POSTGRES: &[(i64, &str, &str)] = &[
+    (
+        1,
+        "runs",
+        include_str!("../../migrations/postgres/0001_runs.sql"),
+    ),
+    (
+        2,
+        "feedback",
+        include_str!("../../migrations/postgres/0002_feedback.sql"),
+    ),
+];
 
 fn migrator(list: &[(i64, &'static str, &'static str)]) -> Migrator {
     Migrator::with_migrations(

@@ -6,6 +6,7 @@
 //! epoch milliseconds. A slot is claimed by inserting `(check, slot)` under a
 //! unique key, so among replicas each slot runs once.
 
+mod feedback;
 mod migrate;
 mod runs;
 
@@ -17,6 +18,9 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use feedback::{
+    FeedbackEventRow, FeedbackFilter, FeedbackRow, Inserted, NewFeedbackRow, StatusChange,
+};
 pub use runs::{Claim, NewClaim, StoredRun};
 
 use crate::config::StoreConfig;

@@ -1,6 +1,19 @@
 //! The HTTP side: one listener for metrics, health and the pages people read.
 
+mod admin;
+mod admin_page;
+mod api;
+mod auth;
+mod client;
+pub mod csrf;
+mod csv;
+mod feedback;
+mod feedback_page;
+mod filters;
 mod health;
+mod openapi;
+mod page;
+mod site;
 mod status;
 
 use std::sync::Arc;
@@ -8,7 +21,10 @@ use std::time::Duration;
 
 use axum::Router;
 use axum::http::StatusCode;
-use axum::routing::get;
+use axum::middleware;
+use axum::response::Redirect;
+use axum::routing::{get, post};
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -16,6 +32,9 @@ use std::sync::atomic::AtomicBool;
 
 use tokio::sync::watch;
 
+pub use site::Site;
+
+use crate::feedback::Feedback;
 use crate::metrics::Metrics;
 use crate::scheduler::CheckSet;
 use crate::store::Store;
@@ -27,6 +46,10 @@ pub struct AppState {
     pub checks: watch::Receiver<CheckSet>,
     /// False until the scheduler runs and again once shutdown begins (`/readyz`).
     pub scheduler_running: AtomicBool,
+    /// Staff feedback: the form, triage and the API read and write through it.
+    pub feedback: Arc<Feedback>,
+    /// CSRF key, admin credentials, rate limits, the OpenAPI document.
+    pub site: Arc<Site>,
 }
 
 /// Builds the router over the shared application state.
@@ -36,6 +59,7 @@ pub fn router(state: Arc<AppState>) -> Router {
         .route("/metrics", get(health::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
+        .merge(feedback_routes(&state))
         .layer(
             TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
                 // Name the span by the matched route, never the raw path (it could carry identifiers).
@@ -52,4 +76,30 @@ pub fn router(state: Arc<AppState>) -> Router {
             Duration::from_secs(30),
         ))
         .with_state(state)
+}
+
+/// The staff form, triage pages and the JSON API: security headers and the
+/// body limit on all of them, credentials on `/admin` and `/api/v1`.
+fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
+    let protected = Router::new()
+        .route("/admin/feedback", get(admin::list))
+        .route("/admin/feedback.csv", get(admin::export))
+        .route("/admin/feedback/{id}", get(admin::detail))
+        .route("/admin/feedback/{id}/status", post(admin::change_status))
+        .route("/api/v1/feedback", get(api::list).post(api::create))
+        .route("/api/v1/feedback/{id}", get(api::get))
+        .route("/api/v1/feedback/{id}/transition", post(api::transition))
+        .route_layer(middleware::from_fn_with_state(
+            state.clone(),
+            auth::require_admin,
+        ));
+    Router::new()
+        .route("/feedback", get(feedback::form).post(feedback::submit))
+        .route("/admin", get(|| async { Redirect::to("/admin/feedback") }))
+        .route("/api/openapi.json", get(api::openapi))
+        .merge(protected)
+        .layer(RequestBodyLimitLayer::new(
+            state.feedback.config().max_body_bytes,
+        ))
+        .layer(middleware::from_fn(page::security_headers))
 }

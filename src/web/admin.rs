@@ -1,0 +1,234 @@
+//! `/admin/feedback`: triage for the command center (authenticated by
+//! `auth::require_admin`). Lists and filters reports, shows one with its
+//! audit trail, moves it new → acknowledged → resolved with a note, and
+//! exports CSV. Every value is escaped by maud; the CSV guards against
+//! formula injection.
+
+use std::sync::Arc;
+
+use axum::Extension;
+use axum::Form;
+use axum::extract::rejection::FormRejection;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, SET_COOKIE};
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Deserialize;
+
+use super::AppState;
+use super::admin_page::{DetailView, detail_page, list_page};
+use super::auth::Actor;
+use super::csv;
+use super::filters;
+use super::page::message_page;
+use crate::feedback::{Status, TransitionError};
+use crate::store::StoreError;
+
+/// The largest CSV export, in reports.
+const MAX_EXPORT: usize = 100_000;
+
+fn store_down(e: StoreError) -> Response {
+    tracing::error!(error = %e, "admin: store unavailable");
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        message_page(
+            "Store unavailable",
+            "The store did not answer; try again in a minute.",
+        ),
+    )
+        .into_response()
+}
+
+fn bad_filter(message: String) -> Response {
+    (
+        StatusCode::BAD_REQUEST,
+        message_page("Filter not understood", &message),
+    )
+        .into_response()
+}
+
+pub async fn list(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let fb = &state.feedback;
+    let filter = match filters::parse(query.as_deref(), fb, false) {
+        Ok(f) => f,
+        Err(e) => return bad_filter(e),
+    };
+    let items = match fb.list(&filter).await {
+        Ok(i) => i,
+        Err(e) => return store_down(e),
+    };
+    let open = fb.open_counts().await.unwrap_or_default();
+    list_page(fb, &filter, &items, &open).into_response()
+}
+
+pub async fn export(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
+    let fb = &state.feedback;
+    let mut filter = match filters::parse(query.as_deref(), fb, false) {
+        Ok(f) => f,
+        Err(e) => return bad_filter(e),
+    };
+    filter.limit = filters::MAX_LIMIT;
+    let mut items = Vec::new();
+    loop {
+        let page = match fb.list(&filter).await {
+            Ok(p) => p,
+            Err(e) => return store_down(e),
+        };
+        let done = (page.len() as i64) < filter.limit || items.len() + page.len() >= MAX_EXPORT;
+        filter.before = page.last().map(|i| i.id);
+        items.extend(page);
+        if done {
+            break;
+        }
+    }
+    let body = csv::render(&items);
+    (
+        [
+            (CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                CONTENT_DISPOSITION,
+                "attachment; filename=\"hypercare-feedback.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+/// A path id that is not a positive integer: no such report.
+fn parse_id(raw: &str) -> Option<i64> {
+    raw.parse::<i64>().ok().filter(|id| *id >= 1)
+}
+
+pub async fn detail(
+    State(state): State<Arc<AppState>>,
+    Path(raw_id): Path<String>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let changed = query.as_deref().is_some_and(|q| q.contains("changed=1"));
+    show(
+        &state,
+        &raw_id,
+        &headers,
+        DetailView {
+            changed,
+            ..Default::default()
+        },
+        StatusCode::OK,
+    )
+    .await
+}
+
+async fn show(
+    state: &AppState,
+    raw_id: &str,
+    headers: &HeaderMap,
+    mut view: DetailView,
+    status: StatusCode,
+) -> Response {
+    let not_found = || {
+        (
+            StatusCode::NOT_FOUND,
+            message_page("Not found", "There is no report with that number."),
+        )
+            .into_response()
+    };
+    let Some(id) = parse_id(raw_id) else {
+        return not_found();
+    };
+    let (item, events) = match state.feedback.get(id).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return not_found(),
+        Err(e) => return store_down(e),
+    };
+    let (token, cookie) = state
+        .site
+        .csrf
+        .token_for(headers, chrono::Utc::now().timestamp_millis());
+    view.csrf = token;
+    let mut r = (status, detail_page(&state.feedback, &item, &events, &view)).into_response();
+    if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
+        r.headers_mut().insert(SET_COOKIE, v);
+    }
+    r
+}
+
+#[derive(Debug, Default, Deserialize)]
+pub struct Move {
+    to: Option<String>,
+    note: Option<String>,
+    csrf: Option<String>,
+}
+
+pub async fn change_status(
+    State(state): State<Arc<AppState>>,
+    Path(raw_id): Path<String>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+    body: Result<Form<Move>, FormRejection>,
+) -> Response {
+    let Ok(Form(m)) = body else {
+        return (
+            StatusCode::BAD_REQUEST,
+            message_page("Not understood", "The form could not be read."),
+        )
+            .into_response();
+    };
+    let note = m.note.unwrap_or_default();
+    let view = |error: String| DetailView {
+        error: Some(error),
+        note: note.clone(),
+        ..Default::default()
+    };
+    let now = chrono::Utc::now().timestamp_millis();
+    if let Err(e) = state.site.csrf.verify(&headers, m.csrf.as_deref(), now) {
+        let v = view(format!("Not changed: {e}. Try again from this page."));
+        return show(&state, &raw_id, &headers, v, StatusCode::FORBIDDEN).await;
+    }
+    let Some(to) = m.to.as_deref().and_then(Status::parse) else {
+        return show(
+            &state,
+            &raw_id,
+            &headers,
+            view("Choose a status.".into()),
+            StatusCode::UNPROCESSABLE_ENTITY,
+        )
+        .await;
+    };
+    let Some(id) = parse_id(&raw_id) else {
+        return show(
+            &state,
+            &raw_id,
+            &headers,
+            DetailView::default(),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
+    };
+    match state.feedback.transition(id, to, &note, &actor.0).await {
+        Ok(_) => {
+            let mut r = StatusCode::SEE_OTHER.into_response();
+            if let Ok(v) = HeaderValue::from_str(&format!("/admin/feedback/{id}?changed=1")) {
+                r.headers_mut().insert(LOCATION, v);
+            }
+            r
+        }
+        Err(TransitionError::Store(e)) => store_down(e),
+        Err(e) => {
+            let status = match e {
+                TransitionError::NotFound => StatusCode::NOT_FOUND,
+                TransitionError::NotAllowed { .. } => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            show(
+                &state,
+                &raw_id,
+                &headers,
+                view(format!("Not changed: {e}.")),
+                status,
+            )
+            .await
+        }
+    }
+}

@@ -1,0 +1,90 @@
+//! Feedback config mistakes are reported with their lines; the demo carries
+//! seeded reports once.
+
+use std::path::Path;
+
+use hypercare::config::parse;
+
+const MISTAKES: &str = r#"[server]
+admin_token_env = "SHORT_TOKEN"
+trusted_user_header = "X-Forwarded-User"
+
+[feedback]
+mrn_pattern = '\bE(\d{8}\b'
+rate_limit_per_minute = 0
+max_body_bytes = 100
+categories = [{ id = "Notes", label = "Notes" }, { id = "dup", label = "a" }, { id = "dup", label = "b" }]
+
+[[clinics]]
+id = "north"
+name = "North"
+
+[[clinics]]
+id = "north"
+name = ""
+"#;
+
+#[test]
+fn feedback_clinic_and_admin_mistakes_are_each_reported_at_their_line() {
+    let env = |name: &str| (name == "SHORT_TOKEN").then(|| "abc".to_string());
+    let errors = parse(MISTAKES, Path::new("hc.toml"), &env).expect_err("invalid");
+    let text = errors.to_string();
+    for (line, what) in [
+        (2, "shorter than 16 characters"),
+        (3, "trusted_user_header needs trusted_proxies"),
+        (6, "mrn_pattern is not a regular expression"),
+        (7, "must be at least 1"),
+        (8, "max_body_bytes must be at least 4096"),
+        (9, "category name"),
+        (16, "clinic `north` is listed twice"),
+    ] {
+        assert!(
+            text.lines()
+                .any(|l| l.starts_with(&format!("hc.toml:{line}:")) && l.contains(what)),
+            "expected line {line}: {what} in:\n{text}"
+        );
+    }
+    assert!(text.contains("category `dup` is listed twice"), "{text}");
+    assert!(!text.contains("abc"), "the token leaked:\n{text}");
+}
+
+#[test]
+fn an_mrn_pattern_that_matches_nothing_at_all_is_refused() {
+    let text = "[feedback]\nmrn_pattern = '\\d*'\n";
+    let errors = parse(text, Path::new("hc.toml"), &|_| None).expect_err("matches empty text");
+    assert!(
+        errors.to_string().contains("matches empty text"),
+        "{errors}"
+    );
+}
+
+#[tokio::test]
+async fn the_demo_has_clinics_and_seeded_reports_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = hypercare::demo::prepare(dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    assert_eq!(config.clinics.len(), 5);
+    assert!(
+        config.server.admin.basic.is_some(),
+        "the demo can sign in to triage"
+    );
+    hypercare::demo::prepare(dir.path(), "127.0.0.1:0")
+        .await
+        .unwrap();
+    let store = hypercare::store::Store::open(&config.store).await.unwrap();
+    assert_eq!(
+        store.count_feedback().await.unwrap(),
+        8,
+        "seeded once, not on every start"
+    );
+    let items = store.list_feedback(&Default::default()).await.unwrap();
+    assert!(
+        items.iter().any(|i| i.status == "resolved") && items.iter().any(|i| i.status == "new")
+    );
+    assert!(
+        items.iter().any(|i| i.text.contains("[MRN removed]")),
+        "the seeded MRN went through the guard"
+    );
+    assert!(!items.iter().any(|i| i.text.contains("10000007")));
+}
