@@ -12,9 +12,13 @@ use super::AppState;
 
 pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
     let runs = state.store.latest_results().await.map_err(|e| {
+        // Internals go to the log, not to the wall screen.
+        tracing::warn!(error = %e, "status page: store unavailable");
         (
             StatusCode::SERVICE_UNAVAILABLE,
-            format!("store unavailable: {e}"),
+            "The status is unavailable: hypercare cannot read its store right now. \
+             The page retries on its next refresh."
+                .to_string(),
         )
     })?;
     let configured = state.checks.borrow().clone();
