@@ -13,7 +13,9 @@ use super::raw::{RawReconcile, RawScheduler, RawServer, RawSource, RawStore};
 use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile";
+mod integrity;
+
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -65,6 +67,7 @@ pub fn parse(
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
+            "integrity" => raw.integrity = integrity::tables(&mut c, value),
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

@@ -6,6 +6,7 @@
 //! not just the first. A [`Config`] that exists is valid.
 
 mod errors;
+pub mod integrity;
 mod load;
 mod raw;
 mod secret;
@@ -19,6 +20,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use errors::{ConfigError, ConfigErrors};
+pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
 
@@ -39,6 +41,7 @@ pub struct Config {
     pub scheduler: SchedulerConfig,
     pub sources: BTreeMap<Name, SourceConfig>,
     pub reconcile: Vec<ReconcileConfig>,
+    pub integrity: Vec<IntegrityConfig>,
 }
 
 #[derive(Debug, Clone)]

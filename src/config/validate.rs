@@ -15,6 +15,8 @@ use super::{
     SchedulerConfig, Secret, ServerConfig, SideQuery, SourceConfig, StoreConfig, Tolerance,
 };
 
+mod integrity;
+
 type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
 type SecretFields<'a> = (
@@ -31,6 +33,7 @@ pub(super) struct RawConfig {
     /// Every declared source, `None` where its table did not deserialize.
     pub sources: Vec<(Spanned<String>, Option<RawSource>)>,
     pub reconcile: Vec<RawReconcile>,
+    pub integrity: Vec<super::raw::RawIntegrity>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -69,6 +72,17 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             reconcile.push(rc);
         }
     }
+    let mut integrity = Vec::new();
+    for r in raw.integrity {
+        if check_names.insert(r.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                r.name.span(),
+                format!("check name `{}` is used twice", r.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        integrity.extend(integrity::check(c, r, &sources, &declared, default_timeout));
+    }
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -76,6 +90,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         scheduler: scheduler?,
         sources,
         reconcile,
+        integrity,
     })
 }
 
