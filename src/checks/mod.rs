@@ -1,6 +1,7 @@
 //! Check runners. Each check kind is a room of its own that reads its
 //! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
 
+pub mod integrity;
 pub mod reconcile;
 
 use std::sync::Arc;
@@ -40,6 +41,9 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     let mut checks: Vec<Arc<dyn Check>> = Vec::new();
     for rc in &config.reconcile {
         checks.push(Arc::new(reconcile::CountReconcile::new(rc, sources)));
+    }
+    for ic in &config.integrity {
+        checks.push(Arc::new(integrity::IntegrityCheck::new(ic, sources)));
     }
     checks
 }

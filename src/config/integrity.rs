@@ -96,7 +96,9 @@ pub enum ValidityTest {
     Builtin(Builtin),
     /// An ISO date (or timestamp) within bounds and not a placeholder.
     DateRange {
-        min: Option<NaiveDate>,
+        /// Earliest accepted date (inclusive).
+        min: NaiveDate,
+        /// Latest accepted date (inclusive).
         max: DateBound,
         placeholders: Vec<NaiveDate>,
     },

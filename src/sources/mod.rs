@@ -9,7 +9,8 @@ mod sql;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-pub use sql::{CountRows, SqlSource};
+pub(crate) use sql::count_of;
+pub use sql::{Cell, CountRows, SqlSource};
 
 use crate::config::{Config, Name};
 

@@ -299,7 +299,10 @@ fn validity_test(c: &mut Collector, r: &RawIntegrityRule) -> Option<ValidityTest
 /// A builtin test, with the date-range keys when it is `date_range`.
 fn builtin(c: &mut Collector, r: &RawIntegrityRule, raw: &S<String>) -> Option<ValidityTest> {
     if raw.get_ref() == "date_range" {
-        let min = optional(c, &r.min, date);
+        let min = match &r.min {
+            None => date("1900-01-01").ok(),
+            Some(m) => parsed(c, m, date),
+        };
         let max = match &r.max {
             None => Some(DateBound::Today),
             Some(m) if m.get_ref() == "today" => Some(DateBound::Today),
@@ -312,7 +315,7 @@ fn builtin(c: &mut Collector, r: &RawIntegrityRule, raw: &S<String>) -> Option<V
                 parsed.into_iter().collect::<Option<Vec<_>>>()
             }
         };
-        if let (Some(Some(lo)), Some(DateBound::Date(hi)), Some(m)) = (&min, &max, &r.max)
+        if let (Some(lo), Some(DateBound::Date(hi)), Some(m)) = (&min, &max, &r.max)
             && lo > hi
         {
             c.at(m.span(), "max is before min", None);
