@@ -107,9 +107,18 @@ async fn check_json_reports_counts_groups_and_verdicts_across_postgres_and_maria
     assert_eq!(code, Some(1), "a failing check exits 1: {json:#}");
     let runs = json.as_array().unwrap();
     assert_eq!(runs.len(), 3);
-    let decimal = runs.iter().find(|r| r["name"] == "patients_decimal_unsigned").unwrap();
-    assert_eq!(decimal["details"]["groups"]["south"]["target"], 48, "{decimal:#}");
-    assert_eq!(decimal["details"]["groups"]["all"]["target"], 171, "{decimal:#}");
+    let decimal = runs
+        .iter()
+        .find(|r| r["name"] == "patients_decimal_unsigned")
+        .unwrap();
+    assert_eq!(
+        decimal["details"]["groups"]["south"]["target"], 48,
+        "{decimal:#}"
+    );
+    assert_eq!(
+        decimal["details"]["groups"]["all"]["target"], 171,
+        "{decimal:#}"
+    );
     let total = runs.iter().find(|r| r["name"] == "patients_total").unwrap();
     assert_eq!(total["kind"], "reconcile");
     assert_eq!(total["status"], "pass", "{total:#}");

@@ -136,13 +136,30 @@ async fn housekeeping_purges_runs_older_than_the_retention() {
     let store = open(&format!("sqlite://{}/store.db", dir.path().display())).await;
     let now = chrono::Utc::now();
     let day_ms = 86_400_000;
-    for (slot, owner) in [(now.timestamp_millis() - 3 * day_ms, "old"), (now.timestamp_millis() - 1000, "new")] {
-        assert!(store.record_skip(&claim(slot, owner, slot), "test").await.unwrap());
+    for (slot, owner) in [
+        (now.timestamp_millis() - 3 * day_ms, "old"),
+        (now.timestamp_millis() - 1000, "new"),
+    ] {
+        assert!(
+            store
+                .record_skip(&claim(slot, owner, slot), "test")
+                .await
+                .unwrap()
+        );
     }
     let metrics = std::sync::Arc::new(hypercare::metrics::Metrics::new("sqlite"));
     let day = std::time::Duration::from_secs(86_400);
-    let scheduler = hypercare::scheduler::Scheduler::new(store.clone(), metrics, "me".into(), day, 2 * day);
-    scheduler.housekeeping(&std::sync::Arc::new(Vec::new()), now).await;
-    let left: Vec<String> = store.history("c", 10).await.unwrap().into_iter().map(|r| r.owner).collect();
+    let scheduler =
+        hypercare::scheduler::Scheduler::new(store.clone(), metrics, "me".into(), day, 2 * day);
+    scheduler
+        .housekeeping(&std::sync::Arc::new(Vec::new()), now)
+        .await;
+    let left: Vec<String> = store
+        .history("c", 10)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.owner)
+        .collect();
     assert_eq!(left, vec!["new"]);
 }
