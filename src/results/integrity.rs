@@ -12,7 +12,7 @@ pub struct IntegrityDetails {
 }
 
 /// The kind of an integrity rule, a closed set used as a metric label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RuleKind {
     Duplicates,
