@@ -41,6 +41,14 @@ fn digits(s: &str) -> Option<Vec<u8>> {
         .collect()
 }
 
+/// The check digit that completes the first nine digits of an NPI.
+pub fn npi_check_digit(first_nine: &str) -> Option<u8> {
+    let d = digits(first_nine).filter(|d| d.len() == 9)?;
+    let mut body = vec![8, 0, 8, 4, 0];
+    body.extend_from_slice(&d);
+    Some(luhn_check_digit(&body))
+}
+
 /// A National Provider Identifier: ten digits whose last is the Luhn check
 /// digit of the first nine prefixed with 80840 (the US health card issuer).
 pub fn npi_valid(s: &str) -> bool {

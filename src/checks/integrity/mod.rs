@@ -32,7 +32,7 @@ use crate::results::{
 };
 use crate::sources::{SourceError, Sources, SqlSource};
 
-pub use codes::{loinc_valid, npi_valid};
+pub use codes::{loinc_valid, npi_check_digit, npi_valid};
 
 /// What every rule runner needs.
 pub(crate) struct Ctx<'a> {
