@@ -21,7 +21,8 @@ CREATE TABLE lab_result (id INT PRIMARY KEY, patient_id INT NOT NULL, loinc VARC
   icd10 VARCHAR(10), legacy_code VARCHAR(10));
 CREATE TABLE code_map (legacy_code VARCHAR(10) PRIMARY KEY, target_code VARCHAR(10) NOT NULL,
   retired INT NOT NULL);
-CREATE TABLE empty_feed (id INT PRIMARY KEY, received_at TIMESTAMP NULL)";
+CREATE TABLE empty_feed (id INT PRIMARY KEY, received_at TIMESTAMP NULL);
+CREATE TABLE legacy_person (id INT PRIMARY KEY, dob VARCHAR(20))";
 
 /// The planted problems, by row (see each rule's expectations below).
 const PATIENTS: &str = "INSERT INTO patient VALUES
@@ -52,7 +53,9 @@ INSERT INTO practitioner VALUES (1, '1234567893'), (2, '1245319599'), (3, '12345
 INSERT INTO lab_result VALUES (1, 1, '2160-0', 'E11.9', 'L1'), (2, 2, '718-7', 'I10', 'L1'),
   (3, 3, '2160-1', 'e11.9', 'L2'), (4, 4, '718', 'E11,9', 'X9'), (5, 5, '4548-4', 'S72.001A', 'L3'),
   (6, 6, NULL, NULL, NULL), (7, 7, '  ', ' ', 'L1');
-INSERT INTO code_map VALUES ('L1', 'T1', 0), ('L2', 'T2', 1), ('L3', 'T3', 0)";
+INSERT INTO code_map VALUES ('L1', 'T1', 0), ('L2', 'T2', 1), ('L3', 'T3', 0);
+INSERT INTO legacy_person VALUES (1, '1980-01-01'), (2, '12/31/1999'), (3, '1900-01-01'),
+  (4, '2031-01-01 08:00:00'), (5, '1975-06-30 10:00'), (6, ''), (7, NULL), (8, '1899-12-31')";
 
 /// Appointments; start times relative to now so freshness is judged now.
 fn appointments() -> String {
@@ -130,6 +133,23 @@ key = "id"
 column = "birth_date"
 builtin = "date_range"
 where = "deleted = 0"
+
+[[integrity.rules]]
+name = "legacy_dob_text"
+kind = "validity"
+table = "legacy_person"
+key = "id"
+column = "dob"
+builtin = "date_range"
+
+[[integrity.rules]]
+name = "appointment_dates"
+kind = "validity"
+table = "appointment"
+key = "id"
+column = "start_at"
+builtin = "date_range"
+max = "today"
 
 [[integrity.rules]]
 name = "zip"
@@ -400,6 +420,8 @@ async fn scenario(url: &str) {
     assert_eq!(field(2), (json!("birth_date"), json!(1), json!(false)));
     assert!((fields[1]["ratio"].as_f64().unwrap() - 17.0 / 19.0).abs() < 1e-9);
     expect(all, "birth_dates", "fail", 18, 2, &["15", "16"]);
+    expect(all, "legacy_dob_text", "fail", 6, 4, &["2", "3", "4", "8"]);
+    expect(all, "appointment_dates", "pass", 3, 0, &[]);
     expect(all, "zip", "fail", 19, 2, &["6", "7"]);
     expect(all, "zip_lenient", "pass", 19, 2, &["6", "7"]);
     expect(all, "phone", "fail", 18, 1, &["4"]);
@@ -432,7 +454,7 @@ async fn scenario(url: &str) {
     let summary = all["summary"].as_str().unwrap();
     assert!(
         summary.starts_with(
-            "15 of 17 rules beyond threshold: duplicate_patients 2 duplicate clusters (5 records)"
+            "16 of 19 rules beyond threshold: duplicate_patients 2 duplicate clusters (5 records)"
         ),
         "{summary}"
     );

@@ -9,8 +9,8 @@ use crate::config::integrity::{Ident, IntegrityRule, TableName};
 use crate::results::{FieldCompleteness, Outcome, RuleResult};
 use crate::sources::{Cell, SourceError};
 
-use super::Ctx;
 use super::sql::{self, Sql};
+use super::{Ctx, catalog};
 
 /// How "missing" is tested for a column of a given type.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,16 +52,18 @@ pub async fn run(
     let scope = sql::filter(&rule.filter);
     let k = format!("t.{}", sql::ident(e, key));
     let cols: Vec<String> = (0..fields.len()).map(|i| format!(", c.m{i}")).collect();
+    let any = missing.join(" OR ");
+    let incomplete = sql::bigint(e, &format!("SUM(CASE WHEN {any} THEN 1 ELSE 0 END)"));
+    // Samples in key order without a window: the scan can stop at the last one.
     let mut q = Sql::new(e);
     q.push(&format!(
-        "SELECT c.checked{}, b.k, b.problems \
-         FROM (SELECT COUNT(*) AS checked{} FROM {from} WHERE {scope}) c \
-         LEFT JOIN (SELECT {} AS k, {k} AS o, COUNT(*) OVER () AS problems \
-         FROM {from} WHERE {scope} AND ({}) ORDER BY {k} LIMIT {}) b ON 1 = 1 ORDER BY b.o",
+        "SELECT c.checked{}, b.k, c.problems \
+         FROM (SELECT COUNT(*) AS checked{}, {incomplete} AS problems FROM {from} WHERE {scope}) c \
+         LEFT JOIN (SELECT {} AS k, {k} AS o \
+         FROM {from} WHERE {scope} AND ({any}) ORDER BY {k} LIMIT {}) b ON 1 = 1 ORDER BY b.o",
         cols.concat(),
         sums.concat(),
         sql::text(e, &k),
-        missing.join(" OR "),
         ctx.limit()
     ));
     let rows = q.rows(ctx.source).await?;
@@ -76,7 +78,7 @@ fn missing(col: &str, p: Presence) -> String {
     }
 }
 
-/// Rows: `(checked, missing per field…, key, problems)`.
+/// Rows: `(checked, missing per field…, sample key, incomplete rows)`.
 fn read(
     rows: Vec<Vec<Cell>>,
     fields: &[Ident],
@@ -102,11 +104,9 @@ fn read(
             *m = sql::int(next())?;
         }
         let (k, p) = (next(), next());
-        if !matches!(p, Cell::Null) {
-            problems = sql::int(p)?;
-            if out.sample_keys.len() < keep {
-                out.sample_keys.extend(sql::key(k));
-            }
+        problems = sql::int(p)?;
+        if out.sample_keys.len() < keep {
+            out.sample_keys.extend(sql::key(k));
         }
     }
     out.fields = fields
@@ -136,65 +136,18 @@ fn read(
     Ok(())
 }
 
-/// Each field's presence test, from the catalog's column types. Every
-/// field must exist: a misspelt one is an error naming it.
+/// Each field's presence test, from the catalog's column types.
 async fn presence(
     ctx: &Ctx<'_>,
     table: &TableName,
     fields: &[Ident],
 ) -> Result<Vec<Presence>, SourceError> {
-    let e = ctx.engine;
-    let mut q = Sql::new(e);
-    match e {
+    let columns: Vec<&Ident> = fields.iter().collect();
+    Ok(match catalog::types(ctx, table, &columns).await? {
         // SQLite's TRIM reads any value as text.
-        Engine::Sqlite => return Ok(vec![Presence::Text; fields.len()]),
-        Engine::Postgres => {
-            let t = q.bind(sql::table(e, table));
-            q.push(&format!(
-                "SELECT CAST(a.attname AS TEXT), format_type(a.atttypid, a.atttypmod) \
-                 FROM pg_attribute a WHERE a.attrelid = CAST({t} AS regclass) \
-                 AND a.attnum > 0 AND NOT a.attisdropped"
-            ));
-        }
-        Engine::MySql => {
-            let schema = match &table.schema {
-                Some(s) => q.bind(s.as_str()),
-                None => "DATABASE()".to_string(),
-            };
-            let t = q.bind(table.table.as_str());
-            q.push(&format!(
-                "SELECT COLUMN_NAME, DATA_TYPE FROM information_schema.COLUMNS \
-                 WHERE TABLE_SCHEMA = {schema} AND TABLE_NAME = {t}"
-            ));
-        }
-    }
-    let columns: Vec<(String, String)> = q
-        .rows(ctx.source)
-        .await?
-        .into_iter()
-        .filter_map(|r| {
-            let mut r = r.into_iter();
-            Some((sql::key(r.next()?)?, sql::key(r.next()?)?.to_lowercase()))
-        })
-        .collect();
-    fields
-        .iter()
-        .map(|f| {
-            let found = columns.iter().find(|(name, _)| match e {
-                Engine::MySql => name.eq_ignore_ascii_case(f.as_str()),
-                _ => name == f.as_str(),
-            });
-            match found {
-                Some((_, ty)) => Ok(classify(e, ty)),
-                None if columns.is_empty() => {
-                    Err(SourceError::Shape(format!("table `{table}` not found")))
-                }
-                None => Err(SourceError::Shape(format!(
-                    "column `{f}` not found in `{table}`"
-                ))),
-            }
-        })
-        .collect()
+        None => vec![Presence::Text; fields.len()],
+        Some(types) => types.iter().map(|t| classify(ctx.engine, t)).collect(),
+    })
 }
 
 /// A catalog type name (PostgreSQL's `format_type`, MySQL's `DATA_TYPE`).
@@ -210,10 +163,10 @@ fn classify(e: Engine, ty: &str) -> Presence {
         "set",
         "bpchar",
     ];
-    let base = ty.split(['(', ' ']).next().unwrap_or(ty);
+    let base = catalog::base(ty);
     if text.contains(&base) || base.ends_with("text") {
         Presence::Text
-    } else if e == Engine::MySql && ["date", "datetime", "timestamp"].contains(&base) {
+    } else if e == Engine::MySql && catalog::is_date(ty) {
         Presence::ZeroDate
     } else {
         Presence::Other

@@ -8,6 +8,7 @@
 //! stream the one column concerned, in bounded memory. The check fails when
 //! a rule is beyond its threshold and errors when a rule could not run.
 
+mod catalog;
 mod codes;
 mod completeness;
 mod duplicates;

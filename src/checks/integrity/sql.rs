@@ -40,7 +40,8 @@ impl Sql {
     }
 
     pub async fn rows(&self, source: &SqlSource) -> Result<Vec<Vec<Cell>>, SourceError> {
-        tracing::debug!(sql = %self.text, "integrity query");
+        // Binds come from config (patterns, codes, dates), never from records.
+        tracing::debug!(sql = %self.text, binds = ?self.binds, "integrity query");
         source.rows(&self.text, &self.binds).await
     }
 }
@@ -146,6 +147,54 @@ pub fn checked_and_bad(sql: &mut Sql, from: &str, key: &str, scope: &str, bad: &
          FROM {from} WHERE {scope} AND ({bad}) ORDER BY {key} LIMIT {limit}) b ON 1 = 1 \
          ORDER BY b.o"
     ));
+}
+
+/// Counts rows in scope and rows where `bad` holds in one pass, and reads
+/// the first `limit` keys of bad rows in the same statement, without a
+/// window: scanning in key order, the database can stop at the `limit`-th
+/// bad row. For predicates without a join (a join's count is better made
+/// as an anti-join: [`checked_and_bad`]). `bad` writes the predicate (and
+/// binds its values) each time it is called: once per place it appears.
+///
+/// Rows: `(checked, problems, key)`, one per sample key, or one row with a
+/// NULL key when nothing is wrong.
+pub fn counted_then_sampled(
+    sql: &mut Sql,
+    from: &str,
+    key: &str,
+    scope: &str,
+    bad: &mut dyn FnMut(&mut Sql) -> String,
+    limit: usize,
+) {
+    let e = sql.engine;
+    let k = text(e, key);
+    let counted = bad(sql);
+    let problems = bigint(e, &format!("SUM(CASE WHEN {counted} THEN 1 ELSE 0 END)"));
+    let sampled = bad(sql);
+    sql.push(&format!(
+        "SELECT c.checked, c.problems, b.k \
+         FROM (SELECT COUNT(*) AS checked, {problems} AS problems FROM {from} WHERE {scope}) c \
+         LEFT JOIN (SELECT {k} AS k, {key} AS o FROM {from} WHERE {scope} AND ({sampled}) \
+         ORDER BY {key} LIMIT {limit}) b ON 1 = 1 ORDER BY b.o"
+    ));
+}
+
+/// Reads the rows of [`counted_then_sampled`]: checked, problems, sample keys.
+pub fn read_counted_then_sampled(
+    rows: Vec<Vec<Cell>>,
+    keep: usize,
+) -> Result<(i64, i64, Vec<String>), SourceError> {
+    let mut found = (0, 0, Vec::new());
+    for row in rows {
+        let [c, p, k] = <[Cell; 3]>::try_from(row)
+            .map_err(|r| SourceError::Shape(format!("expected 3 columns, got {}", r.len())))?;
+        found.0 = int(c)?;
+        found.1 = int(p)?;
+        if found.2.len() < keep {
+            found.2.extend(key(k));
+        }
+    }
+    Ok(found)
 }
 
 /// Reads the rows of [`checked_and_bad`]: checked, problems, sample keys.

@@ -25,6 +25,21 @@ fn cells<R: Row>(row: &R, cell: fn(&R, usize) -> Cell) -> Vec<Cell> {
     (0..row.len()).map(|i| cell(row, i)).collect()
 }
 
+/// Streamed statements select text: read it first, so the common case does
+/// not pay for the failed integer attempts of the general reader.
+fn text_first<R: Row>(row: &R, cell: fn(&R, usize) -> Cell) -> Vec<Cell>
+where
+    for<'r> Option<String>: sqlx::Decode<'r, R::Database> + sqlx::Type<R::Database>,
+    usize: sqlx::ColumnIndex<R>,
+{
+    (0..row.len())
+        .map(|i| match row.try_get::<Option<String>, _>(i) {
+            Ok(v) => v.map_or(Cell::Null, Cell::Text),
+            Err(_) => cell(row, i),
+        })
+        .collect()
+}
+
 impl SqlSource {
     /// The bound on one statement as hypercare enforces it: the server's
     /// own timeout fires first where the engine has one.
@@ -67,7 +82,8 @@ impl SqlSource {
     }
 
     /// Runs a query and hands each row to `on_row` as it arrives, holding
-    /// one row at a time. Returns the number of rows.
+    /// one row at a time (select text columns: they are read first).
+    /// Returns the number of rows.
     pub async fn stream(
         &self,
         sql: &str,
@@ -80,21 +96,21 @@ impl SqlSource {
                 Pool::Postgres(p) => {
                     let mut rows = bound!(sql, binds).fetch(p);
                     while let Some(r) = rows.try_next().await.map_err(classify)? {
-                        on_row(&cells(&r, pg_cell));
+                        on_row(&text_first(&r, pg_cell));
                         n += 1;
                     }
                 }
                 Pool::MySql(p) => {
                     let mut rows = bound!(sql, binds).fetch(p);
                     while let Some(r) = rows.try_next().await.map_err(classify)? {
-                        on_row(&cells(&r, my_cell));
+                        on_row(&text_first(&r, my_cell));
                         n += 1;
                     }
                 }
                 Pool::Sqlite(p) => {
                     let mut rows = bound!(sql, binds).fetch(p);
                     while let Some(r) = rows.try_next().await.map_err(classify)? {
-                        on_row(&cells(&r, lite_cell));
+                        on_row(&text_first(&r, lite_cell));
                         n += 1;
                     }
                 }
