@@ -18,6 +18,8 @@ use prometheus::{
 
 use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
 
+mod integrity;
+
 /// Group label for the whole of a reconciliation (all groups together).
 pub const TOTAL_GROUP: &str = "_total";
 /// Group label that folds the groups beyond a check's `max_groups`.
@@ -39,6 +41,7 @@ pub struct Metrics {
     store_errors: IntCounterVec,
     reloads: IntCounterVec,
     checks_configured: IntGauge,
+    integrity: integrity::IntegrityMetrics,
     /// Group label values shown per check, so groups that disappear are removed.
     shown_groups: Mutex<HashMap<String, BTreeSet<String>>>,
 }
@@ -166,6 +169,7 @@ impl Metrics {
                 "hypercare_checks_configured",
                 "Checks in the active config.",
             )),
+            integrity: integrity::IntegrityMetrics::new(&registry),
             shown_groups: Mutex::new(HashMap::new()),
             registry,
         };
@@ -243,6 +247,9 @@ impl Metrics {
                 }
             }
         }
+        if let Some(d) = details.integrity() {
+            self.integrity.show(check, d);
+        }
     }
 
     /// Sets the per-group series of a check and removes the ones its latest
@@ -315,6 +322,7 @@ impl Metrics {
         ] {
             g.reset();
         }
+        self.integrity.reset();
         self.checks_configured.set(checks_configured as i64);
     }
 

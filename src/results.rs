@@ -9,23 +9,30 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod integrity;
+
+pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
+
 /// The kind of a check, a closed set used as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckKind {
     Reconcile,
+    Integrity,
 }
 
 impl CheckKind {
     pub fn as_str(self) -> &'static str {
         match self {
             CheckKind::Reconcile => "reconcile",
+            CheckKind::Integrity => "integrity",
         }
     }
 
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "reconcile" => Some(CheckKind::Reconcile),
+            "integrity" => Some(CheckKind::Integrity),
             _ => None,
         }
     }
@@ -97,6 +104,7 @@ impl CheckResult {
 #[serde(untagged)]
 pub enum Details {
     Reconcile(ReconcileDetails),
+    Integrity(IntegrityDetails),
     None {},
 }
 
@@ -108,13 +116,21 @@ impl Details {
         }
         match kind {
             CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
+            CheckKind::Integrity => Ok(Details::Integrity(serde_json::from_value(value)?)),
         }
     }
 
     pub fn reconcile(&self) -> Option<&ReconcileDetails> {
         match self {
             Details::Reconcile(d) => Some(d),
-            Details::None {} => None,
+            _ => None,
+        }
+    }
+
+    pub fn integrity(&self) -> Option<&IntegrityDetails> {
+        match self {
+            Details::Integrity(d) => Some(d),
+            _ => None,
         }
     }
 }

@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use hypercare::metrics::Metrics;
-use hypercare::results::{CheckKind, Details, GroupCount, Outcome, ReconcileDetails};
+use hypercare::results::{
+    CheckKind, Details, FieldCompleteness, GroupCount, IntegrityDetails, Outcome, ReconcileDetails,
+    RuleKind, RuleResult,
+};
 
 /// Every key the config loader accepts, as `section.key` paths. `sources.NAME`
 /// stands for any source; `reconcile` for every `[[reconcile]]` entry.
@@ -51,6 +54,39 @@ const KEYS: &[&str] = &[
     "reconcile.target",
     "reconcile.target.from",
     "reconcile.target.sql",
+    "integrity.name",
+    "integrity.description",
+    "integrity.schedule",
+    "integrity.timeout",
+    "integrity.enabled",
+    "integrity.from",
+    "integrity.sample_keys",
+    "integrity.rules",
+    "integrity.rules.name",
+    "integrity.rules.kind",
+    "integrity.rules.description",
+    "integrity.rules.table",
+    "integrity.rules.key",
+    "integrity.rules.where",
+    "integrity.rules.tolerance",
+    "integrity.rules.match",
+    "integrity.rules.column",
+    "integrity.rules.ref_table",
+    "integrity.rules.ref_column",
+    "integrity.rules.ref_where",
+    "integrity.rules.cast",
+    "integrity.rules.fields",
+    "integrity.rules.min_ratio",
+    "integrity.rules.pattern",
+    "integrity.rules.values",
+    "integrity.rules.builtin",
+    "integrity.rules.min",
+    "integrity.rules.max",
+    "integrity.rules.placeholders",
+    "integrity.rules.mapping_table",
+    "integrity.rules.mapping_column",
+    "integrity.rules.mapping_where",
+    "integrity.rules.max_age",
     "feedback.categories",
     "feedback.categories.id",
     "feedback.categories.label",
@@ -117,6 +153,8 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawFeedback", &["feedback"]),
     ("RawChoice", &["feedback.categories", "feedback.roles"]),
     ("RawClinic", &["clinics"]),
+    ("RawIntegrity", &["integrity"]),
+    ("RawIntegrityRule", &["integrity.rules"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -256,6 +294,8 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[[reconcile]]", "reconcile"),
         ("[feedback]", "feedback"),
         ("[[clinics]]", "clinics"),
+        ("[[integrity]]", "integrity"),
+        ("[[integrity.rules]]", "integrity.rules"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -299,6 +339,7 @@ fn struct_fields(src: &str) -> BTreeMap<String, Vec<String>> {
         } else if let (Some(s), Some(field)) = (&current, line.strip_prefix("pub "))
             && let Some((name, _)) = field.split_once(':')
         {
+            // `r#where` is the key `where`.
             out.get_mut(s)
                 .expect("struct seen")
                 .push(name.trim().trim_start_matches("r#").to_string());
@@ -480,6 +521,38 @@ fn families_documented(doc: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// An integrity result with a rule of every kind, so every integrity family shows.
+fn integrity_details() -> Details {
+    let rule = |name: &str, kind: RuleKind, problems: i64| {
+        let mut r = RuleResult::new(name, kind, "0".into());
+        r.status = Outcome::Fail;
+        r.problems = Some(problems);
+        r.rows_checked = Some(100);
+        r
+    };
+    let mut dups = rule("duplicate_patients", RuleKind::Duplicates, 3);
+    dups.records_involved = Some(7);
+    let mut complete = rule("demographics", RuleKind::Completeness, 2);
+    complete.fields = vec![FieldCompleteness {
+        field: "given".into(),
+        missing: 2,
+        ratio: 0.98,
+        below_threshold: true,
+    }];
+    let mut fresh = rule("encounter_feed", RuleKind::Freshness, 1);
+    fresh.rows_checked = None;
+    fresh.age_seconds = Some(7200);
+    Details::Integrity(IntegrityDetails {
+        rules: vec![
+            dups,
+            rule("appointment_orphans", RuleKind::Orphans, 2),
+            complete,
+            rule("npi", RuleKind::Validity, 1),
+            fresh,
+        ],
+    })
+}
+
 #[test]
 fn every_metric_is_documented_and_every_documented_metric_exists() {
     let metrics = Metrics::new("sqlite");
@@ -535,6 +608,14 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         &Details::None {},
         50,
     );
+    metrics.show_result(
+        "target_integrity",
+        CheckKind::Integrity,
+        Outcome::Fail,
+        chrono::Utc::now(),
+        &integrity_details(),
+        50,
+    );
     metrics.count_skip("patients_by_clinic", "overlap");
     metrics.count_store_error("claim");
     metrics.count_reload(true);
@@ -557,6 +638,9 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         r#"hypercare_reconcile_difference_records{check="patients_by_clinic",group="_total"} -3"#,
         r#"hypercare_reconcile_source_records{check="patients_by_clinic",group="_other"} 10"#,
         r#"hypercare_check_status{check="patients_by_clinic",kind="reconcile",status="fail"} 1"#,
+        r#"hypercare_integrity_problems{check="target_integrity",kind="duplicates",rule="duplicate_patients"} 3"#,
+        r#"hypercare_integrity_completeness_ratio{check="target_integrity",field="given",rule="demographics"} 0.98"#,
+        r#"hypercare_integrity_newest_age_seconds{check="target_integrity",rule="encounter_feed"} 7200"#,
     ] {
         assert!(
             text.lines().any(|l| l == sample),

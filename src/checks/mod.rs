@@ -1,6 +1,7 @@
 //! Check runners. Each check kind is a room of its own that reads its
 //! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
 
+pub mod integrity;
 pub mod progress;
 pub mod reconcile;
 
@@ -49,6 +50,9 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
             }
         };
         checks.push(check);
+    }
+    for ic in &config.integrity {
+        checks.push(Arc::new(integrity::IntegrityCheck::new(ic, sources)));
     }
     checks
 }

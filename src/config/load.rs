@@ -15,7 +15,9 @@ use super::raw::{
 use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, feedback, clinics";
+mod integrity;
+
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -69,6 +71,7 @@ pub fn parse(
             }
             "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
             "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
+            "integrity" => raw.integrity = integrity::tables(&mut c, value),
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

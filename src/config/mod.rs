@@ -9,6 +9,7 @@ mod admin;
 mod errors;
 mod feedback;
 mod fhir;
+pub mod integrity;
 mod load;
 mod raw;
 mod reconcile;
@@ -25,6 +26,7 @@ use std::time::Duration;
 pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
 pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
+pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
 
@@ -49,6 +51,7 @@ pub struct Config {
     /// `[[clinics]]`: the clinics staff work in (feedback, digests).
     pub clinics: Vec<Clinic>,
     pub feedback: FeedbackConfig,
+    pub integrity: Vec<IntegrityConfig>,
 }
 
 #[derive(Debug, Clone)]

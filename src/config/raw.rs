@@ -140,3 +140,62 @@ pub struct RawClinic {
     pub id: S<String>,
     pub name: S<String>,
 }
+
+/// An `[[integrity]]` check. Its `rules` are read one by one by the loader
+/// (so one bad rule does not hide the mistakes in the others).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegrity {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub schedule: S<String>,
+    pub timeout: Option<S<String>>,
+    pub enabled: Option<bool>,
+    pub from: S<String>,
+    pub sample_keys: Option<S<u32>>,
+    #[serde(skip)]
+    pub rules: Vec<RawIntegrityRule>,
+    /// Rules that did not deserialize (their errors are recorded).
+    #[serde(skip)]
+    pub(crate) unreadable_rules: usize,
+}
+
+/// One `[[integrity.rules]]` entry: the keys of every kind, each checked
+/// against the rule's `kind` when validated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawIntegrityRule {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub description: Option<String>,
+    pub table: S<String>,
+    pub key: Option<S<String>>,
+    pub r#where: Option<S<String>>,
+    pub tolerance: Option<S<RawTolerance>>,
+    pub r#match: Option<S<Vec<S<String>>>>,
+    pub column: Option<S<String>>,
+    pub ref_table: Option<S<String>>,
+    pub ref_column: Option<S<String>>,
+    pub ref_where: Option<S<String>>,
+    pub cast: Option<S<String>>,
+    pub fields: Option<S<Vec<S<String>>>>,
+    pub min_ratio: Option<S<RawRatio>>,
+    pub pattern: Option<S<String>>,
+    pub values: Option<S<Vec<String>>>,
+    pub builtin: Option<S<String>>,
+    pub min: Option<S<String>>,
+    pub max: Option<S<String>>,
+    pub placeholders: Option<S<Vec<S<String>>>>,
+    pub mapping_table: Option<S<String>>,
+    pub mapping_column: Option<S<String>>,
+    pub mapping_where: Option<S<String>>,
+    pub max_age: Option<S<String>>,
+}
+
+/// A share written as a number from 0 to 1 or a percentage string.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawRatio {
+    Number(f64),
+    Text(String),
+}

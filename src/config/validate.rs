@@ -19,6 +19,7 @@ use super::{
 
 mod admin;
 mod feedback;
+mod integrity;
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
@@ -38,6 +39,7 @@ pub(super) struct RawConfig {
     pub reconcile: Vec<RawReconcile>,
     pub feedback: Option<RawFeedback>,
     pub clinics: Vec<RawClinic>,
+    pub integrity: Vec<super::raw::RawIntegrity>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -105,6 +107,17 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             reconcile.push(rc);
         }
     }
+    let mut integrity = Vec::new();
+    for r in raw.integrity {
+        if check_names.insert(r.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                r.name.span(),
+                format!("check name `{}` is used twice", r.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        integrity.extend(integrity::check(c, r, &sources, &declared, default_timeout));
+    }
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -115,6 +128,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         reconcile,
         clinics: clinics?,
         feedback: feedback?,
+        integrity,
     })
 }
 

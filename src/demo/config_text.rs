@@ -113,6 +113,125 @@ name = "West Clinic"
 [[clinics]]
 id = "pediatrics"
 name = "Pediatrics"
+# The new EHR's own data: problems carried over from the legacy system
+# (duplicates, blank names, placeholder birth dates, invalid NPIs) and made by
+# the migration (orphans of the lost east patients, unmapped legacy codes, a
+# lab feed that stopped three days before the demo data was generated).
+[[integrity]]
+name = "target_integrity"
+description = "Data quality of the new EHR"
+schedule = "*/15 * * * * *"
+from = "target"
+sample_keys = 10
+
+[[integrity.rules]]
+name = "duplicate_patients"
+kind = "duplicates"
+table = "patient"
+key = "id"
+match = ["lower_trim(family)", "initial(given)", "birth_date"]
+
+[[integrity.rules]]
+name = "appointment_patients"
+kind = "orphans"
+table = "appointment"
+key = "id"
+column = "patient_id"
+ref_table = "patient"
+ref_column = "id"
+
+[[integrity.rules]]
+name = "document_patients"
+kind = "orphans"
+table = "document_reference"
+key = "id"
+column = "patient_id"
+ref_table = "patient"
+ref_column = "id"
+
+[[integrity.rules]]
+name = "encounter_practitioners"
+kind = "orphans"
+table = "encounter"
+key = "id"
+column = "practitioner_id"
+ref_table = "practitioner"
+ref_column = "id"
+
+[[integrity.rules]]
+name = "demographics"
+kind = "completeness"
+table = "patient"
+key = "id"
+fields = ["family", "given", "birth_date", "gender"]
+min_ratio = "99.9%"
+
+[[integrity.rules]]
+name = "birth_dates"
+kind = "validity"
+table = "patient"
+key = "id"
+column = "birth_date"
+builtin = "date_range"
+
+[[integrity.rules]]
+name = "practitioner_npi"
+kind = "validity"
+table = "practitioner"
+key = "id"
+column = "npi"
+builtin = "npi"
+
+[[integrity.rules]]
+name = "condition_codes"
+kind = "validity"
+table = "condition"
+key = "id"
+column = "code"
+builtin = "icd10cm"
+
+[[integrity.rules]]
+name = "legacy_code_mapping"
+kind = "validity"
+table = "condition"
+key = "id"
+column = "legacy_code"
+mapping_table = "code_map"
+mapping_column = "legacy_code"
+
+[[integrity.rules]]
+name = "lab_feed"
+kind = "freshness"
+table = "lab_feed_message"
+column = "received_at"
+max_age = "1d"
+
+# The legacy system: appointments store the patient id as text (cast for the
+# join), and soft-deleted patients do not count as resolving.
+[[integrity]]
+name = "legacy_integrity"
+description = "Data quality of the legacy EHR"
+schedule = "*/30 * * * * *"
+from = "legacy"
+
+[[integrity.rules]]
+name = "calendar_patients"
+kind = "orphans"
+table = "calendar_events"
+key = "pc_eid"
+column = "pc_pid"
+ref_table = "patient_data"
+ref_column = "pid"
+cast = "integer"
+ref_where = "deleted = 0"
+
+[[integrity.rules]]
+name = "mrn_shape"
+kind = "validity"
+table = "patient_data"
+key = "pid"
+column = "pubpid"
+pattern = "^[0-9]{{8}}$"
 "#
     )
 }

@@ -6,6 +6,9 @@
 //!   reached the target (their appointments and documents did: orphans);
 //! - clinic `south`: 40 % of its 2019 encounters were lost in one failed batch;
 //! - soft-deleted legacy patients (2 %) were rightly not migrated.
+//!
+//! The data-quality problems the integrity checks find are planted by
+//! `integrity_data.rs`.
 
 use std::path::Path;
 use std::str::FromStr;
@@ -13,6 +16,8 @@ use std::str::FromStr;
 use anyhow::Context;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
+
+use super::integrity_data::{self, Person};
 
 pub const CLINICS: [&str; 5] = ["north", "south", "east", "west", "pediatrics"];
 pub const DOCUMENT_KINDS: [&str; 7] = [
@@ -58,11 +63,26 @@ pub struct DemoFacts {
     pub appointments: usize,
     pub documents: usize,
     pub east_patients_missing: usize,
+    /// Target appointments and documents whose patient never reached the target.
+    pub orphan_appointments: usize,
+    pub orphan_documents: usize,
+    /// Target encounters naming a provider the target has no practitioner for.
+    pub orphan_encounter_practitioners: usize,
+    /// Legacy appointments of soft-deleted patients.
+    pub legacy_orphan_appointments: usize,
+    /// Target practitioners with an NPI failing its check digit.
+    pub invalid_npis: usize,
+    /// Target conditions whose legacy code has no mapping.
+    pub unmapped_conditions: usize,
+    /// Target conditions whose code is not ICD-10-CM shaped.
+    pub malformed_condition_codes: usize,
 }
 
 enum V {
     I(i64),
     T(String),
+    /// NULL.
+    N,
 }
 
 struct Db {
@@ -104,6 +124,7 @@ impl Db {
                     q = match v {
                         V::I(i) => q.bind(*i),
                         V::T(t) => q.bind(t.clone()),
+                        V::N => q.bind(None::<String>),
                     };
                 }
             }
@@ -138,7 +159,10 @@ CREATE TABLE encounter (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL, per
   clinic_id TEXT NOT NULL, practitioner_id INTEGER);
 CREATE TABLE appointment (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL, start TEXT NOT NULL, clinic_id TEXT NOT NULL);
 CREATE TABLE document_reference (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL, kind TEXT NOT NULL, url TEXT,
-  content_type TEXT, size INTEGER, hash TEXT);";
+  content_type TEXT, size INTEGER, hash TEXT);
+CREATE TABLE condition (id INTEGER PRIMARY KEY, patient_id INTEGER NOT NULL, code TEXT, legacy_code TEXT NOT NULL);
+CREATE TABLE code_map (legacy_code TEXT PRIMARY KEY, icd10 TEXT NOT NULL);
+CREATE TABLE lab_feed_message (id INTEGER PRIMARY KEY, received_at TEXT NOT NULL);";
 
 fn pick<'a>(rng: &mut fastrand::Rng, from: &[&'a str]) -> &'a str {
     from[rng.usize(..from.len())]
@@ -171,8 +195,10 @@ pub async fn generate(
     let mut practitioners = Vec::new();
     for id in 1..=PROVIDERS as i64 {
         let (f, l) = (pick(&mut rng, &FIRST), pick(&mut rng, &LAST));
-        let npi = format!("1{:09}", rng.u32(..1_000_000_000));
+        let npi = integrity_data::npi(id, &format!("1{:09}", rng.u32(..1_000_000_000)));
         let active = i64::from(id % 10 != 0);
+        facts.invalid_npis +=
+            usize::from(active == 1 && integrity_data::npi_is_planted_invalid(id));
         users.push(vec![
             V::I(id),
             V::T(f.into()),
@@ -211,6 +237,8 @@ pub async fn generate(
         vec![],
     );
     let (mut enc_id, mut appt_id, mut doc_id) = (0i64, 0i64, 0i64);
+    let mut previous: Option<Person> = None;
+    let mut migrated_pids = Vec::new();
     for pid in 1..=PATIENTS as i64 {
         let clinic = CLINICS[rng.usize(..CLINICS.len())];
         let deleted = rng.f32() < 0.02;
@@ -225,27 +253,36 @@ pub async fn generate(
         );
         let sex = if rng.bool() { "F" } else { "M" };
         let mrn = format!("{:08}", 10_000_000 + pid * 7);
+        let drawn = Person {
+            given: Some(f.into()),
+            family: l.into(),
+            birth_date: Some(dob),
+        };
+        let person = integrity_data::plant_patient(pid, drawn, previous.as_ref());
+        let text = |v: &Option<String>| v.clone().map_or(V::N, V::T);
         lp.push(vec![
             V::I(pid),
             V::T(mrn.clone()),
-            V::T(f.into()),
-            V::T(l.into()),
-            V::T(dob.clone()),
+            text(&person.given),
+            V::T(person.family.clone()),
+            text(&person.birth_date),
             V::T(sex.into()),
             V::T(clinic.into()),
             V::I(i64::from(deleted)),
         ]);
         if migrated {
+            migrated_pids.push(pid);
             tp.push(vec![
                 V::I(pid),
                 V::T(mrn),
-                V::T(l.into()),
-                V::T(f.into()),
-                V::T(dob),
+                V::T(person.family.clone()),
+                text(&person.given),
+                text(&person.birth_date),
                 V::T(sex.into()),
                 V::T(clinic.into()),
             ]);
         }
+        previous = Some(person);
         for _ in 0..rng.usize(0..=8) {
             enc_id += 1;
             let when = format!(
@@ -266,6 +303,7 @@ pub async fn generate(
             facts.encounters += usize::from(!deleted);
             let batch_lost = clinic == "south" && when.starts_with("2019") && rng.f32() < 0.4;
             if migrated && !batch_lost {
+                facts.orphan_encounter_practitioners += usize::from(provider % 10 == 0);
                 te.push(vec![
                     V::I(enc_id),
                     V::I(pid),
@@ -286,6 +324,8 @@ pub async fn generate(
                 V::I(rng.i64(1..=40)),
             ]);
             facts.appointments += usize::from(!deleted);
+            facts.legacy_orphan_appointments += usize::from(deleted);
+            facts.orphan_appointments += usize::from(lost);
             if !deleted {
                 ta.push(vec![
                     V::I(appt_id),
@@ -311,6 +351,7 @@ pub async fn generate(
                 V::I(0),
             ]);
             facts.documents += usize::from(!deleted);
+            facts.orphan_documents += usize::from(lost);
             if !deleted {
                 td.push(vec![
                     V::I(doc_id),
@@ -413,7 +454,50 @@ pub async fn generate(
             td,
         )
         .await?;
+    insert_extra(&mut target, seed, &migrated_pids, &mut facts).await?;
     legacy.commit().await?;
     target.commit().await?;
     Ok(facts)
+}
+
+/// The target's conditions, code crosswalk and lab feed.
+async fn insert_extra(
+    target: &mut Db,
+    seed: u64,
+    migrated: &[i64],
+    facts: &mut DemoFacts,
+) -> anyhow::Result<()> {
+    let extra = integrity_data::extra_target_rows(seed, migrated, chrono::Utc::now());
+    facts.unmapped_conditions = extra.unmapped_conditions;
+    facts.malformed_condition_codes = extra.malformed_codes;
+    let conditions = extra
+        .conditions
+        .into_iter()
+        .map(|(id, pid, code, legacy)| {
+            vec![V::I(id), V::I(pid), code.map_or(V::N, V::T), V::T(legacy)]
+        })
+        .collect();
+    target
+        .insert(
+            "condition",
+            &["id", "patient_id", "code", "legacy_code"],
+            conditions,
+        )
+        .await?;
+    let map = extra
+        .code_map
+        .into_iter()
+        .map(|(legacy, icd)| vec![V::T(legacy), V::T(icd)])
+        .collect();
+    target
+        .insert("code_map", &["legacy_code", "icd10"], map)
+        .await?;
+    let feed = extra
+        .feed
+        .into_iter()
+        .map(|(id, at)| vec![V::I(id), V::T(at)])
+        .collect();
+    target
+        .insert("lab_feed_message", &["id", "received_at"], feed)
+        .await
 }

@@ -7,6 +7,7 @@
 mod config_text;
 mod feedback_seed;
 mod generate;
+mod integrity_data;
 
 use std::path::{Path, PathBuf};
 
@@ -15,6 +16,9 @@ use anyhow::Context;
 use crate::config::{self, Config};
 
 pub use generate::{DemoFacts, generate};
+
+/// The seed the demo's data is generated from.
+pub const SEED: u64 = 20261125;
 
 /// Builds (or reuses) the demo folder and returns the loaded config.
 pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
@@ -25,7 +29,7 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     let (legacy, target) = (dir.join("legacy.db"), dir.join("target.db"));
     if !legacy.exists() || !target.exists() {
         eprintln!("generating demo data in {} …", dir.display());
-        let facts = generate(&legacy, &target, 20261125).await?;
+        let facts = generate(&legacy, &target, SEED).await?;
         eprintln!(
             "  {} patients in {} clinics; {} encounters, {} appointments, {} documents",
             facts.patients, facts.clinics, facts.encounters, facts.appointments, facts.documents
@@ -84,8 +88,10 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
         dir.display()
     );
     println!("Checks run every 10 seconds; some fail on purpose (clinic `east` lost patients and");
+    println!("encounters in the migration; the integrity checks find duplicate patients, orphans,");
+    println!("blank names, invalid NPIs, unmapped legacy codes and a stopped lab feed).");
     println!(
-        "encounters in the migration). Try: hypercare check -c {} --json",
+        "Try: hypercare check -c {} --json target_integrity",
         cfg.path.display()
     );
     println!("Press Ctrl-C to stop.");

@@ -13,7 +13,8 @@ use std::sync::Arc;
 
 pub use fhir::{FhirSource, bundle_total};
 pub use rows::{ColumnInfo, TextRow, TextRows};
-pub use sql::{CountRows, SqlSource};
+pub(crate) use sql::count_of;
+pub use sql::{Cell, CountRows, SqlSource};
 
 use crate::config::{Config, Name};
 

@@ -38,14 +38,6 @@ where
 }
 
 impl SqlSource {
-    pub fn engine(&self) -> Engine {
-        match self.pool {
-            Pool::Postgres(_) => Engine::Postgres,
-            Pool::MySql(_) => Engine::MySql,
-            Pool::Sqlite(_) => Engine::Sqlite,
-        }
-    }
-
     /// Streams a query whose columns are all text. Memory stays bounded by
     /// what the consumer holds; each row is still bounded by the statement timeout.
     pub fn stream_text(&self, sql: String) -> TextRows<'_> {

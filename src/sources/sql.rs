@@ -15,6 +15,8 @@ use sqlx::{Column, ConnectOptions, Executor, Row, TypeInfo};
 use super::SourceError;
 use crate::config::{Engine, SourceConfig};
 
+mod rows;
+
 /// Rows of a count query: `(None, n)` for a single count, `(Some(group), n)` per group.
 pub type CountRows = Vec<(Option<String>, i64)>;
 
@@ -22,6 +24,7 @@ pub type CountRows = Vec<(Option<String>, i64)>;
 pub struct SqlSource {
     pub(super) pool: Pool,
     pub(super) statement_timeout: Duration,
+    engine: Engine,
 }
 
 pub(super) enum Pool {
@@ -43,6 +46,8 @@ impl SqlSource {
                 opts = opts.options([
                     ("statement_timeout", timeout_ms.as_str()),
                     ("TimeZone", "UTC"),
+                    // Dates cast to text read as YYYY-MM-DD whatever the server's default.
+                    ("DateStyle", "ISO"),
                 ]);
                 if cfg.read_only {
                     opts = opts.options([("default_transaction_read_only", "on")]);
@@ -100,6 +105,8 @@ impl SqlSource {
                     // connection keeps idle memory low; the OS caches the file anyway.
                     .pragma("cache_size", "-512")
                     .disable_statement_logging()
+                    // `col REGEXP pattern`, which SQLite leaves to the application.
+                    .with_regexp()
                     .busy_timeout(cfg.statement_timeout.min(Duration::from_secs(5)));
                 Pool::Sqlite(
                     SqlitePoolOptions::new()
@@ -112,6 +119,7 @@ impl SqlSource {
         Ok(SqlSource {
             pool,
             statement_timeout: cfg.statement_timeout,
+            engine: cfg.engine,
         })
     }
 
@@ -142,6 +150,11 @@ impl SqlSource {
             .map_err(|_| SourceError::Timeout(self.statement_timeout))?
     }
 
+    /// The engine, which decides the SQL dialect checks write.
+    pub fn engine(&self) -> Engine {
+        self.engine
+    }
+
     pub async fn close(&self) {
         match &self.pool {
             Pool::Postgres(p) => p.close().await,
@@ -151,8 +164,9 @@ impl SqlSource {
     }
 }
 
-/// A cell of a count query as text or integer, whatever numeric type the engine returned.
-enum Cell {
+/// A cell of a query as text or integer, whatever numeric type the engine returned.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Cell {
     Int(i64),
     Text(String),
     Null,
@@ -204,7 +218,7 @@ fn rows_to_counts<R: Row>(
     }
 }
 
-fn count_of(c: Cell, row: usize) -> Result<i64, SourceError> {
+pub(crate) fn count_of(c: Cell, row: usize) -> Result<i64, SourceError> {
     match c {
         Cell::Int(n) => Ok(n),
         Cell::Text(s) => s

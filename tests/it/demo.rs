@@ -32,7 +32,10 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
         if let Ok(r) = reqwest::get(&url).await {
             metrics = r.text().await.unwrap_or_default();
         }
-        seen = status(&metrics, "pass") >= 2 && status(&metrics, "fail") >= 3;
+        seen = status(&metrics, "pass") >= 2
+            && status(&metrics, "fail") >= 3
+            && metrics.contains("hypercare_integrity_problems{check=\"target_integrity\"")
+            && metrics.contains("hypercare_integrity_problems{check=\"legacy_integrity\"");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let _ = Command::new("kill")
@@ -54,4 +57,65 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
         dir.path().join("demo/legacy.db").exists()
             && dir.path().join("demo/hypercare.toml").exists()
     );
+    integrity_problems_match_what_was_planted(&metrics).await;
+}
+
+/// The demo's integrity checks find exactly the problems its generator
+/// planted (generated again here from the same seed to learn the counts).
+async fn integrity_problems_match_what_was_planted(metrics: &str) {
+    let again = tempfile::tempdir().unwrap();
+    let facts = hypercare::demo::generate(
+        &again.path().join("legacy.db"),
+        &again.path().join("target.db"),
+        hypercare::demo::SEED,
+    )
+    .await
+    .unwrap();
+    let problems = |check: &str, kind: &str, rule: &str| {
+        sample(
+            metrics,
+            &format!(
+                "hypercare_integrity_problems{{check=\"{check}\",kind=\"{kind}\",rule=\"{rule}\"}}"
+            ),
+        )
+        .unwrap_or_else(|| panic!("no problems series for {rule}:\n{metrics}"))
+    };
+    let t = "target_integrity";
+    for (kind, rule, planted) in [
+        ("orphans", "appointment_patients", facts.orphan_appointments),
+        ("orphans", "document_patients", facts.orphan_documents),
+        (
+            "orphans",
+            "encounter_practitioners",
+            facts.orphan_encounter_practitioners,
+        ),
+        ("validity", "practitioner_npi", facts.invalid_npis),
+        ("validity", "legacy_code_mapping", facts.unmapped_conditions),
+        (
+            "validity",
+            "condition_codes",
+            facts.malformed_condition_codes,
+        ),
+    ] {
+        assert!(planted > 0, "{rule}: the generator plants some");
+        assert_eq!(problems(t, kind, rule), planted as f64, "{rule}");
+    }
+    assert_eq!(
+        problems("legacy_integrity", "orphans", "calendar_patients"),
+        facts.legacy_orphan_appointments as f64
+    );
+    assert!(problems(t, "duplicates", "duplicate_patients") >= 20.0);
+    let age = sample(
+        metrics,
+        "hypercare_integrity_newest_age_seconds{check=\"target_integrity\",rule=\"lab_feed\"}",
+    );
+    assert!(
+        age.is_some_and(|a| a > 3.0 * 86400.0),
+        "the lab feed stopped 3 days ago"
+    );
+    let ratio = sample(
+        metrics,
+        "hypercare_integrity_completeness_ratio{check=\"target_integrity\",field=\"given\",rule=\"demographics\"}",
+    );
+    assert!(ratio.is_some_and(|r| r > 0.99 && r < 0.999), "{ratio:?}");
 }

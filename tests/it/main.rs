@@ -14,6 +14,7 @@ mod daemon;
 mod demo;
 mod feedback;
 mod fhir;
+mod integrity;
 mod keyed;
 mod replicas;
 mod shutdown;

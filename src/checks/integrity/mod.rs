@@ -1,0 +1,188 @@
+//! Integrity checks: does one system's data hold up on its own?
+//!
+//! An `[[integrity]]` check runs its rules one after another on one SQL
+//! source (one query's load on the source at a time). Each rule pushes its
+//! work into the database as one aggregate statement that counts the rows it
+//! checked and the problems it found and returns the first few keys; only
+//! code checks the database cannot do (Luhn for NPIs, the LOINC check digit)
+//! stream the one column concerned, in bounded memory. The check fails when
+//! a rule is beyond its threshold and errors when a rule could not run.
+
+mod catalog;
+mod codes;
+mod completeness;
+mod duplicates;
+mod freshness;
+mod orphans;
+mod samples;
+mod sql;
+mod summary;
+mod validity;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+
+use crate::checks::{Check, CheckMeta};
+use crate::config::integrity::{IntegrityConfig, IntegrityRule, RuleSpec};
+use crate::config::{Engine, Tolerance};
+use crate::results::{
+    CheckKind, CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult,
+};
+use crate::sources::{SourceError, Sources, SqlSource};
+
+pub use codes::{loinc_valid, npi_check_digit, npi_valid};
+
+/// What every rule runner needs.
+pub(crate) struct Ctx<'a> {
+    pub source: &'a SqlSource,
+    pub engine: Engine,
+    /// Sample keys (or clusters) to keep per rule.
+    pub samples: usize,
+    /// When the run started: "today" for date ranges, "now" for freshness.
+    pub now: DateTime<Utc>,
+}
+
+impl Ctx<'_> {
+    /// The LIMIT for sample queries: at least 1, so a count still comes back.
+    pub fn limit(&self) -> usize {
+        self.samples.max(1)
+    }
+}
+
+pub struct IntegrityCheck {
+    meta: CheckMeta,
+    cfg: IntegrityConfig,
+    source: Option<Arc<SqlSource>>,
+}
+
+impl IntegrityCheck {
+    pub fn new(cfg: &IntegrityConfig, sources: &Sources) -> Self {
+        IntegrityCheck {
+            meta: CheckMeta {
+                name: cfg.name.clone(),
+                kind: CheckKind::Integrity,
+                schedule: cfg.schedule.clone(),
+                timeout: cfg.timeout,
+                enabled: cfg.enabled,
+                max_groups: 0,
+            },
+            source: sources.sql(&cfg.from),
+            cfg: cfg.clone(),
+        }
+    }
+}
+
+#[async_trait]
+impl Check for IntegrityCheck {
+    fn meta(&self) -> &CheckMeta {
+        &self.meta
+    }
+
+    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
+    async fn run(&self) -> CheckResult {
+        let Some(source) = &self.source else {
+            return CheckResult::error(
+                format!("source `{}` is not configured", self.cfg.from),
+                Details::None {},
+            );
+        };
+        let ctx = Ctx {
+            source,
+            engine: source.engine(),
+            samples: self.cfg.sample_keys,
+            now: Utc::now(),
+        };
+        let mut rules = Vec::with_capacity(self.cfg.rules.len());
+        let mut errors = Vec::new();
+        for rule in &self.cfg.rules {
+            let (result, error) = run_rule(&ctx, rule).await;
+            if let Some(class) = error {
+                errors.push((result.name.clone(), class));
+            }
+            rules.push(result);
+        }
+        summary::verdict(IntegrityDetails { rules }, &errors)
+    }
+}
+
+/// Runs one rule; a failed query becomes an `error` result, returned with
+/// the failure's class.
+async fn run_rule(ctx: &Ctx<'_>, rule: &IntegrityRule) -> (RuleResult, Option<&'static str>) {
+    let mut out = RuleResult::new(
+        rule.name.as_str(),
+        kind_of(&rule.spec),
+        threshold(&rule.spec),
+    );
+    let clock = Instant::now();
+    let ran = match &rule.spec {
+        RuleSpec::Duplicates {
+            key,
+            matches,
+            tolerance,
+        } => duplicates::run(ctx, rule, key, matches, *tolerance, &mut out).await,
+        RuleSpec::Orphans { .. } => orphans::run(ctx, rule, &mut out).await,
+        RuleSpec::Completeness {
+            key,
+            fields,
+            min_ratio,
+        } => completeness::run(ctx, rule, key, fields, *min_ratio, &mut out).await,
+        RuleSpec::Validity { .. } => validity::run(ctx, rule, &mut out).await,
+        RuleSpec::Freshness { column, max_age } => {
+            freshness::run(ctx, rule, column, *max_age, &mut out).await
+        }
+    };
+    out.duration_ms = clock.elapsed().as_millis() as u64;
+    match ran {
+        Ok(()) => (out, None),
+        Err(e) => {
+            let class = error_class(&e);
+            tracing::warn!(rule = %rule.name, error = class, "integrity rule could not run");
+            out.status = Outcome::Error;
+            out.error = Some(e.to_string());
+            (out, Some(class))
+        }
+    }
+}
+
+/// The verdict of a counted rule against its tolerance.
+pub(crate) fn judge(tolerance: Tolerance, checked: i64, problems: i64) -> Outcome {
+    if tolerance.exceeded(checked, problems) {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    }
+}
+
+/// A failure's class, safe for logs and summaries: database messages can
+/// quote record values, so they stay in the details.
+pub(crate) fn error_class(e: &SourceError) -> &'static str {
+    match e {
+        SourceError::Connect(_) => "cannot connect",
+        SourceError::Query(_) => "query failed",
+        SourceError::Timeout(_) => "timed out",
+        SourceError::Shape(_) => "unexpected result",
+    }
+}
+
+fn kind_of(spec: &RuleSpec) -> RuleKind {
+    match spec {
+        RuleSpec::Duplicates { .. } => RuleKind::Duplicates,
+        RuleSpec::Orphans { .. } => RuleKind::Orphans,
+        RuleSpec::Completeness { .. } => RuleKind::Completeness,
+        RuleSpec::Validity { .. } => RuleKind::Validity,
+        RuleSpec::Freshness { .. } => RuleKind::Freshness,
+    }
+}
+
+fn threshold(spec: &RuleSpec) -> String {
+    match spec {
+        RuleSpec::Duplicates { tolerance, .. }
+        | RuleSpec::Orphans { tolerance, .. }
+        | RuleSpec::Validity { tolerance, .. } => tolerance.to_string(),
+        RuleSpec::Completeness { min_ratio, .. } => format!("{}%", min_ratio * 100.0),
+        RuleSpec::Freshness { max_age, .. } => humantime::format_duration(*max_age).to_string(),
+    }
+}

@@ -1,0 +1,192 @@
+//! Which keys each rule kind takes, and which validity test a rule names.
+
+use std::ops::Range;
+
+use toml::Spanned;
+
+use super::super::super::errors::Collector;
+use super::super::super::integrity::{SqlFilter, TableName, ValidityTest};
+use super::super::super::raw::RawIntegrityRule;
+use super::{builtin, code_set, ident, needs, optional, parsed, pattern};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Kind {
+    Duplicates,
+    Orphans,
+    Completeness,
+    Validity,
+    Freshness,
+}
+
+impl Kind {
+    pub const NAMES: &'static str = "duplicates, orphans, completeness, validity, freshness";
+
+    pub fn parse(s: &str) -> Option<Kind> {
+        match s {
+            "duplicates" => Some(Kind::Duplicates),
+            "orphans" => Some(Kind::Orphans),
+            "completeness" => Some(Kind::Completeness),
+            "validity" => Some(Kind::Validity),
+            "freshness" => Some(Kind::Freshness),
+            _ => None,
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            Kind::Duplicates => "duplicates",
+            Kind::Orphans => "orphans",
+            Kind::Completeness => "completeness",
+            Kind::Validity => "validity",
+            Kind::Freshness => "freshness",
+        }
+    }
+
+    /// The kind-specific keys (beyond name, kind, description, table, where).
+    fn keys(self) -> &'static [&'static str] {
+        match self {
+            Kind::Duplicates => &["key", "tolerance", "match"],
+            Kind::Orphans => &[
+                "key",
+                "tolerance",
+                "column",
+                "ref_table",
+                "ref_column",
+                "ref_where",
+                "cast",
+            ],
+            Kind::Completeness => &["key", "fields", "min_ratio"],
+            Kind::Validity => &[
+                "key",
+                "tolerance",
+                "column",
+                "pattern",
+                "values",
+                "builtin",
+                "min",
+                "max",
+                "placeholders",
+                "mapping_table",
+                "mapping_column",
+                "mapping_where",
+            ],
+            Kind::Freshness => &["column", "max_age"],
+        }
+    }
+}
+
+fn span_of<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+    v.as_ref().map(Spanned::span)
+}
+
+/// The kind-specific keys a rule sets, with their spans.
+fn keys_set(r: &RawIntegrityRule) -> Vec<(&'static str, Range<usize>)> {
+    [
+        ("key", span_of(&r.key)),
+        ("tolerance", span_of(&r.tolerance)),
+        ("match", span_of(&r.r#match)),
+        ("column", span_of(&r.column)),
+        ("ref_table", span_of(&r.ref_table)),
+        ("ref_column", span_of(&r.ref_column)),
+        ("ref_where", span_of(&r.ref_where)),
+        ("cast", span_of(&r.cast)),
+        ("fields", span_of(&r.fields)),
+        ("min_ratio", span_of(&r.min_ratio)),
+        ("pattern", span_of(&r.pattern)),
+        ("values", span_of(&r.values)),
+        ("builtin", span_of(&r.builtin)),
+        ("min", span_of(&r.min)),
+        ("max", span_of(&r.max)),
+        ("placeholders", span_of(&r.placeholders)),
+        ("mapping_table", span_of(&r.mapping_table)),
+        ("mapping_column", span_of(&r.mapping_column)),
+        ("mapping_where", span_of(&r.mapping_where)),
+        ("max_age", span_of(&r.max_age)),
+    ]
+    .into_iter()
+    .filter_map(|(k, s)| s.map(|s| (k, s)))
+    .collect()
+}
+
+/// Records every key the rule sets that its kind does not take; false if any.
+pub(super) fn check_applicable(c: &mut Collector, r: &RawIntegrityRule, kind: Kind) -> bool {
+    let allowed = kind.keys();
+    let mut ok = true;
+    for (key, span) in keys_set(r) {
+        if !allowed.contains(&key) {
+            ok = false;
+            c.at(
+                span,
+                format!("`{key}` does not apply to kind `{}`", kind.as_str()),
+                Some(&format!(
+                    "a rule of kind `{}` takes name, kind, description, table, where, {}",
+                    kind.as_str(),
+                    allowed.join(", ")
+                )),
+            );
+        }
+    }
+    ok
+}
+
+/// The one test a validity rule names, with the keys that belong to it only.
+pub(super) fn validity_one(c: &mut Collector, r: &RawIntegrityRule) -> Option<ValidityTest> {
+    let is_date_range = r
+        .builtin
+        .as_ref()
+        .is_some_and(|b| b.get_ref() == "date_range");
+    let mut stray = Vec::new();
+    if !is_date_range {
+        for (key, span) in [
+            ("min", span_of(&r.min)),
+            ("max", span_of(&r.max)),
+            ("placeholders", span_of(&r.placeholders)),
+        ] {
+            stray.extend(span.map(|s| (key, s, "builtin = \"date_range\"")));
+        }
+    }
+    if r.mapping_table.is_none() {
+        for (key, span) in [
+            ("mapping_column", span_of(&r.mapping_column)),
+            ("mapping_where", span_of(&r.mapping_where)),
+        ] {
+            stray.extend(span.map(|s| (key, s, "mapping_table")));
+        }
+    }
+    for (key, span, with) in &stray {
+        c.at(
+            span.clone(),
+            format!("`{key}` applies only with {with}"),
+            None,
+        );
+    }
+    let test = if let Some(p) = &r.pattern {
+        pattern(c, p)
+    } else if let Some(v) = &r.values {
+        code_set(c, v).map(ValidityTest::Values)
+    } else if let Some(b) = &r.builtin {
+        builtin(c, r, b)
+    } else if let Some(t) = &r.mapping_table {
+        mapping(c, r, t)
+    } else {
+        None
+    };
+    stray.is_empty().then_some(test)?
+}
+
+fn mapping(
+    c: &mut Collector,
+    r: &RawIntegrityRule,
+    table: &Spanned<String>,
+) -> Option<ValidityTest> {
+    let complete = needs(c, r, &[("mapping_column", r.mapping_column.is_some())]);
+    let table = parsed(c, table, TableName::parse);
+    let column = ident(c, &r.mapping_column);
+    let filter = optional(c, &r.mapping_where, SqlFilter::parse);
+    complete.then_some(())?;
+    Some(ValidityTest::Mapping {
+        table: table?,
+        column: column?,
+        filter: filter?,
+    })
+}

@@ -1,0 +1,118 @@
+//! What an integrity check finds: per rule, its verdict, counts, and a few
+//! sample keys (store and `check --json` only; never summaries or metrics).
+
+use serde::{Deserialize, Serialize};
+
+use super::Outcome;
+
+/// Figures of an integrity check, one entry per rule in config order.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct IntegrityDetails {
+    pub rules: Vec<RuleResult>,
+}
+
+/// The kind of an integrity rule, a closed set used as a metric label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RuleKind {
+    Duplicates,
+    Orphans,
+    Completeness,
+    Validity,
+    Freshness,
+}
+
+impl RuleKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RuleKind::Duplicates => "duplicates",
+            RuleKind::Orphans => "orphans",
+            RuleKind::Completeness => "completeness",
+            RuleKind::Validity => "validity",
+            RuleKind::Freshness => "freshness",
+        }
+    }
+}
+
+/// One rule's result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RuleResult {
+    pub name: String,
+    pub kind: RuleKind,
+    /// `pass`, `fail` (beyond its threshold) or `error` (could not judge).
+    pub status: Outcome,
+    /// Wall time of the rule's queries.
+    pub duration_ms: u64,
+    /// The threshold as configured: a tolerance (`0`, `"0.5%"`), a minimum
+    /// share (`"99.5%"`) or a maximum age (`"6h"`).
+    pub threshold: String,
+    /// Rows the rule looked at (freshness reads only the newest value).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_checked: Option<i64>,
+    /// Duplicate clusters, orphan rows, rows missing a required field,
+    /// invalid values, or 1 for a stale table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub problems: Option<i64>,
+    /// Duplicates: records in all clusters together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub records_involved: Option<i64>,
+    /// Completeness: per required field, in config order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<FieldCompleteness>,
+    /// Freshness: the newest timestamp (UTC, RFC 3339), absent for an empty table.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub newest: Option<String>,
+    /// Freshness: seconds from the newest timestamp to the run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub age_seconds: Option<i64>,
+    /// Keys of rows with a problem: the first by key order, up to `sample_keys`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_keys: Vec<String>,
+    /// Duplicates: the first clusters by smallest key, up to `sample_keys`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_clusters: Vec<Cluster>,
+    /// Why the rule could not judge (may quote the database's message).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl RuleResult {
+    /// A result with the verdict and figures still to fill in.
+    pub fn new(name: &str, kind: RuleKind, threshold: String) -> RuleResult {
+        RuleResult {
+            name: name.to_string(),
+            kind,
+            status: Outcome::Pass,
+            duration_ms: 0,
+            threshold,
+            rows_checked: None,
+            problems: None,
+            records_involved: None,
+            fields: Vec::new(),
+            newest: None,
+            age_seconds: None,
+            sample_keys: Vec::new(),
+            sample_clusters: Vec::new(),
+            error: None,
+        }
+    }
+}
+
+/// How complete one required field is.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldCompleteness {
+    pub field: String,
+    /// Rows where the field is NULL or blank.
+    pub missing: i64,
+    /// Share of rows with the field present (1 for no rows).
+    pub ratio: f64,
+    pub below_threshold: bool,
+}
+
+/// A cluster of candidate duplicates.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cluster {
+    pub size: i64,
+    /// Every key of the cluster, in key order.
+    pub keys: Vec<String>,
+}
