@@ -133,16 +133,34 @@ pub fn filter(f: &Option<SqlFilter>) -> String {
 }
 
 /// Counts rows in scope and, in the same statement, the rows where `bad`
-/// holds with the first `limit` of their keys (by key order).
+/// (a join: `NOT EXISTS …`) holds with the first `limit` of their keys (by
+/// key order).
+///
+/// PostgreSQL gets the bad keys from a CTE, which it materializes once and
+/// both counts (as a hash anti-join) and sorts: given a window over them
+/// instead, it would walk the key index for an early stop the window
+/// forbids, probing the other table row by row. MariaDB would run such a
+/// CTE twice, so MySQL and SQLite count the bad rows with a window.
 ///
 /// Rows: `(checked, key, problems)`, one per sample key, or one row with
-/// NULL key and problems when nothing is wrong.
+/// NULL key (and NULL or 0 problems) when nothing is wrong.
 pub fn checked_and_bad(sql: &mut Sql, from: &str, key: &str, scope: &str, bad: &str, limit: usize) {
     let e = sql.engine;
+    let checked = format!("SELECT COUNT(*) AS checked FROM {from} WHERE {scope}");
+    if e == Engine::Postgres {
+        let k = text(e, "o");
+        sql.push(&format!(
+            "WITH bad AS (SELECT {key} AS o FROM {from} WHERE {scope} AND ({bad})) \
+             SELECT c.checked, s.k, p.problems FROM ({checked}) c \
+             CROSS JOIN (SELECT COUNT(*) AS problems FROM bad) p \
+             LEFT JOIN (SELECT {k} AS k, o FROM bad ORDER BY o LIMIT {limit}) s ON 1 = 1 \
+             ORDER BY s.o"
+        ));
+        return;
+    }
     let k = text(e, key);
     sql.push(&format!(
-        "SELECT c.checked, b.k, b.problems \
-         FROM (SELECT COUNT(*) AS checked FROM {from} WHERE {scope}) c \
+        "SELECT c.checked, b.k, b.problems FROM ({checked}) c \
          LEFT JOIN (SELECT {k} AS k, {key} AS o, COUNT(*) OVER () AS problems \
          FROM {from} WHERE {scope} AND ({bad}) ORDER BY {key} LIMIT {limit}) b ON 1 = 1 \
          ORDER BY b.o"

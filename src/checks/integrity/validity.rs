@@ -6,7 +6,9 @@
 use chrono::NaiveDate;
 
 use crate::config::Engine;
-use crate::config::integrity::{Builtin, DateBound, IntegrityRule, RuleSpec, ValidityTest};
+use crate::config::integrity::{
+    Builtin, DateBound, Ident, IntegrityRule, RuleSpec, SqlFilter, TableName, ValidityTest,
+};
 use crate::results::RuleResult;
 use crate::sources::{Cell, SourceError};
 
@@ -15,6 +17,21 @@ use super::samples::Smallest;
 use super::sql::{self, Sql};
 use super::{Ctx, judge};
 use super::{catalog, codes};
+
+/// Counts of a validity rule: rows checked, problems, sample keys.
+type Counts = (i64, i64, Vec<String>);
+
+/// The quoted names one validity rule's SQL is written with.
+struct Target {
+    /// `table t`
+    from: String,
+    /// `t.key`
+    key: String,
+    /// `t.column`
+    col: String,
+    /// The rule's filter and "the value is present".
+    scope: String,
+}
 
 pub async fn run(
     ctx: &Ctx<'_>,
@@ -32,69 +49,43 @@ pub async fn run(
     };
     let e = ctx.engine;
     let col = format!("t.{}", sql::ident(e, column));
-    let from = format!("{} t", sql::table(e, &rule.table));
-    let k = format!("t.{}", sql::ident(e, key));
-    let scope = format!(
-        "{} AND {col} IS NOT NULL AND {} <> ''",
-        sql::filter(&rule.filter),
-        trimmed_text(e, &col)
-    );
-    let limit = ctx.limit();
-    let mut q = Sql::new(e);
+    let t = Target {
+        from: format!("{} t", sql::table(e, &rule.table)),
+        key: format!("t.{}", sql::ident(e, key)),
+        scope: format!(
+            "{} AND {col} IS NOT NULL AND {} <> ''",
+            sql::filter(&rule.filter),
+            trimmed_text(e, &col)
+        ),
+        col,
+    };
     let (checked, problems, keys) = match test {
-        ValidityTest::Builtin(Builtin::Npi) => {
-            stream(ctx, &from, &k, &col, &scope, codes::npi_valid).await?
-        }
-        ValidityTest::Builtin(Builtin::Loinc) => {
-            stream(ctx, &from, &k, &col, &scope, codes::loinc_valid).await?
-        }
+        ValidityTest::Builtin(Builtin::Npi) => stream(ctx, &t, codes::npi_valid).await?,
+        ValidityTest::Builtin(Builtin::Loinc) => stream(ctx, &t, codes::loinc_valid).await?,
         ValidityTest::Mapping {
             table,
             column,
             filter,
-        } => {
-            let extra = filter
-                .as_ref()
-                .map(|f| format!(" AND ({})", f.as_str()))
-                .unwrap_or_default();
-            let bad = format!(
-                "NOT EXISTS (SELECT 1 FROM {} m WHERE m.{} = {col}{extra})",
-                sql::table(e, table),
-                sql::ident(e, column)
-            );
-            sql::checked_and_bad(&mut q, &from, &k, &scope, &bad, limit);
-            sql::read_checked_and_bad(q.rows(ctx.source).await?, ctx.samples)?
-        }
+        } => mapping(ctx, &t, table, column, filter).await?,
         ValidityTest::DateRange {
             min,
             max,
             placeholders,
         } => {
-            let hi = match max {
+            let max = match max {
                 DateBound::Today => ctx.now.date_naive(),
                 DateBound::Date(d) => *d,
             };
             let range = Range {
                 min: *min,
-                max: hi,
+                max,
                 placeholders,
             };
-            let typed = catalog::types(ctx, &rule.table, &[column])
-                .await?
-                .is_some_and(|t| t.first().is_some_and(|t| catalog::is_date(t)));
-            let scope = if typed {
-                format!("{} AND {col} IS NOT NULL", sql::filter(&rule.filter))
-            } else {
-                scope
-            };
-            let mut bad = |q: &mut Sql| range.bad(q, &col, typed);
-            sql::counted_then_sampled(&mut q, &from, &k, &scope, &mut bad, limit);
-            sql::read_counted_then_sampled(q.rows(ctx.source).await?, ctx.samples)?
+            date_range(ctx, rule, column, t, &range).await?
         }
         ValidityTest::Pattern(_) | ValidityTest::Values(_) | ValidityTest::Builtin(_) => {
-            let mut bad = |q: &mut Sql| bad_value(q, test, &col);
-            sql::counted_then_sampled(&mut q, &from, &k, &scope, &mut bad, limit);
-            sql::read_counted_then_sampled(q.rows(ctx.source).await?, ctx.samples)?
+            let mut bad = |q: &mut Sql| bad_value(q, test, &t.col);
+            tested(ctx, &t, &mut bad).await?
         }
     };
     out.rows_checked = Some(checked);
@@ -102,6 +93,61 @@ pub async fn run(
     out.sample_keys = keys;
     out.status = judge(*tolerance, checked, problems);
     Ok(())
+}
+
+/// Counts the values for which `bad` holds, in the database.
+async fn tested(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    bad: &mut (dyn FnMut(&mut Sql) -> String + Send),
+) -> Result<Counts, SourceError> {
+    let mut q = Sql::new(ctx.engine);
+    sql::counted_then_sampled(&mut q, &t.from, &t.key, &t.scope, bad, ctx.limit());
+    sql::read_counted_then_sampled(q.rows(ctx.source).await?, ctx.samples)
+}
+
+/// Values with no row in the mapping table: an anti-join.
+async fn mapping(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    table: &TableName,
+    column: &Ident,
+    filter: &Option<SqlFilter>,
+) -> Result<Counts, SourceError> {
+    let e = ctx.engine;
+    let extra = filter
+        .as_ref()
+        .map(|f| format!(" AND ({})", f.as_str()))
+        .unwrap_or_default();
+    let bad = format!(
+        "NOT EXISTS (SELECT 1 FROM {} m WHERE m.{} = {}{extra})",
+        sql::table(e, table),
+        sql::ident(e, column),
+        t.col
+    );
+    let mut q = Sql::new(e);
+    sql::checked_and_bad(&mut q, &t.from, &t.key, &t.scope, &bad, ctx.limit());
+    sql::read_checked_and_bad(q.rows(ctx.source).await?, ctx.samples)
+}
+
+/// Dates out of range: natively on date and timestamp columns (the catalog
+/// says which), as text otherwise.
+async fn date_range(
+    ctx: &Ctx<'_>,
+    rule: &IntegrityRule,
+    column: &Ident,
+    mut t: Target,
+    range: &Range<'_>,
+) -> Result<Counts, SourceError> {
+    let typed = catalog::types(ctx, &rule.table, &[column])
+        .await?
+        .is_some_and(|types| types.first().is_some_and(|ty| catalog::is_date(ty)));
+    if typed {
+        t.scope = format!("{} AND {} IS NOT NULL", sql::filter(&rule.filter), t.col);
+    }
+    let col = t.col.clone();
+    let mut bad = |q: &mut Sql| range.bad(q, &col, typed);
+    tested(ctx, &t, &mut bad).await
 }
 
 /// The condition under which a value fails a pattern, code set or shape.
@@ -137,25 +183,26 @@ struct Range<'a> {
 
 impl Range<'_> {
     /// Out of range, a placeholder, or (as text) not starting `YYYY-MM-DD`.
-    /// A date or timestamp column is compared as what it is, which lets the
-    /// database use its own comparisons (and an index); text is compared
-    /// on its first ten characters.
+    /// A date or timestamp column is compared as what it is, with `DATE`
+    /// literals (hypercare formats these dates itself: digits and dashes
+    /// only), which the planner reads as constants; a bound text parameter
+    /// cast to a date would be converted again on every row. Text is
+    /// compared on its first ten characters, with bound values.
     fn bad(&self, q: &mut Sql, col: &str, typed: bool) -> String {
         let e = q.engine;
         let day = |d: NaiveDate| d.format("%Y-%m-%d").to_string();
-        let as_date = |p: String| match e {
-            Engine::Postgres => format!("CAST({p} AS DATE)"),
-            Engine::MySql | Engine::Sqlite => p,
-        };
         let (value, mut bad) = if typed {
-            let lo = as_date(q.bind(day(self.min)));
             let next = self.max.succ_opt().unwrap_or(self.max);
-            let hi = as_date(q.bind(day(next)));
             let value = match e {
                 Engine::Postgres => format!("CAST({col} AS DATE)"),
                 Engine::MySql | Engine::Sqlite => format!("DATE({col})"),
             };
-            (value, format!("{col} < {lo} OR {col} >= {hi}"))
+            let bad = format!(
+                "{col} < DATE '{}' OR {col} >= DATE '{}'",
+                day(self.min),
+                day(next)
+            );
+            (value, bad)
         } else {
             let v = sql::text(e, col);
             let value = format!("SUBSTR({v}, 1, 10)");
@@ -170,8 +217,11 @@ impl Range<'_> {
                 .placeholders
                 .iter()
                 .map(|d| {
-                    let p = q.bind(day(*d));
-                    if typed { as_date(p) } else { p }
+                    if typed {
+                        format!("DATE '{}'", day(*d))
+                    } else {
+                        q.bind(day(*d))
+                    }
                 })
                 .collect();
             bad.push_str(&format!(" OR {value} IN ({})", list.join(", ")));
@@ -183,21 +233,15 @@ impl Range<'_> {
 /// Streams `(key, value)` for the rows in scope and tests each value here,
 /// keeping counts and the smallest failing keys: memory bounded by the
 /// sample size, whatever the table's.
-async fn stream(
-    ctx: &Ctx<'_>,
-    from: &str,
-    key: &str,
-    col: &str,
-    scope: &str,
-    valid: fn(&str) -> bool,
-    // (checked, problems, sample keys)
-) -> Result<(i64, i64, Vec<String>), SourceError> {
+async fn stream(ctx: &Ctx<'_>, t: &Target, valid: fn(&str) -> bool) -> Result<Counts, SourceError> {
     let e = ctx.engine;
     let mut q = Sql::new(e);
     q.push(&format!(
-        "SELECT {}, {} FROM {from} WHERE {scope}",
-        sql::text(e, key),
-        sql::text(e, col)
+        "SELECT {}, {} FROM {} WHERE {}",
+        sql::text(e, &t.key),
+        sql::text(e, &t.col),
+        t.from,
+        t.scope
     ));
     let (mut checked, mut problems) = (0i64, 0i64);
     let mut keys = Smallest::new(ctx.samples);

@@ -7,7 +7,8 @@ use toml::Spanned;
 use super::super::super::errors::Collector;
 use super::super::super::integrity::{SqlFilter, TableName, ValidityTest};
 use super::super::super::raw::RawIntegrityRule;
-use super::{builtin, code_set, ident, needs, optional, parsed, pattern};
+use super::kinds::{builtin, code_set, pattern};
+use super::{ident, needs, optional, parsed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
