@@ -265,12 +265,15 @@ async fn retention_keeps_open_reports(app: &App) {
         };
         assert!(store.change_feedback_status(&change).await.unwrap());
     }
-    assert_eq!(
-        store
-            .purge_resolved_feedback(now - 365 * day)
-            .await
-            .unwrap(),
-        1
+    // The running app purges on its own schedule too and may get there
+    // first: what must hold is the end state, checked below.
+    let purged = store
+        .purge_resolved_feedback(now - 365 * day)
+        .await
+        .unwrap();
+    assert!(
+        purged <= 1,
+        "only the report resolved 400 days ago may go, purged {purged}"
     );
     assert!(store.get_feedback(ids[0]).await.unwrap().is_none());
     assert!(
