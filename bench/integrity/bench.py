@@ -19,7 +19,8 @@ hc_integrity_bench, loaded by load.sh from gen.py's CSVs):
      alone (no sample keys, no rows checked), for reference.
 
 Prints a Markdown table of medians (and min-max) and the ratio hypercare /
-floor, and writes results.json into DATA_DIR.
+floor, and writes results.json into DATA_DIR. HC_BENCH_ONLY (rule names,
+comma-separated) and HC_BENCH_ENGINES (pg, my) narrow the run.
 """
 import json
 import os
@@ -226,8 +227,14 @@ def main():
         cfg = f.name
     results = []
     runner = Runner(cfg)
+    only = [r for r in os.environ.get("HC_BENCH_ONLY", "").split(",") if r]
+    engines = [e for e in os.environ.get("HC_BENCH_ENGINES", "pg,my").split(",") if e]
     for prefix, engine_name, _ in ENGINES:
+        if prefix not in engines:
+            continue
         for name, aggregate, _, count_pg, count_my in RULES:
+            if only and name not in only:
+                continue
             check = f"{prefix}_{name}"
             run, statements = hypercare(binary, cfg, check, debug=True)
             cold = run["duration_ms"]
