@@ -10,8 +10,10 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod integrity;
+mod workflow;
 
 pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
+pub use workflow::{BaselineRun, StepOutcome, StepResult, WorkflowDetails, millis};
 
 /// The kind of a check, a closed set used as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
@@ -19,6 +21,7 @@ pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, Rule
 pub enum CheckKind {
     Reconcile,
     Integrity,
+    Workflow,
 }
 
 impl CheckKind {
@@ -26,6 +29,7 @@ impl CheckKind {
         match self {
             CheckKind::Reconcile => "reconcile",
             CheckKind::Integrity => "integrity",
+            CheckKind::Workflow => "workflow",
         }
     }
 
@@ -33,6 +37,7 @@ impl CheckKind {
         match s {
             "reconcile" => Some(CheckKind::Reconcile),
             "integrity" => Some(CheckKind::Integrity),
+            "workflow" => Some(CheckKind::Workflow),
             _ => None,
         }
     }
@@ -105,6 +110,7 @@ impl CheckResult {
 pub enum Details {
     Reconcile(ReconcileDetails),
     Integrity(IntegrityDetails),
+    Workflow(WorkflowDetails),
     None {},
 }
 
@@ -117,6 +123,7 @@ impl Details {
         match kind {
             CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
             CheckKind::Integrity => Ok(Details::Integrity(serde_json::from_value(value)?)),
+            CheckKind::Workflow => Ok(Details::Workflow(serde_json::from_value(value)?)),
         }
     }
 
@@ -130,6 +137,13 @@ impl Details {
     pub fn integrity(&self) -> Option<&IntegrityDetails> {
         match self {
             Details::Integrity(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn workflow(&self) -> Option<&WorkflowDetails> {
+        match self {
+            Details::Workflow(d) => Some(d),
             _ => None,
         }
     }

@@ -4,6 +4,7 @@
 pub mod integrity;
 pub mod progress;
 pub mod reconcile;
+pub mod workflow;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -35,6 +36,12 @@ pub trait Check: Send + Sync {
     /// Runs once. Failures to reach a source come back as `Outcome::Error`
     /// results, not as Rust errors: every run ends in a result.
     async fn run(&self) -> CheckResult;
+
+    /// The workflow's config, for the rooms that derive SLO burn rates and
+    /// baseline ratios from its stored runs; `None` for other kinds.
+    fn workflow(&self) -> Option<&crate::config::WorkflowConfig> {
+        None
+    }
 }
 
 /// Builds every configured check against the given sources.
@@ -53,6 +60,9 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     }
     for ic in &config.integrity {
         checks.push(Arc::new(integrity::IntegrityCheck::new(ic, sources)));
+    }
+    for wc in &config.workflows {
+        checks.push(Arc::new(workflow::WorkflowCheck::new(wc, sources)));
     }
     checks
 }

@@ -69,7 +69,9 @@ pub(super) fn fhir_source(
         None,
     )
     .flatten();
+    let oauth = super::fhir_oauth::oauth(c, name, &raw, env);
     let auth = match (token, &raw.username, password) {
+        _ if oauth.is_some() => oauth.flatten(),
         (None, None, None) => Some(FhirAuth::None),
         (Some(t), None, None) => Some(FhirAuth::Bearer(t)),
         (None, Some(u), Some(p)) => Some(FhirAuth::Basic {

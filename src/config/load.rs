@@ -16,8 +16,9 @@ use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
 mod integrity;
+mod workflows;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, workflows, workflow_metrics";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -72,6 +73,10 @@ pub fn parse(
             "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
             "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
+            "workflows" => raw.workflows = workflows::tables(&mut c, value),
+            "workflow_metrics" => {
+                raw.workflow_metrics = section::<super::raw::RawWorkflowMetrics>(&mut c, value)
+            }
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

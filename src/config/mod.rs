@@ -9,12 +9,14 @@ mod admin;
 mod errors;
 mod feedback;
 mod fhir;
+mod fhir_oauth;
 pub mod integrity;
 mod load;
 mod raw;
 mod reconcile;
 mod secret;
 mod validate;
+pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -29,6 +31,7 @@ pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
+pub use workflows::{WorkflowConfig, WorkflowMetricsConfig};
 
 /// Where the config file is looked for when `-c` and `$HYPERCARE_CONFIG` are absent.
 pub const DEFAULT_PATH: &str = "hypercare.toml";
@@ -52,6 +55,9 @@ pub struct Config {
     pub clinics: Vec<Clinic>,
     pub feedback: FeedbackConfig,
     pub integrity: Vec<IntegrityConfig>,
+    /// `[[workflows]]`: synthetic clinical workflow probes.
+    pub workflows: Vec<WorkflowConfig>,
+    pub workflow_metrics: WorkflowMetricsConfig,
 }
 
 #[derive(Debug, Clone)]
@@ -289,7 +295,18 @@ pub struct FhirSourceConfig {
 pub enum FhirAuth {
     None,
     Bearer(Secret),
-    Basic { username: String, password: Secret },
+    Basic {
+        username: String,
+        password: Secret,
+    },
+    /// OAuth2 client credentials: a token fetched from `token_url` (client
+    /// id and secret by HTTP basic auth) and cached until shortly before it expires.
+    OAuth2 {
+        token_url: url::Url,
+        client_id: String,
+        secret: Secret,
+        scope: Option<String>,
+    },
 }
 
 /// How far target and source counts may differ before a check fails.

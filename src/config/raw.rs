@@ -59,6 +59,12 @@ pub struct RawSource {
     pub password_env: Option<S<String>>,
     pub password_file: Option<S<String>>,
     pub max_retries: Option<S<u32>>,
+    /// OAuth2 client credentials (FHIR sources): the token endpoint…
+    pub token_url: Option<S<String>>,
+    pub client_id: Option<S<String>>,
+    pub client_secret_env: Option<S<String>>,
+    pub client_secret_file: Option<S<String>>,
+    pub scope: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -198,4 +204,81 @@ pub struct RawIntegrityRule {
 pub enum RawRatio {
     Number(f64),
     Text(String),
+}
+
+/// A `[[workflows]]` probe. Its `steps` are read one by one by the loader
+/// (so one bad step does not hide the mistakes in the others).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflow {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub schedule: S<String>,
+    pub timeout: Option<S<String>>,
+    pub enabled: Option<bool>,
+    /// The HTTP system probed: a `[sources.NAME]` with `fhir`.
+    pub target: S<String>,
+    /// A built-in FHIR R4 journey instead of `steps`.
+    pub template: Option<S<String>>,
+    /// The legacy system, probed with the same steps after the target.
+    pub baseline: Option<S<String>>,
+    /// Pre-go-live figures instead of a live baseline.
+    pub baseline_p50: Option<S<String>>,
+    pub baseline_p95: Option<S<String>>,
+    pub baseline_window: Option<S<String>>,
+    pub step_timeout: Option<S<String>>,
+    pub slo_latency: Option<S<String>>,
+    pub slo_objective: Option<S<RawRatio>>,
+    pub vars: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub pools: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
+    #[serde(skip)]
+    pub steps: Vec<RawStep>,
+    /// Steps that did not deserialize (their errors are recorded).
+    #[serde(skip)]
+    pub(crate) unreadable_steps: usize,
+}
+
+/// One `[[workflows.steps]]` entry: an HTTP request (`path`) or a SQL query (`sql`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStep {
+    pub name: S<String>,
+    pub method: Option<S<String>>,
+    pub path: Option<S<String>>,
+    pub query: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub headers: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub body: Option<S<String>>,
+    pub from: Option<S<String>>,
+    pub sql: Option<S<String>>,
+    pub params: Option<S<Vec<String>>>,
+    pub extract: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub timeout: Option<S<String>>,
+    pub expect: Option<S<RawExpect>>,
+}
+
+/// What a step's answer must satisfy.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawExpect {
+    pub status: Option<S<RawStatus>>,
+    pub body_contains: Option<S<String>>,
+    pub json: Option<S<std::collections::BTreeMap<String, toml::Value>>>,
+    pub count: Option<S<u32>>,
+    pub min_count: Option<S<u32>>,
+    pub max_duration: Option<S<String>>,
+}
+
+/// One accepted HTTP status or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawStatus {
+    One(u16),
+    Many(Vec<u16>),
+}
+
+/// `[workflow_metrics]`: settings of the workflow histograms.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWorkflowMetrics {
+    pub buckets: Option<S<Vec<S<String>>>>,
 }

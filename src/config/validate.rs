@@ -20,6 +20,7 @@ use super::{
 mod admin;
 mod feedback;
 mod integrity;
+mod workflows;
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
 /// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
@@ -40,6 +41,8 @@ pub(super) struct RawConfig {
     pub feedback: Option<RawFeedback>,
     pub clinics: Vec<RawClinic>,
     pub integrity: Vec<super::raw::RawIntegrity>,
+    pub workflows: Vec<super::raw::RawWorkflow>,
+    pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -118,6 +121,24 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         }
         integrity.extend(integrity::check(c, r, &sources, &declared, default_timeout));
     }
+    let mut workflows = Vec::new();
+    for w in raw.workflows {
+        if check_names.insert(w.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                w.name.span(),
+                format!("check name `{}` is used twice", w.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        let known = workflows::Known {
+            sql: &sources,
+            fhir: &fhir_sources,
+            declared: &declared,
+            declared_fhir: &declared_fhir,
+        };
+        workflows.extend(workflows::check(c, w, &known, default_timeout));
+    }
+    let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -129,6 +150,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         clinics: clinics?,
         feedback: feedback?,
         integrity,
+        workflows,
+        workflow_metrics: workflow_metrics?,
     })
 }
 
@@ -241,6 +264,11 @@ fn source(
         &raw.username,
         &raw.password_env,
         &raw.password_file,
+        &raw.token_url,
+        &raw.client_id,
+        &raw.client_secret_env,
+        &raw.client_secret_file,
+        &raw.scope,
     ]
     .into_iter()
     .flatten()

@@ -12,6 +12,7 @@ use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, RETRY_AFTER};
 
 use super::SourceError;
+use super::oauth::OAuthClient;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
 /// Longest wait honoured from a `Retry-After` header.
@@ -20,6 +21,8 @@ const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 pub struct FhirSource {
     client: reqwest::Client,
     cfg: FhirSourceConfig,
+    /// The token cache, for OAuth2 client credentials.
+    oauth: Option<OAuthClient>,
 }
 
 impl FhirSource {
@@ -30,9 +33,53 @@ impl FhirSource {
             .user_agent(concat!("hypercare/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| SourceError::Connect(format!("HTTP client: {e}")))?;
+        let oauth = match &cfg.auth {
+            FhirAuth::OAuth2 {
+                token_url,
+                client_id,
+                secret,
+                scope,
+            } => Some(OAuthClient::new(
+                token_url.clone(),
+                client_id.clone(),
+                secret.clone(),
+                scope.clone(),
+            )),
+            _ => None,
+        };
         Ok(FhirSource {
             client,
             cfg: cfg.clone(),
+            oauth,
+        })
+    }
+
+    /// The shared client (connection pool, connect and request timeouts).
+    pub fn client(&self) -> &reqwest::Client {
+        &self.client
+    }
+
+    /// The base URL, without a trailing `/`.
+    pub fn base(&self) -> &url::Url {
+        &self.cfg.base
+    }
+
+    /// Adds the source's credentials to a request (fetching an OAuth2
+    /// token first if the cached one is missing or about to expire).
+    pub async fn authorize(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<reqwest::RequestBuilder, SourceError> {
+        Ok(match &self.cfg.auth {
+            FhirAuth::None => req,
+            FhirAuth::Bearer(t) => req.bearer_auth(t.expose()),
+            FhirAuth::Basic { username, password } => {
+                req.basic_auth(username, Some(password.expose()))
+            }
+            FhirAuth::OAuth2 { .. } => match &self.oauth {
+                Some(o) => req.bearer_auth(o.token(&self.client).await?),
+                None => req,
+            },
         })
     }
 
@@ -57,17 +104,11 @@ impl FhirSource {
     async fn get_json(&self, url: url::Url, what: &str) -> Result<serde_json::Value, SourceError> {
         let mut attempt = 0;
         loop {
-            let mut req = self
+            let req = self
                 .client
                 .get(url.clone())
                 .header(ACCEPT, "application/fhir+json");
-            req = match &self.cfg.auth {
-                FhirAuth::None => req,
-                FhirAuth::Bearer(t) => req.bearer_auth(t.expose()),
-                FhirAuth::Basic { username, password } => {
-                    req.basic_auth(username, Some(password.expose()))
-                }
-            };
+            let req = self.authorize(req).await?;
             let backoff = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
             let wait = match req.send().await {
                 Ok(resp) if resp.status().is_success() => {

@@ -5,6 +5,7 @@
 //! stop the daemon: the checks using it report `error` until it returns.
 
 mod fhir;
+mod oauth;
 mod rows;
 mod sql;
 
@@ -12,6 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 pub use fhir::{FhirSource, bundle_total};
+pub use oauth::OAuthClient;
 pub use rows::{ColumnInfo, TextRow, TextRows};
 pub(crate) use sql::count_of;
 pub use sql::{Cell, CountRows, SqlSource};

@@ -15,6 +15,7 @@ use sqlx::{Column, ConnectOptions, Executor, Row, TypeInfo};
 use super::SourceError;
 use crate::config::{Engine, SourceConfig};
 
+mod named;
 mod rows;
 
 /// Rows of a count query: `(None, n)` for a single count, `(Some(group), n)` per group.

@@ -1,0 +1,200 @@
+//! Judging a step's answer: status, body text, JSON values, result count,
+//! duration; then extracting the variables later steps need. Messages say
+//! which expectation failed, never the value the system returned.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use crate::config::workflows::{Expect, Extract, Step, as_text};
+use crate::results::{StepOutcome, StepResult, millis};
+
+/// A step that ended before or without a judged answer.
+pub(super) fn failed(
+    step: &Step,
+    outcome: StepOutcome,
+    took: Option<Duration>,
+    why: &str,
+) -> StepResult {
+    StepResult {
+        name: step.name.to_string(),
+        outcome,
+        duration_ms: took.map(millis),
+        status: None,
+        count: None,
+        error: Some(why.to_string()),
+    }
+}
+
+/// Results in a body: bundle entries or array items.
+pub(super) fn count_of(v: &serde_json::Value) -> Option<u64> {
+    if let Some(a) = v.as_array() {
+        return Some(a.len() as u64);
+    }
+    if v.get("resourceType").and_then(|t| t.as_str()) == Some("Bundle") {
+        return Some(
+            v.get("entry")
+                .and_then(|e| e.as_array())
+                .map_or(0, |e| e.len() as u64),
+        );
+    }
+    None
+}
+
+/// Whether a step needs its body parsed as JSON.
+pub(super) fn needs_json(step: &Step) -> bool {
+    let e = &step.expect;
+    !step.extract.is_empty() || !e.json.is_empty() || e.count.is_some() || e.min_count.is_some()
+}
+
+/// Judges an HTTP answer and extracts its variables.
+pub(super) fn http(
+    step: &Step,
+    status: u16,
+    body: &[u8],
+    took: Duration,
+    vars: &mut BTreeMap<String, String>,
+) -> StepResult {
+    let mut out = StepResult {
+        name: step.name.to_string(),
+        outcome: StepOutcome::Ok,
+        duration_ms: Some(millis(took)),
+        status: Some(status),
+        count: None,
+        error: None,
+    };
+    let e = &step.expect;
+    let status_ok = match &e.status {
+        Some(list) => list.contains(&status),
+        None => (200..300).contains(&status),
+    };
+    if !status_ok {
+        let expected = e.status.as_ref().map_or("2xx".to_string(), |l| {
+            l.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        });
+        return fail(
+            out,
+            StepOutcome::HttpStatus,
+            format!("HTTP {status}, expected {expected}"),
+        );
+    }
+    if let Some(text) = &e.body_contains
+        && !memchr_contains(body, text.as_bytes())
+    {
+        return fail(
+            out,
+            StepOutcome::Assertion,
+            "the body does not contain the expected text".into(),
+        );
+    }
+    let json = if needs_json(step) {
+        match serde_json::from_slice::<serde_json::Value>(body) {
+            Ok(v) => Some(v),
+            Err(_) => return fail(out, StepOutcome::Error, "the response is not JSON".into()),
+        }
+    } else {
+        None
+    };
+    out.count = json.as_ref().and_then(count_of);
+    if let Some(v) = &json {
+        for (path, expected) in &e.json {
+            if !same(path.find(v), expected) {
+                return fail(
+                    out,
+                    StepOutcome::Assertion,
+                    format!("{} is not {expected}", show(path)),
+                );
+            }
+        }
+    }
+    if let Some(msg) = count_problem(e, out.count) {
+        return fail(out, StepOutcome::Assertion, msg);
+    }
+    if let Some(msg) = duration_problem(e, took) {
+        return fail(out, StepOutcome::Assertion, msg);
+    }
+    if let Some(v) = &json {
+        for (var, path) in &step.extract {
+            match path.find(v).filter(|x| !x.is_null()) {
+                Some(x) => {
+                    vars.insert(var.clone(), as_text(x));
+                }
+                None => {
+                    return fail(
+                        out,
+                        StepOutcome::Extract,
+                        format!("`{var}` not found at {}", show(path)),
+                    );
+                }
+            }
+        }
+    }
+    out
+}
+
+pub(super) fn fail(mut out: StepResult, outcome: StepOutcome, why: String) -> StepResult {
+    out.outcome = outcome;
+    out.error = Some(why);
+    out
+}
+
+pub(super) fn count_problem(e: &Expect, count: Option<u64>) -> Option<String> {
+    if e.count.is_none() && e.min_count.is_none() {
+        return None;
+    }
+    let Some(n) = count else {
+        return Some("the answer has no results to count (not a Bundle or array)".into());
+    };
+    match (e.count, e.min_count) {
+        (Some(want), _) if n != want => Some(format!("{n} results, expected {want}")),
+        (_, Some(min)) if n < min => Some(format!("{n} results, expected at least {min}")),
+        _ => None,
+    }
+}
+
+pub(super) fn duration_problem(e: &Expect, took: Duration) -> Option<String> {
+    let max = e.max_duration?;
+    (took > max).then(|| {
+        format!(
+            "took {:.1} ms, over max_duration {}",
+            took.as_secs_f64() * 1000.0,
+            humantime::format_duration(max)
+        )
+    })
+}
+
+fn show(p: &Extract) -> String {
+    match p {
+        Extract::Pointer(s) | Extract::Column(s) => s.clone(),
+        Extract::Path(segs) => {
+            let mut out = String::new();
+            for s in segs {
+                match s {
+                    crate::config::workflows::PathSeg::Key(k) => {
+                        if !out.is_empty() {
+                            out.push('.');
+                        }
+                        out.push_str(k);
+                    }
+                    crate::config::workflows::PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
+                }
+            }
+            out
+        }
+    }
+}
+
+/// Expected values from TOML: numbers compare as numbers, the rest exactly.
+fn same(found: Option<&serde_json::Value>, expected: &serde_json::Value) -> bool {
+    match (found, expected) {
+        (Some(f), e) if f.is_number() && e.is_number() => f.as_f64() == e.as_f64(),
+        (Some(f), e) => f == e,
+        (None, _) => false,
+    }
+}
+
+fn memchr_contains(hay: &[u8], needle: &[u8]) -> bool {
+    needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
+}

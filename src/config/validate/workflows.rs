@@ -1,0 +1,340 @@
+//! Validating `[[workflows]]` probes: the systems they name, every step's
+//! request or query, templates and the variables they use (each must exist
+//! before the step that reads it), extraction paths, expectations, the
+//! baseline, the SLO and the pools of test values.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use super::super::errors::Collector;
+use super::super::raw::{RawRatio, RawStep, RawWorkflow, RawWorkflowMetrics, S};
+use super::super::workflows::{
+    BUILTIN_VARS, Baseline, Slo, Step, WorkflowConfig, WorkflowMetricsConfig, journeys,
+};
+use super::super::{FhirSourceConfig, Name, SourceConfig};
+use super::{cron, duration, name_at};
+
+mod steps;
+
+/// The sources a workflow may name.
+pub(in crate::config) struct Known<'a> {
+    pub sql: &'a BTreeMap<Name, SourceConfig>,
+    pub fhir: &'a BTreeMap<Name, FhirSourceConfig>,
+    pub declared: &'a [String],
+    pub declared_fhir: &'a [String],
+}
+
+pub(in crate::config) fn check(
+    c: &mut Collector,
+    raw: RawWorkflow,
+    known: &Known,
+    default_timeout: Duration,
+) -> Option<WorkflowConfig> {
+    let name = name_at(c, &raw.name, "workflow");
+    let schedule = cron(c, &raw.schedule);
+    let timeout = duration(c, &raw.timeout, default_timeout);
+    let step_timeout = duration(c, &raw.step_timeout, Duration::from_secs(10));
+    let target = fhir_ref(c, &raw.target, known, "target");
+    let baseline = baseline(c, &raw, known);
+    let baseline_window = duration(c, &raw.baseline_window, Duration::from_secs(3600));
+    let slo = slo(c, &raw);
+    let vars = vars(c, &raw);
+    let pools = pools(c, &raw);
+    let defined: BTreeSet<String> = BUILTIN_VARS
+        .iter()
+        .map(|s| s.to_string())
+        .chain(vars.iter().flat_map(|v| v.keys().cloned()))
+        .chain(pools.iter().flat_map(|p| p.keys().cloned()))
+        .collect();
+    let steps = match (
+        &raw.template,
+        raw.steps.is_empty() && raw.unreadable_steps == 0,
+    ) {
+        (Some(t), true) => journey(c, t, &defined, known, step_timeout?),
+        (Some(t), false) => {
+            c.at(
+                t.span(),
+                "set `template` or [[workflows.steps]], not both",
+                Some("a template is a complete workflow; write your own steps without it"),
+            );
+            None
+        }
+        (None, true) => {
+            c.at(
+                raw.name.span(),
+                format!("workflow `{}` has no steps", raw.name.get_ref()),
+                Some(&format!(
+                    "add [[workflows.steps]] after it, or template = one of {}",
+                    journeys::NAMES
+                )),
+            );
+            None
+        }
+        (None, false) => {
+            let st = step_timeout?;
+            let built = steps::all(c, &raw.steps, known, st);
+            let ok = built.as_ref().is_some_and(|b| b.len() == raw.steps.len());
+            if let Some(b) = &built {
+                let spans: Vec<_> = raw.steps.iter().map(|s| s.name.span()).collect();
+                steps::check_vars(c, b, &defined, |i| spans[i].clone());
+            }
+            built.filter(|_| ok && raw.unreadable_steps == 0)
+        }
+    };
+    Some(WorkflowConfig {
+        name: name?,
+        description: raw.description,
+        schedule: schedule?,
+        timeout: timeout?,
+        enabled: raw.enabled.unwrap_or(true),
+        target: target?,
+        baseline: baseline?,
+        baseline_window: baseline_window?,
+        slo: slo?,
+        vars: vars?,
+        pools: pools?,
+        steps: steps?,
+    })
+}
+
+/// A built-in journey: its steps are validated like written ones; a
+/// variable it needs that the workflow lacks is reported at `template`.
+fn journey(
+    c: &mut Collector,
+    t: &S<String>,
+    defined: &BTreeSet<String>,
+    known: &Known,
+    step_timeout: Duration,
+) -> Option<Vec<Step>> {
+    let Some(text) = journeys::steps_toml(t.get_ref(), defined.contains("location")) else {
+        c.at(
+            t.span(),
+            format!("`{}` is not a built-in workflow", t.get_ref()),
+            Some(&format!("use one of {}", journeys::NAMES)),
+        );
+        return None;
+    };
+    #[derive(serde::Deserialize)]
+    struct Snippet {
+        steps: Vec<RawStep>,
+    }
+    let file = format!("built-in template `{}`", t.get_ref());
+    let mut inner = Collector::new(&file, &text);
+    let built = toml::from_str::<Snippet>(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|s| {
+            steps::all(&mut inner, &s.steps, known, step_timeout).ok_or_else(String::new)
+        });
+    let steps = match (built, inner.finish()) {
+        (Ok(steps), Ok(())) => steps,
+        (Err(e), _) => {
+            c.at(t.span(), format!("{file} is broken: {e}"), None);
+            return None;
+        }
+        (_, Err(e)) => {
+            c.at(t.span(), format!("{file} is broken: {e}"), None);
+            return None;
+        }
+    };
+    let mut missing = BTreeSet::new();
+    let mut have = defined.clone();
+    for s in &steps {
+        missing.extend(
+            s.uses()
+                .into_iter()
+                .filter(|v| !have.contains(*v))
+                .map(str::to_string),
+        );
+        have.extend(s.extract.iter().map(|(n, _)| n.clone()));
+    }
+    if !missing.is_empty() {
+        let list: Vec<String> = missing.iter().map(|m| format!("`{m}`")).collect();
+        c.at(
+            t.span(),
+            format!("template `{}` needs {}", t.get_ref(), list.join(" and ")),
+            Some("set them in `vars` (constants) or `pools` (test values rotated per run)"),
+        );
+        return None;
+    }
+    Some(steps)
+}
+
+fn fhir_ref(c: &mut Collector, raw: &S<String>, known: &Known, what: &str) -> Option<Name> {
+    let n = raw.get_ref();
+    if !known.declared_fhir.iter().any(|d| d == n) {
+        let hint = if known.declared.iter().any(|d| d == n) {
+            format!(
+                "`{n}` is a database source: the {what} of a workflow is an HTTP system, declared with `fhir = \"https://…\"`"
+            )
+        } else {
+            "declare it as [sources.NAME] with fhir = \"https://…/fhir\" (its base URL and auth)"
+                .to_string()
+        };
+        c.at(
+            raw.span(),
+            format!("unknown HTTP system `{n}` as {what}"),
+            Some(&hint),
+        );
+    }
+    known.fhir.keys().find(|k| k.as_str() == n).cloned()
+}
+
+fn baseline(c: &mut Collector, raw: &RawWorkflow, known: &Known) -> Option<Option<Baseline>> {
+    match (&raw.baseline, &raw.baseline_p50, &raw.baseline_p95) {
+        (None, None, None) => Some(None),
+        (Some(b), None, None) => fhir_ref(c, b, known, "baseline").map(|n| Some(Baseline::Live(n))),
+        (None, Some(p50), Some(p95)) => {
+            let a = duration(c, &Some(p50.clone()), Duration::ZERO);
+            let b = duration(c, &Some(p95.clone()), Duration::ZERO);
+            let (a, b) = (a?, b?);
+            if a > b || a.is_zero() {
+                c.at(
+                    p50.span(),
+                    "baseline_p50 must be above zero and at most baseline_p95",
+                    None,
+                );
+                return None;
+            }
+            Some(Some(Baseline::Fixed { p50: a, p95: b }))
+        }
+        (Some(b), _, _) => {
+            c.at(
+                b.span(),
+                "set `baseline` (a live system) or `baseline_p50` and `baseline_p95` (fixed figures), not both",
+                None,
+            );
+            None
+        }
+        (None, p50, p95) => {
+            let span = p50
+                .as_ref()
+                .or(p95.as_ref())
+                .map(|s| s.span())
+                .unwrap_or_default();
+            c.at(
+                span,
+                "fixed baseline figures need both `baseline_p50` and `baseline_p95`",
+                None,
+            );
+            None
+        }
+    }
+}
+
+fn slo(c: &mut Collector, raw: &RawWorkflow) -> Option<Option<Slo>> {
+    match (&raw.slo_latency, &raw.slo_objective) {
+        (None, None) => Some(None),
+        (Some(l), Some(o)) => {
+            let latency = duration(c, &Some(l.clone()), Duration::ZERO);
+            let objective = match o.get_ref() {
+                RawRatio::Number(n) => Some(*n),
+                RawRatio::Text(t) => t
+                    .trim()
+                    .strip_suffix('%')
+                    .and_then(|p| p.trim().parse::<f64>().ok())
+                    .map(|p| p / 100.0),
+            }
+            .filter(|o| o.is_finite() && *o > 0.0 && *o < 1.0);
+            if objective.is_none() {
+                c.at(
+                    o.span(),
+                    "slo_objective must be a share between 0 and 1, not 1 itself",
+                    Some("write slo_objective = \"99%\" or 0.99: a 100 % objective leaves no error budget to burn"),
+                );
+            }
+            Some(Some(Slo {
+                latency: latency?,
+                objective: objective?,
+            }))
+        }
+        (l, o) => {
+            let span = l
+                .as_ref()
+                .map(|s| s.span())
+                .or(o.as_ref().map(|s| s.span()))
+                .unwrap_or_default();
+            c.at(
+                span,
+                "an SLO needs both `slo_latency` and `slo_objective`",
+                Some("such as slo_latency = \"800ms\" and slo_objective = \"99%\""),
+            );
+            None
+        }
+    }
+}
+
+fn var_name_ok(s: &str) -> bool {
+    !s.is_empty() && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+}
+
+fn vars(c: &mut Collector, raw: &RawWorkflow) -> Option<BTreeMap<String, String>> {
+    let Some(v) = &raw.vars else {
+        return Some(BTreeMap::new());
+    };
+    let mut ok = true;
+    for k in v.get_ref().keys() {
+        if !var_name_ok(k) || BUILTIN_VARS.contains(&k.as_str()) {
+            c.at(
+                v.span(),
+                format!("`{k}` cannot be a variable name"),
+                Some("use letters, digits and `_`; `today` and `run` are built in"),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| v.get_ref().clone())
+}
+
+fn pools(c: &mut Collector, raw: &RawWorkflow) -> Option<BTreeMap<String, Vec<String>>> {
+    let Some(p) = &raw.pools else {
+        return Some(BTreeMap::new());
+    };
+    let mut ok = true;
+    for (k, values) in p.get_ref() {
+        if !var_name_ok(k) || BUILTIN_VARS.contains(&k.as_str()) {
+            c.at(
+                p.span(),
+                format!("`{k}` cannot be a pool name"),
+                Some("use letters, digits and `_`; `today` and `run` are built in"),
+            );
+            ok = false;
+        } else if values.is_empty() {
+            c.at(
+                p.span(),
+                format!("pool `{k}` is empty"),
+                Some("list at least one test value"),
+            );
+            ok = false;
+        } else if raw
+            .vars
+            .as_ref()
+            .is_some_and(|v| v.get_ref().contains_key(k))
+        {
+            c.at(p.span(), format!("`{k}` is both a var and a pool"), None);
+            ok = false;
+        }
+    }
+    ok.then(|| p.get_ref().clone())
+}
+
+pub(in crate::config) fn metrics(
+    c: &mut Collector,
+    raw: RawWorkflowMetrics,
+) -> Option<WorkflowMetricsConfig> {
+    let Some(list) = raw.buckets else {
+        return Some(WorkflowMetricsConfig::default());
+    };
+    let mut buckets = Vec::new();
+    for b in list.get_ref() {
+        buckets.push(duration(c, &Some(b.clone()), Duration::ZERO)?.as_secs_f64());
+    }
+    if buckets.is_empty() || buckets.windows(2).any(|w| w[0] >= w[1]) || buckets[0] <= 0.0 {
+        c.at(
+            list.span(),
+            "buckets must be durations above zero in ascending order",
+            Some("such as [\"10ms\", \"50ms\", \"100ms\", \"500ms\", \"1s\", \"5s\", \"30s\"]"),
+        );
+        return None;
+    }
+    Some(WorkflowMetricsConfig { buckets })
+}
