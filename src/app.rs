@@ -40,6 +40,9 @@ impl Application {
             .await
             .context("cannot open the store")?;
         let metrics = Arc::new(Metrics::new(store.backend()));
+        metrics
+            .workflows()
+            .set_buckets(&config.workflow_metrics.buckets);
         let sources = Sources::from_config(&config).context("cannot set up sources")?;
         let set: CheckSet = Arc::new(checks::build_all(&config, &sources));
         metrics.reset_gauges(set.len());

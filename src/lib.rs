@@ -12,6 +12,7 @@ pub mod feedback;
 pub mod metrics;
 pub mod results;
 pub mod scheduler;
+pub mod slo;
 pub mod sources;
 pub mod store;
 pub mod telemetry;

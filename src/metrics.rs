@@ -19,6 +19,7 @@ use prometheus::{
 use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
 
 mod integrity;
+pub mod workflows;
 
 /// Group label for the whole of a reconciliation (all groups together).
 pub const TOTAL_GROUP: &str = "_total";
@@ -42,6 +43,7 @@ pub struct Metrics {
     reloads: IntCounterVec,
     checks_configured: IntGauge,
     integrity: integrity::IntegrityMetrics,
+    workflows: workflows::WorkflowMetrics,
     /// Group label values shown per check, so groups that disappear are removed.
     shown_groups: Mutex<HashMap<String, BTreeSet<String>>>,
 }
@@ -170,6 +172,7 @@ impl Metrics {
                 "Checks in the active config.",
             )),
             integrity: integrity::IntegrityMetrics::new(&registry),
+            workflows: workflows::WorkflowMetrics::new(&registry),
             shown_groups: Mutex::new(HashMap::new()),
             registry,
         };
@@ -299,6 +302,19 @@ impl Metrics {
             .inc();
     }
 
+    /// Counts and times the steps of a run this process made (histograms
+    /// and counters, so each run is observed once, here, not from the store).
+    pub fn record_details(&self, check: &str, details: &Details) {
+        if let Some(d) = details.workflow() {
+            self.workflows.observe(check, d);
+        }
+    }
+
+    /// The workflow collectors, for the room that derives SLO figures from the store.
+    pub fn workflows(&self) -> &workflows::WorkflowMetrics {
+        &self.workflows
+    }
+
     /// The registry, for rooms that keep their own typed collectors on it.
     pub fn registry(&self) -> &Registry {
         &self.registry
@@ -323,6 +339,7 @@ impl Metrics {
             g.reset();
         }
         self.integrity.reset();
+        self.workflows.reset();
         self.checks_configured.set(checks_configured as i64);
     }
 

@@ -243,6 +243,7 @@ impl Scheduler {
                 }
             }
         }
+        crate::slo::refresh(&self.store, &self.metrics, set, Utc::now()).await;
     }
 
     /// Waits for running checks up to `drain`, then cancels the rest and

@@ -87,6 +87,7 @@ impl Scheduler {
         self.record(run_id, &result, took, finished).await;
         self.metrics
             .record_run(&name, meta.kind, result.outcome, took);
+        self.metrics.record_details(&name, &result.details);
         self.metrics.show_result(
             &name,
             meta.kind,

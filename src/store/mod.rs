@@ -9,6 +9,7 @@
 mod feedback;
 mod migrate;
 mod runs;
+mod workflows;
 
 use std::str::FromStr;
 use std::time::Duration;

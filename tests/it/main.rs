@@ -19,3 +19,4 @@ mod keyed;
 mod replicas;
 mod shutdown;
 mod store;
+mod workflows;

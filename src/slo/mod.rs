@@ -1,0 +1,135 @@
+//! Workflow SLOs and baselines, derived from stored runs: error-budget
+//! burn rates over the SRE workbook's windows, and the target's p50/p95
+//! latency against the baseline's (live runs or fixed pre-go-live figures).
+//!
+//! This room sits above the store and the metrics: it reads history and
+//! sets gauges, so every replica shows the same figures whichever ran the
+//! probes. The arithmetic is in [`burn`], pure and unit-tested.
+
+pub mod burn;
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+
+use crate::checks::Check;
+use crate::config::workflows::{Baseline, WorkflowConfig};
+use crate::metrics::Metrics;
+use crate::metrics::workflows::{BASELINE, TARGET};
+use crate::results::{CheckKind, Details, StepOutcome};
+use crate::store::{Store, StoreError};
+
+pub use burn::{WINDOWS, burn_rates, quantile};
+
+/// The windowed comparison of a workflow with its baseline, in milliseconds.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct BaselineReport {
+    /// Successful target runs in the window.
+    pub runs: usize,
+    pub target_p50: Option<f64>,
+    pub target_p95: Option<f64>,
+    pub baseline_p50: Option<f64>,
+    pub baseline_p95: Option<f64>,
+}
+
+impl BaselineReport {
+    pub fn ratio_p50(&self) -> Option<f64> {
+        ratio(self.target_p50, self.baseline_p50)
+    }
+
+    pub fn ratio_p95(&self) -> Option<f64> {
+        ratio(self.target_p95, self.baseline_p95)
+    }
+}
+
+fn ratio(t: Option<f64>, b: Option<f64>) -> Option<f64> {
+    let (t, b) = (t?, b?);
+    (b > 0.0).then(|| t / b)
+}
+
+/// The target and baseline totals of passing runs (details as stored).
+pub fn baseline_report(details: &[String], baseline: Option<&Baseline>) -> BaselineReport {
+    let mut target = Vec::new();
+    let mut live = Vec::new();
+    for text in details {
+        let Some(d) = serde_json::from_str(text)
+            .ok()
+            .and_then(|v| Details::from_json(CheckKind::Workflow, v).ok())
+        else {
+            continue;
+        };
+        let Some(w) = d.workflow() else { continue };
+        target.push(w.total_ms);
+        if let Some(b) = &w.baseline
+            && b.outcome == Some(StepOutcome::Ok)
+        {
+            live.push(b.total_ms);
+        }
+    }
+    let (baseline_p50, baseline_p95) = match baseline {
+        Some(Baseline::Fixed { p50, p95 }) => (
+            Some(p50.as_secs_f64() * 1000.0),
+            Some(p95.as_secs_f64() * 1000.0),
+        ),
+        Some(Baseline::Live(_)) => (quantile(&live, 0.5), quantile(&live, 0.95)),
+        None => (None, None),
+    };
+    BaselineReport {
+        runs: target.len(),
+        target_p50: quantile(&target, 0.5),
+        target_p95: quantile(&target, 0.95),
+        baseline_p50,
+        baseline_p95,
+    }
+}
+
+/// Reads each workflow's history and refreshes its SLO and baseline gauges.
+pub async fn refresh(
+    store: &Store,
+    metrics: &Metrics,
+    checks: &[Arc<dyn Check>],
+    now: DateTime<Utc>,
+) {
+    for check in checks {
+        let Some(cfg) = check.workflow() else {
+            continue;
+        };
+        if let Err(e) = refresh_one(store, metrics, cfg, now.timestamp_millis()).await {
+            metrics.count_store_error("workflow_history");
+            tracing::warn!(workflow = %cfg.name, error = %e, "cannot read workflow history");
+        }
+    }
+}
+
+async fn refresh_one(
+    store: &Store,
+    metrics: &Metrics,
+    cfg: &WorkflowConfig,
+    now_ms: i64,
+) -> Result<(), StoreError> {
+    let name = cfg.name.as_str();
+    let m = metrics.workflows();
+    if let Some(slo) = cfg.slo {
+        let samples = store.slo_samples(name, now_ms - burn::LONGEST_MS).await?;
+        m.show_burn(
+            name,
+            slo.objective,
+            &burn_rates(&samples, now_ms, slo.objective),
+        );
+    }
+    let window = i64::try_from(cfg.baseline_window.as_millis()).unwrap_or(i64::MAX);
+    let details = store
+        .passing_details(name, now_ms.saturating_sub(window))
+        .await?;
+    let r = baseline_report(&details, cfg.baseline.as_ref());
+    let secs = |ms: Option<f64>| ms.map(|v| v / 1000.0);
+    m.show_latency(name, TARGET, "0.5", secs(r.target_p50));
+    m.show_latency(name, TARGET, "0.95", secs(r.target_p95));
+    if cfg.baseline.is_some() {
+        m.show_latency(name, BASELINE, "0.5", secs(r.baseline_p50));
+        m.show_latency(name, BASELINE, "0.95", secs(r.baseline_p95));
+        m.show_ratio(name, "0.5", r.ratio_p50());
+        m.show_ratio(name, "0.95", r.ratio_p95());
+    }
+    Ok(())
+}

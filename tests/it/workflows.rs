@@ -1,0 +1,385 @@
+//! Workflow probes against a FHIR-like server on loopback with known
+//! per-step delays: reported latencies, histogram buckets, the failing step
+//! named, timeouts recorded on the step that timed out, OAuth2 token reuse,
+//! and burn rates and baseline ratios served by a daemon from its store.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use axum::extract::{Path, Query, State};
+use axum::http::HeaderMap;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use hypercare::checks::Check;
+use hypercare::metrics::Metrics;
+use hypercare::results::{Details, Outcome, StepOutcome, WorkflowDetails};
+use serde_json::json;
+
+use crate::helpers::{Daemon, free_port, sample, wait_for, write_config};
+
+/// Delays the server adds, per route (milliseconds).
+const SEARCH_MS: u64 = 20;
+const READ_MS: u64 = 50;
+const LIST_MS: u64 = 5;
+
+#[derive(Default)]
+struct Ehr {
+    tokens_issued: AtomicUsize,
+    requests: AtomicUsize,
+}
+
+async fn token(State(s): State<Arc<Ehr>>, headers: HeaderMap, body: String) -> Response {
+    // client_id:client_secret by basic auth.
+    let ok = headers.get("authorization").and_then(|v| v.to_str().ok())
+        == Some("Basic cHJvYmU6czNjcmV0");
+    if !ok || !body.contains("grant_type=client_credentials") {
+        return (axum::http::StatusCode::UNAUTHORIZED, "no").into_response();
+    }
+    let n = s.tokens_issued.fetch_add(1, Ordering::SeqCst);
+    axum::Json(
+        json!({"access_token": format!("tok-{n}"), "token_type": "bearer", "expires_in": 3600}),
+    )
+    .into_response()
+}
+
+fn authorized(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("Bearer tok-"))
+}
+
+async fn search(
+    State(s): State<Arc<Ehr>>,
+    headers: HeaderMap,
+    Query(q): Query<BTreeMap<String, String>>,
+) -> Response {
+    s.requests.fetch_add(1, Ordering::SeqCst);
+    tokio::time::sleep(Duration::from_millis(SEARCH_MS)).await;
+    if !authorized(&headers) {
+        return (axum::http::StatusCode::UNAUTHORIZED, "token").into_response();
+    }
+    let mrn = q.get("identifier").cloned().unwrap_or_default();
+    let id = mrn.rsplit('|').next().unwrap_or("").to_string();
+    axum::Json(
+        json!({"resourceType": "Bundle", "type": "searchset", "total": 1,
+        "entry": [{"resource": {"resourceType": "Patient", "id": format!("p{id}")}}]}),
+    )
+    .into_response()
+}
+
+async fn read(Path(id): Path<String>) -> Response {
+    tokio::time::sleep(Duration::from_millis(READ_MS)).await;
+    axum::Json(json!({"resourceType": "Patient", "id": id})).into_response()
+}
+
+async fn list() -> Response {
+    tokio::time::sleep(Duration::from_millis(LIST_MS)).await;
+    axum::Json(json!({"resourceType": "Bundle", "type": "searchset", "total": 2,
+        "entry": [{"resource": {"resourceType": "Condition", "id": "c1"}}, {"resource": {"resourceType": "Condition", "id": "c2"}}]}))
+    .into_response()
+}
+
+async fn hang() -> Response {
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    "late".into_response()
+}
+
+/// Serves the EHR on loopback; its base URL.
+async fn serve() -> (String, Arc<Ehr>) {
+    let ehr = Arc::new(Ehr::default());
+    let app = axum::Router::new()
+        .route("/token", post(token))
+        .route("/fhir/Patient", get(search))
+        .route("/fhir/Patient/{id}", get(read))
+        .route("/fhir/Condition", get(list))
+        .route("/fhir/Slow", get(hang))
+        .with_state(ehr.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://127.0.0.1:{port}"), ehr)
+}
+
+fn source(base: &str) -> String {
+    format!(
+        r#"
+[sources.ehr]
+fhir = "{base}/fhir"
+token_url = "{base}/token"
+client_id = "probe"
+client_secret_env = "HC_TEST_SECRET"
+scope = "system/*.read"
+"#
+    )
+}
+
+const CHART: &str = r#"
+[[workflows]]
+name = "open_chart"
+schedule = "0 0 * * * *"
+target = "ehr"
+slo_latency = "500ms"
+slo_objective = "99%"
+baseline_p50 = "40ms"
+baseline_p95 = "60ms"
+vars = { system = "urn:oid:1.2.3" }
+pools = { mrn = ["1001", "1002", "1003"] }
+
+[[workflows.steps]]
+name = "search_patient"
+path = "Patient"
+query = { identifier = "{{system}}|{{mrn}}" }
+extract = { patient_id = "entry[0].resource.id" }
+expect = { status = 200, count = 1 }
+
+[[workflows.steps]]
+name = "read_patient"
+path = "Patient/{{patient_id}}"
+expect = { json = { "/resourceType" = "Patient" } }
+
+[[workflows.steps]]
+name = "conditions"
+path = "Condition"
+query = { patient = "{{patient_id}}" }
+expect = { min_count = 1 }
+"#;
+
+fn load(dir: &std::path::Path, text: &str) -> hypercare::config::Config {
+    let env = |n: &str| (n == "HC_TEST_SECRET").then(|| "s3cret".to_string());
+    hypercare::config::parse(text, &dir.join("hypercare.toml"), &env)
+        .unwrap_or_else(|e| panic!("config:\n{e}"))
+}
+
+fn build(config: &hypercare::config::Config, name: &str) -> Arc<dyn Check> {
+    let sources = hypercare::sources::Sources::from_config(config).unwrap();
+    hypercare::checks::build_all(config, &sources)
+        .into_iter()
+        .find(|c| c.meta().name.as_str() == name)
+        .unwrap()
+}
+
+fn workflow(d: &Details) -> &WorkflowDetails {
+    d.workflow().expect("workflow details")
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_step_latency_matches_the_injected_delays_and_fills_the_right_buckets() {
+    let (base, ehr) = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}\n[workflow_metrics]\nbuckets = [\"10ms\", \"30ms\", \"45ms\", \"60ms\", \"100ms\"]\n{CHART}",
+        source(&base)
+    );
+    let config = load(dir.path(), &text);
+    let check = build(&config, "open_chart");
+    let metrics = Metrics::new("sqlite");
+    metrics
+        .workflows()
+        .set_buckets(&config.workflow_metrics.buckets);
+    const RUNS: usize = 21;
+    let mut per_step: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..RUNS {
+        let r = check.run().await;
+        assert_eq!(r.outcome, Outcome::Pass, "{}", r.summary);
+        let w = workflow(&r.details);
+        assert_eq!(w.slo_good, Some(true));
+        for s in &w.steps {
+            per_step
+                .entry(s.name.clone())
+                .or_default()
+                .push(s.duration_ms.unwrap());
+        }
+        let sum: f64 = w.steps.iter().filter_map(|s| s.duration_ms).sum();
+        assert!((w.total_ms - sum).abs() < 0.01);
+        metrics.record_details("open_chart", &r.details);
+    }
+    // One token for all 21 runs: cached, not fetched per request.
+    assert_eq!(ehr.tokens_issued.load(Ordering::SeqCst), 1);
+    assert_eq!(ehr.requests.load(Ordering::SeqCst), RUNS);
+    let mut report = String::new();
+    for (step, delay) in [
+        ("search_patient", SEARCH_MS),
+        ("read_patient", READ_MS),
+        ("conditions", LIST_MS),
+    ] {
+        let p50 = median(per_step[step].clone());
+        report.push_str(&format!(
+            "{step}: injected {delay} ms, reported p50 {p50:.3} ms\n"
+        ));
+        assert!(
+            p50 >= delay as f64 && p50 - delay as f64 <= 5.0,
+            "{step}: p50 {p50} ms vs injected {delay} ms"
+        );
+    }
+    eprintln!("{report}");
+
+    let text = metrics.render();
+    let bucket = |step: &str, le: &str| {
+        sample(
+            &text,
+            &format!(
+                "hypercare_workflow_step_duration_seconds_bucket{{step=\"{step}\",system=\"target\",workflow=\"open_chart\",le=\"{le}\"}}"
+            ),
+        )
+        .unwrap_or_else(|| panic!("no bucket {step} {le} in\n{text}"))
+    };
+    // 20 ms: above 10 ms, below 30 ms. 50 ms: above 45 ms, below 60 ms. 5 ms: below 10 ms.
+    assert_eq!(bucket("search_patient", "0.01"), 0.0);
+    assert_eq!(bucket("search_patient", "0.03"), RUNS as f64);
+    assert_eq!(bucket("read_patient", "0.045"), 0.0);
+    assert_eq!(bucket("read_patient", "0.06"), RUNS as f64);
+    assert_eq!(bucket("conditions", "0.01"), RUNS as f64);
+    assert_eq!(bucket("conditions", "+Inf"), RUNS as f64);
+    // The whole workflow: 75 ms and a little, in the 100 ms bucket.
+    let total = |le: &str| {
+        sample(
+            &text,
+            &format!("hypercare_workflow_duration_seconds_bucket{{system=\"target\",workflow=\"open_chart\",le=\"{le}\"}}"),
+        )
+        .unwrap()
+    };
+    assert_eq!(total("0.06"), 0.0);
+    assert_eq!(total("0.1"), RUNS as f64);
+    assert_eq!(
+        sample(
+            &text,
+            "hypercare_workflow_step_outcomes_total{outcome=\"ok\",step=\"read_patient\",system=\"target\",workflow=\"open_chart\"}"
+        ),
+        Some(RUNS as f64)
+    );
+    // No identifier or URL in any label.
+    assert!(
+        !text.contains("1001") && !text.contains("127.0.0.1"),
+        "{text}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assertion_failure_names_its_step_and_skips_the_rest() {
+    let (base, _) = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let text = format!(
+        "{}{}",
+        source(&base),
+        CHART.replace(
+            r#"expect = { json = { "/resourceType" = "Patient" } }"#,
+            r#"expect = { json = { "/resourceType" = "Practitioner" } }"#
+        )
+    );
+    let r = build(&load(dir.path(), &text), "open_chart").run().await;
+    assert_eq!(r.outcome, Outcome::Fail);
+    assert_eq!(
+        r.summary.split(" after").next(),
+        Some("step `read_patient` failed (assertion)")
+    );
+    let w = workflow(&r.details);
+    assert_eq!(w.failed_step.as_deref(), Some("read_patient"));
+    assert_eq!(w.outcome, Some(StepOutcome::Assertion));
+    assert_eq!(w.slo_good, Some(false));
+    let outcomes: Vec<_> = w.steps.iter().map(|s| s.outcome).collect();
+    assert_eq!(
+        outcomes,
+        [
+            StepOutcome::Ok,
+            StepOutcome::Assertion,
+            StepOutcome::Skipped
+        ]
+    );
+    assert_eq!(
+        w.steps[1].error.as_deref(),
+        Some("/resourceType is not \"Practitioner\"")
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_timeout_is_recorded_on_the_step_that_timed_out() {
+    let (base, _) = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let slow = CHART.replace(
+        "[[workflows.steps]]\nname = \"read_patient\"",
+        "[[workflows.steps]]\nname = \"slow_step\"\npath = \"Slow\"\ntimeout = \"150ms\"\n\n[[workflows.steps]]\nname = \"read_patient\"",
+    );
+    let r = build(
+        &load(dir.path(), &format!("{}{slow}", source(&base))),
+        "open_chart",
+    )
+    .run()
+    .await;
+    let w = workflow(&r.details);
+    assert_eq!(r.outcome, Outcome::Fail, "{}", r.summary);
+    assert_eq!(w.failed_step.as_deref(), Some("slow_step"));
+    let by_name: BTreeMap<_, _> = w.steps.iter().map(|s| (s.name.as_str(), s)).collect();
+    let slow = by_name["slow_step"];
+    assert_eq!(slow.outcome, StepOutcome::Timeout);
+    let took = slow.duration_ms.unwrap();
+    assert!((150.0..200.0).contains(&took), "timed out after {took} ms");
+    assert_eq!(by_name["read_patient"].outcome, StepOutcome::Skipped);
+    assert_eq!(by_name["read_patient"].duration_ms, None);
+    assert_eq!(by_name["conditions"].outcome, StepOutcome::Skipped);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daemon_serves_burn_rates_and_baseline_ratios_from_its_store() {
+    let (base, _) = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    // Every 2 s; the SLO threshold (60 ms) is below the workflow's ~75 ms,
+    // so every run is bad: burn rate (1/1)/(1 − 0.99) = 100 in every window.
+    let text = format!(
+        "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nurl = \"sqlite://{}/hc.db\"\n[scheduler]\nlease = \"3s\"\n{}{}",
+        dir.path().display(),
+        source(&base)
+            .replace(
+                "client_secret_env = \"HC_TEST_SECRET\"",
+                "client_secret_file = \"SECRET_FILE\""
+            )
+            .replace(
+                "SECRET_FILE",
+                &dir.path().join("secret").display().to_string()
+            ),
+        CHART
+            .replace("0 0 * * * *", "*/2 * * * * *")
+            .replace("slo_latency = \"500ms\"", "slo_latency = \"60ms\"")
+    );
+    std::fs::write(dir.path().join("secret"), "s3cret\n").unwrap();
+    let cfg = write_config(dir.path(), &text);
+    let daemon = Daemon::start(&cfg, port).await;
+    let seen = wait_for(Duration::from_secs(30), || async {
+        let m = daemon.metrics().await;
+        m.contains("hypercare_workflow_slo_burn_rate{window=\"5m\",workflow=\"open_chart\"}")
+            && m.contains(
+                "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"open_chart\"}",
+            )
+    })
+    .await;
+    let metrics = daemon.metrics().await;
+    assert!(seen.is_ok(), "no burn rate within 30 s:\n{metrics}");
+    for w in ["5m", "30m", "1h", "2h", "6h", "1d", "3d"] {
+        let rate = sample(
+            &metrics,
+            &format!("hypercare_workflow_slo_burn_rate{{window=\"{w}\",workflow=\"open_chart\"}}"),
+        );
+        assert!(
+            rate.is_some_and(|r| (r - 100.0).abs() < 1e-6),
+            "{w}: {rate:?}"
+        );
+    }
+    // ~75 ms against the fixed 40 ms p50: a ratio near 1.9.
+    let ratio = sample(
+        &metrics,
+        "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"open_chart\"}",
+    )
+    .unwrap();
+    assert!((1.85..2.2).contains(&ratio), "p50 ratio {ratio}");
+    assert!(metrics.contains(
+        "hypercare_check_status{check=\"open_chart\",kind=\"workflow\",status=\"pass\"} 1"
+    ));
+}
