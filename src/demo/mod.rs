@@ -5,6 +5,7 @@
 //! writes the config it runs with beside them, and runs the daemon on it.
 
 mod config_text;
+pub mod ehr;
 mod feedback_seed;
 mod generate;
 mod integrity_data;
@@ -37,7 +38,11 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     }
     write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
     let config_path = dir.join("hypercare.toml");
-    std::fs::write(&config_path, config_text::render(&dir, listen))
+    let ehr = ehr::start()
+        .await
+        .context("cannot start the demo's simulated EHR API")?;
+    let text = config_text::render(&dir, listen) + &ehr::config_text(ehr);
+    std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     let config = config::load(&config_path)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
@@ -82,6 +87,16 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
         password.trim()
     );
     println!("  API          {base}/api/v1/feedback   (same credentials; {base}/api/openapi.json)");
+    if let Some(ehr) = cfg
+        .fhir_sources
+        .values()
+        .find(|s| s.name.as_str() == "ehr_api")
+    {
+        println!(
+            "  demo EHR     {}   (the demo's own simulated EHR API, probed by [[workflows]])",
+            ehr.base
+        );
+    }
     println!("  config       {}", cfg.path.display());
     println!(
         "  data         {} (legacy.db, target.db, hypercare.db)",
@@ -90,6 +105,11 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     println!("Checks run every 10 seconds; some fail on purpose (clinic `east` lost patients and");
     println!("encounters in the migration; the integrity checks find duplicate patients, orphans,");
     println!("blank names, invalid NPIs, unmapped legacy codes and a stopped lab feed).");
+    println!(
+        "Workflow probes time the simulated EHR per step: clinic `{}`'s appointment list is slow",
+        ehr::SLOW_CLINIC
+    );
+    println!("(see hypercare_workflow_slo_burn_rate and hypercare_workflow_baseline_ratio).");
     println!(
         "Try: hypercare check -c {} --json target_integrity",
         cfg.path.display()

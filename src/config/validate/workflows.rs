@@ -228,11 +228,10 @@ fn slo(c: &mut Collector, raw: &RawWorkflow) -> Option<Option<Slo>> {
             let latency = duration(c, &Some(l.clone()), Duration::ZERO);
             let objective = match o.get_ref() {
                 RawRatio::Number(n) => Some(*n),
-                RawRatio::Text(t) => t
-                    .trim()
-                    .strip_suffix('%')
-                    .and_then(|p| p.trim().parse::<f64>().ok())
-                    .map(|p| p / 100.0),
+                RawRatio::Text(t) => match t.trim().strip_suffix('%') {
+                    Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
+                    None => t.trim().parse::<f64>().ok(),
+                },
             }
             .filter(|o| o.is_finite() && *o > 0.0 && *o < 1.0);
             if objective.is_none() {
