@@ -10,7 +10,7 @@ use std::time::Duration;
 use hypercare::metrics::Metrics;
 use hypercare::results::{
     CheckKind, Details, FieldCompleteness, GroupCount, IntegrityDetails, Outcome, ReconcileDetails,
-    RuleKind, RuleResult,
+    RuleKind, RuleResult, StepOutcome, StepResult, WorkflowDetails,
 };
 
 /// Every key the config loader accepts, as `section.key` paths. `sources.NAME`
@@ -130,6 +130,47 @@ const KEYS: &[&str] = &[
     "reconcile.target.params",
     "reconcile.target.group_param",
     "reconcile.target.groups",
+    "sources.NAME.token_url",
+    "sources.NAME.client_id",
+    "sources.NAME.client_secret_env",
+    "sources.NAME.client_secret_file",
+    "sources.NAME.scope",
+    "workflows.name",
+    "workflows.description",
+    "workflows.schedule",
+    "workflows.timeout",
+    "workflows.enabled",
+    "workflows.target",
+    "workflows.template",
+    "workflows.baseline",
+    "workflows.baseline_p50",
+    "workflows.baseline_p95",
+    "workflows.baseline_window",
+    "workflows.step_timeout",
+    "workflows.slo_latency",
+    "workflows.slo_objective",
+    "workflows.vars",
+    "workflows.pools",
+    "workflows.steps",
+    "workflows.steps.name",
+    "workflows.steps.method",
+    "workflows.steps.path",
+    "workflows.steps.query",
+    "workflows.steps.headers",
+    "workflows.steps.body",
+    "workflows.steps.from",
+    "workflows.steps.sql",
+    "workflows.steps.params",
+    "workflows.steps.extract",
+    "workflows.steps.timeout",
+    "workflows.steps.expect",
+    "workflows.steps.expect.status",
+    "workflows.steps.expect.body_contains",
+    "workflows.steps.expect.json",
+    "workflows.steps.expect.count",
+    "workflows.steps.expect.min_count",
+    "workflows.steps.expect.max_duration",
+    "workflow_metrics.buckets",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -140,6 +181,12 @@ const MAP_KEYS: &[&str] = &[
     "reconcile.target.expressions",
     "reconcile.source.groups",
     "reconcile.target.groups",
+    "workflows.vars",
+    "workflows.pools",
+    "workflows.steps.query",
+    "workflows.steps.headers",
+    "workflows.steps.extract",
+    "workflows.steps.expect.json",
 ];
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
@@ -155,6 +202,10 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawClinic", &["clinics"]),
     ("RawIntegrity", &["integrity"]),
     ("RawIntegrityRule", &["integrity.rules"]),
+    ("RawWorkflow", &["workflows"]),
+    ("RawStep", &["workflows.steps"]),
+    ("RawExpect", &["workflows.steps.expect"]),
+    ("RawWorkflowMetrics", &["workflow_metrics"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -296,6 +347,10 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[[clinics]]", "clinics"),
         ("[[integrity]]", "integrity"),
         ("[[integrity.rules]]", "integrity.rules"),
+        ("[[workflows]]", "workflows"),
+        ("[[workflows.steps]]", "workflows.steps"),
+        ("[workflows.steps.expect]", "workflows.steps.expect"),
+        ("[workflow_metrics]", "workflow_metrics"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -360,6 +415,7 @@ fn example_config_validates() {
     for (file, secret) in [
         ("lab-fhir-token", "lab-token\n"),
         ("telehealth-fhir-password", "tele-pw\n"),
+        ("legacy-api-client-secret", "legacy-secret\n"),
     ] {
         std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
     }
@@ -632,6 +688,26 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     feedback.count_redaction(hypercare::feedback::Kind::Mrn);
     feedback.count_transition("resolved");
     feedback.show_open(&[("slows_work".to_string(), 1)]);
+
+    let workflow = Details::Workflow(WorkflowDetails {
+        outcome: Some(StepOutcome::Ok),
+        total_ms: 120.0,
+        steps: vec![StepResult {
+            name: "search_patient".into(),
+            outcome: StepOutcome::Ok,
+            duration_ms: Some(120.0),
+            status: Some(200),
+            count: Some(1),
+            error: None,
+        }],
+        slo_good: Some(true),
+        ..Default::default()
+    });
+    metrics.record_details("open_chart", &workflow);
+    let w = metrics.workflows();
+    w.show_burn("open_chart", 0.99, &[("5m", Some(0.5))]);
+    w.show_latency("open_chart", "target", "0.5", Some(0.12));
+    w.show_ratio("open_chart", "0.5", Some(1.2));
 
     let text = metrics.render();
     for sample in [
