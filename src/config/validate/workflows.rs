@@ -337,3 +337,6 @@ pub(in crate::config) fn metrics(
     }
     Some(WorkflowMetricsConfig { buckets })
 }
+
+#[cfg(test)]
+mod tests;
