@@ -27,21 +27,34 @@ fn bundle() -> String {
     let entries: Vec<String> = (0..4)
         .map(|i| format!(r#"{{"resource":{{"resourceType":"Patient","id":"p{i}","identifier":[{{"system":"urn:oid:1.2.3","value":"T000{i}"}}],"name":[{{"family":"Test","given":["Probe"]}}],"birthDate":"1970-01-01"}}}}"#))
         .collect();
-    format!(r#"{{"resourceType":"Bundle","type":"searchset","total":4,"entry":[{}]}}"#, entries.join(","))
+    format!(
+        r#"{{"resourceType":"Bundle","type":"searchset","total":4,"entry":[{}]}}"#,
+        entries.join(",")
+    )
 }
 
 async fn fast(State((t, body)): State<(Times, Arc<String>)>) -> impl IntoResponse {
     let clock = Instant::now();
-    let out = ([("content-type", "application/fhir+json")], body.as_str().to_owned());
-    t.lock().unwrap().push(clock.elapsed().as_secs_f64() * 1000.0);
+    let out = (
+        [("content-type", "application/fhir+json")],
+        body.as_str().to_owned(),
+    );
+    t.lock()
+        .unwrap()
+        .push(clock.elapsed().as_secs_f64() * 1000.0);
     out
 }
 
 async fn slow(State((t, body)): State<(Times, Arc<String>)>) -> impl IntoResponse {
     let clock = Instant::now();
     tokio::time::sleep(Duration::from_millis(10)).await;
-    let out = ([("content-type", "application/fhir+json")], body.as_str().to_owned());
-    t.lock().unwrap().push(clock.elapsed().as_secs_f64() * 1000.0);
+    let out = (
+        [("content-type", "application/fhir+json")],
+        body.as_str().to_owned(),
+    );
+    t.lock()
+        .unwrap()
+        .push(clock.elapsed().as_secs_f64() * 1000.0);
     out
 }
 
@@ -90,7 +103,15 @@ async fn probe(base: &str, path: &str) -> Vec<f64> {
 /// `wrk` latency percentiles (ms) for one connection over 5 s, if wrk is installed.
 fn wrk(url: &str) -> Option<(f64, f64, f64)> {
     let out = Command::new("wrk")
-        .args(["-t1", "-c1", "-d5s", "--latency", "-H", "Accept: application/fhir+json", url])
+        .args([
+            "-t1",
+            "-c1",
+            "-d5s",
+            "--latency",
+            "-H",
+            "Accept: application/fhir+json",
+            url,
+        ])
         .output()
         .ok()?;
     let text = String::from_utf8_lossy(&out.stdout);
@@ -111,7 +132,13 @@ fn wrk(url: &str) -> Option<(f64, f64, f64)> {
 
 /// `curl` request times (ms) for `n` requests on one kept-alive connection.
 fn curl(url: &str, n: usize) -> Vec<f64> {
-    let mut args: Vec<String> = vec!["-s".into(), "-H".into(), "Accept: application/fhir+json".into(), "-w".into(), "%{time_total}\n".into()];
+    let mut args: Vec<String> = vec![
+        "-s".into(),
+        "-H".into(),
+        "Accept: application/fhir+json".into(),
+        "-w".into(),
+        "%{time_total}\n".into(),
+    ];
     for _ in 0..n {
         args.extend(["-o".into(), "/dev/null".into(), url.to_string()]);
     }
@@ -145,7 +172,10 @@ async fn main() {
     let base = format!("http://{}", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    println!("body {} bytes; {RUNS} runs of {STEPS} steps after {WARMUP} warm-up runs; times in ms", body.len());
+    println!(
+        "body {} bytes; {RUNS} runs of {STEPS} steps after {WARMUP} warm-up runs; times in ms",
+        body.len()
+    );
     for (path, label) in [("Patient", "0 ms"), ("Slow", "10 ms")] {
         times.lock().unwrap().clear();
         let reported = probe(&base, path).await;
@@ -172,7 +202,10 @@ async fn main() {
         }
         println!("{}", row("curl, one kept-alive connection", &curl_ms));
         let p50 = pct(reported.clone(), 0.5);
-        let mut line = format!("overhead at p50: vs server handler {:.3} ms", p50 - pct(server, 0.5));
+        let mut line = format!(
+            "overhead at p50: vs server handler {:.3} ms",
+            p50 - pct(server, 0.5)
+        );
         if let Some((a, _, _)) = wrk_ms {
             line.push_str(&format!("; vs wrk {:.3} ms", p50 - a));
         }

@@ -43,6 +43,8 @@ pub struct Scheduler {
     retention: Duration,
     /// When this process last purged old runs (epoch ms); purges run hourly.
     last_purge_ms: AtomicI64,
+    /// Workflow SLO samples read from the store so far.
+    slo_history: crate::slo::History,
 }
 
 /// How often old runs are purged.
@@ -59,6 +61,7 @@ impl Scheduler {
         Arc::new(Scheduler {
             retention,
             last_purge_ms: AtomicI64::new(0),
+            slo_history: Default::default(),
             store,
             metrics,
             owner,
@@ -243,7 +246,14 @@ impl Scheduler {
                 }
             }
         }
-        crate::slo::refresh(&self.store, &self.metrics, set, Utc::now()).await;
+        crate::slo::refresh(
+            &self.store,
+            &self.metrics,
+            &self.slo_history,
+            set,
+            Utc::now(),
+        )
+        .await;
     }
 
     /// Waits for running checks up to `drain`, then cancels the rest and

@@ -7,6 +7,7 @@
 //! probes. The arithmetic is in [`burn`], pure and unit-tested.
 
 pub mod burn;
+mod history;
 
 use std::sync::Arc;
 
@@ -20,6 +21,7 @@ use crate::results::{CheckKind, Details, StepOutcome};
 use crate::store::{Store, StoreError};
 
 pub use burn::{WINDOWS, burn_rates, quantile};
+pub use history::History;
 
 /// The windowed comparison of a workflow with its baseline, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -87,6 +89,7 @@ pub fn baseline_report(details: &[String], baseline: Option<&Baseline>) -> Basel
 pub async fn refresh(
     store: &Store,
     metrics: &Metrics,
+    history: &History,
     checks: &[Arc<dyn Check>],
     now: DateTime<Utc>,
 ) {
@@ -94,7 +97,7 @@ pub async fn refresh(
         let Some(cfg) = check.workflow() else {
             continue;
         };
-        if let Err(e) = refresh_one(store, metrics, cfg, now.timestamp_millis()).await {
+        if let Err(e) = refresh_one(store, metrics, history, cfg, now.timestamp_millis()).await {
             metrics.count_store_error("workflow_history");
             tracing::warn!(workflow = %cfg.name, error = %e, "cannot read workflow history");
         }
@@ -104,13 +107,14 @@ pub async fn refresh(
 async fn refresh_one(
     store: &Store,
     metrics: &Metrics,
+    history: &History,
     cfg: &WorkflowConfig,
     now_ms: i64,
 ) -> Result<(), StoreError> {
     let name = cfg.name.as_str();
     let m = metrics.workflows();
     if let Some(slo) = cfg.slo {
-        let samples = store.slo_samples(name, now_ms - burn::LONGEST_MS).await?;
+        let samples = history.samples(store, name, now_ms).await?;
         m.show_burn(
             name,
             slo.objective,

@@ -28,6 +28,23 @@ const LIST_MS: u64 = 5;
 struct Ehr {
     tokens_issued: AtomicUsize,
     requests: AtomicUsize,
+    /// Handler times the server measured itself, by route (ms).
+    handled: std::sync::Mutex<BTreeMap<&'static str, Vec<f64>>>,
+}
+
+impl Ehr {
+    /// Sleeps `ms` and records how long the handler really took.
+    async fn delay(&self, route: &'static str, ms: u64) {
+        let clock = std::time::Instant::now();
+        tokio::time::sleep(Duration::from_millis(ms)).await;
+        let took = clock.elapsed().as_secs_f64() * 1000.0;
+        self.handled
+            .lock()
+            .unwrap()
+            .entry(route)
+            .or_default()
+            .push(took);
+    }
 }
 
 async fn token(State(s): State<Arc<Ehr>>, headers: HeaderMap, body: String) -> Response {
@@ -57,7 +74,7 @@ async fn search(
     Query(q): Query<BTreeMap<String, String>>,
 ) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
-    tokio::time::sleep(Duration::from_millis(SEARCH_MS)).await;
+    s.delay("search_patient", SEARCH_MS).await;
     if !authorized(&headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "token").into_response();
     }
@@ -70,13 +87,13 @@ async fn search(
     .into_response()
 }
 
-async fn read(Path(id): Path<String>) -> Response {
-    tokio::time::sleep(Duration::from_millis(READ_MS)).await;
+async fn read(State(s): State<Arc<Ehr>>, Path(id): Path<String>) -> Response {
+    s.delay("read_patient", READ_MS).await;
     axum::Json(json!({"resourceType": "Patient", "id": id})).into_response()
 }
 
-async fn list() -> Response {
-    tokio::time::sleep(Duration::from_millis(LIST_MS)).await;
+async fn list(State(s): State<Arc<Ehr>>) -> Response {
+    s.delay("conditions", LIST_MS).await;
     axum::Json(json!({"resourceType": "Bundle", "type": "searchset", "total": 2,
         "entry": [{"resource": {"resourceType": "Condition", "id": "c1"}}, {"resource": {"resourceType": "Condition", "id": "c2"}}]}))
     .into_response()
@@ -97,9 +114,21 @@ async fn serve() -> (String, Arc<Ehr>) {
         .route("/fhir/Condition", get(list))
         .route("/fhir/Slow", get(hang))
         .with_state(ehr.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    // On its own thread and runtime, so the probe's work does not delay
+    // the server's timers: the injected delays stay what they say.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    listener.set_nonblocking(true).unwrap();
     let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async move {
+            let listener = tokio::net::TcpListener::from_std(listener).unwrap();
+            axum::serve(listener, app).await
+        })
+    });
     (format!("http://127.0.0.1:{port}"), ehr)
 }
 
@@ -211,12 +240,13 @@ async fn per_step_latency_matches_the_injected_delays_and_fills_the_right_bucket
         ("conditions", LIST_MS),
     ] {
         let p50 = median(per_step[step].clone());
+        let server = median(ehr.handled.lock().unwrap()[step].clone());
         report.push_str(&format!(
-            "{step}: injected {delay} ms, reported p50 {p50:.3} ms\n"
+            "{step}: injected {delay} ms, server-measured p50 {server:.3} ms, reported p50 {p50:.3} ms\n"
         ));
         assert!(
             p50 >= delay as f64 && p50 - delay as f64 <= 5.0,
-            "{step}: p50 {p50} ms vs injected {delay} ms"
+            "{step}: reported p50 {p50:.3} ms vs injected {delay} ms (the server measured {server:.3} ms)"
         );
     }
     eprintln!("{report}");
@@ -446,4 +476,87 @@ async fn the_demo_ehr_answers_every_built_in_journey_and_is_slow_for_one_clinic(
     // Today's appointments: about 900 ms at clinic east, about 50 ms at north.
     assert!(totals["appointments_east"] > 500.0, "{totals:?}");
     assert!(totals["appointments_north"] < 200.0, "{totals:?}");
+}
+
+/// Stores a finished workflow run of check `w`; `good` is its `slo_good`.
+async fn store_run(store: &hypercare::store::Store, slot_ms: i64, outcome: Outcome, good: bool) {
+    use hypercare::store::{Claim, NewClaim};
+    let claim = NewClaim {
+        check: "w",
+        kind: hypercare::results::CheckKind::Workflow,
+        slot_ms,
+        owner: "me",
+        now_ms: slot_ms,
+        lease_expires_ms: slot_ms + 1000,
+    };
+    let Claim::Claimed { run_id } = store.claim(&claim).await.unwrap() else {
+        panic!("claim")
+    };
+    let result = hypercare::results::CheckResult {
+        outcome,
+        summary: "s".into(),
+        details: Details::Workflow(WorkflowDetails {
+            outcome: Some(StepOutcome::Ok),
+            total_ms: 100.0,
+            slo_good: Some(good),
+            ..Default::default()
+        }),
+    };
+    assert!(
+        store
+            .finish(run_id, "me", slot_ms + 10, 10, &result)
+            .await
+            .unwrap()
+    );
+}
+
+/// The SLO history read from the store, topped up incrementally, on one backend.
+async fn slo_history_scenario(url: &str) {
+    let store = hypercare::store::Store::open(&hypercare::config::StoreConfig {
+        url: hypercare::config::Secret::new(url),
+        retention: Duration::from_secs(86400 * 90),
+        max_connections: 2,
+    })
+    .await
+    .unwrap();
+    let min = 60_000;
+    let now = 10 * 86_400_000;
+    // Four days ago (outside 3d), then four runs in the last 5 minutes:
+    // good, over the SLO, failed, good.
+    store_run(&store, now - 4 * 1440 * min, Outcome::Fail, false).await;
+    store_run(&store, now - 4 * min, Outcome::Pass, true).await;
+    store_run(&store, now - 3 * min, Outcome::Pass, false).await;
+    store_run(&store, now - 2 * min, Outcome::Fail, false).await;
+    store_run(&store, now - min, Outcome::Pass, true).await;
+    let history = hypercare::slo::History::default();
+    let samples = history.samples(&store, "w", now).await.unwrap();
+    assert_eq!(samples.len(), 4, "{samples:?}");
+    let rates = hypercare::slo::burn_rates(&samples, now, 0.99);
+    assert!((rates[0].1.unwrap() - 50.0).abs() < 1e-9, "{rates:?}");
+    // One more good run; the next read adds it and keeps the others.
+    store_run(&store, now + min, Outcome::Pass, true).await;
+    let later = now + 2 * min;
+    let samples = history.samples(&store, "w", later).await.unwrap();
+    assert_eq!(samples.len(), 5);
+    // 30m: 2 bad of 5. 5m, (later − 5 min, later]: the runs of −3, −2, −1
+    // and +1 minutes (each finished 10 ms after its slot), 2 bad of 4.
+    let rates = hypercare::slo::burn_rates(&samples, later, 0.99);
+    assert!((rates[1].1.unwrap() - 40.0).abs() < 1e-9, "{rates:?}");
+    assert!((rates[0].1.unwrap() - 50.0).abs() < 1e-9, "{rates:?}");
+}
+
+#[tokio::test]
+async fn slo_history_is_read_from_the_store_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    slo_history_scenario(&format!("sqlite://{}/hc.db", dir.path().display())).await;
+}
+
+#[tokio::test]
+async fn slo_history_is_read_from_the_store_on_postgres() {
+    let Some(url) =
+        crate::helpers::fresh_postgres("slo_history_is_read_from_the_store_on_postgres").await
+    else {
+        return;
+    };
+    slo_history_scenario(&url).await;
 }

@@ -27,7 +27,10 @@ fn load(body: &str) -> Result<crate::config::Config, String> {
 /// The line of `needle` in the whole config text (HEAD included).
 fn line_of(body: &str, needle: &str) -> usize {
     let text = format!("{HEAD}{body}");
-    text.lines().position(|l| l.contains(needle)).expect("needle") + 1
+    text.lines()
+        .position(|l| l.contains(needle))
+        .expect("needle")
+        + 1
 }
 
 #[test]
@@ -111,13 +114,23 @@ extract = { later = "entry[0].resource.id" }
     let e = load(body).unwrap_err();
     let line = line_of(body, "name = \"read\"");
     assert!(e.contains(&format!("t.toml:{line}:")), "{e}");
-    assert!(e.contains("step `read` uses `{{later}}`, not defined before it"), "{e}");
-    assert_eq!(e.lines().filter(|l| l.starts_with("t.toml")).count(), 1, "{e}");
+    assert!(
+        e.contains("step `read` uses `{{later}}`, not defined before it"),
+        "{e}"
+    );
+    assert_eq!(
+        e.lines().filter(|l| l.starts_with("t.toml")).count(),
+        1,
+        "{e}"
+    );
     let ok = load(&body.replace("/{{later}}", "")).unwrap();
     let steps = &ok.workflows[0].steps;
     assert!(matches!(&steps[0].action, Action::Sql { .. }));
     assert_eq!(steps[0].extract[0].1, Extract::Column("mrn".into()));
-    assert_eq!(steps[1].extract[0].1, Extract::Pointer("/entry/0/resource/id".into()));
+    assert_eq!(
+        steps[1].extract[0].1,
+        Extract::Pointer("/entry/0/resource/id".into())
+    );
 }
 
 #[test]
@@ -156,7 +169,10 @@ buckets = ["1s", "10ms"]
     for (needle, message) in [
         ("target = \"db\"", "unknown HTTP system `db` as target"),
         ("baseline = \"legacy\"", "not both"),
-        ("slo_objective", "slo_objective must be a share between 0 and 1"),
+        (
+            "slo_objective",
+            "slo_objective must be a share between 0 and 1",
+        ),
         ("path = \"Patient\"\nsql", "`path` belongs to HTTP steps"),
         ("method = \"FETCH\"", "`FETCH` is not an HTTP method"),
         ("expect = { status = 700 }", "status must be an HTTP status"),
@@ -168,7 +184,8 @@ buckets = ["1s", "10ms"]
         let at = text.find(needle).unwrap_or_else(|| panic!("{needle}"));
         let line = text[..at].matches('\n').count() + 1;
         assert!(
-            e.lines().any(|l| l.starts_with(&format!("t.toml:{line}:")) && l.contains(message)),
+            e.lines()
+                .any(|l| l.starts_with(&format!("t.toml:{line}:")) && l.contains(message)),
             "expected `{message}` at line {line}:\n{e}"
         );
     }
