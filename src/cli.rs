@@ -124,7 +124,7 @@ fn validate(path: &std::path::Path) -> ExitCode {
                 "{}: valid ({} sources, {} checks)",
                 path.display(),
                 c.sources.len(),
-                c.reconcile.len() + c.integrity.len()
+                c.reconcile.len() + c.integrity.len() + c.workflows.len()
             );
             ExitCode::SUCCESS
         }

@@ -64,6 +64,13 @@ impl FhirSource {
         &self.cfg.base
     }
 
+    /// Forgets a cached OAuth2 token after the server answered 401 to it.
+    pub async fn token_refused(&self) {
+        if let Some(o) = &self.oauth {
+            o.forget().await;
+        }
+    }
+
     /// Adds the source's credentials to a request (fetching an OAuth2
     /// token first if the cached one is missing or about to expire).
     pub async fn authorize(

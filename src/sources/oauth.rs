@@ -54,6 +54,11 @@ impl OAuthClient {
         Ok(token)
     }
 
+    /// Drops the cached token (the server refused it), so the next request fetches one.
+    pub async fn forget(&self) {
+        *self.cached.lock().await = None;
+    }
+
     async fn fetch(&self, client: &reqwest::Client) -> Result<(String, Duration), SourceError> {
         let body = {
             let mut form = url::form_urlencoded::Serializer::new(String::new());

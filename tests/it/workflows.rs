@@ -28,6 +28,8 @@ const LIST_MS: u64 = 5;
 struct Ehr {
     tokens_issued: AtomicUsize,
     requests: AtomicUsize,
+    /// Tokens numbered below this are refused (revoked).
+    revoked_below: AtomicUsize,
     /// Handler times the server measured itself, by route (ms).
     handled: std::sync::Mutex<BTreeMap<&'static str, Vec<f64>>>,
 }
@@ -61,11 +63,13 @@ async fn token(State(s): State<Arc<Ehr>>, headers: HeaderMap, body: String) -> R
     .into_response()
 }
 
-fn authorized(headers: &HeaderMap) -> bool {
+fn authorized(ehr: &Ehr, headers: &HeaderMap) -> bool {
     headers
         .get("authorization")
         .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("Bearer tok-"))
+        .and_then(|v| v.strip_prefix("Bearer tok-"))
+        .and_then(|n| n.parse::<usize>().ok())
+        .is_some_and(|n| n >= ehr.revoked_below.load(Ordering::SeqCst))
 }
 
 async fn search(
@@ -75,7 +79,7 @@ async fn search(
 ) -> Response {
     s.requests.fetch_add(1, Ordering::SeqCst);
     s.delay("search_patient", SEARCH_MS).await;
-    if !authorized(&headers) {
+    if !authorized(&s, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "token").into_response();
     }
     let mrn = q.get("identifier").cloned().unwrap_or_default();
@@ -559,4 +563,23 @@ async fn slo_history_is_read_from_the_store_on_postgres() {
         return;
     };
     slo_history_scenario(&url).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_refused_oauth2_token_is_replaced_on_the_next_run() {
+    let (base, ehr) = serve().await;
+    let dir = tempfile::tempdir().unwrap();
+    let check = build(
+        &load(dir.path(), &format!("{}{CHART}", source(&base))),
+        "open_chart",
+    );
+    assert_eq!(check.run().await.outcome, Outcome::Pass);
+    ehr.revoked_below.store(1, Ordering::SeqCst);
+    let r = check.run().await;
+    let w = workflow(&r.details);
+    assert_eq!(w.failed_step.as_deref(), Some("search_patient"));
+    assert_eq!(w.outcome, Some(StepOutcome::HttpStatus));
+    assert_eq!(w.steps[0].status, Some(401));
+    assert_eq!(check.run().await.outcome, Outcome::Pass);
+    assert_eq!(ehr.tokens_issued.load(Ordering::SeqCst), 2);
 }

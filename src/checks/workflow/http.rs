@@ -41,7 +41,13 @@ pub(super) async fn run(
             failed(step, StepOutcome::Connect, Some(took), "cannot connect")
         }
         Ok(Err(_)) => failed(step, StepOutcome::Error, Some(took), "the request failed"),
-        Ok(Ok((status, body))) => judge::http(step, status, &body, took, vars),
+        Ok(Ok((status, body))) => {
+            if status == 401 {
+                // A revoked or expired token: the next run fetches a new one.
+                system.token_refused().await;
+            }
+            judge::http(step, status, &body, took, vars)
+        }
     }
 }
 
