@@ -7,14 +7,16 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use super::super::errors::Collector;
-use super::super::raw::{RawRatio, RawStep, RawWorkflow, RawWorkflowMetrics, S};
-use super::super::workflows::{
-    BUILTIN_VARS, Baseline, Slo, Step, WorkflowConfig, WorkflowMetricsConfig, journeys,
-};
+use super::super::raw::{RawStep, RawWorkflow, S};
+use super::super::workflows::{BUILTIN_VARS, Step, WorkflowConfig, journeys};
 use super::super::{FhirSourceConfig, Name, SourceConfig};
 use super::{cron, duration, name_at};
 
+mod settings;
 mod steps;
+
+pub(in crate::config) use settings::metrics;
+use settings::{baseline, pools, slo, vars};
 
 /// The sources a workflow may name.
 pub(in crate::config) struct Known<'a> {
@@ -159,7 +161,12 @@ fn journey(
     Some(steps)
 }
 
-fn fhir_ref(c: &mut Collector, raw: &S<String>, known: &Known, what: &str) -> Option<Name> {
+pub(super) fn fhir_ref(
+    c: &mut Collector,
+    raw: &S<String>,
+    known: &Known,
+    what: &str,
+) -> Option<Name> {
     let n = raw.get_ref();
     if !known.declared_fhir.iter().any(|d| d == n) {
         let hint = if known.declared.iter().any(|d| d == n) {
@@ -177,165 +184,6 @@ fn fhir_ref(c: &mut Collector, raw: &S<String>, known: &Known, what: &str) -> Op
         );
     }
     known.fhir.keys().find(|k| k.as_str() == n).cloned()
-}
-
-fn baseline(c: &mut Collector, raw: &RawWorkflow, known: &Known) -> Option<Option<Baseline>> {
-    match (&raw.baseline, &raw.baseline_p50, &raw.baseline_p95) {
-        (None, None, None) => Some(None),
-        (Some(b), None, None) => fhir_ref(c, b, known, "baseline").map(|n| Some(Baseline::Live(n))),
-        (None, Some(p50), Some(p95)) => {
-            let a = duration(c, &Some(p50.clone()), Duration::ZERO);
-            let b = duration(c, &Some(p95.clone()), Duration::ZERO);
-            let (a, b) = (a?, b?);
-            if a > b || a.is_zero() {
-                c.at(
-                    p50.span(),
-                    "baseline_p50 must be above zero and at most baseline_p95",
-                    None,
-                );
-                return None;
-            }
-            Some(Some(Baseline::Fixed { p50: a, p95: b }))
-        }
-        (Some(b), _, _) => {
-            c.at(
-                b.span(),
-                "set `baseline` (a live system) or `baseline_p50` and `baseline_p95` (fixed figures), not both",
-                None,
-            );
-            None
-        }
-        (None, p50, p95) => {
-            let span = p50
-                .as_ref()
-                .or(p95.as_ref())
-                .map(|s| s.span())
-                .unwrap_or_default();
-            c.at(
-                span,
-                "fixed baseline figures need both `baseline_p50` and `baseline_p95`",
-                None,
-            );
-            None
-        }
-    }
-}
-
-fn slo(c: &mut Collector, raw: &RawWorkflow) -> Option<Option<Slo>> {
-    match (&raw.slo_latency, &raw.slo_objective) {
-        (None, None) => Some(None),
-        (Some(l), Some(o)) => {
-            let latency = duration(c, &Some(l.clone()), Duration::ZERO);
-            let objective = match o.get_ref() {
-                RawRatio::Number(n) => Some(*n),
-                RawRatio::Text(t) => match t.trim().strip_suffix('%') {
-                    Some(p) => p.trim().parse::<f64>().ok().map(|p| p / 100.0),
-                    None => t.trim().parse::<f64>().ok(),
-                },
-            }
-            .filter(|o| o.is_finite() && *o > 0.0 && *o < 1.0);
-            if objective.is_none() {
-                c.at(
-                    o.span(),
-                    "slo_objective must be a share between 0 and 1, not 1 itself",
-                    Some("write slo_objective = \"99%\" or 0.99: a 100 % objective leaves no error budget to burn"),
-                );
-            }
-            Some(Some(Slo {
-                latency: latency?,
-                objective: objective?,
-            }))
-        }
-        (l, o) => {
-            let span = l
-                .as_ref()
-                .map(|s| s.span())
-                .or(o.as_ref().map(|s| s.span()))
-                .unwrap_or_default();
-            c.at(
-                span,
-                "an SLO needs both `slo_latency` and `slo_objective`",
-                Some("such as slo_latency = \"800ms\" and slo_objective = \"99%\""),
-            );
-            None
-        }
-    }
-}
-
-fn var_name_ok(s: &str) -> bool {
-    !s.is_empty() && s.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
-}
-
-fn vars(c: &mut Collector, raw: &RawWorkflow) -> Option<BTreeMap<String, String>> {
-    let Some(v) = &raw.vars else {
-        return Some(BTreeMap::new());
-    };
-    let mut ok = true;
-    for k in v.get_ref().keys() {
-        if !var_name_ok(k) || BUILTIN_VARS.contains(&k.as_str()) {
-            c.at(
-                v.span(),
-                format!("`{k}` cannot be a variable name"),
-                Some("use letters, digits and `_`; `today` and `run` are built in"),
-            );
-            ok = false;
-        }
-    }
-    ok.then(|| v.get_ref().clone())
-}
-
-fn pools(c: &mut Collector, raw: &RawWorkflow) -> Option<BTreeMap<String, Vec<String>>> {
-    let Some(p) = &raw.pools else {
-        return Some(BTreeMap::new());
-    };
-    let mut ok = true;
-    for (k, values) in p.get_ref() {
-        if !var_name_ok(k) || BUILTIN_VARS.contains(&k.as_str()) {
-            c.at(
-                p.span(),
-                format!("`{k}` cannot be a pool name"),
-                Some("use letters, digits and `_`; `today` and `run` are built in"),
-            );
-            ok = false;
-        } else if values.is_empty() {
-            c.at(
-                p.span(),
-                format!("pool `{k}` is empty"),
-                Some("list at least one test value"),
-            );
-            ok = false;
-        } else if raw
-            .vars
-            .as_ref()
-            .is_some_and(|v| v.get_ref().contains_key(k))
-        {
-            c.at(p.span(), format!("`{k}` is both a var and a pool"), None);
-            ok = false;
-        }
-    }
-    ok.then(|| p.get_ref().clone())
-}
-
-pub(in crate::config) fn metrics(
-    c: &mut Collector,
-    raw: RawWorkflowMetrics,
-) -> Option<WorkflowMetricsConfig> {
-    let Some(list) = raw.buckets else {
-        return Some(WorkflowMetricsConfig::default());
-    };
-    let mut buckets = Vec::new();
-    for b in list.get_ref() {
-        buckets.push(duration(c, &Some(b.clone()), Duration::ZERO)?.as_secs_f64());
-    }
-    if buckets.is_empty() || buckets.windows(2).any(|w| w[0] >= w[1]) || buckets[0] <= 0.0 {
-        c.at(
-            list.span(),
-            "buckets must be durations above zero in ascending order",
-            Some("such as [\"10ms\", \"50ms\", \"100ms\", \"500ms\", \"1s\", \"5s\", \"30s\"]"),
-        );
-        return None;
-    }
-    Some(WorkflowMetricsConfig { buckets })
 }
 
 #[cfg(test)]
