@@ -81,7 +81,7 @@ pub(super) fn http(
         );
     }
     if let Some(text) = &e.body_contains
-        && !memchr_contains(body, text.as_bytes())
+        && !contains_bytes(body, text.as_bytes())
     {
         return fail(
             out,
@@ -195,6 +195,6 @@ fn same(found: Option<&serde_json::Value>, expected: &serde_json::Value) -> bool
     }
 }
 
-fn memchr_contains(hay: &[u8], needle: &[u8]) -> bool {
+fn contains_bytes(hay: &[u8], needle: &[u8]) -> bool {
     needle.is_empty() || hay.windows(needle.len()).any(|w| w == needle)
 }
