@@ -35,7 +35,10 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
         seen = status(&metrics, "pass") >= 2
             && status(&metrics, "fail") >= 3
             && metrics.contains("hypercare_integrity_problems{check=\"target_integrity\"")
-            && metrics.contains("hypercare_integrity_problems{check=\"legacy_integrity\"");
+            && metrics.contains("hypercare_integrity_problems{check=\"legacy_integrity\"")
+            && metrics.contains(
+                "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"appointments_east\"}",
+            );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let _ = Command::new("kill")
@@ -58,6 +61,22 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
             && dir.path().join("demo/hypercare.toml").exists()
     );
     integrity_problems_match_what_was_planted(&metrics).await;
+    // The demo's simulated EHR is slow for clinic east's appointment list
+    // (about 900 ms against 60 ms on the legacy system), and only there.
+    let ratio = |w: &str| {
+        sample(
+            &metrics,
+            &format!("hypercare_workflow_baseline_ratio{{quantile=\"0.5\",workflow=\"{w}\"}}"),
+        )
+        .unwrap_or_else(|| panic!("no ratio for {w}:\n{metrics}"))
+    };
+    assert!(ratio("appointments_east") > 5.0, "{metrics}");
+    assert!(ratio("appointments_north") < 3.0, "{metrics}");
+    let burn = sample(
+        &metrics,
+        "hypercare_workflow_slo_burn_rate{window=\"5m\",workflow=\"appointments_east\"}",
+    );
+    assert!(burn.is_some_and(|b| b > 50.0), "{metrics}");
 }
 
 /// The demo's integrity checks find exactly the problems its generator
