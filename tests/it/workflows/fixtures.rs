@@ -23,6 +23,8 @@ pub(crate) const LIST_MS: u64 = 5;
 pub(crate) struct Ehr {
     pub(crate) tokens_issued: AtomicUsize,
     pub(crate) requests: AtomicUsize,
+    /// Query strings of the searches received.
+    pub(crate) searches: std::sync::Mutex<Vec<BTreeMap<String, String>>>,
     /// Tokens numbered below this are refused (revoked).
     pub(crate) revoked_below: AtomicUsize,
     /// Handler times the server measured itself, by route (ms).
@@ -77,6 +79,7 @@ async fn search(
     if !authorized(&s, &headers) {
         return (axum::http::StatusCode::UNAUTHORIZED, "token").into_response();
     }
+    s.searches.lock().unwrap().push(q.clone());
     let mrn = q.get("identifier").cloned().unwrap_or_default();
     let id = mrn.rsplit('|').next().unwrap_or("").to_string();
     axum::Json(

@@ -8,5 +8,6 @@ mod daemon;
 mod fixtures;
 mod history;
 mod probes;
+mod sql_steps;
 
 pub(crate) use fixtures::*;
