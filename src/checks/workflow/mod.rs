@@ -177,10 +177,11 @@ fn verdict(cfg: &WorkflowConfig, n: u64, main: Pass, baseline: Option<Pass>) -> 
     let slo_good = cfg
         .slo
         .map(|s| outcome == Outcome::Pass && main.total_ms <= s.latency.as_secs_f64() * 1000.0);
-    let summary = match &main.failed_step {
+    let mut summary = match &main.failed_step {
         None => format!(
-            "{} steps ok in {:.0} ms{}",
+            "{} step{} ok in {:.0} ms{}",
             main.steps.len(),
+            if main.steps.len() == 1 { "" } else { "s" },
             main.total_ms,
             match (cfg.slo, slo_good) {
                 (Some(s), Some(false)) =>
@@ -204,6 +205,16 @@ fn verdict(cfg: &WorkflowConfig, n: u64, main: Pass, baseline: Option<Pass>) -> 
         total_ms: b.total_ms,
         steps: b.steps,
     });
+    if let Some(b) = &baseline {
+        summary.push_str(&match (&b.failed_step, b.ratio) {
+            (Some(step), _) => format!(
+                "; baseline: step `{step}` failed ({})",
+                b.outcome.map_or("error", StepOutcome::as_str)
+            ),
+            (None, Some(r)) => format!("; {r:.2}× the baseline's {:.0} ms", b.total_ms),
+            (None, None) => format!("; baseline {:.0} ms", b.total_ms),
+        });
+    }
     CheckResult {
         outcome,
         summary,
