@@ -152,6 +152,11 @@ pub struct ReconcileDetails {
     /// Which side failed and why, when the outcome is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_side: Option<Side>,
+    /// The source's own error message when the outcome is `error`. It can
+    /// quote record values, so it stays here (store, authenticated pages,
+    /// `check --json`) and never reaches the summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// For keyed diffs: which records differ.
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
     pub keyed: Option<Box<KeyedDiff>>,

@@ -574,6 +574,7 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         groups,
         tolerance: Some("0".into()),
         error_side: None,
+        error: None,
         keyed: Some(Box::new(hypercare::results::KeyedDiff {
             missing: 3,
             ..Default::default()

@@ -149,9 +149,10 @@ impl Check for KeyedReconcile {
                 let details = ReconcileDetails {
                     tolerance,
                     error_side: Some(side),
+                    error: Some(e.to_string()),
                     ..Default::default()
                 };
-                CheckResult::error(format!("{from}: {e}"), Details::Reconcile(details))
+                CheckResult::error(format!("{from}: {}", e.class()), Details::Reconcile(details))
             }
         }
     }
