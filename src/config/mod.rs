@@ -173,6 +173,23 @@ pub struct KeyedConfig {
     pub bisection_factor: usize,
     /// Segments with at most this many rows (both sides) are compared row by row.
     pub bisection_threshold: u64,
+    /// A discrepancy fails the check only once it has lasted this long.
+    pub grace: Duration,
+    /// Discrepancy keys tracked from run to run (new, persisting, resolved).
+    pub drift_keys: usize,
+    /// Incremental runs (both sides name an `updated` column) look this far
+    /// before the previous run's start, for changes still replicating.
+    pub lag: Duration,
+    /// With incremental runs: the first run after each of these times
+    /// compares every row. Without it, only the first run does.
+    pub full_sweep: Option<CronSchedule>,
+}
+
+impl KeyedConfig {
+    /// Whether runs after the first compare only rows changed since the last.
+    pub fn incremental(&self) -> bool {
+        self.source.updated.is_some() && self.target.updated.is_some()
+    }
 }
 
 /// One side of a keyed diff. Identifiers are validated SQL identifiers.

@@ -58,6 +58,23 @@ pub(super) fn reconcile_check(
                 None,
             );
         }
+        for knob in [&raw.grace, &raw.lag, &raw.full_sweep]
+            .into_iter()
+            .flatten()
+        {
+            c.at(
+                knob.span(),
+                "this option applies to keyed diffs (sides with `table`)",
+                None,
+            );
+        }
+        if let Some(k) = &raw.drift_keys {
+            c.at(
+                k.span(),
+                "this option applies to keyed diffs (sides with `table`)",
+                None,
+            );
+        }
         let source = count_side(c, &raw.source, sources, declared);
         let target = count_side(c, &raw.target, sources, declared);
         Some(Comparison::Counts {
@@ -293,6 +310,31 @@ fn keyed_config(
         c.at(s.span(), "bisection_factor must be at least 2", None);
     }
     let threshold = positive(c, &raw.bisection_threshold, 16_384);
+    let grace = duration(c, &raw.grace, Duration::ZERO);
+    let drift_keys = positive(c, &raw.drift_keys, 10_000);
+    let lag = duration(c, &raw.lag, Duration::ZERO);
+    let full_sweep = raw.full_sweep.as_ref().map(|f| cron(c, f));
+    let incremental = source.updated.is_some() && target.updated.is_some();
+    if !incremental {
+        let one_side = [&raw.source.updated, &raw.target.updated]
+            .into_iter()
+            .flatten()
+            .next();
+        if let Some(u) = one_side {
+            c.at(
+                u.span(),
+                "incremental runs need `updated` on both sides",
+                Some("name each side's last-changed column, or neither"),
+            );
+        }
+        for knob in [&raw.lag, &raw.full_sweep].into_iter().flatten() {
+            c.at(
+                knob.span(),
+                "`lag` and `full_sweep` apply to incremental runs (`updated` on both sides)",
+                None,
+            );
+        }
+    }
     Some(KeyedConfig {
         source,
         target,
@@ -300,6 +342,13 @@ fn keyed_config(
         max_keys: max_keys? as usize,
         bisection_factor: factor?.max(2) as usize,
         bisection_threshold: u64::from(threshold?),
+        grace: grace?,
+        drift_keys: drift_keys? as usize,
+        lag: lag?,
+        full_sweep: match full_sweep {
+            Some(f) => Some(f?),
+            None => None,
+        },
     })
 }
 

@@ -31,7 +31,7 @@ use crate::config::{Engine, Tolerance};
 use crate::results::{
     CheckKind, CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult,
 };
-use crate::sources::{SourceError, Sources, SqlSource};
+use crate::sources::{Sources, SqlSource};
 
 pub use codes::{loinc_valid, npi_check_digit, npi_valid};
 

@@ -25,6 +25,8 @@ pub struct SidePlan {
     select_hashed: Option<String>,
     order_by: String,
     encoded_row: String,
+    /// The last-changed column, quoted, for incremental runs.
+    updated: Option<String>,
 }
 
 /// Both sides, and what the columns mean.
@@ -160,6 +162,7 @@ pub fn plan(
                 .join(", "),
             order_by: order.join(", "),
             encoded_row,
+            updated: side.updated.as_ref().map(|u| quote(engine, u)),
         }
     };
     let source = side_plan(engines.0, s, true);
@@ -223,6 +226,24 @@ impl SidePlan {
             list.join(", "),
             self.order_by
         )
+    }
+
+    /// First keys (as text) of the rows changed at or after `since`, a UTC
+    /// time `YYYY-MM-DD HH:MM:SS.ffffff` (sessions run in UTC). `None`
+    /// without an `updated` column. The filter is not applied: a row that
+    /// left the compared set (a soft delete) changed too.
+    pub fn changed_keys_sql(&self, since: &str) -> Option<String> {
+        let updated = self.updated.as_ref()?;
+        let key = render(self.engine, &self.first_key, Class::Text, Class::Text, &[]);
+        let cond = match self.engine {
+            // SQLite stores times as text in several shapes: compare them as times.
+            Engine::Sqlite => format!("julianday({updated}) >= julianday('{since}')"),
+            _ => format!("{updated} >= '{since}'"),
+        };
+        Some(format!(
+            "SELECT {key} FROM {} WHERE {cond} AND {} IS NOT NULL",
+            self.from, self.first_key
+        ))
     }
 
     /// Smallest and largest integer first key, and the row count.
