@@ -9,6 +9,7 @@ mod admin;
 mod errors;
 mod feedback;
 mod fhir;
+mod fhir_path;
 pub mod integrity;
 mod load;
 mod raw;
@@ -26,6 +27,7 @@ use std::time::Duration;
 pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
 pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
+pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
@@ -206,6 +208,29 @@ pub struct KeyedSide {
     pub updated: Option<String>,
     /// A SQL expression replacing a column on this side, by column name.
     pub expressions: BTreeMap<String, String>,
+    /// A FHIR side: `table` is then the resource type, `key` the key as
+    /// written and `columns` the paths as written (for naming findings).
+    pub fhir: Option<FhirKeyed>,
+}
+
+/// A keyed side read from a FHIR server by paging a search.
+#[derive(Debug, Clone)]
+pub struct FhirKeyed {
+    pub resource: String,
+    /// Search parameters (`active=true`); `_count` sets the page size.
+    pub params: Vec<(String, String)>,
+    pub key: FhirKey,
+    /// Paired by position with the other side's columns.
+    pub paths: Vec<FhirPath>,
+}
+
+/// What identifies a FHIR resource in a keyed diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FhirKey {
+    /// The resource's logical id.
+    Id,
+    /// The value of the identifier with this system (such as the MRN system).
+    Identifier(String),
 }
 
 /// A per-column comparison rule for real legacy quirks.

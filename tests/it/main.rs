@@ -15,6 +15,7 @@ mod demo;
 mod drift;
 mod feedback;
 mod fhir;
+mod fhir_keyed;
 mod integrity;
 mod keyed;
 mod replicas;

@@ -85,7 +85,7 @@ fn cmp_part(kind: KeyKind, a: &str, b: &str) -> Ordering {
     }
 }
 
-fn cmp_keys(kinds: &[KeyKind], a: &[Option<String>], b: &[Option<String>]) -> Ordering {
+pub(super) fn cmp_keys(kinds: &[KeyKind], a: &[Option<String>], b: &[Option<String>]) -> Ordering {
     kinds
         .iter()
         .zip(a.iter().zip(b))

@@ -6,7 +6,9 @@
 //! streams ([`merge`]). The algorithm and every rule: docs/reconciliation.md.
 
 mod drift;
+mod fhir;
 mod incremental;
+mod json_values;
 mod merge;
 mod normalize;
 mod plan;
@@ -25,7 +27,7 @@ use crate::config::{KeyedConfig, ReconcileConfig, Tolerance};
 use crate::results::{
     CheckKind, CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side, Sweep,
 };
-use crate::sources::{SourceError, Sources, SqlSource};
+use crate::sources::{FhirSource, SourceError, Sources, SqlSource};
 
 pub struct KeyedReconcile {
     meta: CheckMeta,
@@ -33,6 +35,8 @@ pub struct KeyedReconcile {
     cfg: KeyedConfig,
     source: Option<Arc<SqlSource>>,
     target: Option<Arc<SqlSource>>,
+    /// The FHIR side, when one side is a FHIR server.
+    fhir: Option<Arc<FhirSource>>,
 }
 
 /// A failure on one side, for the error summary.
@@ -52,6 +56,10 @@ impl KeyedReconcile {
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
+            fhir: [&cfg.source, &cfg.target]
+                .into_iter()
+                .find(|s| s.fhir.is_some())
+                .and_then(|s| sources.fhir(&s.from)),
             cfg: cfg.clone(),
         }
     }
@@ -199,29 +207,105 @@ impl KeyedReconcile {
         })
     }
 
+    /// A diff between a SQL side and a FHIR side.
+    async fn diff_fhir(
+        &self,
+        sql: &SqlSource,
+        fhir: &FhirSource,
+        fhir_is_source: bool,
+    ) -> Result<Compared, SideError> {
+        let (sql_side, fhir_side, sql_end, fhir_end) = if fhir_is_source {
+            (
+                &self.cfg.target,
+                &self.cfg.source,
+                Side::Target,
+                Side::Source,
+            )
+        } else {
+            (
+                &self.cfg.source,
+                &self.cfg.target,
+                Side::Source,
+                Side::Target,
+            )
+        };
+        let Some(fhir_cfg) = fhir_side.fhir.as_ref() else {
+            return Err(SideError(
+                fhir_end,
+                SourceError::Shape("not a FHIR side".into()),
+            ));
+        };
+        let cols: Vec<String> = sql_side
+            .key
+            .iter()
+            .chain(&sql_side.columns)
+            .cloned()
+            .collect();
+        let types = sql
+            .column_types(&sql_side.table, &cols)
+            .await
+            .map_err(|e| SideError(sql_end, e))?;
+        // The SQL side against itself: its own classes, its SQL in key order.
+        let mirror = KeyedConfig {
+            source: sql_side.clone(),
+            target: sql_side.clone(),
+            ..self.cfg.clone()
+        };
+        let plan = plan::plan(&mirror, (sql.engine(), sql.engine()), (&types, &types));
+        crate::checks::progress::start(self.meta.name.as_str(), None);
+        let rows = fhir::rows(fhir, fhir_cfg, &self.cfg, &plan)
+            .await
+            .map_err(|e| SideError(fhir_end, e))?;
+        let mut acc = merge::Acc::new(
+            self.cfg.max_keys,
+            &plan.key_kinds,
+            &self.cfg.source.columns,
+            self.meta.name.as_str(),
+        );
+        acc.track_cap = self.cfg.drift_keys;
+        acc.diff.mode = "fhir-stream".into();
+        let stream = sql.stream_text(plan.source.rows_sql(None));
+        fhir::merge(&mut acc, stream, rows, fhir_is_source)
+            .await
+            .map_err(|e| SideError(sql_end, e))?;
+        crate::checks::progress::finish(self.meta.name.as_str());
+        Ok(Compared {
+            diff: acc.diff,
+            tracked: acc.tracked,
+            examined: None,
+        })
+    }
+
     /// One run; `history` is the previous completed run when the scheduler
     /// runs the check (`None` inside means a first run), or `None` for
     /// `hypercare check`, which judges without drift or grace.
     async fn execute(&self, history: Option<Option<PreviousRun>>) -> CheckResult {
         let tolerance = Some(self.tolerance.to_string());
-        let (Some(source), Some(target)) = (&self.source, &self.target) else {
-            let details = ReconcileDetails {
-                tolerance,
-                error_side: Some(Side::Both),
-                ..Default::default()
-            };
-            return CheckResult::error(
-                "a source of this check is not configured",
-                Details::Reconcile(details),
-            );
-        };
+        let fhir_is_source = self.cfg.source.fhir.is_some();
         let now = Utc::now();
         let previous = history.as_ref().and_then(|p| p.as_ref());
         let prev_diff = previous
             .and_then(|p| p.details.reconcile())
             .and_then(|r| r.keyed.as_deref());
         let sweep = self.cfg.incremental().then(|| self.sweep(prev_diff, now));
-        match self.diff(source, target, sweep).await {
+        let compared = match (&self.source, &self.target, &self.fhir) {
+            (Some(source), Some(target), _) => self.diff(source, target, sweep).await,
+            (Some(sql), None, Some(fhir)) | (None, Some(sql), Some(fhir)) => {
+                self.diff_fhir(sql, fhir, fhir_is_source).await
+            }
+            _ => {
+                let details = ReconcileDetails {
+                    tolerance,
+                    error_side: Some(Side::Both),
+                    ..Default::default()
+                };
+                return CheckResult::error(
+                    "a source of this check is not configured",
+                    Details::Reconcile(details),
+                );
+            }
+        };
+        match compared {
             Ok(Compared {
                 mut diff,
                 tracked,

@@ -28,7 +28,7 @@ pub enum Class {
 }
 
 /// Decimals a float is compared at by default.
-const FLOAT_DECIMALS: u32 = 6;
+pub const FLOAT_DECIMALS: u32 = 6;
 
 /// The class of one side's column from its declared type.
 pub fn classify(engine: Engine, info: &ColumnInfo) -> Class {

@@ -40,6 +40,8 @@ pub struct Plan {
     /// Whether segments can be checksummed in the databases (both have MD5
     /// and the first key part is an integer); otherwise rows are streamed.
     pub checksums: bool,
+    /// The class each key part and column is compared in, in order.
+    pub classes: Vec<Class>,
 }
 
 /// Builds the plan from both sides' declared column types (key columns
@@ -176,6 +178,7 @@ pub fn plan(
         key_kinds,
         columns: s.columns.clone(),
         checksums,
+        classes: common.iter().map(|(_, _, to, _)| *to).collect(),
     }
 }
 
