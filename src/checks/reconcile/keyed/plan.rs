@@ -1,7 +1,9 @@
 //! The SQL a keyed diff runs on each side, built from validated identifiers
 //! and the column classes both sides agree on.
 
-use super::normalize::{Class, checksum, classify, encode, pair, quote, render, with_rules};
+use super::normalize::{
+    Class, checksum, classify, encode, fixed_width, pair, quote, render, with_rules,
+};
 use crate::config::{Engine, KeyedConfig, KeyedSide};
 use crate::sources::ColumnInfo;
 
@@ -127,7 +129,11 @@ pub fn plan(
                 (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
             })
             .collect();
-        let encoded: Vec<String> = texts.iter().map(|t| encode(engine, t)).collect();
+        let encoded: Vec<String> = texts
+            .iter()
+            .zip(&common)
+            .map(|(t, (_, _, to, _))| encode(engine, t, fixed_width(*to)))
+            .collect();
         let encoded_row = match engine {
             Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
             _ => encoded.join(" || "),
