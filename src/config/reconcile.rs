@@ -40,40 +40,19 @@ pub(super) fn reconcile_check(
     let compare = if keyed {
         keyed_config(c, &raw, sources, declared).map(|k| Comparison::Keyed(Box::new(k)))
     } else {
-        for knob in [
+        let numbers = [
             &raw.max_keys,
             &raw.bisection_factor,
             &raw.bisection_threshold,
-        ]
-        .into_iter()
-        .flatten()
-        {
+            &raw.drift_keys,
+        ];
+        let texts = [&raw.grace, &raw.lag, &raw.full_sweep];
+        let spans = (numbers.into_iter().flatten().map(|k| k.span()))
+            .chain(texts.into_iter().flatten().map(|k| k.span()))
+            .chain(raw.compare.iter().map(|k| k.span()));
+        for span in spans.collect::<Vec<_>>() {
             c.at(
-                knob.span(),
-                "this option applies to keyed diffs (sides with `table`)",
-                None,
-            );
-        }
-        if let Some(r) = &raw.compare {
-            c.at(
-                r.span(),
-                "`compare` applies to keyed diffs (sides with `table`)",
-                None,
-            );
-        }
-        for knob in [&raw.grace, &raw.lag, &raw.full_sweep]
-            .into_iter()
-            .flatten()
-        {
-            c.at(
-                knob.span(),
-                "this option applies to keyed diffs (sides with `table`)",
-                None,
-            );
-        }
-        if let Some(k) = &raw.drift_keys {
-            c.at(
-                k.span(),
+                span,
                 "this option applies to keyed diffs (sides with `table`)",
                 None,
             );
