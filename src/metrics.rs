@@ -37,6 +37,8 @@ pub struct Metrics {
     running: IntGauge,
     source_records: IntGaugeVec,
     discrepancies: IntGaugeVec,
+    drift: IntGaugeVec,
+    last_full_sweep: GaugeVec,
     target_records: IntGaugeVec,
     difference_records: IntGaugeVec,
     store_errors: IntCounterVec,
@@ -153,6 +155,20 @@ impl Metrics {
                 ),
                 &["check", "type"],
             )),
+            drift: must(IntGaugeVec::new(
+                Opts::new(
+                    "hypercare_reconcile_drift_records",
+                    "A keyed diff's discrepancies compared with its previous run, by state (new, persisting, resolved, within_grace, untracked).",
+                ),
+                &["check", "state"],
+            )),
+            last_full_sweep: must(GaugeVec::new(
+                Opts::new(
+                    "hypercare_reconcile_last_full_sweep_timestamp_seconds",
+                    "When the newest full sweep of a keyed diff with incremental runs started.",
+                ),
+                &["check"],
+            )),
             store_errors: must(IntCounterVec::new(
                 Opts::new(
                     "hypercare_store_errors_total",
@@ -195,6 +211,8 @@ impl Metrics {
             Box::new(self.target_records.clone()),
             Box::new(self.difference_records.clone()),
             Box::new(self.discrepancies.clone()),
+            Box::new(self.drift.clone()),
+            Box::new(self.last_full_sweep.clone()),
             Box::new(self.store_errors.clone()),
             Box::new(self.reloads.clone()),
             Box::new(self.checks_configured.clone()),
@@ -247,6 +265,22 @@ impl Metrics {
                     self.discrepancies
                         .with_label_values(&[check, kind])
                         .set(n as i64);
+                }
+                if let Some(d) = &k.drift {
+                    for (state, n) in [
+                        ("new", d.new),
+                        ("persisting", d.persisting),
+                        ("resolved", d.resolved),
+                        ("within_grace", d.within_grace),
+                        ("untracked", d.untracked),
+                    ] {
+                        self.drift.with_label_values(&[check, state]).set(n as i64);
+                    }
+                }
+                if let Some(s) = &k.sweep {
+                    self.last_full_sweep
+                        .with_label_values(&[check])
+                        .set(s.last_full_ms as f64 / 1000.0);
                 }
             }
         }

@@ -166,6 +166,11 @@ pub struct ReconcileDetails {
     /// Which side failed and why, when the outcome is `error`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_side: Option<Side>,
+    /// The source's own error message when the outcome is `error`. It can
+    /// quote record values, so it stays here (store, authenticated pages,
+    /// `check --json`) and never reaches the summary.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
     /// For keyed diffs: which records differ.
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
     pub keyed: Option<Box<KeyedDiff>>,
@@ -197,6 +202,52 @@ pub struct KeyedDiff {
     pub mode: String,
     /// Segments whose checksums were compared.
     pub segments: u64,
+    /// Change since the previous run; absent from `hypercare check`, which
+    /// has no history.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<Drift>,
+    /// The discrepancies tracked from run to run (`missing:KEY`,
+    /// `extra:KEY`, `changed:KEY`, at most `drift_keys`) and when each was
+    /// first seen, in epoch milliseconds. Record keys: store only.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub first_seen: BTreeMap<String, i64>,
+    /// Which rows this run compared, for checks with incremental runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sweep: Option<Sweep>,
+}
+
+/// Discrepancies compared with the previous run's.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Drift {
+    /// Not seen in the previous run.
+    pub new: u64,
+    /// Seen in the previous run too (or carried over from it: an incremental
+    /// run does not look at rows that did not change).
+    pub persisting: u64,
+    /// Seen in the previous run, gone now.
+    pub resolved: u64,
+    /// Beyond `drift_keys`: not tracked, so judged as past the grace period.
+    pub untracked: u64,
+    /// Discrepancies younger than the grace period, not counted against the
+    /// tolerance yet.
+    pub within_grace: u64,
+}
+
+/// The rows a run compared: all of them, or those changed since a time.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sweep {
+    /// `full` or `incremental`.
+    pub kind: String,
+    /// Incremental runs: rows whose `updated` is at or after this time (epoch ms).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub since_ms: Option<i64>,
+    /// When this run started (the next incremental run's watermark).
+    pub started_ms: i64,
+    /// When the newest full sweep started.
+    pub last_full_ms: i64,
+    /// Why a full sweep ran (`first run`, `full_sweep schedule`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
 /// A changed record and the columns that differ.

@@ -103,6 +103,10 @@ const KEYS: &[&str] = &[
     "reconcile.max_keys",
     "reconcile.bisection_factor",
     "reconcile.bisection_threshold",
+    "reconcile.grace",
+    "reconcile.drift_keys",
+    "reconcile.lag",
+    "reconcile.full_sweep",
     "reconcile.source.table",
     "reconcile.source.key",
     "reconcile.source.columns",
@@ -630,8 +634,11 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         groups,
         tolerance: Some("0".into()),
         error_side: None,
+        error: None,
         keyed: Some(Box::new(hypercare::results::KeyedDiff {
             missing: 3,
+            drift: Some(hypercare::results::Drift::default()),
+            sweep: Some(hypercare::results::Sweep::default()),
             ..Default::default()
         })),
     });

@@ -27,8 +27,8 @@ bin=$root/target/release/hypercare
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-config() { # name columns...
-  local name=$1; shift
+config() { # name target_table columns...
+  local name=$1 target_table=$2; shift 2
   local list; list=$(printf '"%s", ' "$@"); list="[${list%, }]"
   cat <<TOML
 [sources.pg]
@@ -43,11 +43,14 @@ schedule = "0 0 0 * * *"
 timeout = "2h"
 max_keys = 1000000
 source = { from = "pg", table = "bench", key = "id", columns = $list }
-target = { from = "my", table = "bench", key = "id", columns = $list }
+target = { from = "my", table = "$target_table", key = "id", columns = $list }
 TOML
 }
-config bench "${cols[@]}" > "$out/same.toml"
-config bench "${all_cols[@]}" > "$out/all.toml"
+config bench bench "${cols[@]}" > "$out/same.toml"
+config bench bench "${all_cols[@]}" > "$out/all.toml"
+# No differences: the target holds the source's rows (checksums only).
+config bench bench_same "${all_cols[@]}" > "$out/nodiff.toml"
+echo '{"missing": [], "extra": [], "changed": []}' > "$out/none.json"
 
 timed() { # label command... ; prints "label wall_s rss_mb"
   local label=$1; shift
@@ -64,6 +67,9 @@ for i in $(seq "$runs"); do
   timed "pg_checksum" psql -qAt -h 127.0.0.1 -U postgres -d hcbench -c "$floor_sql_pg"
   timed "my_count" mariadb -h127.0.0.1 -uroot hcbench -Nse "SELECT COUNT(*) FROM bench"
   timed "my_checksum" mariadb -h127.0.0.1 -uroot hcbench -Nse "$floor_sql_my"
+  timed "my_checksum_same" mariadb -h127.0.0.1 -uroot hcbench -Nse "${floor_sql_my/FROM bench/FROM bench_same}"
+  timed "hypercare_no_diff" "$bin" check --json -c "$out/nodiff.toml"
+  python3 "$here/compare.py" hypercare "$out/hypercare_no_diff.out" "$out/none.json" "${all_cols[*]}"
   timed "hypercare" "$bin" check --json -c "$out/same.toml"
   python3 "$here/compare.py" hypercare "$out/hypercare.out" "$data/expected.json" "${cols[*]}"
   timed "hypercare_all_columns" "$bin" check --json -c "$out/all.toml"

@@ -28,6 +28,16 @@ pub struct CheckMeta {
     pub max_groups: usize,
 }
 
+/// A check's own last completed run (pass or fail), which the scheduler
+/// reads from the store for checks that build on it (drift, watermarks).
+/// The check still never sees the store.
+#[derive(Debug, Clone)]
+pub struct PreviousRun {
+    /// When that run started.
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub details: crate::results::Details,
+}
+
 /// A configured check, ready to run.
 #[async_trait]
 pub trait Check: Send + Sync {
@@ -36,6 +46,19 @@ pub trait Check: Send + Sync {
     /// Runs once. Failures to reach a source come back as `Outcome::Error`
     /// results, not as Rust errors: every run ends in a result.
     async fn run(&self) -> CheckResult;
+
+    /// Whether [`Check::run_after`] uses the previous run, so the scheduler
+    /// reads it from the store first.
+    fn uses_previous(&self) -> bool {
+        false
+    }
+
+    /// Runs once, knowing the previous completed run (none on the first run
+    /// and in `hypercare check`, which has no store).
+    async fn run_after(&self, previous: Option<PreviousRun>) -> CheckResult {
+        let _ = previous;
+        self.run().await
+    }
 
     /// The workflow's config, for the rooms that derive SLO burn rates and
     /// baseline ratios from its stored runs; `None` for other kinds.

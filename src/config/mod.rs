@@ -10,6 +10,7 @@ mod errors;
 mod feedback;
 mod fhir;
 mod fhir_oauth;
+mod fhir_path;
 pub mod integrity;
 mod load;
 mod raw;
@@ -28,6 +29,7 @@ use std::time::Duration;
 pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
 pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
+pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
@@ -179,6 +181,23 @@ pub struct KeyedConfig {
     pub bisection_factor: usize,
     /// Segments with at most this many rows (both sides) are compared row by row.
     pub bisection_threshold: u64,
+    /// A discrepancy fails the check only once it has lasted this long.
+    pub grace: Duration,
+    /// Discrepancy keys tracked from run to run (new, persisting, resolved).
+    pub drift_keys: usize,
+    /// Incremental runs (both sides name an `updated` column) look this far
+    /// before the previous run's start, for changes still replicating.
+    pub lag: Duration,
+    /// With incremental runs: the first run after each of these times
+    /// compares every row. Without it, only the first run does.
+    pub full_sweep: Option<CronSchedule>,
+}
+
+impl KeyedConfig {
+    /// Whether runs after the first compare only rows changed since the last.
+    pub fn incremental(&self) -> bool {
+        self.source.updated.is_some() && self.target.updated.is_some()
+    }
 }
 
 /// One side of a keyed diff. Identifiers are validated SQL identifiers.
@@ -195,6 +214,29 @@ pub struct KeyedSide {
     pub updated: Option<String>,
     /// A SQL expression replacing a column on this side, by column name.
     pub expressions: BTreeMap<String, String>,
+    /// A FHIR side: `table` is then the resource type, `key` the key as
+    /// written and `columns` the paths as written (for naming findings).
+    pub fhir: Option<FhirKeyed>,
+}
+
+/// A keyed side read from a FHIR server by paging a search.
+#[derive(Debug, Clone)]
+pub struct FhirKeyed {
+    pub resource: String,
+    /// Search parameters (`active=true`); `_count` sets the page size.
+    pub params: Vec<(String, String)>,
+    pub key: FhirKey,
+    /// Paired by position with the other side's columns.
+    pub paths: Vec<FhirPath>,
+}
+
+/// What identifies a FHIR resource in a keyed diff.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FhirKey {
+    /// The resource's logical id.
+    Id,
+    /// The value of the identifier with this system (such as the MRN system).
+    Identifier(String),
 }
 
 /// A per-column comparison rule for real legacy quirks.

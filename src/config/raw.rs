@@ -84,6 +84,14 @@ pub struct RawReconcile {
     pub max_keys: Option<S<u32>>,
     pub bisection_factor: Option<S<u32>>,
     pub bisection_threshold: Option<S<u32>>,
+    /// Keyed diffs: how long a discrepancy may last before it fails the check.
+    pub grace: Option<S<String>>,
+    /// Keyed diffs: how many discrepancy keys are tracked from run to run.
+    pub drift_keys: Option<S<u32>>,
+    /// Incremental keyed diffs: how far before the previous run's start to look.
+    pub lag: Option<S<String>>,
+    /// Incremental keyed diffs: when a run compares every row instead.
+    pub full_sweep: Option<S<String>>,
 }
 
 #[derive(Debug, Deserialize)]

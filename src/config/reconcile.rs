@@ -9,8 +9,8 @@ use super::errors::Collector;
 use super::raw::{RawKey, RawReconcile, RawSide};
 use super::validate::{cron, duration, name_at, positive, tolerance};
 use super::{
-    ColumnRule, Comparison, CountQuery, FhirCount, FhirSourceConfig, KeyedConfig, KeyedSide, Name,
-    ReconcileConfig, SideQuery, SourceConfig, is_identifier,
+    ColumnRule, Comparison, CountQuery, FhirCount, FhirKey, FhirKeyed, FhirPath, FhirSourceConfig,
+    KeyedConfig, KeyedSide, Name, ReconcileConfig, SideQuery, SourceConfig, is_identifier,
 };
 
 /// The valid SQL and FHIR sources, by name.
@@ -33,28 +33,27 @@ pub(super) fn reconcile_check(
     let timeout = duration(c, &raw.timeout, default_timeout);
     let tolerance = tolerance(c, raw.tolerance.as_ref());
     let max_groups = positive(c, &raw.max_groups, 50);
-    let keyed = raw.source.table.is_some() || raw.target.table.is_some();
+    let is_fhir = |side: &RawSide| sources.2.iter().any(|k| k == side.from.get_ref());
+    let keyed = [&raw.source, &raw.target]
+        .iter()
+        .any(|side| side.table.is_some() || (is_fhir(side) && side.key.is_some()));
     let compare = if keyed {
         keyed_config(c, &raw, sources, declared).map(|k| Comparison::Keyed(Box::new(k)))
     } else {
-        for knob in [
+        let numbers = [
             &raw.max_keys,
             &raw.bisection_factor,
             &raw.bisection_threshold,
-        ]
-        .into_iter()
-        .flatten()
-        {
+            &raw.drift_keys,
+        ];
+        let texts = [&raw.grace, &raw.lag, &raw.full_sweep];
+        let spans = (numbers.into_iter().flatten().map(|k| k.span()))
+            .chain(texts.into_iter().flatten().map(|k| k.span()))
+            .chain(raw.compare.iter().map(|k| k.span()));
+        for span in spans.collect::<Vec<_>>() {
             c.at(
-                knob.span(),
+                span,
                 "this option applies to keyed diffs (sides with `table`)",
-                None,
-            );
-        }
-        if let Some(r) = &raw.compare {
-            c.at(
-                r.span(),
-                "`compare` applies to keyed diffs (sides with `table`)",
                 None,
             );
         }
@@ -153,16 +152,8 @@ fn count_side(
     })
 }
 
-/// A count side on a FHIR source: a resource type, search parameters and,
-/// for per-group counts, the parameter and the value of each group.
-fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
-    if let Some(sql) = &raw.sql {
-        c.at(
-            sql.span(),
-            "a FHIR side takes `resource` (and `params`), not `sql`",
-            None,
-        );
-    }
+/// A FHIR side's resource type: `Some` only if valid.
+fn fhir_resource(c: &mut Collector, raw: &RawSide) -> Option<String> {
     let Some(resource) = &raw.resource else {
         c.at(
             raw.from.span(),
@@ -181,6 +172,16 @@ fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
             Some("such as Patient, Encounter, DocumentReference"),
         );
     }
+    ok_type.then(|| name.clone())
+}
+
+/// A FHIR side's search parameters, refusing the ones hypercare sets.
+fn fhir_params(
+    c: &mut Collector,
+    raw: &RawSide,
+    refused: &[&str],
+    why: &str,
+) -> Vec<(String, String)> {
     let params: Vec<(String, String)> = raw
         .params
         .as_ref()
@@ -191,14 +192,30 @@ fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
         })
         .unwrap_or_default();
     if let Some(p) = &raw.params
-        && params.iter().any(|(k, _)| k == "_summary" || k == "_count")
+        && let Some((k, _)) = params.iter().find(|(k, _)| refused.contains(&k.as_str()))
     {
+        c.at(p.span(), format!("leave out `{k}`: {why}"), None);
+    }
+    params
+}
+
+/// A count side on a FHIR source: a resource type, search parameters and,
+/// for per-group counts, the parameter and the value of each group.
+fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
+    if let Some(sql) = &raw.sql {
         c.at(
-            p.span(),
-            "leave out `_summary` and `_count`: hypercare adds `_summary=count`",
+            sql.span(),
+            "a FHIR side takes `resource` (and `params`), not `sql`",
             None,
         );
     }
+    let resource = fhir_resource(c, raw);
+    let params = fhir_params(
+        c,
+        raw,
+        &["_summary", "_count"],
+        "hypercare adds `_summary=count`",
+    );
     match (&raw.group_param, &raw.groups) {
         (Some(g), None) => c.at(
             g.span(),
@@ -212,9 +229,8 @@ fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
         ),
         _ => {}
     }
-    ok_type.then_some(())?;
     Some(FhirCount {
-        resource: name.clone(),
+        resource: resource?,
         params,
         group_param: raw.group_param.as_ref().map(|g| g.get_ref().clone()),
         groups: raw
@@ -234,6 +250,14 @@ fn keyed_config(
     let source = keyed_side(c, &raw.source, sources, declared);
     let target = keyed_side(c, &raw.target, sources, declared);
     let (source, target) = (source?, target?);
+    if source.fhir.is_some() && target.fhir.is_some() {
+        c.at(
+            raw.target.from.span(),
+            "a keyed diff compares a FHIR side with a SQL side, not two FHIR sides",
+            Some("compare two FHIR servers by counts"),
+        );
+        return None;
+    }
     if source.key.len() != target.key.len() {
         let span = raw
             .target
@@ -293,6 +317,31 @@ fn keyed_config(
         c.at(s.span(), "bisection_factor must be at least 2", None);
     }
     let threshold = positive(c, &raw.bisection_threshold, 16_384);
+    let grace = duration(c, &raw.grace, Duration::ZERO);
+    let drift_keys = positive(c, &raw.drift_keys, 10_000);
+    let lag = duration(c, &raw.lag, Duration::ZERO);
+    let full_sweep = raw.full_sweep.as_ref().map(|f| cron(c, f));
+    let incremental = source.updated.is_some() && target.updated.is_some();
+    if !incremental {
+        let one_side = [&raw.source.updated, &raw.target.updated]
+            .into_iter()
+            .flatten()
+            .next();
+        if let Some(u) = one_side {
+            c.at(
+                u.span(),
+                "incremental runs need `updated` on both sides",
+                Some("name each side's last-changed column, or neither"),
+            );
+        }
+        for knob in [&raw.lag, &raw.full_sweep].into_iter().flatten() {
+            c.at(
+                knob.span(),
+                "`lag` and `full_sweep` apply to incremental runs (`updated` on both sides)",
+                None,
+            );
+        }
+    }
     Some(KeyedConfig {
         source,
         target,
@@ -300,6 +349,13 @@ fn keyed_config(
         max_keys: max_keys? as usize,
         bisection_factor: factor?.max(2) as usize,
         bisection_threshold: u64::from(threshold?),
+        grace: grace?,
+        drift_keys: drift_keys? as usize,
+        lag: lag?,
+        full_sweep: match full_sweep {
+            Some(f) => Some(f?),
+            None => None,
+        },
     })
 }
 
@@ -311,17 +367,19 @@ fn keyed_side(
 ) -> Option<KeyedSide> {
     let from = source_name(c, &raw.from, sources, declared);
     if sources.2.iter().any(|k| k == raw.from.get_ref()) {
-        c.at(
-            raw.from.span(),
-            "keyed diffs against a FHIR source are not supported yet: compare counts",
-            None,
-        );
-        return None;
+        return fhir_keyed_side(c, raw, from);
     }
     if let Some(sql) = &raw.sql {
         c.at(
             sql.span(),
             "a keyed side takes `table`, `key` and `columns`, not `sql`",
+            None,
+        );
+    }
+    for key in [&raw.resource, &raw.params].into_iter().flatten() {
+        c.at(
+            key.span(),
+            "`resource` and `params` apply to FHIR sources",
             None,
         );
     }
@@ -395,6 +453,106 @@ fn keyed_side(
         filter: raw.r#where.as_ref().map(|f| f.get_ref().clone()),
         updated: raw.updated.as_ref().map(|u| u.get_ref().clone()),
         expressions,
+        fhir: None,
+    })
+}
+
+/// A keyed side on a FHIR source: `resource`, `params`, `key` (`id` or
+/// `identifier:SYSTEM`) and `columns` as FHIR paths.
+fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Option<KeyedSide> {
+    for (key, what) in [
+        (raw.sql.as_ref(), "sql"),
+        (raw.table.as_ref(), "table"),
+        (raw.r#where.as_ref(), "where"),
+        (raw.updated.as_ref(), "updated"),
+    ] {
+        if let Some(k) = key {
+            c.at(
+                k.span(),
+                format!(
+                    "a FHIR side takes `resource`, `params`, `key` and `columns`, not `{what}`"
+                ),
+                None,
+            );
+        }
+    }
+    if let Some(e) = &raw.expressions {
+        c.at(e.span(), "`expressions` apply to SQL sides", None);
+    }
+    let resource = fhir_resource(c, raw);
+    let params = fhir_params(
+        c,
+        raw,
+        &["_summary", "_elements"],
+        "hypercare asks for the elements it compares",
+    );
+    let key = match raw.key.as_ref() {
+        None => {
+            c.at(
+                raw.from.span(),
+                "a keyed FHIR side needs `key`: \"id\" or \"identifier:SYSTEM\"",
+                Some("key = \"identifier:http://hospital.example.org/mrn\""),
+            );
+            None
+        }
+        Some(k) => match k.get_ref() {
+            RawKey::One(s) if s == "id" => Some((s.clone(), FhirKey::Id)),
+            RawKey::One(s) => match s.split_once(':') {
+                Some(("identifier", system)) if !system.trim().is_empty() => {
+                    Some((s.clone(), FhirKey::Identifier(system.to_string())))
+                }
+                _ => {
+                    c.at(
+                        k.span(),
+                        format!("`{s}` is not a FHIR key"),
+                        Some("\"id\" (the resource id) or \"identifier:SYSTEM\" (an identifier's value)"),
+                    );
+                    None
+                }
+            },
+            RawKey::Many(_) => {
+                c.at(
+                    k.span(),
+                    "a FHIR side has one key: \"id\" or \"identifier:SYSTEM\"",
+                    None,
+                );
+                None
+            }
+        },
+    };
+    let columns: Vec<String> = raw
+        .columns
+        .as_ref()
+        .map(|c| c.get_ref().clone())
+        .unwrap_or_default();
+    let mut paths = Vec::new();
+    for col in &columns {
+        match FhirPath::parse(col) {
+            Ok(p) => paths.push(p),
+            Err(e) => c.at(
+                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
+                format!("columns: {e}"),
+                Some("FHIR paths such as birthDate, name[0].family, gender"),
+            ),
+        }
+    }
+    let (key_text, key) = key?;
+    (paths.len() == columns.len()).then_some(())?;
+    let resource = resource?;
+    Some(KeyedSide {
+        from: from?,
+        table: resource.clone(),
+        key: vec![key_text],
+        columns,
+        filter: None,
+        updated: None,
+        expressions: BTreeMap::new(),
+        fhir: Some(FhirKeyed {
+            resource,
+            params,
+            key,
+            paths,
+        }),
     })
 }
 

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use chrono::{DateTime, Utc};
 
 use super::Scheduler;
-use crate::checks::Check;
+use crate::checks::{Check, PreviousRun};
 use crate::results::{CheckResult, Details, Outcome};
 use crate::store::Claim;
 
@@ -72,8 +72,13 @@ impl Scheduler {
         self.metrics.running().inc();
         let started = Instant::now();
         let heartbeat = self.clone().heartbeat(run_id);
+        let previous = if check.uses_previous() {
+            self.previous(&name, meta.kind).await
+        } else {
+            None
+        };
         let result = tokio::select! {
-            r = tokio::time::timeout(meta.timeout, check.run()) => r.unwrap_or_else(|_| CheckResult::error(
+            r = tokio::time::timeout(meta.timeout, check.run_after(previous)) => r.unwrap_or_else(|_| CheckResult::error(
                 format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {})),
             _ = self.cancel_runs.cancelled() => CheckResult {
                 outcome: Outcome::Cancelled,
@@ -102,6 +107,24 @@ impl Scheduler {
         }
         tracing::info!(check = %name, outcome = result.outcome.as_str(), duration_ms = took.as_millis() as u64,
             summary = %result.summary, "check finished");
+    }
+
+    /// The check's previous completed run; none if the store cannot say (the
+    /// run then starts afresh, as on its first run).
+    async fn previous(&self, name: &str, kind: crate::results::CheckKind) -> Option<PreviousRun> {
+        let run = match self.store.previous_result(name).await {
+            Ok(run) => run?,
+            Err(e) => {
+                self.store_error("previous_result", &e);
+                return None;
+            }
+        };
+        let value = serde_json::from_str(&run.details).ok()?;
+        let details = Details::from_json(kind, value).ok()?;
+        Some(PreviousRun {
+            started_at: DateTime::from_timestamp_millis(run.started_ms)?,
+            details,
+        })
     }
 
     /// Renews the lease until the run ends; returns only if the lease was lost.

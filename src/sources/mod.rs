@@ -34,6 +34,21 @@ pub enum SourceError {
     Shape(String),
 }
 
+impl SourceError {
+    /// The failure's class, safe for summaries, logs and alerts. The
+    /// message itself (`Display`) can quote record values, since databases
+    /// and FHIR servers echo them (`invalid input syntax for type integer:
+    /// "…"`), so it goes to a result's details only.
+    pub fn class(&self) -> &'static str {
+        match self {
+            SourceError::Connect(_) => "cannot connect",
+            SourceError::Query(_) => "query failed",
+            SourceError::Timeout(_) => "timed out",
+            SourceError::Shape(_) => "unexpected result",
+        }
+    }
+}
+
 /// All configured sources, by name.
 #[derive(Clone, Default)]
 pub struct Sources {

@@ -198,6 +198,15 @@ impl Store {
         select_runs!(self, sql.clone(),)
     }
 
+    /// A check's newest completed (pass or fail) run.
+    pub async fn previous_result(&self, check: &str) -> Result<Option<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE check_name = $1 AND status IN ('pass', 'fail') \
+             ORDER BY slot_ms DESC LIMIT 1"
+        );
+        Ok(select_runs!(self, sql.clone(), check)?.into_iter().next())
+    }
+
     /// When each check last passed, in epoch milliseconds.
     pub async fn last_successes(&self) -> Result<Vec<(String, i64)>, StoreError> {
         const SQL: &str = "SELECT check_name, MAX(finished_ms) FROM runs WHERE status = 'pass' GROUP BY check_name";

@@ -147,12 +147,14 @@ target = {{ from = "ehr", resource = "Patient", params = "active=true", group_pa
     // A rejected token is an error naming the target and the status, with the server's diagnostics.
     let (code, runs) = run(&cfg, "wrong");
     assert_eq!(code, Some(2));
+    // The summary says what failed where; the server's words (which could
+    // echo a search value) stay in the details.
     let summary = runs[0]["summary"].as_str().unwrap();
+    assert_eq!(summary, "target `ehr`: query failed");
+    let error = runs[0]["details"]["error"].as_str().unwrap();
     assert!(
-        summary.starts_with("target `ehr`")
-            && summary.contains("401")
-            && summary.contains("invalid token"),
-        "{summary}"
+        error.contains("401") && error.contains("invalid token"),
+        "{error}"
     );
 }
 

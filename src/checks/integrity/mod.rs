@@ -31,7 +31,7 @@ use crate::config::{Engine, Tolerance};
 use crate::results::{
     CheckKind, CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult,
 };
-use crate::sources::{SourceError, Sources, SqlSource};
+use crate::sources::{Sources, SqlSource};
 
 pub use codes::{loinc_valid, npi_check_digit, npi_valid};
 
@@ -138,7 +138,7 @@ async fn run_rule(ctx: &Ctx<'_>, rule: &IntegrityRule) -> (RuleResult, Option<&'
     match ran {
         Ok(()) => (out, None),
         Err(e) => {
-            let class = error_class(&e);
+            let class = e.class();
             tracing::warn!(rule = %rule.name, error = class, "integrity rule could not run");
             out.status = Outcome::Error;
             out.error = Some(e.to_string());
@@ -153,17 +153,6 @@ pub(crate) fn judge(tolerance: Tolerance, checked: i64, problems: i64) -> Outcom
         Outcome::Fail
     } else {
         Outcome::Pass
-    }
-}
-
-/// A failure's class, safe for logs and summaries: database messages can
-/// quote record values, so they stay in the details.
-pub(crate) fn error_class(e: &SourceError) -> &'static str {
-    match e {
-        SourceError::Connect(_) => "cannot connect",
-        SourceError::Query(_) => "query failed",
-        SourceError::Timeout(_) => "timed out",
-        SourceError::Shape(_) => "unexpected result",
     }
 }
 

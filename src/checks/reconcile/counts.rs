@@ -114,26 +114,29 @@ impl Check for CountReconcile {
             } else {
                 &self.queries[1].from
             };
-            format!("{} `{from}`: {e}", side.as_str())
+            format!("{} `{from}`: {}", side.as_str(), e.class())
         };
-        let details = |error_side| {
+        let details = |error_side, error: String| {
             Details::Reconcile(ReconcileDetails {
                 tolerance: Some(self.cfg.tolerance.to_string()),
-                error_side,
+                error_side: Some(error_side),
+                error: Some(error),
                 ..Default::default()
             })
         };
         match (source, target) {
             (Ok(s), Ok(t)) => compare(&s, &t, self.cfg.tolerance),
-            (Err(e), Ok(_)) => {
-                CheckResult::error(named(Side::Source, &e), details(Some(Side::Source)))
-            }
-            (Ok(_), Err(e)) => {
-                CheckResult::error(named(Side::Target, &e), details(Some(Side::Target)))
-            }
+            (Err(e), Ok(_)) => CheckResult::error(
+                named(Side::Source, &e),
+                details(Side::Source, e.to_string()),
+            ),
+            (Ok(_), Err(e)) => CheckResult::error(
+                named(Side::Target, &e),
+                details(Side::Target, e.to_string()),
+            ),
             (Err(se), Err(te)) => CheckResult::error(
                 format!("{}; {}", named(Side::Source, &se), named(Side::Target, &te)),
-                details(Some(Side::Both)),
+                details(Side::Both, format!("source: {se}; target: {te}")),
             ),
         }
     }

@@ -25,6 +25,10 @@ pub struct Acc<'a> {
     /// segments whose rows the checksums already counted).
     pub report_rows: bool,
     unreported: u64,
+    /// Every discrepancy as `missing:KEY`, `extra:KEY` or `changed:KEY`, up
+    /// to `track_cap`, for drift from run to run.
+    pub tracked: Vec<String>,
+    pub track_cap: usize,
 }
 
 /// Source rows merged between two progress reports.
@@ -46,6 +50,23 @@ impl<'a> Acc<'a> {
             check,
             report_rows: true,
             unreported: 0,
+            tracked: Vec::new(),
+            track_cap: 0,
+        }
+    }
+
+    /// Starts over in another mode (the previous pass is discarded).
+    pub fn restart(&mut self, mode: &str) {
+        self.diff = KeyedDiff {
+            mode: mode.into(),
+            ..Default::default()
+        };
+        self.tracked.clear();
+    }
+
+    fn track(&mut self, kind: &str, key: &str) {
+        if self.tracked.len() < self.track_cap {
+            self.tracked.push(format!("{kind}:{key}"));
         }
     }
 
@@ -64,7 +85,7 @@ fn cmp_part(kind: KeyKind, a: &str, b: &str) -> Ordering {
     }
 }
 
-fn cmp_keys(kinds: &[KeyKind], a: &[Option<String>], b: &[Option<String>]) -> Ordering {
+pub(super) fn cmp_keys(kinds: &[KeyKind], a: &[Option<String>], b: &[Option<String>]) -> Ordering {
     kinds
         .iter()
         .zip(a.iter().zip(b))
@@ -157,13 +178,17 @@ impl Acc<'_> {
                 Ordering::Less => {
                     let row = s.take().unwrap_or_default();
                     self.diff.missing += 1;
-                    push_capped(&mut self.diff.missing_keys, self.cap, key_text(&row[..k]));
+                    let key = key_text(&row[..k]);
+                    self.track("missing", &key);
+                    push_capped(&mut self.diff.missing_keys, self.cap, key);
                     s = self.next(&mut source, &mut last_s, false).await?;
                 }
                 Ordering::Greater => {
                     let row = t.take().unwrap_or_default();
                     self.diff.extra += 1;
-                    push_capped(&mut self.diff.extra_keys, self.cap, key_text(&row[..k]));
+                    let key = key_text(&row[..k]);
+                    self.track("extra", &key);
+                    push_capped(&mut self.diff.extra_keys, self.cap, key);
                     t = self.next(&mut target, &mut last_t, true).await?;
                 }
                 Ordering::Equal => {
@@ -193,6 +218,7 @@ impl Acc<'_> {
             return;
         }
         self.diff.changed += 1;
+        self.track("changed", &key_text(&a[..k]));
         for c in &differing {
             *self.diff.changed_columns.entry(c.clone()).or_default() += 1;
         }

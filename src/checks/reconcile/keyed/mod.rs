@@ -5,19 +5,29 @@
 //! segments inside the databases ([`segments`]) or merges two key-ordered
 //! streams ([`merge`]). The algorithm and every rule: docs/reconciliation.md.
 
+mod drift;
+mod fhir;
+mod incremental;
+mod json_values;
 mod merge;
 mod normalize;
 mod plan;
 mod segments;
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{DateTime, Utc};
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, PreviousRun};
 use crate::config::{KeyedConfig, ReconcileConfig, Tolerance};
-use crate::results::{CheckKind, CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side};
-use crate::sources::{SourceError, Sources, SqlSource};
+use crate::results::{
+    CheckKind, CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side, Sweep,
+};
+use crate::sources::{FhirSource, SourceError, Sources, SqlSource};
 
 pub struct KeyedReconcile {
     meta: CheckMeta,
@@ -25,6 +35,8 @@ pub struct KeyedReconcile {
     cfg: KeyedConfig,
     source: Option<Arc<SqlSource>>,
     target: Option<Arc<SqlSource>>,
+    /// The FHIR side, when one side is a FHIR server.
+    fhir: Option<Arc<FhirSource>>,
 }
 
 /// A failure on one side, for the error summary.
@@ -44,11 +56,49 @@ impl KeyedReconcile {
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
+            fhir: [&cfg.source, &cfg.target]
+                .into_iter()
+                .find(|s| s.fhir.is_some())
+                .and_then(|s| sources.fhir(&s.from)),
             cfg: cfg.clone(),
         }
     }
 
-    async fn diff(&self, source: &SqlSource, target: &SqlSource) -> Result<KeyedDiff, SideError> {
+    /// Chooses the rows this run compares: every row on a first run or when
+    /// a full sweep is due, else those changed since the previous run.
+    fn sweep(&self, previous: Option<&KeyedDiff>, now: DateTime<Utc>) -> Sweep {
+        let now_ms = now.timestamp_millis();
+        let full = |reason: &str| Sweep {
+            kind: "full".into(),
+            since_ms: None,
+            started_ms: now_ms,
+            last_full_ms: now_ms,
+            reason: Some(reason.into()),
+        };
+        let Some(prev) = previous.and_then(|d| d.sweep.as_ref()) else {
+            return full("first run");
+        };
+        if let Some(cron) = &self.cfg.full_sweep {
+            let last = DateTime::from_timestamp_millis(prev.last_full_ms).unwrap_or_default();
+            if cron.schedule.after(&last).next().is_some_and(|t| t <= now) {
+                return full("full_sweep schedule");
+            }
+        }
+        Sweep {
+            kind: "incremental".into(),
+            since_ms: Some(prev.started_ms - self.cfg.lag.as_millis() as i64),
+            started_ms: now_ms,
+            last_full_ms: prev.last_full_ms,
+            reason: None,
+        }
+    }
+
+    async fn diff(
+        &self,
+        source: &SqlSource,
+        target: &SqlSource,
+        mut sweep: Option<Sweep>,
+    ) -> Result<Compared, SideError> {
         let (s, t) = (&self.cfg.source, &self.cfg.target);
         let cols = |side: &crate::config::KeyedSide| {
             side.key
@@ -75,13 +125,50 @@ impl KeyedReconcile {
             &plan.columns,
             self.meta.name.as_str(),
         );
+        acc.track_cap = self.cfg.drift_keys;
         let sides = segments::Sides {
             source,
             target,
             plan: &plan,
         };
         let both = |e: SourceError| SideError(Side::Both, e);
-        if plan.checksums {
+        let mut examined = None;
+        if let Some(sw) = sweep.as_mut().filter(|s| s.kind == "incremental") {
+            if plan.key_kinds[0] != plan::KeyKind::Int {
+                *sw = Sweep {
+                    kind: "full".into(),
+                    since_ms: None,
+                    last_full_ms: sw.started_ms,
+                    reason: Some("incremental runs need an integer first key".into()),
+                    ..sw.clone()
+                };
+            } else {
+                let since = sw.since_ms.unwrap_or_default();
+                match sides.changed_keys(since).await.map_err(both)? {
+                    Some(keys) => {
+                        acc.diff.mode = "incremental".into();
+                        crate::checks::progress::start(self.meta.name.as_str(), None);
+                        sides.compare_keys(&mut acc, &keys).await.map_err(both)?;
+                        examined = Some(keys);
+                    }
+                    None => {
+                        *sw = Sweep {
+                            kind: "full".into(),
+                            since_ms: None,
+                            last_full_ms: sw.started_ms,
+                            reason: Some(format!(
+                                "more than {} changed rows",
+                                incremental::MAX_CHANGED_KEYS
+                            )),
+                            ..sw.clone()
+                        };
+                    }
+                }
+            }
+        }
+        if examined.is_some() {
+            // Compared by key above.
+        } else if plan.checksums {
             acc.diff.mode = "checksum".into();
             let (sn, tn) = tokio::try_join!(
                 source.fetch_text(plan.source.null_keys_sql()),
@@ -111,32 +198,140 @@ impl KeyedReconcile {
             sides.stream(&mut acc, None).await.map_err(both)?;
         }
         crate::checks::progress::finish(self.meta.name.as_str());
-        Ok(acc.diff)
+        let mut diff = acc.diff;
+        diff.sweep = sweep;
+        Ok(Compared {
+            diff,
+            tracked: acc.tracked,
+            examined,
+        })
     }
-}
 
-#[async_trait]
-impl Check for KeyedReconcile {
-    fn meta(&self) -> &CheckMeta {
-        &self.meta
-    }
-
-    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
-        let tolerance = Some(self.tolerance.to_string());
-        let (Some(source), Some(target)) = (&self.source, &self.target) else {
-            let details = ReconcileDetails {
-                tolerance,
-                error_side: Some(Side::Both),
-                ..Default::default()
-            };
-            return CheckResult::error(
-                "a source of this check is not configured",
-                Details::Reconcile(details),
-            );
+    /// A diff between a SQL side and a FHIR side.
+    async fn diff_fhir(
+        &self,
+        sql: &SqlSource,
+        fhir: &FhirSource,
+        fhir_is_source: bool,
+    ) -> Result<Compared, SideError> {
+        let (sql_side, fhir_side, sql_end, fhir_end) = if fhir_is_source {
+            (
+                &self.cfg.target,
+                &self.cfg.source,
+                Side::Target,
+                Side::Source,
+            )
+        } else {
+            (
+                &self.cfg.source,
+                &self.cfg.target,
+                Side::Source,
+                Side::Target,
+            )
         };
-        match self.diff(source, target).await {
-            Ok(diff) => judge(diff, self.tolerance),
+        let Some(fhir_cfg) = fhir_side.fhir.as_ref() else {
+            return Err(SideError(
+                fhir_end,
+                SourceError::Shape("not a FHIR side".into()),
+            ));
+        };
+        let cols: Vec<String> = sql_side
+            .key
+            .iter()
+            .chain(&sql_side.columns)
+            .cloned()
+            .collect();
+        let types = sql
+            .column_types(&sql_side.table, &cols)
+            .await
+            .map_err(|e| SideError(sql_end, e))?;
+        // The SQL side against itself: its own classes, its SQL in key order.
+        let mirror = KeyedConfig {
+            source: sql_side.clone(),
+            target: sql_side.clone(),
+            ..self.cfg.clone()
+        };
+        let plan = plan::plan(&mirror, (sql.engine(), sql.engine()), (&types, &types));
+        crate::checks::progress::start(self.meta.name.as_str(), None);
+        let rows = fhir::rows(fhir, fhir_cfg, &self.cfg, &plan)
+            .await
+            .map_err(|e| SideError(fhir_end, e))?;
+        let mut acc = merge::Acc::new(
+            self.cfg.max_keys,
+            &plan.key_kinds,
+            &self.cfg.source.columns,
+            self.meta.name.as_str(),
+        );
+        acc.track_cap = self.cfg.drift_keys;
+        acc.diff.mode = "fhir-stream".into();
+        let stream = sql.stream_text(plan.source.rows_sql(None));
+        fhir::merge(&mut acc, stream, rows, fhir_is_source)
+            .await
+            .map_err(|e| SideError(sql_end, e))?;
+        crate::checks::progress::finish(self.meta.name.as_str());
+        Ok(Compared {
+            diff: acc.diff,
+            tracked: acc.tracked,
+            examined: None,
+        })
+    }
+
+    /// One run; `history` is the previous completed run when the scheduler
+    /// runs the check (`None` inside means a first run), or `None` for
+    /// `hypercare check`, which judges without drift or grace.
+    async fn execute(&self, history: Option<Option<PreviousRun>>) -> CheckResult {
+        let tolerance = Some(self.tolerance.to_string());
+        let fhir_is_source = self.cfg.source.fhir.is_some();
+        let now = Utc::now();
+        let previous = history.as_ref().and_then(|p| p.as_ref());
+        let prev_diff = previous
+            .and_then(|p| p.details.reconcile())
+            .and_then(|r| r.keyed.as_deref());
+        let sweep = self.cfg.incremental().then(|| self.sweep(prev_diff, now));
+        let compared = match (&self.source, &self.target, &self.fhir) {
+            (Some(source), Some(target), _) => self.diff(source, target, sweep).await,
+            (Some(sql), None, Some(fhir)) | (None, Some(sql), Some(fhir)) => {
+                self.diff_fhir(sql, fhir, fhir_is_source).await
+            }
+            _ => {
+                let details = ReconcileDetails {
+                    tolerance,
+                    error_side: Some(Side::Both),
+                    ..Default::default()
+                };
+                return CheckResult::error(
+                    "a source of this check is not configured",
+                    Details::Reconcile(details),
+                );
+            }
+        };
+        match compared {
+            Ok(Compared {
+                mut diff,
+                tracked,
+                examined,
+            }) => {
+                let counted = if history.is_some() {
+                    let examined = match &examined {
+                        Some(keys) => drift::Examined::FirstKeys(keys),
+                        None => drift::Examined::All,
+                    };
+                    drift::apply(
+                        &mut diff,
+                        drift::Inputs {
+                            tracked,
+                            previous: prev_diff,
+                            examined,
+                            now_ms: now.timestamp_millis(),
+                            grace_ms: self.cfg.grace.as_millis() as i64,
+                            max_keys: self.cfg.max_keys,
+                        },
+                    )
+                } else {
+                    diff.discrepancies()
+                };
+                judge(diff, self.tolerance, counted, self.cfg.grace)
+            }
             Err(SideError(side, e)) => {
                 let from = match side {
                     Side::Source => format!("source `{}`", self.cfg.source.from),
@@ -149,38 +344,93 @@ impl Check for KeyedReconcile {
                 let details = ReconcileDetails {
                     tolerance,
                     error_side: Some(side),
+                    error: Some(e.to_string()),
                     ..Default::default()
                 };
-                CheckResult::error(format!("{from}: {e}"), Details::Reconcile(details))
+                CheckResult::error(
+                    format!("{from}: {}", e.class()),
+                    Details::Reconcile(details),
+                )
             }
         }
     }
 }
 
-/// Pass when the differing records are within the tolerance (records, or a
-/// percentage of the source rows) and no key is duplicated or NULL.
-pub fn judge(diff: KeyedDiff, tolerance: Tolerance) -> CheckResult {
-    let n = diff.discrepancies();
+/// What one comparison found, before drift.
+struct Compared {
+    diff: KeyedDiff,
+    tracked: Vec<String>,
+    /// Incremental runs: the first keys compared.
+    examined: Option<BTreeSet<i128>>,
+}
+
+#[async_trait]
+impl Check for KeyedReconcile {
+    fn meta(&self) -> &CheckMeta {
+        &self.meta
+    }
+
+    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
+    async fn run(&self) -> CheckResult {
+        self.execute(None).await
+    }
+
+    fn uses_previous(&self) -> bool {
+        true
+    }
+
+    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
+    async fn run_after(&self, previous: Option<PreviousRun>) -> CheckResult {
+        self.execute(Some(previous)).await
+    }
+}
+
+/// Pass when the differing records that count (all of them, or with
+/// history those past the grace period) are within the tolerance (records,
+/// or a percentage of the source rows) and no key is duplicated or NULL.
+pub fn judge(diff: KeyedDiff, tolerance: Tolerance, counted: u64, grace: Duration) -> CheckResult {
     let key_problems = diff.duplicate_keys.source
         + diff.duplicate_keys.target
         + diff.null_keys.source
         + diff.null_keys.target;
-    let beyond = tolerance.exceeded(diff.source_rows as i64, n as i64);
+    let beyond = tolerance.exceeded(diff.source_rows as i64, counted as i64);
     let outcome = if beyond || key_problems > 0 {
         Outcome::Fail
     } else {
         Outcome::Pass
     };
-    let mut summary = format!(
-        "{} missing, {} extra, {} changed of {} source and {} target records",
-        diff.missing, diff.extra, diff.changed, diff.source_rows, diff.target_rows
+    let (m, e, c, s, t) = (
+        diff.missing,
+        diff.extra,
+        diff.changed,
+        diff.source_rows,
+        diff.target_rows,
     );
+    let mut summary = match &diff.sweep {
+        Some(sw) if sw.kind == "incremental" => format!(
+            "{m} missing, {e} extra, {c} changed (incremental: {s} source and {t} target records changed since the last run)"
+        ),
+        _ => format!("{m} missing, {e} extra, {c} changed of {s} source and {t} target records"),
+    };
     summary.push_str(if beyond {
         ", beyond tolerance "
     } else {
         ", within tolerance "
     });
     summary.push_str(&tolerance.to_string());
+    if let Some(d) = &diff.drift {
+        summary.push_str(&format!(
+            "; since the last run: {} new, {} persisting, {} resolved",
+            d.new, d.persisting, d.resolved
+        ));
+        if d.within_grace > 0 {
+            summary.push_str(&format!(
+                "; {} within the {} grace period",
+                d.within_grace,
+                humantime::format_duration(grace)
+            ));
+        }
+    }
     let d = &diff.duplicate_keys;
     if d.source + d.target > 0 {
         summary.push_str(&format!(

@@ -28,7 +28,7 @@ pub enum Class {
 }
 
 /// Decimals a float is compared at by default.
-const FLOAT_DECIMALS: u32 = 6;
+pub const FLOAT_DECIMALS: u32 = 6;
 
 /// The class of one side's column from its declared type.
 pub fn classify(engine: Engine, info: &ColumnInfo) -> Class {
@@ -162,7 +162,11 @@ pub fn render(engine: Engine, v: &str, native: Class, to: Class, rules: &[Column
         Class::Decimal(s) => decimal(engine, v, s),
         Class::Float => decimal(engine, v, FLOAT_DECIMALS),
         Class::Date => match engine {
+            // Sessions use DateStyle ISO: a date's own text is YYYY-MM-DD.
+            Engine::Postgres if native == Class::Date => text(v),
             Engine::Postgres => format!("to_char(({v})::timestamp, 'YYYY-MM-DD')"),
+            // A DATE's own text is already YYYY-MM-DD, and cheaper than DATE_FORMAT.
+            Engine::MySql if native == Class::Date => mysql_no_zero(text(v)),
             Engine::MySql => mysql_no_zero(format!("DATE_FORMAT({v}, '%Y-%m-%d')")),
             Engine::Sqlite => format!("date({v})"),
         },
@@ -172,9 +176,16 @@ pub fn render(engine: Engine, v: &str, native: Class, to: Class, rules: &[Column
                 Engine::Postgres => {
                     format!("left(to_char(({v})::timestamp, 'YYYY-MM-DD HH24:MI:SS.US'), {width})")
                 }
-                Engine::MySql => mysql_no_zero(format!(
-                    "LEFT(DATE_FORMAT({v}, '%Y-%m-%d %H:%i:%s.%f'), {width})"
-                )),
+                // A DATETIME(q)'s own text has exactly q fractional digits.
+                Engine::MySql => match native {
+                    Class::Timestamp(q) if q == p => mysql_no_zero(text(v)),
+                    Class::Timestamp(q) if q > p => {
+                        mysql_no_zero(format!("LEFT({}, {width})", text(v)))
+                    }
+                    _ => mysql_no_zero(format!(
+                        "LEFT(DATE_FORMAT({v}, '%Y-%m-%d %H:%i:%s.%f'), {width})"
+                    )),
+                },
                 Engine::Sqlite => {
                     format!("substr(strftime('%Y-%m-%d %H:%M:%f', {v}) || '000', 1, {width})")
                 }
@@ -202,12 +213,31 @@ fn decimal(engine: Engine, v: &str, s: u32) -> String {
 /// A length-prefixed encoding of one text value: `N` for NULL, else
 /// `V<chars>:<value>`, so no two different rows encode the same.
 /// (Concatenating NULL gives NULL on every engine, so COALESCE picks `N`
-/// without evaluating the value a third time.)
-pub fn encode(engine: Engine, t: &str) -> String {
+/// without evaluating the value a third time.) Classes whose canonical
+/// text has a fixed width ([`fixed_width`]) get the length as a constant,
+/// so the value is computed once instead of twice.
+pub fn encode(engine: Engine, t: &str, fixed: Option<usize>) -> String {
+    if let Some(n) = fixed {
+        return match engine {
+            Engine::MySql => format!("COALESCE(CONCAT('V{n}:', {t}), 'N')"),
+            _ => format!("COALESCE('V{n}:' || {t}, 'N')"),
+        };
+    }
     match engine {
         Engine::Postgres => format!("COALESCE('V' || char_length({t}) || ':' || {t}, 'N')"),
         Engine::MySql => format!("COALESCE(CONCAT('V', CHAR_LENGTH({t}), ':', {t}), 'N')"),
         Engine::Sqlite => format!("COALESCE('V' || length({t}) || ':' || {t}, 'N')"),
+    }
+}
+
+/// The width of a class's canonical text when every engine renders it with
+/// the same number of characters: dates, timestamps, booleans.
+pub fn fixed_width(class: Class) -> Option<usize> {
+    match class {
+        Class::Date => Some(10),
+        Class::Timestamp(p) => Some(if p == 0 { 19 } else { 20 + p.min(6) as usize }),
+        Class::Bool => Some(1),
+        _ => None,
     }
 }
 

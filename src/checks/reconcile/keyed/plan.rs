@@ -1,7 +1,9 @@
 //! The SQL a keyed diff runs on each side, built from validated identifiers
 //! and the column classes both sides agree on.
 
-use super::normalize::{Class, checksum, classify, encode, pair, quote, render, with_rules};
+use super::normalize::{
+    Class, checksum, classify, encode, fixed_width, pair, quote, render, with_rules,
+};
 use crate::config::{Engine, KeyedConfig, KeyedSide};
 use crate::sources::ColumnInfo;
 
@@ -25,6 +27,8 @@ pub struct SidePlan {
     select_hashed: Option<String>,
     order_by: String,
     encoded_row: String,
+    /// The last-changed column, quoted, for incremental runs.
+    updated: Option<String>,
 }
 
 /// Both sides, and what the columns mean.
@@ -38,6 +42,8 @@ pub struct Plan {
     /// Whether segments can be checksummed in the databases (both have MD5
     /// and the first key part is an integer); otherwise rows are streamed.
     pub checksums: bool,
+    /// The class each key part and column is compared in, in order.
+    pub classes: Vec<Class>,
 }
 
 /// Builds the plan from both sides' declared column types (key columns
@@ -123,7 +129,11 @@ pub fn plan(
                 (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
             })
             .collect();
-        let encoded: Vec<String> = texts.iter().map(|t| encode(engine, t)).collect();
+        let encoded: Vec<String> = texts
+            .iter()
+            .zip(&common)
+            .map(|(t, (_, _, to, _))| encode(engine, t, fixed_width(*to)))
+            .collect();
         let encoded_row = match engine {
             Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
             _ => encoded.join(" || "),
@@ -160,6 +170,7 @@ pub fn plan(
                 .join(", "),
             order_by: order.join(", "),
             encoded_row,
+            updated: side.updated.as_ref().map(|u| quote(engine, u)),
         }
     };
     let source = side_plan(engines.0, s, true);
@@ -173,6 +184,7 @@ pub fn plan(
         key_kinds,
         columns: s.columns.clone(),
         checksums,
+        classes: common.iter().map(|(_, _, to, _)| *to).collect(),
     }
 }
 
@@ -223,6 +235,24 @@ impl SidePlan {
             list.join(", "),
             self.order_by
         )
+    }
+
+    /// First keys (as text) of the rows changed at or after `since`, a UTC
+    /// time `YYYY-MM-DD HH:MM:SS.ffffff` (sessions run in UTC). `None`
+    /// without an `updated` column. The filter is not applied: a row that
+    /// left the compared set (a soft delete) changed too.
+    pub fn changed_keys_sql(&self, since: &str) -> Option<String> {
+        let updated = self.updated.as_ref()?;
+        let key = render(self.engine, &self.first_key, Class::Text, Class::Text, &[]);
+        let cond = match self.engine {
+            // SQLite stores times as text in several shapes: compare them as times.
+            Engine::Sqlite => format!("julianday({updated}) >= julianday('{since}')"),
+            _ => format!("{updated} >= '{since}'"),
+        };
+        Some(format!(
+            "SELECT {key} FROM {} WHERE {cond} AND {} IS NOT NULL",
+            self.from, self.first_key
+        ))
     }
 
     /// Smallest and largest integer first key, and the row count.

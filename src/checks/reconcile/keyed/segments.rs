@@ -124,10 +124,7 @@ impl Sides<'_> {
         merged?;
         tracing::debug!(elapsed = ?clock.elapsed(), candidates = candidates.len(), "hash stream merged");
         if candidates.len() > MAX_HASH_CANDIDATES {
-            acc.diff = crate::results::KeyedDiff {
-                mode: "stream".into(),
-                ..Default::default()
-            };
+            acc.restart("stream");
             return self.stream(acc, None).await;
         }
         let (s_rows, t_rows) = (acc.diff.source_rows, acc.diff.target_rows);

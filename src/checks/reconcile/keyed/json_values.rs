@@ -1,0 +1,201 @@
+//! FHIR JSON values as the same canonical text the databases produce for a
+//! column class (see [`super::normalize`] and docs/reconciliation.md), so a
+//! FHIR side compares with a SQL side.
+
+use chrono::{DateTime, NaiveDateTime, Utc};
+use serde_json::Value;
+
+use super::normalize::{Class, FLOAT_DECIMALS};
+use crate::config::ColumnRule;
+
+/// The canonical text of a JSON value in `class`, then the text rules;
+/// `None` for a missing or null value (SQL NULL).
+pub fn canonical(v: Option<&Value>, class: Class, rules: &[ColumnRule]) -> Option<String> {
+    let v = v.filter(|v| !v.is_null())?;
+    let raw = match v {
+        Value::String(s) => s.clone(),
+        Value::Bool(b) => b.to_string(),
+        Value::Number(n) => n.to_string(),
+        // Objects and arrays are compared as their JSON text.
+        other => other.to_string(),
+    };
+    let mut out = match class {
+        Class::Int | Class::Text => raw,
+        Class::Char => raw.trim_end_matches(' ').to_string(),
+        Class::Uuid => raw.to_lowercase(),
+        Class::Bool => match raw.as_str() {
+            "true" => "1".into(),
+            "false" => "0".into(),
+            n => match n.parse::<f64>() {
+                Ok(x) if x != 0.0 => "1".into(),
+                Ok(_) => "0".into(),
+                Err(_) => n.to_string(),
+            },
+        },
+        Class::Decimal(s) => round_text(&raw, s).unwrap_or(raw),
+        Class::Float => round_text(&raw, FLOAT_DECIMALS).unwrap_or(raw),
+        // FHIR dates may be partial (`1980`, `1980-05`): they stay as written
+        // and so differ from any full date, as they should.
+        Class::Date => match raw.get(..10) {
+            Some(d) if raw.len() >= 10 => d.to_string(),
+            _ => raw,
+        },
+        Class::Timestamp(p) => timestamp(&raw, p).unwrap_or(raw),
+    };
+    for rule in rules {
+        match rule {
+            ColumnRule::Trim => out = out.trim().to_string(),
+            ColumnRule::Lower => out = out.to_lowercase(),
+            _ => {}
+        }
+    }
+    Some(out)
+}
+
+/// A FHIR `instant` or `dateTime` in UTC, `YYYY-MM-DD HH:MM:SS.ffffff`
+/// cut to `p` fractional digits, as the databases render timestamps.
+fn timestamp(raw: &str, p: u32) -> Option<String> {
+    let utc = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => t.with_timezone(&Utc).naive_utc(),
+        // A dateTime without a zone: taken as UTC, like the sessions.
+        Err(_) => NaiveDateTime::parse_from_str(raw, "%Y-%m-%dT%H:%M:%S%.f").ok()?,
+    };
+    let full = utc.format("%Y-%m-%d %H:%M:%S%.6f").to_string();
+    let width = if p == 0 { 19 } else { 20 + p.min(6) as usize };
+    Some(full[..width].to_string())
+}
+
+/// A decimal number's text rounded half away from zero to `scale`
+/// decimals, printed with exactly that many (as `numeric` and `DECIMAL`
+/// round). Exact on the digits: no binary floating point.
+fn round_text(raw: &str, scale: u32) -> Option<String> {
+    let s = raw.trim();
+    let (neg, digits) = match s.strip_prefix('-') {
+        Some(rest) => (true, rest),
+        None => (false, s.strip_prefix('+').unwrap_or(s)),
+    };
+    // Exponent notation (1e-7) from JSON numbers.
+    let (mantissa, exp) = match digits.split_once(['e', 'E']) {
+        Some((m, e)) => (m, e.parse::<i32>().ok()?),
+        None => (digits, 0),
+    };
+    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    if int.is_empty() && frac.is_empty() {
+        return None;
+    }
+    if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    // All digits, and where the decimal point sits after the exponent.
+    let mut all: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
+    let mut point = int.len() as i64 + i64::from(exp);
+    if point < 0 {
+        let pad = (-point) as usize;
+        all.splice(0..0, std::iter::repeat_n(0, pad));
+        point = 0;
+    }
+    let point = point as usize;
+    let want = point + scale as usize;
+    if all.len() < want + 1 {
+        all.resize(want + 1, 0);
+    }
+    let round_up = all[want] >= 5;
+    all.truncate(want);
+    if round_up {
+        let mut i = all.len();
+        loop {
+            if i == 0 {
+                all.insert(0, 1);
+                break;
+            }
+            i -= 1;
+            if all[i] == 9 {
+                all[i] = 0;
+            } else {
+                all[i] += 1;
+                break;
+            }
+        }
+    }
+    let int_len = all.len() - scale as usize;
+    let int_part: String = all[..int_len]
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .collect::<String>()
+        .trim_start_matches('0')
+        .to_string();
+    let int_part = if int_part.is_empty() {
+        "0".to_string()
+    } else {
+        int_part
+    };
+    let frac_part: String = all[int_len..]
+        .iter()
+        .map(|d| char::from(b'0' + d))
+        .collect();
+    let zero = all.iter().all(|d| *d == 0);
+    let sign = if neg && !zero { "-" } else { "" };
+    Some(if scale == 0 {
+        format!("{sign}{int_part}")
+    } else {
+        format!("{sign}{int_part}.{frac_part}")
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn c(v: Value, class: Class) -> Option<String> {
+        canonical(Some(&v), class, &[])
+    }
+
+    #[test]
+    fn json_values_render_as_the_databases_do() {
+        assert_eq!(c(json!(true), Class::Bool).as_deref(), Some("1"));
+        assert_eq!(c(json!("false"), Class::Bool).as_deref(), Some("0"));
+        assert_eq!(c(json!(12.5), Class::Decimal(2)).as_deref(), Some("12.50"));
+        assert_eq!(c(json!(2.675), Class::Decimal(2)).as_deref(), Some("2.68"));
+        assert_eq!(c(json!(-0.004), Class::Decimal(2)).as_deref(), Some("0.00"));
+        assert_eq!(
+            c(json!(99.995), Class::Decimal(2)).as_deref(),
+            Some("100.00")
+        );
+        assert_eq!(c(json!(1e-7), Class::Float).as_deref(), Some("0.000000"));
+        assert_eq!(c(json!(7), Class::Int).as_deref(), Some("7"));
+        assert_eq!(
+            c(json!("1980-05-02"), Class::Date).as_deref(),
+            Some("1980-05-02")
+        );
+        assert_eq!(c(json!("1980-05"), Class::Date).as_deref(), Some("1980-05"));
+        assert_eq!(
+            c(
+                json!("2024-05-01T12:00:00.123456+02:00"),
+                Class::Timestamp(3)
+            )
+            .as_deref(),
+            Some("2024-05-01 10:00:00.123")
+        );
+        assert_eq!(
+            c(json!("2024-05-01T10:00:00Z"), Class::Timestamp(0)).as_deref(),
+            Some("2024-05-01 10:00:00")
+        );
+        assert_eq!(
+            c(json!("ABCDEF00-0000-4000-8000-000000000001"), Class::Uuid).as_deref(),
+            Some("abcdef00-0000-4000-8000-000000000001")
+        );
+        assert_eq!(c(json!("MRN1  "), Class::Char).as_deref(), Some("MRN1"));
+        assert_eq!(canonical(None, Class::Text, &[]), None);
+        assert_eq!(canonical(Some(&Value::Null), Class::Text, &[]), None);
+        assert_eq!(
+            canonical(
+                Some(&json!(" Ng ")),
+                Class::Text,
+                &[ColumnRule::Trim, ColumnRule::Lower]
+            )
+            .as_deref(),
+            Some("ng")
+        );
+    }
+}
