@@ -95,7 +95,12 @@ impl WorkflowCheck {
     }
 
     /// Runs every step against `system` until one fails.
-    async fn pass(&self, system: &FhirSource, mut vars: BTreeMap<String, String>) -> Pass {
+    async fn pass(
+        &self,
+        system: &FhirSource,
+        which: &'static str,
+        mut vars: BTreeMap<String, String>,
+    ) -> Pass {
         let mut steps = Vec::with_capacity(self.cfg.steps.len());
         let mut failed: Option<(String, StepOutcome)> = None;
         let mut total_ms = 0.0;
@@ -107,6 +112,8 @@ impl WorkflowCheck {
             let result = self.step(system, step, &mut vars).await;
             total_ms += result.duration_ms.unwrap_or(0.0);
             if result.outcome != StepOutcome::Ok {
+                // The step name and outcome only: the error text stays in the details.
+                tracing::info!(step = %step.name, system = which, outcome = result.outcome.as_str(), "workflow step failed");
                 failed = Some((step.name.to_string(), result.outcome));
             }
             steps.push(result);
@@ -159,9 +166,9 @@ impl Check for WorkflowCheck {
         };
         let n = self.runs.fetch_add(1, Ordering::Relaxed);
         let vars = self.vars_for(n);
-        let main = self.pass(target, vars.clone()).await;
+        let main = self.pass(target, "target", vars.clone()).await;
         let baseline = match &self.baseline {
-            Some(b) => Some(self.pass(b, vars).await),
+            Some(b) => Some(self.pass(b, "baseline", vars).await),
             None => None,
         };
         verdict(&self.cfg, n, main, baseline)
