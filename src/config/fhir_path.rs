@@ -1,17 +1,28 @@
 //! A small path language over FHIR JSON: element names separated by dots,
 //! each optionally indexed: `birthDate`, `name[0].family`,
-//! `entry[0].resource.id`. Enough to pick one value out of a resource; not
-//! FHIRPath (no functions, no filters).
+//! `entry[0].resource.id`, `[0].id`. Enough to pick one value out of a
+//! resource or a bundle; not FHIRPath (no functions, no filters). An element
+//! that repeats, named without an index, means its first item.
+//!
+//! Keyed diffs compare FHIR values through it, workflows extract variables
+//! and check answers with it.
 
 use std::fmt;
 
 use serde_json::Value;
 
+/// One step: an element name or an index into a list.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PathSeg {
+    Key(String),
+    Index(usize),
+}
+
 /// A parsed path.
 #[derive(Clone, PartialEq, Eq)]
 pub struct FhirPath {
     text: String,
-    steps: Vec<(String, Option<usize>)>,
+    steps: Vec<PathSeg>,
 }
 
 impl fmt::Debug for FhirPath {
@@ -28,56 +39,66 @@ impl fmt::Display for FhirPath {
 
 impl FhirPath {
     pub fn parse(text: &str) -> Result<FhirPath, String> {
-        if text.trim().is_empty() {
-            return Err("the path is empty".into());
-        }
+        let s = text.trim();
+        let bad = || {
+            format!(
+                "`{s}` is not a path: element names and [N] indexes separated by dots, such as name[0].family or entry[0].resource.id"
+            )
+        };
         let mut steps = Vec::new();
-        for part in text.split('.') {
-            let (name, index) = match part.split_once('[') {
-                Some((name, rest)) => {
-                    let digits = rest
-                        .strip_suffix(']')
-                        .ok_or_else(|| format!("`{part}`: an index is written [N]"))?;
-                    let i = digits
-                        .parse::<usize>()
-                        .map_err(|_| format!("`{part}`: the index must be a number"))?;
-                    (name, Some(i))
-                }
-                None => (part, None),
+        for part in s.split('.') {
+            let (key, mut rest) = match part.find('[') {
+                Some(i) => (&part[..i], &part[i..]),
+                None => (part, ""),
             };
-            let ok = name.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
-                && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
-            if !ok {
-                return Err(format!(
-                    "`{part}` is not an element name (letters and digits, such as birthDate or name[0])"
-                ));
+            if key.is_empty() && (!steps.is_empty() || rest.is_empty()) {
+                return Err(bad());
             }
-            steps.push((name.to_string(), index));
+            if !key.is_empty() {
+                if !key
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+                {
+                    return Err(bad());
+                }
+                steps.push(PathSeg::Key(key.to_string()));
+            }
+            while !rest.is_empty() {
+                let inner = rest.strip_prefix('[').ok_or_else(bad)?;
+                let end = inner.find(']').ok_or_else(bad)?;
+                let n: usize = inner[..end].trim().parse().map_err(|_| bad())?;
+                steps.push(PathSeg::Index(n));
+                rest = &inner[end + 1..];
+            }
+        }
+        if steps.is_empty() {
+            return Err(bad());
         }
         Ok(FhirPath {
-            text: text.to_string(),
+            text: s.to_string(),
             steps,
         })
     }
 
-    /// The top-level element, for `_elements`.
-    pub fn root(&self) -> &str {
-        &self.steps[0].0
+    /// The first element name (for `_elements`); none when the path starts
+    /// with an index.
+    pub fn root(&self) -> Option<&str> {
+        match self.steps.first() {
+            Some(PathSeg::Key(k)) => Some(k),
+            _ => None,
+        }
     }
 
-    /// The value at the path. A repeating element without an index means
-    /// its first item.
+    /// The value at the path (JSON null included). An element name applied
+    /// to a list reads its first item.
     pub fn get<'v>(&self, value: &'v Value) -> Option<&'v Value> {
-        let mut v = value;
-        for (name, index) in &self.steps {
-            v = v.get(name)?;
-            v = match (v, index) {
-                (Value::Array(items), i) => items.get(i.unwrap_or(0))?,
-                (other, None) => other,
-                (_, Some(_)) => return None,
-            };
-        }
-        (!v.is_null()).then_some(v)
+        self.steps.iter().try_fold(value, |v, step| match step {
+            PathSeg::Key(k) => match v {
+                Value::Array(items) => items.first()?.get(k.as_str()),
+                other => other.get(k.as_str()),
+            },
+            PathSeg::Index(i) => v.get(*i),
+        })
     }
 }
 
@@ -103,12 +124,18 @@ mod tests {
         let bundle = json!({"entry": [{"resource": {"id": "x"}}]});
         let id = FhirPath::parse("entry[0].resource.id").unwrap();
         assert_eq!(id.get(&bundle), Some(&json!("x")));
-        assert_eq!(id.root(), "entry");
+        assert_eq!(id.root(), Some("entry"));
+        let list = json!([{"id": "a"}, {"id": "b"}]);
+        assert_eq!(
+            FhirPath::parse("[1].id").unwrap().get(&list),
+            Some(&json!("b"))
+        );
+        assert_eq!(FhirPath::parse("[1].id").unwrap().root(), None);
     }
 
     #[test]
     fn bad_paths_say_why() {
-        for bad in ["", "name[x]", "name[0", "1abc", "a..b", "na-me"] {
+        for bad in ["", "name[x]", "name[0", "a..b", "na me", ".", "a.[0]"] {
             assert!(FhirPath::parse(bad).is_err(), "{bad}");
         }
     }

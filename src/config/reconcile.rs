@@ -528,6 +528,11 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
     let mut paths = Vec::new();
     for col in &columns {
         match FhirPath::parse(col) {
+            Ok(p) if p.root().is_none() => c.at(
+                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
+                format!("columns: `{col}` must start with an element name"),
+                Some("FHIR paths such as birthDate, name[0].family, gender"),
+            ),
             Ok(p) => paths.push(p),
             Err(e) => c.at(
                 raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),

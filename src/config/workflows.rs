@@ -14,7 +14,7 @@ pub mod journeys;
 mod path;
 mod template;
 
-pub use path::{Extract, PathSeg, as_text};
+pub use path::{Extract, as_text};
 pub use template::{Part, Template};
 
 /// Variables every workflow has without declaring them.

@@ -278,7 +278,7 @@ fn fhir_keyed_side_mistakes_are_reported_with_their_lines() {
         .unwrap_err()
         .0;
     let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
-    for needle in ["not a FHIR key", "index must be a number", "not `where`"] {
+    for needle in ["not a FHIR key", "`name[x]` is not a path", "not `where`"] {
         assert!(
             got.iter().any(|(l, m)| *l == 10 && m.contains(needle)),
             "{needle}: {got:#?}"

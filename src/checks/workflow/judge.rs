@@ -168,21 +168,7 @@ pub(super) fn duration_problem(e: &Expect, took: Duration) -> Option<String> {
 fn show(p: &Extract) -> String {
     match p {
         Extract::Pointer(s) | Extract::Column(s) => s.clone(),
-        Extract::Path(segs) => {
-            let mut out = String::new();
-            for s in segs {
-                match s {
-                    crate::config::workflows::PathSeg::Key(k) => {
-                        if !out.is_empty() {
-                            out.push('.');
-                        }
-                        out.push_str(k);
-                    }
-                    crate::config::workflows::PathSeg::Index(i) => out.push_str(&format!("[{i}]")),
-                }
-            }
-            out
-        }
+        Extract::Path(path) => path.to_string(),
     }
 }
 

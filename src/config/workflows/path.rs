@@ -2,20 +2,16 @@
 //! pointer (`/entry/0/resource/id`), a small path over FHIR JSON
 //! (`entry[0].resource.id`, `total`), or a SQL column (by name).
 
+use super::super::FhirPath;
+
 /// A parsed extraction.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Extract {
     /// RFC 6901, kept as written.
     Pointer(String),
-    Path(Vec<PathSeg>),
+    Path(FhirPath),
     /// A column of the first row of a SQL step.
     Column(String),
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum PathSeg {
-    Key(String),
-    Index(usize),
 }
 
 impl Extract {
@@ -25,53 +21,18 @@ impl Extract {
         if s.starts_with('/') {
             return Ok(Extract::Pointer(s.to_string()));
         }
-        let bad = || {
+        FhirPath::parse(s).map(Extract::Path).map_err(|_| {
             format!(
                 "`{s}` is not a path: write a JSON pointer such as /entry/0/resource/id or a FHIR path such as entry[0].resource.id"
             )
-        };
-        let mut segs = Vec::new();
-        for part in s.split('.') {
-            let (key, mut rest) = match part.find('[') {
-                Some(i) => (&part[..i], &part[i..]),
-                None => (part, ""),
-            };
-            if key.is_empty() && segs.is_empty() && rest.is_empty() {
-                return Err(bad());
-            }
-            if !key.is_empty() {
-                if !key
-                    .chars()
-                    .all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
-                {
-                    return Err(bad());
-                }
-                segs.push(PathSeg::Key(key.to_string()));
-            } else if rest.is_empty() {
-                return Err(bad());
-            }
-            while !rest.is_empty() {
-                let inner = rest.strip_prefix('[').ok_or_else(bad)?;
-                let end = inner.find(']').ok_or_else(bad)?;
-                let n: usize = inner[..end].trim().parse().map_err(|_| bad())?;
-                segs.push(PathSeg::Index(n));
-                rest = &inner[end + 1..];
-            }
-        }
-        if segs.is_empty() {
-            return Err(bad());
-        }
-        Ok(Extract::Path(segs))
+        })
     }
 
     /// The value at this place in a JSON document.
     pub fn find<'a>(&self, v: &'a serde_json::Value) -> Option<&'a serde_json::Value> {
         match self {
             Extract::Pointer(p) => v.pointer(p),
-            Extract::Path(segs) => segs.iter().try_fold(v, |v, s| match s {
-                PathSeg::Key(k) => v.get(k.as_str()),
-                PathSeg::Index(i) => v.get(*i),
-            }),
+            Extract::Path(p) => p.get(v),
             Extract::Column(_) => None,
         }
     }

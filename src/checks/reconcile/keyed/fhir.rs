@@ -22,9 +22,9 @@ pub fn search_params(side: &FhirKeyed) -> Vec<(String, String)> {
     if let FhirKey::Identifier(_) = side.key {
         elements.push("identifier");
     }
-    for p in &side.paths {
-        if !elements.contains(&p.root()) && p.root() != "id" {
-            elements.push(p.root());
+    for root in side.paths.iter().filter_map(|p| p.root()) {
+        if !elements.contains(&root) && root != "id" {
+            elements.push(root);
         }
     }
     let mut params = side.params.clone();
