@@ -9,6 +9,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
+use super::raw::{RawAlert, RawAlerting, RawNotifier, RawOutbox, RawSilence, RawSmtp};
 use super::raw::{
     RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
 };
@@ -17,7 +18,7 @@ use super::validate::{self, RawConfig};
 
 mod integrity;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, alerting, alerts, notifiers, smtp, outbox, silences";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -72,6 +73,14 @@ pub fn parse(
             "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
             "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
+            "alerting" => raw.alerting.alerting = section::<RawAlerting>(&mut c, value),
+            "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
+            "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
+            "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
+            "outbox" => raw.alerting.outbox = section::<RawOutbox>(&mut c, value),
+            "silences" => {
+                raw.alerting.silences = array_of_tables::<RawSilence>(&mut c, "silences", value)
+            }
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

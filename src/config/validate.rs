@@ -18,6 +18,7 @@ use super::{
 };
 
 mod admin;
+pub(super) mod alerts;
 mod feedback;
 mod integrity;
 
@@ -40,6 +41,7 @@ pub(super) struct RawConfig {
     pub feedback: Option<RawFeedback>,
     pub clinics: Vec<RawClinic>,
     pub integrity: Vec<super::raw::RawIntegrity>,
+    pub alerting: alerts::RawAlertingSections,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -118,6 +120,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         }
         integrity.extend(integrity::check(c, r, &sources, &declared, default_timeout));
     }
+    let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -129,6 +132,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         clinics: clinics?,
         feedback: feedback?,
         integrity,
+        alerting: alerting?,
     })
 }
 

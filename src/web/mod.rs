@@ -50,6 +50,8 @@ pub struct AppState {
     pub feedback: Arc<Feedback>,
     /// CSRF key, admin credentials, rate limits, the OpenAPI document.
     pub site: Arc<Site>,
+    /// Alert instances and silences (status page, admin, API).
+    pub alerts: Arc<crate::alerts::Alerts>,
 }
 
 /// Builds the router over the shared application state.
