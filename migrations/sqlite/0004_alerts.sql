@@ -54,11 +54,14 @@ CREATE TABLE silences (
 -- The durable outbox: everything that leaves the process (mail, webhooks,
 -- Alertmanager posts), written in the same transaction as the decision to
 -- send. `idempotency_key` is unique, so a decision taken twice sends once;
--- a delivery is claimed with a lease, so one replica sends it.
+-- a delivery is claimed with a lease, so one replica sends it. Rows with
+-- the same channel and non-empty `ordering_key` (an alert instance) are
+-- delivered in insertion order: a resolution never overtakes its firing.
 CREATE TABLE outbox (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
     channel TEXT NOT NULL,
     idempotency_key TEXT NOT NULL UNIQUE,
+    ordering_key TEXT NOT NULL DEFAULT '',
     payload TEXT NOT NULL,
     created_ms BIGINT NOT NULL,
     attempts BIGINT NOT NULL DEFAULT 0,
@@ -70,3 +73,4 @@ CREATE TABLE outbox (
     last_error TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX outbox_due ON outbox (delivered_ms, failed_ms, next_attempt_ms);
+CREATE INDEX outbox_order ON outbox (channel, ordering_key, id);

@@ -8,6 +8,7 @@ use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 pub struct AlertMetrics {
     alerts: IntGaugeVec,
     transitions: IntCounterVec,
+    intervals: prometheus::GaugeVec,
 }
 
 /// States shown by `hypercare_alerts`.
@@ -30,10 +31,30 @@ impl AlertMetrics {
                 ),
                 &["alertname", "to"],
             )?,
+            intervals: prometheus::GaugeVec::new(
+                Opts::new(
+                    "hypercare_check_schedule_interval_seconds",
+                    "Time between two scheduled runs of each enabled check (for staleness rules).",
+                ),
+                &["check", "kind"],
+            )?,
         };
+        registry.register(Box::new(m.intervals.clone()))?;
         registry.register(Box::new(m.alerts.clone()))?;
         registry.register(Box::new(m.transitions.clone()))?;
         Ok(m)
+    }
+
+    /// Shows each enabled check's schedule interval.
+    pub fn show_intervals(&self, checks: &[(String, String, Option<i64>)]) {
+        self.intervals.reset();
+        for (check, kind, interval_ms) in checks {
+            if let Some(ms) = interval_ms {
+                self.intervals
+                    .with_label_values(&[check.as_str(), kind.as_str()])
+                    .set(*ms as f64 / 1000.0);
+            }
+        }
     }
 
     pub fn count_transition(&self, alertname: &str, to: &str) {

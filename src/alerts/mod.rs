@@ -341,6 +341,7 @@ impl Alerts {
             .map(|(channel, key, payload)| NewOutbox {
                 channel,
                 idempotency_key: key,
+                ordering_key: &step.row.fingerprint,
                 payload,
                 created_ms: now_ms,
             })
@@ -458,6 +459,13 @@ impl Alerts {
                     CheckRef::new(m.name.as_str(), m.kind.as_str(), &m.schedule.schedule, now)
                 })
                 .collect();
+            if let Some(m) = &self.metrics {
+                let shown: Vec<_> = refs
+                    .iter()
+                    .map(|c| (c.name.clone(), c.kind.clone(), c.interval_ms))
+                    .collect();
+                m.show_intervals(&shown);
+            }
             if let Err(e) = self.evaluate(&refs, now).await {
                 tracing::warn!(error = %e, "alert evaluation failed; trying again next round");
             }

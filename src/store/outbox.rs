@@ -17,6 +17,9 @@ pub struct NewOutbox<'a> {
     pub channel: &'a str,
     /// Unique: a second row with the same key is not written.
     pub idempotency_key: &'a str,
+    /// Rows of one channel with the same non-empty key go out in order
+    /// (each waits until the one before it is delivered or given up).
+    pub ordering_key: &'a str,
     /// What to send, as the channel expects it (JSON text).
     pub payload: &'a str,
     pub created_ms: i64,
@@ -50,8 +53,8 @@ pub struct OutboxCounts {
 const COLUMNS: &str = "id, channel, idempotency_key, payload, created_ms, attempts, next_attempt_ms, \
      delivered_ms, failed_ms, last_error";
 
-const INSERT: &str = "INSERT INTO outbox (channel, idempotency_key, payload, created_ms, next_attempt_ms) \
-     VALUES ($1, $2, $3, $4, $4) ON CONFLICT (idempotency_key) DO NOTHING";
+const INSERT: &str = "INSERT INTO outbox (channel, idempotency_key, payload, created_ms, next_attempt_ms, ordering_key) \
+     VALUES ($1, $2, $3, $4, $4, $5) ON CONFLICT (idempotency_key) DO NOTHING";
 
 /// Writes one outbox row on an open transaction (or any executor).
 macro_rules! insert_outbox {
@@ -61,6 +64,7 @@ macro_rules! insert_outbox {
             .bind($o.idempotency_key)
             .bind($o.payload)
             .bind($o.created_ms)
+            .bind($o.ordering_key)
             .execute($exec)
     };
 }
@@ -97,11 +101,14 @@ impl Store {
         on_pool!(self, p => Ok(insert_outbox!(p, o).await?.rows_affected() == 1))
     }
 
-    /// Rows due for a delivery attempt and not leased, oldest first.
+    /// Rows due for a delivery attempt and not leased, oldest first; of an
+    /// ordering key only the oldest row not yet settled.
     pub async fn due_outbox(&self, now_ms: i64, limit: i64) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!(
-            "SELECT {COLUMNS} FROM outbox WHERE delivered_ms IS NULL AND failed_ms IS NULL \
+            "SELECT {COLUMNS} FROM outbox o WHERE delivered_ms IS NULL AND failed_ms IS NULL \
              AND next_attempt_ms <= $1 AND (lease_expires_ms IS NULL OR lease_expires_ms < $1) \
+             AND (ordering_key = '' OR NOT EXISTS (SELECT 1 FROM outbox p WHERE p.channel = o.channel \
+             AND p.ordering_key = o.ordering_key AND p.id < o.id AND p.delivered_ms IS NULL AND p.failed_ms IS NULL)) \
              ORDER BY id LIMIT $2"
         );
         on_pool!(self, p => {
