@@ -130,6 +130,64 @@ const KEYS: &[&str] = &[
     "reconcile.target.params",
     "reconcile.target.group_param",
     "reconcile.target.groups",
+    "alerting.evaluation_interval",
+    "alerting.repeat_interval",
+    "alerting.resend_interval",
+    "alerting.default_rules",
+    "alerting.default_for",
+    "alerting.default_notify",
+    "alerting.stale_after_runs",
+    "alerting.discrepancy_threshold",
+    "alerting.blocker_threshold",
+    "alerting.blocker_window",
+    "alerting.send_resolved",
+    "alerts.name",
+    "alerts.condition",
+    "alerts.checks",
+    "alerts.kind",
+    "alerts.threshold",
+    "alerts.window",
+    "alerts.long_window",
+    "alerts.short_window",
+    "alerts.objective",
+    "alerts.stale_after",
+    "alerts.for",
+    "alerts.severity",
+    "alerts.labels",
+    "alerts.summary",
+    "alerts.description",
+    "alerts.runbook_url",
+    "alerts.dashboard_url",
+    "alerts.notify",
+    "notifiers.NAME.type",
+    "notifiers.NAME.to",
+    "notifiers.NAME.url",
+    "notifiers.NAME.url_env",
+    "notifiers.NAME.url_file",
+    "notifiers.NAME.format",
+    "notifiers.NAME.timeout",
+    "notifiers.NAME.send_resolved",
+    "smtp.host",
+    "smtp.port",
+    "smtp.tls",
+    "smtp.from",
+    "smtp.username",
+    "smtp.password_env",
+    "smtp.password_file",
+    "smtp.timeout",
+    "outbox.poll_interval",
+    "outbox.lease",
+    "outbox.max_attempts",
+    "outbox.backoff_initial",
+    "outbox.backoff_max",
+    "outbox.retention",
+    "silences.alertname",
+    "silences.labels",
+    "silences.starts_at",
+    "silences.ends_at",
+    "silences.cron",
+    "silences.duration",
+    "silences.comment",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -140,6 +198,8 @@ const MAP_KEYS: &[&str] = &[
     "reconcile.target.expressions",
     "reconcile.source.groups",
     "reconcile.target.groups",
+    "alerts.labels",
+    "silences.labels",
 ];
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
@@ -155,6 +215,12 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawClinic", &["clinics"]),
     ("RawIntegrity", &["integrity"]),
     ("RawIntegrityRule", &["integrity.rules"]),
+    ("RawAlerting", &["alerting"]),
+    ("RawAlert", &["alerts"]),
+    ("RawNotifier", &["notifiers.NAME"]),
+    ("RawSmtp", &["smtp"]),
+    ("RawOutbox", &["outbox"]),
+    ("RawSilence", &["silences"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -163,6 +229,7 @@ const SHOWN_COMMENTED: &[&str] = &[
     "store.url_file",
     "server.admin_token_file",
     "server.admin_password_file",
+    "smtp.password_file",
 ];
 
 const EXAMPLE: &str = "config/hypercare.example.toml";
@@ -262,9 +329,10 @@ fn keys_set(table: &toml::Table, prefix: &str, out: &mut BTreeSet<String>) {
         let path = match prefix {
             "" => key.clone(),
             "sources" => "sources.NAME".to_string(),
+            "notifiers" => "notifiers.NAME".to_string(),
             p => format!("{p}.{key}"),
         };
-        let is_section = prefix.is_empty() || prefix == "sources";
+        let is_section = prefix.is_empty() || prefix == "sources" || prefix == "notifiers";
         if !is_section {
             out.insert(path.clone());
         }
@@ -296,6 +364,12 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[[clinics]]", "clinics"),
         ("[[integrity]]", "integrity"),
         ("[[integrity.rules]]", "integrity.rules"),
+        ("[alerting]", "alerting"),
+        ("[[alerts]]", "alerts"),
+        ("[notifiers.NAME]", "notifiers.NAME"),
+        ("[smtp]", "smtp"),
+        ("[outbox]", "outbox"),
+        ("[[silences]]", "silences"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -360,6 +434,10 @@ fn example_config_validates() {
     for (file, secret) in [
         ("lab-fhir-token", "lab-token\n"),
         ("telehealth-fhir-password", "tele-pw\n"),
+        (
+            "tickets-webhook-url",
+            "https://tickets.example.org/hooks/hypercare\n",
+        ),
     ] {
         std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
     }
@@ -374,6 +452,10 @@ fn example_config_validates() {
     env.insert(
         "LEGACY_DB_URL".into(),
         "mysql://hypercare_ro:legacy-pw@legacy-db.internal:3306/openemr".into(),
+    );
+    env.insert(
+        "CHAT_WEBHOOK_URL".into(),
+        "https://chat.example.org/hooks/T000/B000/secret".into(),
     );
     env.insert(
         "HYPERCARE_STORE_URL".into(),
@@ -632,6 +714,29 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     feedback.count_redaction(hypercare::feedback::Kind::Mrn);
     feedback.count_transition("resolved");
     feedback.show_open(&[("slows_work".to_string(), 1)]);
+    let alerts =
+        hypercare::alerts::AlertMetrics::new(metrics.registry()).expect("alert metrics register");
+    alerts.count_transition("check_failing", "firing");
+    alerts.show(
+        &[("check_failing".to_string(), "critical".to_string())],
+        &[(
+            (
+                "check_failing".to_string(),
+                "critical".to_string(),
+                "firing",
+            ),
+            1,
+        )],
+    );
+    alerts.show_intervals(&[(
+        "patients_by_clinic".to_string(),
+        "reconcile".to_string(),
+        Some(300_000),
+    )]);
+    let notify =
+        hypercare::notify::NotifyMetrics::new(metrics.registry()).expect("notify metrics register");
+    notify.count("smtp", "sent");
+    notify.show(&[], &["smtp".to_string()], 0);
 
     let text = metrics.render();
     for sample in [

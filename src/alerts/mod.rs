@@ -37,7 +37,7 @@ use crate::config::alerts::{
 use crate::store::{AlertRow, NewOutbox, SilenceRow, Store, StoreError, TransitionRow};
 use message::AlertMessage;
 use rules::{CheckRef, Target};
-use state::Verdict;
+use state::{Notice, Verdict};
 
 /// The rules, notifiers and config silences in force; replaced on reload.
 struct Ruleset {
@@ -154,9 +154,12 @@ impl Alerts {
             .unwrap_or_else(|e| e.into_inner().clone())
     }
 
-    /// Takes the rules and config silences of a reloaded config.
+    /// Takes the rules, `[alerting]` and config silences of a reloaded config.
     pub fn reload(&self, config: &Config) {
-        let new = Arc::new(Ruleset::from_config(config));
+        let mut new = Ruleset::from_config(config);
+        // The outbox senders are built at start: notifier changes wait for a restart.
+        new.notifiers = self.ruleset().notifiers.clone();
+        let new = Arc::new(new);
         match self.ruleset.write() {
             Ok(mut r) => *r = new,
             Err(e) => *e.into_inner() = new,
@@ -322,7 +325,12 @@ impl Alerts {
         };
         let ends_in = ms(rs.general.resend_interval) * 4;
         let mut queued: Vec<(String, String, String)> = Vec::new();
-        for notice in &step.notices {
+        let send_resolved = rs.general.send_resolved;
+        for notice in step
+            .notices
+            .iter()
+            .filter(|n| send_resolved || **n != Notice::Resolved)
+        {
             for n in &notifiers {
                 if let Some(payload) = msg.payload(*notice, n, ends_in) {
                     let key = format!(
