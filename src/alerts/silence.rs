@@ -66,7 +66,7 @@ impl Silence {
         let labels: BTreeMap<String, String> = serde_json::from_str(&r.matchers).ok()?;
         let when = match (&r.cron, r.duration_ms, r.starts_ms, r.ends_ms) {
             (Some(c), Some(d), _, _) => SilenceWhen::Recurring {
-                cron: c.parse::<CronSchedule>().ok()?,
+                cron: Box::new(c.parse::<CronSchedule>().ok()?),
                 duration: Duration::from_millis(u64::try_from(d).ok()?),
             },
             (None, _, Some(s), Some(e)) => SilenceWhen::Once {
@@ -97,9 +97,9 @@ impl Silence {
                 let Ok(d) = chrono::Duration::from_std(*duration) else {
                     return false;
                 };
-                // The first window start after `now - duration` that is not after now.
+                // A window [start, start + duration) holds now when a start lies in (now - duration, now].
                 cron.schedule
-                    .after(&(now - d - chrono::Duration::milliseconds(1)))
+                    .after(&(now - d))
                     .next()
                     .is_some_and(|start| start <= now)
             }
@@ -187,7 +187,7 @@ mod tests {
             labels: labels(&[("check", "billing")]),
             when: SilenceWhen::Recurring {
                 // Sundays at 02:00.
-                cron: "0 0 2 * * Sun".parse().unwrap(),
+                cron: Box::new("0 0 2 * * Sun".parse().unwrap()),
                 duration: Duration::from_secs(7200),
             },
             comment: String::new(),

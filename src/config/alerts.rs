@@ -258,7 +258,7 @@ pub enum SilenceWhen {
     },
     /// From each cron time for `duration` (a maintenance window).
     Recurring {
-        cron: CronSchedule,
+        cron: Box<CronSchedule>,
         duration: Duration,
     },
 }

@@ -8,8 +8,12 @@ mod alertmanager;
 mod mail;
 mod promtool;
 mod replicas;
+mod silences;
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use axum::http::HeaderMap;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
@@ -204,4 +208,33 @@ to = ["oncall@example.org"]
 
 pub fn port() -> u16 {
     free_port()
+}
+
+pub type Posts = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
+
+/// A webhook receiver on loopback that records every post and its idempotency key.
+pub async fn receiver() -> (u16, Posts) {
+    let posts: Posts = Arc::default();
+    let kept = posts.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: HeaderMap, body: axum::Json<serde_json::Value>| {
+                let kept = kept.clone();
+                async move {
+                    let key = headers
+                        .get("idempotency-key")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("")
+                        .to_string();
+                    kept.lock().unwrap().push((key, body.0));
+                    "ok"
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (port, posts)
 }

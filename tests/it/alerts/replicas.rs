@@ -2,43 +2,12 @@
 //! mail and one webhook post each for firing and for resolved.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use axum::http::HeaderMap;
 use sqlx::Connection;
 
-use super::{Smtp, config, drifting_source, fix, have_aiosmtpd, port, smtp_section};
+use super::{Smtp, config, drifting_source, fix, have_aiosmtpd, port, receiver, smtp_section};
 use crate::helpers::{Daemon, fresh_postgres, wait_for, write_config};
-
-type Posts = Arc<Mutex<Vec<(String, serde_json::Value)>>>;
-
-/// A webhook receiver on loopback that records every post and its idempotency key.
-async fn receiver() -> (u16, Posts) {
-    let posts: Posts = Arc::default();
-    let kept = posts.clone();
-    let app = axum::Router::new().route(
-        "/hook",
-        axum::routing::post(
-            move |headers: HeaderMap, body: axum::Json<serde_json::Value>| {
-                let kept = kept.clone();
-                async move {
-                    let key = headers
-                        .get("idempotency-key")
-                        .and_then(|v| v.to_str().ok())
-                        .unwrap_or("")
-                        .to_string();
-                    kept.lock().unwrap().push((key, body.0));
-                    "ok"
-                }
-            },
-        ),
-    );
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    (port, posts)
-}
 
 #[tokio::test]
 async fn two_replicas_on_postgresql_send_each_notification_once() {
