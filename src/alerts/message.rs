@@ -180,3 +180,90 @@ pub fn fill(
         .replace("{threshold}", threshold)
         .replace("{window}", window)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::Name;
+    use crate::config::alerts::NotifierConfig;
+    use std::time::Duration;
+
+    fn notifier(kind: NotifierKind) -> NotifierConfig {
+        NotifierConfig {
+            name: Name::parse("n").unwrap(),
+            kind,
+            timeout: Duration::from_secs(1),
+            send_resolved: true,
+        }
+    }
+
+    #[test]
+    fn each_notifier_gets_its_shape_and_only_its_notices() {
+        let labels: BTreeMap<String, String> = [
+            ("alertname", "check_failing"),
+            ("check", "patients"),
+            ("severity", "critical"),
+        ]
+        .iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect();
+        let annotations: BTreeMap<String, String> =
+            [("summary".to_string(), "Check patients failed".to_string())].into();
+        let m = AlertMessage {
+            fingerprint: "f",
+            labels: &labels,
+            annotations: &annotations,
+            value: 1.0,
+            fired_ms: Some(0),
+            resolved_ms: Some(60_000),
+            public_url: Some("https://hc.example.org/"),
+        };
+        let url = crate::config::Secret::new("http://x");
+        let slack = notifier(NotifierKind::Webhook {
+            url: url.clone(),
+            format: WebhookFormat::Slack,
+        });
+        let body: Value =
+            serde_json::from_str(&m.payload(Notice::Firing, &slack, 0).unwrap()).unwrap();
+        assert_eq!(
+            body,
+            json!({ "text": "[FIRING] check_failing patients (critical)\nCheck patients failed" })
+        );
+
+        let hook = notifier(NotifierKind::Webhook {
+            url,
+            format: WebhookFormat::Json,
+        });
+        let body: Value =
+            serde_json::from_str(&m.payload(Notice::Resolved, &hook, 0).unwrap()).unwrap();
+        assert_eq!(body["status"], "resolved");
+        assert_eq!(body["alert"]["endsAt"], "1970-01-01T00:01:00.000Z");
+        assert!(m.payload(Notice::Refresh(1), &hook, 0).is_none());
+
+        let am = notifier(NotifierKind::Alertmanager {
+            url: url::Url::parse("http://am:9093").unwrap(),
+        });
+        let p: AlertmanagerPayload =
+            serde_json::from_str(&m.payload(Notice::Refresh(2), &am, 240_000).unwrap()).unwrap();
+        assert_eq!(p.ends_in_ms, Some(240_000));
+        assert_eq!(
+            p.alerts[0]["generatorURL"],
+            "https://hc.example.org/admin/alerts"
+        );
+        assert!(m.payload(Notice::Repeat(1), &am, 0).is_none());
+
+        let mail = notifier(NotifierKind::Email {
+            to: vec!["ops@example.org".into()],
+        });
+        let e: EmailPayload =
+            serde_json::from_str(&m.payload(Notice::Repeat(1), &mail, 0).unwrap()).unwrap();
+        assert_eq!(
+            e.subject,
+            "[STILL FIRING] check_failing patients (critical)"
+        );
+        assert!(
+            e.text
+                .contains("Alerts: https://hc.example.org/admin/alerts")
+        );
+    }
+}

@@ -8,6 +8,7 @@ mod alertmanager;
 mod mail;
 mod promtool;
 mod replicas;
+mod rules;
 mod silences;
 
 use std::path::{Path, PathBuf};
