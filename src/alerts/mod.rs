@@ -87,6 +87,10 @@ pub struct Alerts {
     ruleset: RwLock<Arc<Ruleset>>,
     metrics: Option<AlertMetrics>,
     public_url: Option<String>,
+    /// Transitions and ended API silences are kept this long (`[store] retention`).
+    retention: Duration,
+    /// When this process last purged them (epoch ms); purges run hourly.
+    last_purge_ms: std::sync::atomic::AtomicI64,
 }
 
 fn ms(d: Duration) -> i64 {
@@ -144,6 +148,8 @@ impl Alerts {
             ruleset: RwLock::new(Arc::new(Ruleset::from_config(config))),
             metrics,
             public_url: config.server.public_url.as_ref().map(|u| u.to_string()),
+            retention: config.store.retention,
+            last_purge_ms: std::sync::atomic::AtomicI64::new(0),
         }
     }
 
@@ -246,7 +252,24 @@ impl Alerts {
                     .await?;
             }
         }
+        self.purge(now_ms).await;
         self.show_gauges(&rs, &silences, now).await
+    }
+
+    /// Deletes old transitions and ended API silences, at most hourly.
+    async fn purge(&self, now_ms: i64) {
+        use std::sync::atomic::Ordering;
+        if now_ms - self.last_purge_ms.load(Ordering::Relaxed) < 3_600_000 {
+            return;
+        }
+        self.last_purge_ms.store(now_ms, Ordering::Relaxed);
+        if let Err(e) = self
+            .store
+            .purge_alert_history(now_ms - ms(self.retention))
+            .await
+        {
+            tracing::warn!(error = %e, "cannot purge old alert transitions");
+        }
     }
 
     /// Moves one instance a step and stores it with its notices.

@@ -82,6 +82,7 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
         password.trim()
     );
     println!("  API          {base}/api/v1/feedback   (same credentials; {base}/api/openapi.json)");
+    println!("  alerts       {base}/admin/alerts   (same credentials; {base}/api/v1/alerts)");
     println!("  config       {}", cfg.path.display());
     println!(
         "  data         {} (legacy.db, target.db, hypercare.db)",

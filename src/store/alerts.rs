@@ -202,6 +202,18 @@ impl Store {
         on_pool!(self, p => sqlx::query_as(SQL).bind(limit).fetch_all(p).await.map_err(Into::into))
     }
 
+    /// Deletes transitions, and API silences that ended, before the cutoff.
+    pub async fn purge_alert_history(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
+        const TRANSITIONS: &str = "DELETE FROM alert_transitions WHERE at_ms < $1";
+        const SILENCES: &str = "DELETE FROM silences WHERE (expired_ms IS NOT NULL AND expired_ms < $1) \
+             OR (cron IS NULL AND ends_ms < $1)";
+        on_pool!(self, p => {
+            let n = sqlx::query(TRANSITIONS).bind(cutoff_ms).execute(p).await?.rows_affected();
+            let m = sqlx::query(SILENCES).bind(cutoff_ms).execute(p).await?.rows_affected();
+            Ok(n + m)
+        })
+    }
+
     pub async fn insert_silence(&self, s: &SilenceRow) -> Result<(), StoreError> {
         const SQL: &str = "INSERT INTO silences (id, alertname, matchers, starts_ms, ends_ms, cron, duration_ms, \
              comment, created_by, created_ms, expired_ms) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, NULL)";
