@@ -110,18 +110,20 @@ async fn alertmanager_shows_the_alert_while_it_fires_and_resolved_after() {
         "https://hypercare.example.org/admin/alerts"
     );
     // endsAt lies ahead (4 × resend_interval); re-posts keep moving it on.
-    let ends_first = alert["endsAt"].as_str().unwrap().to_string();
+    let ends_at = |a: &Value| -> chrono::DateTime<chrono::Utc> {
+        a["endsAt"].as_str().unwrap().parse().unwrap()
+    };
+    let ends_first = ends_at(&alert);
+    assert!(
+        ends_first > chrono::Utc::now(),
+        "endsAt lies ahead while firing"
+    );
     tokio::time::sleep(Duration::from_secs(5)).await;
     let again = listed(&am).await;
     assert_eq!(again.len(), 1, "still one alert while it fires");
-    assert!(
-        again[0]["endsAt"].as_str().unwrap() > ends_first.as_str(),
-        "re-posted before endsAt"
-    );
+    assert!(ends_at(&again[0]) > ends_first, "re-posted before endsAt");
 
-    let before_fix = listed(&am).await;
-    let ends: chrono::DateTime<chrono::Utc> =
-        before_fix[0]["endsAt"].as_str().unwrap().parse().unwrap();
+    let ends = ends_at(&listed(&am).await[0]);
     fix(&source).await;
     let resolved = wait_for(Duration::from_secs(30), || async {
         listed(&am).await.is_empty()
