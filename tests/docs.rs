@@ -175,6 +175,7 @@ const KEYS: &[&str] = &[
     "smtp.password_env",
     "smtp.password_file",
     "smtp.timeout",
+    "smtp.ca_file",
     "outbox.poll_interval",
     "outbox.lease",
     "outbox.max_attempts",
@@ -233,6 +234,9 @@ const SHOWN_COMMENTED: &[&str] = &[
 ];
 
 const EXAMPLE: &str = "config/hypercare.example.toml";
+
+/// A CA certificate for the example's `[smtp] ca_file` (made with openssl; no key kept).
+const SMTP_CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBjjCCATOgAwIBAgIUQdm7iwzHidS0u9os0TB1pbknbBIwCgYIKoZIzj0EAwIw\nHDEaMBgGA1UEAwwRaHlwZXJjYXJlIHRlc3QgQ0EwHhcNMjYxMTI2MDIwNzU3WhcN\nMzYxMTIzMDIwNzU3WjAcMRowGAYDVQQDDBFoeXBlcmNhcmUgdGVzdCBDQTBZMBMG\nByqGSM49AgEGCCqGSM49AwEHA0IABN7aIjnScIUBgnioj9QLO4VGFCbYxqNO1XBy\nkbvqXJo40WQ41anInRmSk4cFdSIsFcdw6Fy8yyTZRvb8JxTM37WjUzBRMB0GA1Ud\nDgQWBBQK4qGqn0PUeNF5d+AHrvEsz97zgDAfBgNVHSMEGDAWgBQK4qGqn0PUeNF5\nd+AHrvEsz97zgDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDj\nb1ZsGppuD7age+hSCWdl7imSfjwhwQ9V84gPzhVqOQIhAL3hGZvcknoxle5x5e0r\n4NUrrNovdS7qYn0s9lk3iMrq\n-----END CERTIFICATE-----\n";
 
 /// Whether `# name = …` appears in `[section]` of a TOML text.
 fn commented_in_section(text: &str, section: &str, name: &str) -> bool {
@@ -438,6 +442,7 @@ fn example_config_validates() {
             "tickets-webhook-url",
             "https://tickets.example.org/hooks/hypercare\n",
         ),
+        ("smtp-ca.pem", SMTP_CA_PEM),
     ] {
         std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
     }

@@ -218,6 +218,8 @@ pub struct SmtpConfig {
     pub password: Option<Secret>,
     /// Bound on one connection and send.
     pub timeout: Duration,
+    /// PEM certificates trusted besides the Mozilla roots (an internal CA).
+    pub ca_pem: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]

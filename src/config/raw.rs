@@ -268,6 +268,7 @@ pub struct RawSmtp {
     pub password_env: Option<S<String>>,
     pub password_file: Option<S<String>>,
     pub timeout: Option<S<String>>,
+    pub ca_file: Option<S<String>>,
 }
 
 /// `[outbox]`: delivery of everything that leaves the process.

@@ -4,6 +4,7 @@
 use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
@@ -28,14 +29,21 @@ pub struct EmailSender {
 
 impl EmailSender {
     pub fn new(cfg: &SmtpConfig) -> Result<EmailSender, String> {
-        let builder = match cfg.tls {
-            SmtpTls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&cfg.host)
-                .map_err(|e| format!("smtp: {e}"))?,
-            SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&cfg.host)
-                .map_err(|e| format!("smtp: {e}"))?,
-            SmtpTls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host),
+        let tls = match cfg.tls {
+            SmtpTls::None => Tls::None,
+            mode => {
+                let params = tls_parameters(&cfg.host, cfg.ca_pem.as_deref())?;
+                if mode == SmtpTls::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
         };
-        let mut builder = builder.port(cfg.port).timeout(Some(cfg.timeout));
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+            .port(cfg.port)
+            .tls(tls)
+            .timeout(Some(cfg.timeout));
         if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
             builder = builder.credentials(Credentials::new(
                 user.clone(),
@@ -84,6 +92,17 @@ impl EmailSender {
             .map(|_| ())
             .map_err(|e| format!("smtp: {e}"))
     }
+}
+
+/// TLS settings for a relay: the Mozilla roots, plus `ca_pem` when given.
+pub fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(host.to_string());
+    if let Some(pem) = ca_pem {
+        b = b.add_root_certificate(
+            Certificate::from_pem(pem).map_err(|e| format!("smtp ca_file: {e}"))?,
+        );
+    }
+    b.build_rustls().map_err(|e| format!("smtp tls: {e}"))
 }
 
 /// A Message-ID local part from an idempotency key: hex of its SHA-256.

@@ -560,6 +560,10 @@ fn smtp(c: &mut Collector, raw: RawSmtp, env: Env) -> Option<SmtpConfig> {
         c.at(raw.host.span(), "host is empty", None);
         return None;
     }
+    let ca_pem = match &raw.ca_file {
+        None => Some(None),
+        Some(f) => ca_file(c, f, raw.host.get_ref()).map(Some),
+    };
     Some(SmtpConfig {
         host: raw.host.get_ref().clone(),
         port,
@@ -571,7 +575,38 @@ fn smtp(c: &mut Collector, raw: RawSmtp, env: Env) -> Option<SmtpConfig> {
             Some(p) => Some(p?),
         },
         timeout: timeout?,
+        ca_pem: ca_pem?,
     })
+}
+
+/// Reads a CA file and checks rustls can trust it.
+fn ca_file(c: &mut Collector, f: &S<String>, host: &str) -> Option<Vec<u8>> {
+    let pem = std::fs::read(f.get_ref())
+        .map_err(|e| {
+            c.at(
+                f.span(),
+                format!("ca_file: cannot read `{}`: {e}", f.get_ref()),
+                None,
+            )
+        })
+        .ok()?;
+    let usable = pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----")
+        && lettre::transport::smtp::client::Certificate::from_pem(&pem)
+            .and_then(|cert| {
+                lettre::transport::smtp::client::TlsParameters::builder(host.to_string())
+                    .add_root_certificate(cert)
+                    .build_rustls()
+            })
+            .is_ok();
+    if !usable {
+        c.at(
+            f.span(),
+            format!("ca_file: `{}` holds no usable PEM certificate", f.get_ref()),
+            Some("a PEM file with -----BEGIN CERTIFICATE----- blocks"),
+        );
+        return None;
+    }
+    Some(pem)
 }
 
 fn outbox(c: &mut Collector, raw: RawOutbox) -> Option<OutboxConfig> {

@@ -6,6 +6,7 @@
 
 mod alertmanager;
 mod mail;
+mod mail_tls;
 mod promtool;
 mod replicas;
 mod rules;
