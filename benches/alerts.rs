@@ -135,7 +135,9 @@ async fn main() -> anyhow::Result<()> {
     let notify = Notify::new(store.clone(), &config, "bench".into(), &registry);
     let t = Instant::now();
     while delivered.load(Ordering::Relaxed) < MESSAGES && t.elapsed() < Duration::from_secs(120) {
-        notify.deliver_due(chrono::Utc::now().timestamp_millis()).await;
+        notify
+            .deliver_due(chrono::Utc::now().timestamp_millis())
+            .await;
     }
     let took = t.elapsed();
     println!(
