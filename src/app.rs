@@ -13,10 +13,12 @@ use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
+use crate::alerts::Alerts;
 use crate::checks;
 use crate::config::{self, Config};
 use crate::feedback::Feedback;
 use crate::metrics::Metrics;
+use crate::notify::Notify;
 use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
 use crate::store::Store;
@@ -31,6 +33,8 @@ pub struct Application {
     checks_tx: watch::Sender<CheckSet>,
     config: Config,
     sources: Sources,
+    /// Delivers the outbox (mail, webhooks, Alertmanager).
+    notify: Arc<Notify>,
 }
 
 impl Application {
@@ -48,6 +52,7 @@ impl Application {
         metrics.reset_gauges(set.len());
         let (checks_tx, checks_rx) = watch::channel(set);
         let owner = replica_id(&config);
+        let owner_id = owner.clone();
         let scheduler = Scheduler::new(
             store.clone(),
             metrics.clone(),
@@ -64,6 +69,13 @@ impl Application {
                 .await
                 .context("cannot set up the feedback form")?,
         );
+        let alerts = Arc::new(Alerts::new(store.clone(), &config, metrics.registry()));
+        let notify = Arc::new(Notify::new(
+            store.clone(),
+            &config,
+            owner_id,
+            metrics.registry(),
+        ));
         let state = Arc::new(AppState {
             store,
             metrics,
@@ -71,9 +83,11 @@ impl Application {
             scheduler_running: AtomicBool::new(false),
             feedback,
             site,
+            alerts,
         });
         Ok(Application {
             listener: Some(listener),
+            notify,
             state,
             scheduler,
             checks_tx,
@@ -133,6 +147,15 @@ impl Application {
                 .clone()
                 .run(self.checks_tx.subscribe(), loop_stop.clone()),
         );
+        let alerts_stop = shutdown.child_token();
+        let alerts_loop = tokio::spawn(
+            self.state
+                .alerts
+                .clone()
+                .run(self.checks_tx.subscribe(), alerts_stop.clone()),
+        );
+        let notify_stop = CancellationToken::new();
+        let notify_loop = tokio::spawn(self.notify.clone().run(notify_stop.clone()));
         self.state.scheduler_running.store(true, Ordering::Relaxed);
         tracing::info!(listen = %local_addr, store = self.state.store.backend(), "hypercare running");
 
@@ -150,6 +173,11 @@ impl Application {
             .await;
         feedback_stop.cancel();
         let _ = feedback_loop.await;
+        alerts_stop.cancel();
+        let _ = alerts_loop.await;
+        // The outbox keeps delivering through the drain; a pass in flight is bounded by its timeouts.
+        notify_stop.cancel();
+        let _ = tokio::time::timeout(Duration::from_secs(15), notify_loop).await;
         stop_server.cancel();
         match tokio::time::timeout(Duration::from_secs(5), server).await {
             Ok(Ok(Err(e))) => tracing::warn!(error = %e, "web server stopped with an error"),
@@ -195,6 +223,7 @@ impl Application {
         };
         let set: CheckSet = Arc::new(checks::build_all(&new, &sources));
         self.state.metrics.reset_gauges(set.len());
+        self.state.alerts.reload(&new);
         self.checks_tx.send_replace(set.clone());
         self.scheduler.sync_metrics(&set).await;
         // Runs in flight hold their own handles on the old pools; closing waits for them.

@@ -2,6 +2,7 @@
 //! live. See `docs/architecture.md` for the rooms and how data flows.
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod app;
 pub mod checks;
 pub mod cli;
@@ -10,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod feedback;
 pub mod metrics;
+pub mod notify;
 pub mod results;
 pub mod scheduler;
 pub mod slo;

@@ -175,6 +175,65 @@ const KEYS: &[&str] = &[
     "workflows.steps.expect.min_count",
     "workflows.steps.expect.max_duration",
     "workflow_metrics.buckets",
+    "alerting.evaluation_interval",
+    "alerting.repeat_interval",
+    "alerting.resend_interval",
+    "alerting.default_rules",
+    "alerting.default_for",
+    "alerting.default_notify",
+    "alerting.stale_after_runs",
+    "alerting.discrepancy_threshold",
+    "alerting.blocker_threshold",
+    "alerting.blocker_window",
+    "alerting.send_resolved",
+    "alerts.name",
+    "alerts.condition",
+    "alerts.checks",
+    "alerts.kind",
+    "alerts.threshold",
+    "alerts.window",
+    "alerts.long_window",
+    "alerts.short_window",
+    "alerts.objective",
+    "alerts.stale_after",
+    "alerts.for",
+    "alerts.severity",
+    "alerts.labels",
+    "alerts.summary",
+    "alerts.description",
+    "alerts.runbook_url",
+    "alerts.dashboard_url",
+    "alerts.notify",
+    "notifiers.NAME.type",
+    "notifiers.NAME.to",
+    "notifiers.NAME.url",
+    "notifiers.NAME.url_env",
+    "notifiers.NAME.url_file",
+    "notifiers.NAME.format",
+    "notifiers.NAME.timeout",
+    "notifiers.NAME.send_resolved",
+    "smtp.host",
+    "smtp.port",
+    "smtp.tls",
+    "smtp.from",
+    "smtp.username",
+    "smtp.password_env",
+    "smtp.password_file",
+    "smtp.timeout",
+    "smtp.ca_file",
+    "outbox.poll_interval",
+    "outbox.lease",
+    "outbox.max_attempts",
+    "outbox.backoff_initial",
+    "outbox.backoff_max",
+    "outbox.retention",
+    "silences.alertname",
+    "silences.labels",
+    "silences.starts_at",
+    "silences.ends_at",
+    "silences.cron",
+    "silences.duration",
+    "silences.comment",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -191,6 +250,8 @@ const MAP_KEYS: &[&str] = &[
     "workflows.steps.headers",
     "workflows.steps.extract",
     "workflows.steps.expect.json",
+    "alerts.labels",
+    "silences.labels",
 ];
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
@@ -210,6 +271,12 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawStep", &["workflows.steps"]),
     ("RawExpect", &["workflows.steps.expect"]),
     ("RawWorkflowMetrics", &["workflow_metrics"]),
+    ("RawAlerting", &["alerting"]),
+    ("RawAlert", &["alerts"]),
+    ("RawNotifier", &["notifiers.NAME"]),
+    ("RawSmtp", &["smtp"]),
+    ("RawOutbox", &["outbox"]),
+    ("RawSilence", &["silences"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -218,9 +285,13 @@ const SHOWN_COMMENTED: &[&str] = &[
     "store.url_file",
     "server.admin_token_file",
     "server.admin_password_file",
+    "smtp.password_file",
 ];
 
 const EXAMPLE: &str = "config/hypercare.example.toml";
+
+/// A CA certificate for the example's `[smtp] ca_file` (made with openssl; no key kept).
+const SMTP_CA_PEM: &str = "-----BEGIN CERTIFICATE-----\nMIIBjjCCATOgAwIBAgIUQdm7iwzHidS0u9os0TB1pbknbBIwCgYIKoZIzj0EAwIw\nHDEaMBgGA1UEAwwRaHlwZXJjYXJlIHRlc3QgQ0EwHhcNMjYxMTI2MDIwNzU3WhcN\nMzYxMTIzMDIwNzU3WjAcMRowGAYDVQQDDBFoeXBlcmNhcmUgdGVzdCBDQTBZMBMG\nByqGSM49AgEGCCqGSM49AwEHA0IABN7aIjnScIUBgnioj9QLO4VGFCbYxqNO1XBy\nkbvqXJo40WQ41anInRmSk4cFdSIsFcdw6Fy8yyTZRvb8JxTM37WjUzBRMB0GA1Ud\nDgQWBBQK4qGqn0PUeNF5d+AHrvEsz97zgDAfBgNVHSMEGDAWgBQK4qGqn0PUeNF5\nd+AHrvEsz97zgDAPBgNVHRMBAf8EBTADAQH/MAoGCCqGSM49BAMCA0kAMEYCIQDj\nb1ZsGppuD7age+hSCWdl7imSfjwhwQ9V84gPzhVqOQIhAL3hGZvcknoxle5x5e0r\n4NUrrNovdS7qYn0s9lk3iMrq\n-----END CERTIFICATE-----\n";
 
 /// Whether `# name = …` appears in `[section]` of a TOML text.
 fn commented_in_section(text: &str, section: &str, name: &str) -> bool {
@@ -317,9 +388,10 @@ fn keys_set(table: &toml::Table, prefix: &str, out: &mut BTreeSet<String>) {
         let path = match prefix {
             "" => key.clone(),
             "sources" => "sources.NAME".to_string(),
+            "notifiers" => "notifiers.NAME".to_string(),
             p => format!("{p}.{key}"),
         };
-        let is_section = prefix.is_empty() || prefix == "sources";
+        let is_section = prefix.is_empty() || prefix == "sources" || prefix == "notifiers";
         if !is_section {
             out.insert(path.clone());
         }
@@ -355,6 +427,12 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[[workflows.steps]]", "workflows.steps"),
         ("[workflows.steps.expect]", "workflows.steps.expect"),
         ("[workflow_metrics]", "workflow_metrics"),
+        ("[alerting]", "alerting"),
+        ("[[alerts]]", "alerts"),
+        ("[notifiers.NAME]", "notifiers.NAME"),
+        ("[smtp]", "smtp"),
+        ("[outbox]", "outbox"),
+        ("[[silences]]", "silences"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -420,6 +498,11 @@ fn example_config_validates() {
         ("lab-fhir-token", "lab-token\n"),
         ("telehealth-fhir-password", "tele-pw\n"),
         ("legacy-api-client-secret", "legacy-secret\n"),
+        (
+            "tickets-webhook-url",
+            "https://tickets.example.org/hooks/hypercare\n",
+        ),
+        ("smtp-ca.pem", SMTP_CA_PEM),
     ] {
         std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
     }
@@ -434,6 +517,10 @@ fn example_config_validates() {
     env.insert(
         "LEGACY_DB_URL".into(),
         "mysql://hypercare_ro:legacy-pw@legacy-db.internal:3306/openemr".into(),
+    );
+    env.insert(
+        "CHAT_WEBHOOK_URL".into(),
+        "https://chat.example.org/hooks/T000/B000/secret".into(),
     );
     env.insert(
         "HYPERCARE_STORE_URL".into(),
@@ -695,6 +782,29 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     feedback.count_redaction(hypercare::feedback::Kind::Mrn);
     feedback.count_transition("resolved");
     feedback.show_open(&[("slows_work".to_string(), 1)]);
+    let alerts =
+        hypercare::alerts::AlertMetrics::new(metrics.registry()).expect("alert metrics register");
+    alerts.count_transition("check_failing", "firing");
+    alerts.show(
+        &[("check_failing".to_string(), "critical".to_string())],
+        &[(
+            (
+                "check_failing".to_string(),
+                "critical".to_string(),
+                "firing",
+            ),
+            1,
+        )],
+    );
+    alerts.show_intervals(&[(
+        "patients_by_clinic".to_string(),
+        "reconcile".to_string(),
+        Some(300_000),
+    )]);
+    let notify =
+        hypercare::notify::NotifyMetrics::new(metrics.registry()).expect("notify metrics register");
+    notify.count("smtp", "sent");
+    notify.show(&[], &["smtp".to_string()], 0);
 
     let workflow = Details::Workflow(WorkflowDetails {
         outcome: Some(StepOutcome::Ok),

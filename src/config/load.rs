@@ -9,6 +9,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
+use super::raw::{RawAlert, RawAlerting, RawNotifier, RawOutbox, RawSilence, RawSmtp};
 use super::raw::{
     RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
 };
@@ -18,7 +19,7 @@ use super::validate::{self, RawConfig};
 mod integrity;
 mod workflows;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, workflows, workflow_metrics";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -76,6 +77,14 @@ pub fn parse(
             "workflows" => raw.workflows = workflows::tables(&mut c, value),
             "workflow_metrics" => {
                 raw.workflow_metrics = section::<super::raw::RawWorkflowMetrics>(&mut c, value)
+            }
+            "alerting" => raw.alerting.alerting = section::<RawAlerting>(&mut c, value),
+            "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
+            "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
+            "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
+            "outbox" => raw.alerting.outbox = section::<RawOutbox>(&mut c, value),
+            "silences" => {
+                raw.alerting.silences = array_of_tables::<RawSilence>(&mut c, "silences", value)
             }
             other => c.at(
                 key.span(),

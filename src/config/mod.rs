@@ -6,6 +6,7 @@
 //! not just the first. A [`Config`] that exists is valid.
 
 mod admin;
+pub mod alerts;
 mod errors;
 mod feedback;
 mod fhir;
@@ -60,6 +61,20 @@ pub struct Config {
     /// `[[workflows]]`: synthetic clinical workflow probes.
     pub workflows: Vec<WorkflowConfig>,
     pub workflow_metrics: WorkflowMetricsConfig,
+    /// `[alerting]`, `[[alerts]]`, `[notifiers.NAME]`, `[smtp]`, `[outbox]`, `[[silences]]`.
+    pub alerting: AlertingSections,
+}
+
+/// Everything about alerts and notifications, validated together because
+/// rules name notifiers and checks.
+#[derive(Debug, Clone)]
+pub struct AlertingSections {
+    pub general: alerts::AlertingConfig,
+    pub rules: Vec<alerts::AlertRuleConfig>,
+    pub notifiers: BTreeMap<Name, alerts::NotifierConfig>,
+    pub smtp: Option<alerts::SmtpConfig>,
+    pub outbox: alerts::OutboxConfig,
+    pub silences: Vec<alerts::SilenceConfig>,
 }
 
 #[derive(Debug, Clone)]

@@ -290,3 +290,99 @@ pub enum RawStatus {
 pub struct RawWorkflowMetrics {
     pub buckets: Option<S<Vec<S<String>>>>,
 }
+
+/// `[alerting]`: evaluation, repeats, and the default rules.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlerting {
+    pub evaluation_interval: Option<S<String>>,
+    pub repeat_interval: Option<S<String>>,
+    pub resend_interval: Option<S<String>>,
+    pub default_rules: Option<bool>,
+    pub default_for: Option<S<String>>,
+    pub default_notify: Option<Vec<S<String>>>,
+    pub stale_after_runs: Option<S<u32>>,
+    pub discrepancy_threshold: Option<S<f64>>,
+    pub blocker_threshold: Option<S<u32>>,
+    pub blocker_window: Option<S<String>>,
+    pub send_resolved: Option<bool>,
+}
+
+/// An `[[alerts]]` rule: the keys of every condition, each checked against
+/// the rule's `condition` when validated.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawAlert {
+    pub name: S<String>,
+    pub condition: S<String>,
+    pub checks: Option<Vec<S<String>>>,
+    pub kind: Option<S<String>>,
+    pub threshold: Option<S<f64>>,
+    pub window: Option<S<String>>,
+    pub long_window: Option<S<String>>,
+    pub short_window: Option<S<String>>,
+    pub objective: Option<S<f64>>,
+    pub stale_after: Option<S<String>>,
+    pub r#for: Option<S<String>>,
+    pub severity: Option<S<String>>,
+    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub summary: Option<S<String>>,
+    pub description: Option<S<String>>,
+    pub runbook_url: Option<S<String>>,
+    pub dashboard_url: Option<S<String>>,
+    pub notify: Option<Vec<S<String>>>,
+}
+
+/// A `[notifiers.NAME]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawNotifier {
+    pub r#type: S<String>,
+    pub to: Option<Vec<S<String>>>,
+    pub url: Option<S<String>>,
+    pub url_env: Option<S<String>>,
+    pub url_file: Option<S<String>>,
+    pub format: Option<S<String>>,
+    pub timeout: Option<S<String>>,
+    pub send_resolved: Option<bool>,
+}
+
+/// `[smtp]`: the relay every e-mail goes through.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSmtp {
+    pub host: S<String>,
+    pub port: Option<S<u16>>,
+    pub tls: Option<S<String>>,
+    pub from: S<String>,
+    pub username: Option<S<String>>,
+    pub password_env: Option<S<String>>,
+    pub password_file: Option<S<String>>,
+    pub timeout: Option<S<String>>,
+    pub ca_file: Option<S<String>>,
+}
+
+/// `[outbox]`: delivery of everything that leaves the process.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawOutbox {
+    pub poll_interval: Option<S<String>>,
+    pub lease: Option<S<String>>,
+    pub max_attempts: Option<S<u32>>,
+    pub backoff_initial: Option<S<String>>,
+    pub backoff_max: Option<S<String>>,
+    pub retention: Option<S<String>>,
+}
+
+/// A `[[silences]]` entry: one-off (`starts_at`/`ends_at`) or recurring (`cron` + `duration`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawSilence {
+    pub alertname: Option<S<String>>,
+    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
+    pub starts_at: Option<S<String>>,
+    pub ends_at: Option<S<String>>,
+    pub cron: Option<S<String>>,
+    pub duration: Option<S<String>>,
+    pub comment: Option<String>,
+}

@@ -18,6 +18,7 @@ use super::{
 };
 
 mod admin;
+pub(super) mod alerts;
 mod feedback;
 mod integrity;
 mod workflows;
@@ -43,6 +44,7 @@ pub(super) struct RawConfig {
     pub integrity: Vec<super::raw::RawIntegrity>,
     pub workflows: Vec<super::raw::RawWorkflow>,
     pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
+    pub alerting: alerts::RawAlertingSections,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -139,6 +141,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         workflows.extend(workflows::check(c, w, &known, default_timeout));
     }
     let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
+    let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -152,6 +155,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         integrity,
         workflows,
         workflow_metrics: workflow_metrics?,
+        alerting: alerting?,
     })
 }
 

@@ -4,6 +4,11 @@ use std::path::Path;
 
 pub fn render(dir: &Path, listen: &str) -> String {
     let d = dir.display();
+    let now = chrono::Utc::now();
+    let stamp =
+        |t: chrono::DateTime<chrono::Utc>| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let silence_start = stamp(now - chrono::Duration::minutes(1));
+    let silence_end = stamp(now + chrono::Duration::hours(8));
     format!(
         r#"# Written by `hypercare demo`; rewritten on every demo start.
 [server]
@@ -232,6 +237,23 @@ table = "patient_data"
 key = "pid"
 column = "pubpid"
 pattern = "^[0-9]{{8}}$"
-"#
+
+# Alerts: the default rules (check_failing, check_stale, reconcile_discrepancy,
+# feedback_blockers) on every check. No notifiers in the demo: alerts show on
+# the status page, /admin/alerts, /api/v1/alerts and /metrics.
+[alerting]
+evaluation_interval = "5s"
+default_for = "20s"
+
+# Planned work: the legacy clean-up silences that check's alerts for the
+# demo's first hours (they still show, marked silenced).
+[[silences]]
+labels = {{ check = "legacy_integrity" }}
+starts_at = "{silence_start}"
+ends_at = "{silence_end}"
+comment = "Legacy data clean-up in progress"
+"#,
+        silence_start = silence_start,
+        silence_end = silence_end,
     )
 }

@@ -97,6 +97,7 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
             ehr.base
         );
     }
+    println!("  alerts       {base}/admin/alerts   (same credentials; {base}/api/v1/alerts)");
     println!("  config       {}", cfg.path.display());
     println!(
         "  data         {} (legacy.db, target.db, hypercare.db)",

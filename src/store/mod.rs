@@ -6,8 +6,10 @@
 //! epoch milliseconds. A slot is claimed by inserting `(check, slot)` under a
 //! unique key, so among replicas each slot runs once.
 
+mod alerts;
 mod feedback;
 mod migrate;
+pub(crate) mod outbox;
 mod runs;
 mod workflows;
 
@@ -19,9 +21,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
+pub use alerts::{AlertRow, SilenceRow, TransitionRow};
 pub use feedback::{
     FeedbackEventRow, FeedbackFilter, FeedbackRow, Inserted, NewFeedbackRow, StatusChange,
 };
+pub use outbox::{NewOutbox, OutboxCounts, OutboxRow};
 pub use runs::{Claim, NewClaim, StoredRun};
 
 use crate::config::StoreConfig;

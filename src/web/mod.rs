@@ -2,6 +2,8 @@
 
 mod admin;
 mod admin_page;
+mod alerts_api;
+mod alerts_page;
 mod api;
 mod auth;
 mod client;
@@ -12,6 +14,7 @@ mod feedback_page;
 mod filters;
 mod health;
 mod openapi;
+mod openapi_alerts;
 mod page;
 mod site;
 mod status;
@@ -50,6 +53,8 @@ pub struct AppState {
     pub feedback: Arc<Feedback>,
     /// CSRF key, admin credentials, rate limits, the OpenAPI document.
     pub site: Arc<Site>,
+    /// Alert instances and silences (status page, admin, API).
+    pub alerts: Arc<crate::alerts::Alerts>,
 }
 
 /// Builds the router over the shared application state.
@@ -89,6 +94,21 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/v1/feedback", get(api::list).post(api::create))
         .route("/api/v1/feedback/{id}", get(api::get))
         .route("/api/v1/feedback/{id}/transition", post(api::transition))
+        .route("/admin/alerts", get(alerts_page::show))
+        .route("/admin/alerts/silences", post(alerts_page::create))
+        .route(
+            "/admin/alerts/silences/{id}/expire",
+            post(alerts_page::expire),
+        )
+        .route("/api/v1/alerts", get(alerts_api::list_alerts))
+        .route(
+            "/api/v1/silences",
+            get(alerts_api::list_silences).post(alerts_api::create_silence),
+        )
+        .route(
+            "/api/v1/silences/{id}",
+            axum::routing::delete(alerts_api::expire_silence),
+        )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),
             auth::require_admin,

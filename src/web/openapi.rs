@@ -115,7 +115,7 @@ pub fn document(config: &Config) -> Value {
         required.insert(0, "clinic");
     }
 
-    json!({
+    let mut doc = json!({
         "openapi": "3.0.3",
         "info": {
             "title": "hypercare feedback API",
@@ -228,5 +228,18 @@ pub fn document(config: &Config) -> Value {
                         "field": { "type": "string" }, "message": { "type": "string" } } } } } }
             }
         }
-    })
+    });
+    // Alerts and silences (`openapi_alerts.rs`).
+    if let (Some(p), Value::Object(extra)) =
+        (doc["paths"].as_object_mut(), super::openapi_alerts::paths())
+    {
+        p.extend(extra);
+    }
+    if let (Some(s), Value::Object(extra)) = (
+        doc["components"]["schemas"].as_object_mut(),
+        super::openapi_alerts::schemas(),
+    ) {
+        s.extend(extra);
+    }
+    doc
 }

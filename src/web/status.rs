@@ -22,6 +22,15 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
         )
     })?;
     let configured = state.checks.borrow().clone();
+    // Alerts are shown when the store answers; the checks table does not depend on them.
+    let alerts: Vec<_> = state
+        .alerts
+        .list(chrono::Utc::now())
+        .await
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|a| a.state == "firing" || a.state == "pending")
+        .collect();
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -35,6 +44,28 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
             body {
                 h1 { "hypercare" }
                 p { (configured.len()) " checks configured · refreshes every 30 s · " a href="/metrics" { "metrics" } }
+                @if !alerts.is_empty() {
+                    h2 { "Alerts" }
+                    table {
+                        thead { tr { th { "alert" } th { "severity" } th { "check" } th { "state" } th { "summary" } } }
+                        tbody {
+                            @for a in &alerts {
+                                tr {
+                                    td { (a.alertname) }
+                                    td { (a.severity) }
+                                    td { (a.labels.get("check").map_or("", String::as_str)) }
+                                    @if a.silenced_by.is_empty() {
+                                        td class=(if a.state == "firing" { "fail" } else { "pending" }) { (a.state) }
+                                    } @else {
+                                        td class="pending" { (a.state) " (silenced)" }
+                                    }
+                                    td { (a.annotations.get("summary").map_or("", String::as_str)) }
+                                }
+                            }
+                        }
+                    }
+                    h2 { "Checks" }
+                }
                 table {
                     thead { tr { th { "check" } th { "kind" } th { "status" } th { "finished (UTC)" } th { "summary" } } }
                     tbody {

@@ -100,7 +100,7 @@ tolerance = "-3%"
 source = { from = "a", sql = "SELECT 1" }
 target = { from = "a", sql = "" }
 
-[alerting]
+[pager]
 "#;
     let errs = hypercare::config::parse(text, Path::new("t.toml"), &|_| None)
         .unwrap_err()
@@ -109,7 +109,7 @@ target = { from = "a", sql = "" }
     assert_eq!(lines, vec![2, 6, 15, 17, 19, 21], "{errs:#?}");
     assert!(errs[0].message.contains("unknown field `listn`"));
     assert!(errs[2].message.contains("used twice"));
-    assert!(errs[5].message.contains("unknown section `alerting`"));
+    assert!(errs[5].message.contains("unknown section `pager`"));
 }
 
 #[test]

@@ -8,6 +8,7 @@
 
 mod helpers;
 
+mod alerts;
 mod check_command;
 mod config_validation;
 mod daemon;

@@ -75,7 +75,7 @@ async fn admin_pages_and_the_api_need_credentials() {
         StatusCode::OK
     );
     // A client guessing passwords is turned away, even with the right one after.
-    for _ in 0..12 {
+    for _ in 0..32 {
         client
             .get(app.url("/admin/feedback"))
             .basic_auth(USER, Some("guess"))

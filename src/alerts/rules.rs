@@ -1,0 +1,231 @@
+//! The rules in force: the configured `[[alerts]]` plus the default rules,
+//! and the alert instances they make for the configured checks.
+//!
+//! Default rules (unless `[alerting] default_rules = false`), each replaced
+//! by a configured rule of the same name:
+//! - `check_failing`: any check whose latest run failed or errored;
+//! - `check_stale`: any check that has not finished a run for
+//!   `stale_after_runs` schedule intervals;
+//! - `reconcile_discrepancy`: a reconcile check whose latest run found more
+//!   than `discrepancy_threshold` discrepant records;
+//! - `feedback_blockers`: `blocker_threshold` or more "blocks my work"
+//!   reports created within `blocker_window`.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use crate::config::Name;
+use crate::config::alerts::{AlertRuleConfig, AlertingConfig, Annotations, Condition, Severity};
+
+/// What a rule's instance watches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CheckRef {
+    pub name: String,
+    /// The kind's string form (`reconcile`, `workflow`…).
+    pub kind: String,
+    /// The time between two of its scheduled runs, for staleness.
+    pub interval_ms: Option<i64>,
+}
+
+impl CheckRef {
+    /// From a check's schedule: the gap between its next two slots.
+    pub fn new(
+        name: &str,
+        kind: &str,
+        schedule: &cron::Schedule,
+        now: chrono::DateTime<chrono::Utc>,
+    ) -> CheckRef {
+        let mut next = schedule.after(&now);
+        let interval_ms = match (next.next(), next.next()) {
+            (Some(a), Some(b)) => Some((b - a).num_milliseconds()),
+            _ => None,
+        };
+        CheckRef {
+            name: name.into(),
+            kind: kind.into(),
+            interval_ms,
+        }
+    }
+}
+
+/// One alert instance to evaluate: a rule, applied to one check (or to feedback).
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub rule: Arc<AlertRuleConfig>,
+    pub check: Option<CheckRef>,
+    pub labels: BTreeMap<String, String>,
+    /// `alertname{k="v",…}`: the instance's key in the store.
+    pub fingerprint: String,
+}
+
+fn default_rule(
+    name: &str,
+    condition: Condition,
+    kind: Option<&str>,
+    g: &AlertingConfig,
+    severity: Severity,
+    summary: &str,
+) -> Option<AlertRuleConfig> {
+    Some(AlertRuleConfig {
+        name: Name::parse(name).ok()?,
+        condition,
+        checks: Vec::new(),
+        kind: kind.map(str::to_string),
+        pending_for: g.default_for,
+        severity,
+        labels: BTreeMap::new(),
+        annotations: Annotations {
+            summary: Some(summary.to_string()),
+            ..Default::default()
+        },
+        notify: g.default_notify.clone(),
+    })
+}
+
+/// The default rules for this `[alerting]` section.
+pub fn default_rules(g: &AlertingConfig) -> Vec<AlertRuleConfig> {
+    if !g.default_rules {
+        return Vec::new();
+    }
+    [
+        default_rule(
+            "check_failing",
+            Condition::Status,
+            None,
+            g,
+            Severity::Critical,
+            "Check {check} ({kind}): its latest run failed or could not finish",
+        ),
+        default_rule(
+            "check_stale",
+            Condition::Stale {
+                after: None,
+                runs: g.stale_after_runs,
+            },
+            None,
+            g,
+            Severity::Warning,
+            "Check {check} ({kind}) has not finished a run for {value} seconds",
+        ),
+        default_rule(
+            "reconcile_discrepancy",
+            Condition::Discrepancy {
+                above: g.discrepancy_threshold,
+            },
+            Some("reconcile"),
+            g,
+            Severity::Warning,
+            "Check {check}: {value} discrepant records (threshold {threshold})",
+        ),
+        default_rule(
+            "feedback_blockers",
+            Condition::FeedbackBlockers {
+                at_least: g.blocker_threshold,
+                window: g.blocker_window,
+            },
+            None,
+            g,
+            Severity::Critical,
+            "{value} staff reports of work blocked within {window}",
+        ),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}
+
+/// Configured rules first; a default rule is dropped when one has its name.
+pub fn all_rules(g: &AlertingConfig, configured: &[AlertRuleConfig]) -> Vec<Arc<AlertRuleConfig>> {
+    let mut out: Vec<Arc<AlertRuleConfig>> = configured.iter().cloned().map(Arc::new).collect();
+    for d in default_rules(g) {
+        if !configured.iter().any(|r| r.name == d.name) {
+            out.push(Arc::new(d));
+        }
+    }
+    out
+}
+
+/// `name{k="v",…}` over sorted labels.
+pub fn fingerprint(labels: &BTreeMap<String, String>) -> String {
+    let name = labels.get("alertname").map_or("", String::as_str);
+    let rest: Vec<String> = labels
+        .iter()
+        .filter(|(k, _)| k.as_str() != "alertname")
+        .map(|(k, v)| format!("{k}={v:?}"))
+        .collect();
+    format!("{name}{{{}}}", rest.join(","))
+}
+
+/// The instances of every rule over the enabled checks.
+pub fn targets(rules: &[Arc<AlertRuleConfig>], checks: &[CheckRef]) -> Vec<Target> {
+    let mut out = Vec::new();
+    for rule in rules {
+        let mut base = rule.labels.clone();
+        base.insert("alertname".into(), rule.name.to_string());
+        base.insert("severity".into(), rule.severity.as_str().into());
+        if !rule.condition.per_check() {
+            out.push(Target {
+                rule: rule.clone(),
+                check: None,
+                fingerprint: fingerprint(&base),
+                labels: base,
+            });
+            continue;
+        }
+        for check in checks {
+            let named =
+                rule.checks.is_empty() || rule.checks.iter().any(|n| n.as_str() == check.name);
+            let kind_ok = rule.kind.as_ref().is_none_or(|k| *k == check.kind);
+            if !(named && kind_ok) {
+                continue;
+            }
+            let mut labels = base.clone();
+            labels.insert("check".into(), check.name.clone());
+            labels.insert("kind".into(), check.kind.clone());
+            out.push(Target {
+                rule: rule.clone(),
+                check: Some(check.clone()),
+                fingerprint: fingerprint(&labels),
+                labels,
+            });
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(name: &str, kind: &str) -> CheckRef {
+        CheckRef {
+            name: name.into(),
+            kind: kind.into(),
+            interval_ms: None,
+        }
+    }
+
+    #[test]
+    fn default_rules_cover_every_check_and_discrepancy_only_reconcile() {
+        let rules = all_rules(&AlertingConfig::default(), &[]);
+        let t = targets(
+            &rules,
+            &[check("patients", "reconcile"), check("visits", "workflow")],
+        );
+        let names: Vec<&str> = t.iter().map(|t| t.fingerprint.as_str()).collect();
+        assert!(
+            names.contains(&r#"check_failing{check="visits",kind="workflow",severity="critical"}"#),
+            "{names:?}"
+        );
+        assert!(names.contains(
+            &r#"reconcile_discrepancy{check="patients",kind="reconcile",severity="warning"}"#
+        ));
+        assert!(
+            !names
+                .iter()
+                .any(|n| n.starts_with("reconcile_discrepancy{check=\"visits\""))
+        );
+        assert!(names.contains(&r#"feedback_blockers{severity="critical"}"#));
+        assert_eq!(t.len(), 2 + 2 + 1 + 1);
+    }
+}

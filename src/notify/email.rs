@@ -1,0 +1,117 @@
+//! E-mail through the `[smtp]` relay (lettre), with STARTTLS, TLS or, for a
+//! local relay, none. Every send is bounded by the configured timeout.
+
+use lettre::message::header::ContentType;
+use lettre::message::{Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use serde::{Deserialize, Serialize};
+
+use crate::config::alerts::{SmtpConfig, SmtpTls};
+
+/// An e-mail as queued in the outbox (channel `smtp`). Anyone may queue
+/// one: alerts and digests do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EmailPayload {
+    pub to: Vec<String>,
+    pub subject: String,
+    pub text: String,
+    /// An HTML alternative to `text`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub html: Option<String>,
+}
+
+pub struct EmailSender {
+    transport: AsyncSmtpTransport<Tokio1Executor>,
+    from: Mailbox,
+}
+
+impl EmailSender {
+    pub fn new(cfg: &SmtpConfig) -> Result<EmailSender, String> {
+        let tls = match cfg.tls {
+            SmtpTls::None => Tls::None,
+            mode => {
+                let params = tls_parameters(&cfg.host, cfg.ca_pem.as_deref())?;
+                if mode == SmtpTls::Tls {
+                    Tls::Wrapper(params)
+                } else {
+                    Tls::Required(params)
+                }
+            }
+        };
+        let mut builder = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&cfg.host)
+            .port(cfg.port)
+            .tls(tls)
+            .timeout(Some(cfg.timeout));
+        if let (Some(user), Some(password)) = (&cfg.username, &cfg.password) {
+            builder = builder.credentials(Credentials::new(
+                user.clone(),
+                password.expose().to_string(),
+            ));
+        }
+        let from = cfg
+            .from
+            .parse::<Mailbox>()
+            .map_err(|e| format!("smtp from: {e}"))?;
+        Ok(EmailSender {
+            transport: builder.build(),
+            from,
+        })
+    }
+
+    /// Sends one message; `key` becomes its Message-ID, so a receiving
+    /// system can drop a copy sent again after a crash.
+    pub async fn send(&self, payload: &str, key: &str) -> Result<(), String> {
+        let p: EmailPayload =
+            serde_json::from_str(payload).map_err(|e| format!("malformed e-mail payload: {e}"))?;
+        let mut builder = Message::builder()
+            .from(self.from.clone())
+            .subject(p.subject.clone())
+            .message_id(Some(format!("<{}@hypercare>", message_id(key))));
+        for to in &p.to {
+            builder = builder.to(to
+                .parse::<Mailbox>()
+                .map_err(|e| format!("recipient: {e}"))?);
+        }
+        let message = match &p.html {
+            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+                p.text.clone(),
+                html.clone(),
+            )),
+            None => builder.singlepart(
+                SinglePart::builder()
+                    .header(ContentType::TEXT_PLAIN)
+                    .body(p.text.clone()),
+            ),
+        }
+        .map_err(|e| format!("cannot build the message: {e}"))?;
+        self.transport
+            .send(message)
+            .await
+            .map(|_| ())
+            .map_err(|e| format!("smtp: {e}"))
+    }
+}
+
+/// TLS settings for a relay: the Mozilla roots, plus `ca_pem` when given.
+pub fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, String> {
+    let mut b = TlsParameters::builder(host.to_string());
+    if let Some(pem) = ca_pem {
+        b = b.add_root_certificate(
+            Certificate::from_pem(pem).map_err(|e| format!("smtp ca_file: {e}"))?,
+        );
+    }
+    b.build_rustls().map_err(|e| format!("smtp tls: {e}"))
+}
+
+/// A Message-ID local part from an idempotency key: hex of its SHA-256.
+fn message_id(key: &str) -> String {
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, key.as_bytes());
+    digest
+        .as_ref()
+        .iter()
+        .take(16)
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

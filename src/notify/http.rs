@@ -1,0 +1,84 @@
+//! Webhooks and Alertmanager: JSON over HTTP POST, each with a timeout.
+//!
+//! A webhook's body is queued ready to send. An Alertmanager post is queued
+//! as its alerts plus how far ahead `endsAt` lies for the firing ones; the
+//! time is filled in when it is sent, so a delayed delivery still keeps the
+//! alert alive in Alertmanager until the next re-post.
+
+use std::time::Duration;
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::config::Secret;
+
+/// An Alertmanager post as queued (channel `alertmanager:NAME`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AlertmanagerPayload {
+    /// Alerts in Alertmanager's v2 shape (labels, annotations, startsAt,
+    /// endsAt for resolved ones, generatorURL).
+    pub alerts: Vec<Value>,
+    /// For firing alerts: `endsAt` = send time + this.
+    #[serde(default)]
+    pub ends_in_ms: Option<i64>,
+}
+
+async fn post(
+    client: &reqwest::Client,
+    url: &str,
+    body: String,
+    key: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let r = client
+        .post(url)
+        .timeout(timeout)
+        .header("content-type", "application/json")
+        .header("idempotency-key", key)
+        .body(body)
+        .send()
+        .await
+        // Without the URL: a webhook URL may hold a token.
+        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+    let status = r.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("answered HTTP {}", status.as_u16()))
+    }
+}
+
+pub async fn send_webhook(
+    client: &reqwest::Client,
+    url: &Secret,
+    payload: &str,
+    key: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    post(client, url.expose(), payload.to_string(), key, timeout).await
+}
+
+pub async fn send_alertmanager(
+    client: &reqwest::Client,
+    base: &url::Url,
+    payload: &str,
+    key: &str,
+    timeout: Duration,
+) -> Result<(), String> {
+    let mut p: AlertmanagerPayload = serde_json::from_str(payload)
+        .map_err(|e| format!("malformed Alertmanager payload: {e}"))?;
+    if let Some(ahead) = p.ends_in_ms {
+        let ends = chrono::Utc::now() + chrono::Duration::milliseconds(ahead);
+        for a in &mut p.alerts {
+            a["endsAt"] = Value::String(ends.to_rfc3339_opts(chrono::SecondsFormat::Millis, true));
+        }
+    }
+    let mut base = base.clone();
+    let path = format!("{}/", base.path().trim_end_matches('/'));
+    base.set_path(&path);
+    let url = base
+        .join("api/v2/alerts")
+        .map_err(|e| format!("bad Alertmanager URL: {e}"))?;
+    let body = serde_json::to_string(&p.alerts).map_err(|e| e.to_string())?;
+    post(client, url.as_str(), body, key, timeout).await
+}
