@@ -18,6 +18,7 @@ use prometheus::{
 
 use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
 
+mod documents;
 mod integrity;
 
 /// Group label for the whole of a reconciliation (all groups together).
@@ -42,6 +43,7 @@ pub struct Metrics {
     reloads: IntCounterVec,
     checks_configured: IntGauge,
     integrity: integrity::IntegrityMetrics,
+    documents: documents::DocumentsMetrics,
     /// Group label values shown per check, so groups that disappear are removed.
     shown_groups: Mutex<HashMap<String, BTreeSet<String>>>,
 }
@@ -170,6 +172,7 @@ impl Metrics {
                 "Checks in the active config.",
             )),
             integrity: integrity::IntegrityMetrics::new(&registry),
+            documents: documents::DocumentsMetrics::new(&registry),
             shown_groups: Mutex::new(HashMap::new()),
             registry,
         };
@@ -250,6 +253,9 @@ impl Metrics {
         if let Some(d) = details.integrity() {
             self.integrity.show(check, d);
         }
+        if let Some(d) = details.documents() {
+            self.documents.show(check, d);
+        }
     }
 
     /// Sets the per-group series of a check and removes the ones its latest
@@ -323,6 +329,7 @@ impl Metrics {
             g.reset();
         }
         self.integrity.reset();
+        self.documents.reset();
         self.checks_configured.set(checks_configured as i64);
     }
 

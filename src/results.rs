@@ -9,8 +9,12 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod documents;
 mod integrity;
 
+pub use documents::{
+    DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
+};
 pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
 
 /// The kind of a check, a closed set used as a metric label.
@@ -19,6 +23,7 @@ pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, Rule
 pub enum CheckKind {
     Reconcile,
     Integrity,
+    Documents,
 }
 
 impl CheckKind {
@@ -26,6 +31,7 @@ impl CheckKind {
         match self {
             CheckKind::Reconcile => "reconcile",
             CheckKind::Integrity => "integrity",
+            CheckKind::Documents => "documents",
         }
     }
 
@@ -33,6 +39,7 @@ impl CheckKind {
         match s {
             "reconcile" => Some(CheckKind::Reconcile),
             "integrity" => Some(CheckKind::Integrity),
+            "documents" => Some(CheckKind::Documents),
             _ => None,
         }
     }
@@ -105,6 +112,7 @@ impl CheckResult {
 pub enum Details {
     Reconcile(ReconcileDetails),
     Integrity(IntegrityDetails),
+    Documents(DocumentsDetails),
     None {},
 }
 
@@ -117,6 +125,7 @@ impl Details {
         match kind {
             CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
             CheckKind::Integrity => Ok(Details::Integrity(serde_json::from_value(value)?)),
+            CheckKind::Documents => Ok(Details::Documents(serde_json::from_value(value)?)),
         }
     }
 
@@ -130,6 +139,13 @@ impl Details {
     pub fn integrity(&self) -> Option<&IntegrityDetails> {
         match self {
             Details::Integrity(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn documents(&self) -> Option<&DocumentsDetails> {
+        match self {
+            Details::Documents(d) => Some(d),
             _ => None,
         }
     }

@@ -17,7 +17,8 @@ use super::validate::{self, RawConfig};
 
 mod integrity;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics";
+const SECTIONS: &str =
+    "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -72,6 +73,10 @@ pub fn parse(
             "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
             "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
+            "documents" => {
+                raw.documents =
+                    array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
+            }
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),

@@ -6,6 +6,7 @@
 //! not just the first. A [`Config`] that exists is valid.
 
 mod admin;
+pub mod documents;
 mod errors;
 mod feedback;
 mod fhir;
@@ -52,6 +53,8 @@ pub struct Config {
     pub clinics: Vec<Clinic>,
     pub feedback: FeedbackConfig,
     pub integrity: Vec<IntegrityConfig>,
+    /// `[[documents]]`: document accessibility checks.
+    pub documents: Vec<documents::DocumentsConfig>,
 }
 
 #[derive(Debug, Clone)]

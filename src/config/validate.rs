@@ -18,6 +18,7 @@ use super::{
 };
 
 mod admin;
+mod documents;
 mod feedback;
 mod integrity;
 
@@ -40,6 +41,7 @@ pub(super) struct RawConfig {
     pub feedback: Option<RawFeedback>,
     pub clinics: Vec<RawClinic>,
     pub integrity: Vec<super::raw::RawIntegrity>,
+    pub documents: Vec<super::raw::RawDocuments>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -118,6 +120,24 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         }
         integrity.extend(integrity::check(c, r, &sources, &declared, default_timeout));
     }
+    let mut documents = Vec::new();
+    for r in raw.documents {
+        if check_names.insert(r.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                r.name.span(),
+                format!("check name `{}` is used twice", r.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        documents.extend(documents::check(
+            c,
+            r,
+            (&sources, &fhir_sources),
+            &declared,
+            default_timeout,
+            env,
+        ));
+    }
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -129,6 +149,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         clinics: clinics?,
         feedback: feedback?,
         integrity,
+        documents,
     })
 }
 

@@ -14,6 +14,8 @@ use reqwest::header::{ACCEPT, RETRY_AFTER};
 use super::SourceError;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
+mod search;
+
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 

@@ -14,7 +14,7 @@ use std::sync::Arc;
 pub use fhir::{FhirSource, bundle_total};
 pub use rows::{ColumnInfo, TextRow, TextRows};
 pub(crate) use sql::count_of;
-pub use sql::{Cell, CountRows, SqlSource};
+pub use sql::{Cell, CountRows, NamedRows, SqlSource};
 
 use crate::config::{Config, Name};
 

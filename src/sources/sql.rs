@@ -15,7 +15,10 @@ use sqlx::{Column, ConnectOptions, Executor, Row, TypeInfo};
 use super::SourceError;
 use crate::config::{Engine, SourceConfig};
 
+mod named;
 mod rows;
+
+pub use named::NamedRows;
 
 /// Rows of a count query: `(None, n)` for a single count, `(Some(group), n)` per group.
 pub type CountRows = Vec<(Option<String>, i64)>;

@@ -18,6 +18,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "feedback",
         include_str!("../../migrations/sqlite/0002_feedback.sql"),
     ),
+    (
+        3,
+        "documents",
+        include_str!("../../migrations/sqlite/0003_documents.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -29,6 +34,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "feedback",
         include_str!("../../migrations/postgres/0002_feedback.sql"),
+    ),
+    (
+        3,
+        "documents",
+        include_str!("../../migrations/postgres/0003_documents.sql"),
     ),
 ];
 

@@ -7,6 +7,7 @@
 //! unique key, so among replicas each slot runs once.
 
 mod feedback;
+mod ledger;
 mod migrate;
 mod runs;
 
