@@ -20,8 +20,11 @@ pub(super) struct DocumentsMetrics {
     content_coverage: GaugeVec,
     skipped: IntGaugeVec,
     /// Kinds and statuses shown per check, so ones that disappear are removed.
-    shown: Mutex<HashMap<String, (BTreeSet<String>, BTreeSet<String>)>>,
+    shown: Mutex<HashMap<String, Shown>>,
 }
+
+/// The kind and status label values of one check's series.
+type Shown = (BTreeSet<String>, BTreeSet<String>);
 
 impl DocumentsMetrics {
     pub fn new(registry: &Registry) -> DocumentsMetrics {

@@ -12,6 +12,7 @@ mod check_command;
 mod config_validation;
 mod daemon;
 mod demo;
+mod documents;
 mod feedback;
 mod fhir;
 mod integrity;

@@ -258,7 +258,7 @@ fn reference_id(v: Option<&Value>) -> Option<String> {
     let id = parts.next().filter(|s| !s.is_empty())?;
     // `Patient/123/_history/4` names a version of 123.
     if parts.next() == Some("_history") {
-        return parts.nth(1).map(str::to_string);
+        return parts.next().map(str::to_string);
     }
     Some(id.to_string())
 }

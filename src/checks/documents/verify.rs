@@ -88,7 +88,7 @@ pub(crate) fn expected_hash(
     default: Option<HashAlgorithm>,
 ) -> Result<(HashAlgorithm, Vec<u8>), String> {
     let hash = hash.trim();
-    let is_hex = hash.len() % 2 == 0 && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let is_hex = hash.len().is_multiple_of(2) && hash.bytes().all(|b| b.is_ascii_hexdigit());
     let alg = match named {
         Some(n) => HashAlgorithm::parse(n)
             .ok_or_else(|| format!("hash algorithm is not one of {}", HashAlgorithm::NAMES))?,

@@ -8,15 +8,16 @@ use sqlx::{Column, Row};
 use super::super::SourceError;
 use super::{Cell, Pool, SqlSource, classify, lite_cell, my_cell, pg_cell};
 
-/// A stream of rows, each with the column names of the query (lowercased).
-pub type NamedRows<'a> =
-    BoxStream<'a, Result<(std::sync::Arc<[String]>, Vec<Option<String>>), SourceError>>;
+/// One row: the query's column names (lowercased, shared) and its values.
+pub type NamedRow = (std::sync::Arc<[String]>, Vec<Option<String>>);
+/// A stream of rows by column name.
+pub type NamedRows<'a> = BoxStream<'a, Result<NamedRow, SourceError>>;
 
 fn named<R: Row>(
     r: &R,
     cell: fn(&R, usize) -> Cell,
     names: &mut Option<std::sync::Arc<[String]>>,
-) -> Result<(std::sync::Arc<[String]>, Vec<Option<String>>), SourceError> {
+) -> Result<NamedRow, SourceError> {
     let names = names
         .get_or_insert_with(|| {
             r.columns()
