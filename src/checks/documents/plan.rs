@@ -21,8 +21,11 @@ use super::kinds::KindMap;
 use crate::config::documents::DocumentsConfig;
 use crate::results::{Ledger, LedgerEntry};
 
-/// A picked document and what the ledger knew of it.
+/// A picked document and what the ledger knew of it. Candidates and picks
+/// are one type, so choosing the sample moves them and never copies.
 pub(crate) struct Picked {
+    /// Rotation priority: (class, last checked ms, inventory order), lowest first.
+    key: (u8, i64, u64),
     pub doc: Doc,
     pub prior: Option<LedgerEntry>,
     /// Whether its content is fetched and verified this run.
@@ -49,26 +52,18 @@ pub(crate) struct Selection {
     pub removed: Vec<String>,
 }
 
-struct Cand {
-    key: (u8, i64, u64),
-    doc: Doc,
-    prior: Option<LedgerEntry>,
-    covered: bool,
-    content_covered: bool,
-}
-
-impl PartialEq for Cand {
+impl PartialEq for Picked {
     fn eq(&self, o: &Self) -> bool {
         self.key == o.key
     }
 }
-impl Eq for Cand {}
-impl PartialOrd for Cand {
+impl Eq for Picked {}
+impl PartialOrd for Picked {
     fn partial_cmp(&self, o: &Self) -> Option<std::cmp::Ordering> {
         Some(self.cmp(o))
     }
 }
-impl Ord for Cand {
+impl Ord for Picked {
     fn cmp(&self, o: &Self) -> std::cmp::Ordering {
         self.key.cmp(&o.key)
     }
@@ -81,8 +76,8 @@ pub(crate) struct Plan {
     recheck_cap: usize,
     content_share: f64,
     /// Max-heaps: the worst candidate is popped when a heap overflows.
-    failed: BinaryHeap<Cand>,
-    rest: BinaryHeap<Cand>,
+    failed: BinaryHeap<Picked>,
+    rest: BinaryHeap<Picked>,
     seq: u64,
     kinds: Vec<KindCounts>,
 }
@@ -119,16 +114,17 @@ impl Plan {
             k.covered += u64::from(covered);
             k.content_covered += u64::from(content_covered);
         }
-        let cand = Cand {
+        let cand = Picked {
             key: (0, 0, 0),
             doc,
             prior,
+            content: false,
             covered,
             content_covered,
         };
         match prior {
             Some(p) if p.reason.is_some() => {
-                self.failed.push(Cand {
+                self.failed.push(Picked {
                     key: (0, p.checked_ms, self.seq),
                     ..cand
                 });
@@ -139,18 +135,18 @@ impl Plan {
                     self.push_rest(out);
                 }
             }
-            Some(p) => self.push_rest(Cand {
+            Some(p) => self.push_rest(Picked {
                 key: (2, p.checked_ms, self.seq),
                 ..cand
             }),
-            None => self.push_rest(Cand {
+            None => self.push_rest(Picked {
                 key: (1, 0, self.seq),
                 ..cand
             }),
         }
     }
 
-    fn push_rest(&mut self, cand: Cand) {
+    fn push_rest(&mut self, cand: Picked) {
         self.rest.push(cand);
         if self.rest.len() > self.sample {
             self.rest.pop();
@@ -159,19 +155,11 @@ impl Plan {
 
     /// The sample, in priority order, with its content share marked.
     pub fn finish(self) -> Selection {
-        let mut picked: Vec<Cand> = self.failed.into_sorted_vec();
+        let mut picked: Vec<Picked> = self.failed.into_sorted_vec();
         let room = self.sample.saturating_sub(picked.len());
-        picked.extend(self.rest.into_sorted_vec().into_iter().take(room));
-        let mut picked: Vec<Picked> = picked
-            .into_iter()
-            .map(|c| Picked {
-                doc: c.doc,
-                prior: c.prior,
-                content: false,
-                covered: c.covered,
-                content_covered: c.content_covered,
-            })
-            .collect();
+        let mut rest = self.rest.into_sorted_vec();
+        rest.truncate(room);
+        picked.append(&mut rest);
         let n = (picked.len() as f64 * self.content_share).ceil() as usize;
         let mut order: Vec<usize> = (0..picked.len()).collect();
         order.sort_by_key(|&i| {

@@ -46,8 +46,9 @@ pub(crate) fn verdict(
         removed: selection.removed,
     };
     let mut failures = Vec::new();
+    let mut picked = selection.picked;
     for (i, checked) in outcomes {
-        let p = &selection.picked[i];
+        let p = &mut picked[i];
         let k = p.doc.kind.unwrap_or(kinds.other());
         let f = &mut figures[k];
         f.checked += 1;
@@ -79,7 +80,8 @@ pub(crate) fn verdict(
             p.prior.map_or(0, |p| p.content_ms)
         };
         update.upserts.push((
-            p.doc.id.clone(),
+            // The document is done with: its id moves into the update.
+            std::mem::take(&mut p.doc.id),
             LedgerEntry {
                 checked_ms: now_ms,
                 content_ms,

@@ -339,3 +339,96 @@ fn kinds(c: &mut Collector, raw: &RawDocuments) -> Option<BTreeMap<Name, Vec<Str
     }
     ok.then_some(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use crate::config::documents::{Base, HashAlgorithm, Inventory, Links};
+    use crate::config::parse;
+
+    const HEAD: &str = r#"[sources.db]
+url = "sqlite://docs.db"
+
+[sources.ehr]
+fhir = "https://ehr.example/fhir"
+"#;
+
+    fn load(body: &str) -> Result<crate::config::Config, String> {
+        parse(&format!("{HEAD}{body}"), Path::new("t.toml"), &|v| {
+            (v == "S3_KEY").then(|| "k".to_string())
+        })
+        .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn a_full_check_loads_typed_with_its_defaults() {
+        let cfg = load(
+            r#"
+[[documents]]
+name = "docs"
+schedule = "0 */10 * * * *"
+content_share = "25%"
+kinds = { referral = ["57133-1"], lab_report = [] }
+inventory = { from = "db", sql = "SELECT id, location FROM d" }
+links = { from = "ehr" }
+storage = { base = "https://store.example/docs", hash_algorithm = "SHA3-512", s3_access_key_id_env = "S3_KEY", s3_secret_access_key_env = "S3_KEY" }
+"#,
+        )
+        .expect("valid");
+        let d = &cfg.documents[0];
+        assert_eq!(d.content_share, 0.25);
+        assert_eq!((d.sample, d.concurrency, d.rate_per_host), (500, 8, 20));
+        assert_eq!(d.skip_status, ["superseded", "entered-in-error"]);
+        assert!(matches!(d.inventory, Inventory::Sql { .. }));
+        assert!(matches!(d.links, Some(Links::Fhir { .. })));
+        assert_eq!(d.storage.hash_algorithm, Some(HashAlgorithm::Sha3_512));
+        let Some(Base::Url(base)) = &d.storage.base else {
+            panic!("a URL base")
+        };
+        assert_eq!(
+            base.as_str(),
+            "https://store.example/docs/",
+            "a trailing slash is added"
+        );
+        assert_eq!(d.kinds.len(), 2);
+    }
+
+    #[test]
+    fn every_mistake_is_reported_at_its_line() {
+        let err = load(
+            r#"
+[[documents]]
+name = "docs"
+schedule = "0 */10 * * * *"
+content_share = 1.5
+kinds = { "Lab Report" = [] }
+inventory = { from = "ehr", sql = "SELECT 1" }
+links = { from = "nowhere" }
+storage = { base = "docs/relative", hash_algorithm = "md5", s3_endpoint = "http://minio:9000" }
+
+[[documents]]
+name = "no_kinds"
+schedule = "0 */10 * * * *"
+inventory = { from = "db" }
+"#,
+        )
+        .expect_err("invalid");
+        for (needle, line) in [
+            ("content_share must be a share", 10),
+            ("kind name", 11),
+            ("`ehr` is a FHIR source", 12),
+            ("unknown source `nowhere`", 13),
+            ("base must be an http(s) URL", 14),
+            ("`md5` is not a hash algorithm", 14),
+            ("s3_endpoint is plain http", 14),
+            ("check `no_kinds` needs `kinds`", 17),
+            ("needs `sql`", 19),
+        ] {
+            assert!(
+                err.contains(&format!("t.toml:{line}:")) && err.contains(needle),
+                "expected `{needle}` at line {line}:\n{err}"
+            );
+        }
+    }
+}
