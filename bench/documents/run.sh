@@ -30,6 +30,7 @@ fi
 cargo build --release --locked --quiet
 BIN="$PWD/target/release/hypercare"
 WORK="$(mktemp -d)"
+chmod 755 "$WORK"  # nginx workers run as another user
 trap 'kill "${NGINX:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 
 python3 bench/documents/gen.py "$WORK" "$DOCS" "$CONTENT_MB" "$FILE_MB"
@@ -38,7 +39,7 @@ cat > "$WORK/nginx.conf" <<CONF
 worker_processes 1;
 daemon off;
 pid $WORK/nginx.pid;
-error_log stderr warn;
+error_log $WORK/nginx-error.log warn;
 events { worker_connections 4096; }
 http {
   access_log off;
@@ -98,9 +99,10 @@ echo "machine: $(nproc) cores, shared with other builds; nginx 1 worker, access_
 for run in $(seq "$RUNS"); do
   wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WRK_SECONDS}s" "http://127.0.0.1:$PORT/f/1.pdf" > "$WORK/wrk.txt"
   WRK_RATE="$(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk.txt")"
+  if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "wrk got errors:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
   /usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN" check -c "$WORK/bench.toml" --json bench_head > "$WORK/head.json" || true
   read -r CHECKED FAILED MS STATUS < <(report "$WORK/head.json")
-  read -r RSS_KB WALL < "$WORK/time.txt"
+  read -r RSS_KB WALL < <(tail -1 "$WORK/time.txt")
   RATE="$(python3 -c "print(round($CHECKED / ($MS / 1000)))")"
   RATIO="$(python3 -c "print(round(100 * $RATE / $WRK_RATE, 1))")"
   echo "head run $run: checked=$CHECKED failed=$FAILED status=$STATUS check_ms=$MS checks_per_s=$RATE peak_rss_mb=$((RSS_KB / 1024)) process_wall_s=$WALL wrk_get_per_s=$WRK_RATE ratio_pct=$RATIO"
@@ -111,7 +113,7 @@ cat "$WORK"/content/*.pdf > /dev/null  # warm the page cache for both sides
 for run in $(seq "$RUNS"); do
   /usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN" check -c "$WORK/bench.toml" --json bench_content > "$WORK/content.json" || true
   read -r CHECKED FAILED MS STATUS < <(report "$WORK/content.json")
-  read -r RSS_KB WALL < "$WORK/time.txt"
+  read -r RSS_KB WALL < <(tail -1 "$WORK/time.txt")
   S1="$( { /usr/bin/time -f "%e" sha256sum "$WORK"/content/*.pdf > /dev/null; } 2>&1 )"
   S2="$( { /usr/bin/time -f "%e" sh -c "ls $WORK/content/*.pdf | xargs -P $THREADS -n 8 sha256sum > /dev/null"; } 2>&1 )"
   echo "content run $run: files=$CHECKED failed=$FAILED status=$STATUS mb=$TOTAL_MB check_ms=$MS mb_per_s=$(python3 -c "print(round($TOTAL_MB / ($MS / 1000)))") peak_rss_mb=$((RSS_KB / 1024)) sha256sum_1proc_mb_per_s=$(python3 -c "print(round($TOTAL_MB / $S1))") sha256sum_${THREADS}proc_mb_per_s=$(python3 -c "print(round($TOTAL_MB / $S2))")"

@@ -3,7 +3,8 @@
 //! as soon as it is read (the rotation keeps only its sample), so memory
 //! does not grow with the inventory beyond the ledger.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
 
 use futures_util::StreamExt;
 use serde_json::Value;
@@ -12,22 +13,44 @@ use super::InventorySource;
 use super::kinds::KindMap;
 use crate::sources::SourceError;
 
-/// One document as the inventory describes it.
+/// One document as the inventory describes it. Kept compact (a sample can
+/// be the whole inventory): boxed strings, and the few distinct content
+/// types and hash algorithms shared.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Doc {
-    pub id: String,
+    pub id: Box<str>,
     /// Index into the kind map; `None` when the inventory gives no kind.
-    pub kind: Option<usize>,
-    pub location: Option<String>,
-    pub content_type: Option<String>,
+    pub kind: Option<u16>,
+    pub location: Option<Box<str>>,
+    pub content_type: Option<Arc<str>>,
     pub size: Option<u64>,
-    pub hash: Option<String>,
-    pub hash_algorithm: Option<String>,
-    pub patient: Option<String>,
-    pub encounter: Option<String>,
+    pub hash: Option<Box<str>>,
+    pub hash_algorithm: Option<Arc<str>>,
+    pub patient: Option<Box<str>>,
+    pub encounter: Option<Box<str>>,
     pub has_date: bool,
     /// Read from a FHIR server: relative locations resolve against its base.
     pub from_fhir: bool,
+}
+
+/// Shares repeated values (content types, hash algorithms) among documents.
+#[derive(Default)]
+pub(crate) struct Interner(HashSet<Arc<str>>);
+
+impl Interner {
+    /// Distinct values shared at most; past this, values are not shared.
+    const MAX: usize = 1000;
+
+    pub fn get(&mut self, v: &str) -> Arc<str> {
+        if let Some(a) = self.0.get(v) {
+            return a.clone();
+        }
+        let a: Arc<str> = Arc::from(v);
+        if self.0.len() < Self::MAX {
+            self.0.insert(a.clone());
+        }
+        a
+    }
 }
 
 /// Documents skipped by rule, by status.
@@ -51,6 +74,7 @@ pub(crate) async fn read(
         InventorySource::Sql(src, sql) => {
             let mut rows = src.stream_named(sql.clone());
             let mut cols: Option<Columns> = None;
+            let mut shared = Interner::default();
             while let Some(row) = rows.next().await {
                 let (names, values) = row?;
                 let c = match &cols {
@@ -60,11 +84,12 @@ pub(crate) async fn read(
                 if skips(c.get(&values, c.status), skipped).is_some() {
                     continue;
                 }
-                offer(c.doc(&values, kinds));
+                offer(c.doc(&values, kinds, &mut shared));
             }
             Ok(())
         }
         InventorySource::Fhir(src, params) => {
+            let mut shared = Interner::default();
             src.search_pages("DocumentReference", params, |bundle| {
                 for resource in entries(&bundle) {
                     let status = resource.get("status").and_then(Value::as_str);
@@ -72,7 +97,7 @@ pub(crate) async fn read(
                     if skips(status, skipped).is_some() || skips(doc_status, skipped).is_some() {
                         continue;
                     }
-                    fhir_docs(resource, kinds, &mut offer);
+                    fhir_docs(resource, kinds, &mut shared, &mut offer);
                 }
                 Ok(())
             })
@@ -129,8 +154,8 @@ impl Columns {
             .filter(|v| !v.is_empty())
     }
 
-    fn doc(&self, v: &[Option<String>], kinds: &KindMap) -> Doc {
-        let own = |at: Option<usize>| self.get(v, at).map(str::to_string);
+    fn doc(&self, v: &[Option<String>], kinds: &KindMap, shared: &mut Interner) -> Doc {
+        let own = |at: Option<usize>| self.get(v, at).map(Box::<str>::from);
         Doc {
             id: own(Some(self.id)).unwrap_or_default(),
             kind: if self.kind.is_some() {
@@ -139,14 +164,14 @@ impl Columns {
                 None
             },
             location: own(Some(self.location)),
-            content_type: own(self.content_type),
+            content_type: self.get(v, self.content_type).map(|t| shared.get(t)),
             size: self
                 .get(v, self.size)
                 .and_then(|s| s.parse::<f64>().ok())
                 .filter(|s| *s >= 0.0 && s.fract() == 0.0)
                 .map(|s| s as u64),
             hash: own(self.hash),
-            hash_algorithm: own(self.hash_algorithm),
+            hash_algorithm: self.get(v, self.hash_algorithm).map(|a| shared.get(a)),
             patient: own(self.patient),
             encounter: own(self.encounter),
             has_date: self.get(v, self.date).is_some(),
@@ -168,7 +193,7 @@ fn entries(bundle: &Value) -> impl Iterator<Item = &Value> {
 
 /// The documents of one `DocumentReference`: one per `content` attachment
 /// (`id`, then `id#2`, `id#3` …).
-fn fhir_docs(r: &Value, kinds: &KindMap, offer: &mut impl FnMut(Doc)) {
+fn fhir_docs(r: &Value, kinds: &KindMap, shared: &mut Interner, offer: &mut impl FnMut(Doc)) {
     let id = r.get("id").and_then(Value::as_str).unwrap_or_default();
     let codes = ["type", "category"]
         .iter()
@@ -189,7 +214,7 @@ fn fhir_docs(r: &Value, kinds: &KindMap, offer: &mut impl FnMut(Doc)) {
         .map(|a| a.iter().collect())
         .unwrap_or_default();
     let base = Doc {
-        id: id.to_string(),
+        id: id.into(),
         kind,
         patient,
         encounter,
@@ -202,24 +227,20 @@ fn fhir_docs(r: &Value, kinds: &KindMap, offer: &mut impl FnMut(Doc)) {
     }
     for (i, content) in contents.into_iter().enumerate() {
         let a = content.get("attachment");
-        let text = |k: &str| {
-            a.and_then(|a| a.get(k))
-                .and_then(Value::as_str)
-                .map(str::to_string)
-        };
+        let text = |k: &str| a.and_then(|a| a.get(k)).and_then(Value::as_str);
         let mut doc = base.clone();
         if i > 0 {
-            doc.id = format!("{id}#{}", i + 1);
+            doc.id = format!("{id}#{}", i + 1).into();
         }
-        doc.location = text("url");
-        doc.content_type = text("contentType");
+        doc.location = text("url").map(Into::into);
+        doc.content_type = text("contentType").map(|t| shared.get(t));
         doc.size = a.and_then(|a| a.get("size")).and_then(|s| {
             s.as_u64()
                 .or_else(|| s.as_str().and_then(|s| s.parse().ok()))
         });
-        doc.hash = text("hash");
+        doc.hash = text("hash").map(Into::into);
         // FHIR's Attachment.hash is base64 of SHA-1.
-        doc.hash_algorithm = doc.hash.as_ref().map(|_| "sha1".to_string());
+        doc.hash_algorithm = doc.hash.as_ref().map(|_| shared.get("sha1"));
         offer(doc);
     }
 }
@@ -251,16 +272,16 @@ fn codings(v: Option<&Value>) -> Vec<&str> {
 }
 
 /// The id of a reference: `Patient/123` → `123`, a full URL's last segment.
-fn reference_id(v: Option<&Value>) -> Option<String> {
+fn reference_id(v: Option<&Value>) -> Option<Box<str>> {
     let r = v?.get("reference")?.as_str()?.trim();
     let r = r.split(['?', '#']).next().unwrap_or(r);
     let mut parts = r.rsplit('/');
     let id = parts.next().filter(|s| !s.is_empty())?;
     // `Patient/123/_history/4` names a version of 123.
     if parts.next() == Some("_history") {
-        return parts.next().map(str::to_string);
+        return parts.next().map(Into::into);
     }
-    Some(id.to_string())
+    Some(id.into())
 }
 
 #[cfg(test)]

@@ -38,7 +38,10 @@ impl Found {
     }
 }
 
-pub(crate) async fn lookup(source: &LinkSource, picked: &[Picked]) -> Result<Found, SourceError> {
+pub(crate) async fn lookup(
+    source: &LinkSource,
+    picked: &[Box<Picked>],
+) -> Result<Found, SourceError> {
     let patients: HashSet<&str> = picked
         .iter()
         .filter_map(|p| p.doc.patient.as_deref())

@@ -189,15 +189,18 @@ impl Check for DocumentsCheck {
 /// back with the index of their document.
 async fn check_all(
     storage: &storage::Storage,
-    picked: &[plan::Picked],
+    picked: &[Box<plan::Picked>],
     found: &links::Found,
     concurrency: usize,
 ) -> Vec<(usize, verify::Checked)> {
-    futures_util::stream::iter(0..picked.len())
+    let mut outcomes = Vec::with_capacity(picked.len());
+    let mut checks = futures_util::stream::iter(0..picked.len())
         .map(|i| async move { (i, verify::check(storage, &picked[i], found).await) })
-        .buffer_unordered(concurrency)
-        .collect()
-        .await
+        .buffer_unordered(concurrency);
+    while let Some(outcome) = checks.next().await {
+        outcomes.push(outcome);
+    }
+    outcomes
 }
 
 /// An `error` result: the summary names the failure's class only (a

@@ -22,7 +22,8 @@ use crate::config::documents::DocumentsConfig;
 use crate::results::{Ledger, LedgerEntry};
 
 /// A picked document and what the ledger knew of it. Candidates and picks
-/// are one type, so choosing the sample moves them and never copies.
+/// are one type, boxed, so choosing the sample moves pointers and a growing
+/// heap never holds two copies of the sample.
 pub(crate) struct Picked {
     /// Rotation priority: (class, last checked ms, inventory order), lowest first.
     key: (u8, i64, u64),
@@ -45,7 +46,10 @@ pub(crate) struct KindCounts {
 
 /// What the plan chose, and what it saw on the way.
 pub(crate) struct Selection {
-    pub picked: Vec<Picked>,
+    // Boxed: the heaps that pick the sample move pointers, and their growth
+    // never holds two copies of a sample that can be the whole inventory.
+    #[expect(clippy::vec_box, reason = "see above: bounded peak memory")]
+    pub picked: Vec<Box<Picked>>,
     pub kinds: Vec<KindCounts>,
     pub skipped: Skipped,
     /// Ledger ids no longer in the inventory.
@@ -76,8 +80,8 @@ pub(crate) struct Plan {
     recheck_cap: usize,
     content_share: f64,
     /// Max-heaps: the worst candidate is popped when a heap overflows.
-    failed: BinaryHeap<Picked>,
-    rest: BinaryHeap<Picked>,
+    failed: BinaryHeap<Box<Picked>>,
+    rest: BinaryHeap<Box<Picked>>,
     seq: u64,
     kinds: Vec<KindCounts>,
 }
@@ -100,11 +104,11 @@ impl Plan {
     /// Considers one inventory document.
     pub fn offer(&mut self, doc: Doc) {
         self.seq += 1;
-        let prior = self.ledger.remove(&doc.id);
+        let prior = self.ledger.remove(&*doc.id);
         let covered = prior.is_some_and(|p| p.checked_ms >= self.since_ms);
         let content_covered =
             prior.is_some_and(|p| p.content_ms > 0 && p.content_ms >= self.since_ms);
-        if let Some(k) = doc.kind.and_then(|k| self.kinds.get_mut(k)) {
+        if let Some(k) = doc.kind.and_then(|k| self.kinds.get_mut(usize::from(k))) {
             k.inventory += 1;
             k.covered += u64::from(covered);
             k.content_covered += u64::from(content_covered);
@@ -114,39 +118,33 @@ impl Plan {
             k.covered += u64::from(covered);
             k.content_covered += u64::from(content_covered);
         }
-        let cand = Picked {
-            key: (0, 0, 0),
+        let (key, failed) = match prior {
+            Some(p) if p.reason.is_some() => ((0, p.checked_ms, self.seq), true),
+            Some(p) => ((2, p.checked_ms, self.seq), false),
+            None => ((1, 0, self.seq), false),
+        };
+        let cand = Box::new(Picked {
+            key,
             doc,
             prior,
             content: false,
             covered,
             content_covered,
-        };
-        match prior {
-            Some(p) if p.reason.is_some() => {
-                self.failed.push(Picked {
-                    key: (0, p.checked_ms, self.seq),
-                    ..cand
-                });
-                if self.failed.len() > self.recheck_cap
-                    && let Some(mut out) = self.failed.pop()
-                {
-                    out.key.0 = 2;
-                    self.push_rest(out);
-                }
-            }
-            Some(p) => self.push_rest(Picked {
-                key: (2, p.checked_ms, self.seq),
-                ..cand
-            }),
-            None => self.push_rest(Picked {
-                key: (1, 0, self.seq),
-                ..cand
-            }),
+        });
+        if !failed {
+            return self.push_rest(cand);
+        }
+        self.failed.push(cand);
+        if self.failed.len() > self.recheck_cap
+            && let Some(mut out) = self.failed.pop()
+        {
+            // Beyond the recheck share: it waits its turn among the rest.
+            out.key.0 = 2;
+            self.push_rest(out);
         }
     }
 
-    fn push_rest(&mut self, cand: Picked) {
+    fn push_rest(&mut self, cand: Box<Picked>) {
         self.rest.push(cand);
         if self.rest.len() > self.sample {
             self.rest.pop();
@@ -155,7 +153,7 @@ impl Plan {
 
     /// The sample, in priority order, with its content share marked.
     pub fn finish(self) -> Selection {
-        let mut picked: Vec<Picked> = self.failed.into_sorted_vec();
+        let mut picked: Vec<Box<Picked>> = self.failed.into_sorted_vec();
         let room = self.sample.saturating_sub(picked.len());
         let mut rest = self.rest.into_sorted_vec();
         rest.truncate(room);
@@ -247,13 +245,13 @@ inventory = {{ from = "db", sql = "SELECT 1" }}
             plan.offer(doc(id));
         }
         let s = plan.finish();
-        let ids: Vec<&str> = s.picked.iter().map(|p| p.doc.id.as_str()).collect();
+        let ids: Vec<&str> = s.picked.iter().map(|p| &*p.doc.id).collect();
         assert_eq!(ids, ["bad", "new", "older", "old"]);
         let content: Vec<&str> = s
             .picked
             .iter()
             .filter(|p| p.content)
-            .map(|p| p.doc.id.as_str())
+            .map(|p| &*p.doc.id)
             .collect();
         assert_eq!(content, ["bad", "new"]);
         assert_eq!(s.removed, ["gone"]);

@@ -49,7 +49,8 @@ pub(crate) fn verdict(
     let mut picked = selection.picked;
     for (i, checked) in outcomes {
         let p = &mut picked[i];
-        let k = p.doc.kind.unwrap_or(kinds.other());
+        let kind = p.doc.kind.unwrap_or(kinds.other());
+        let k = usize::from(kind);
         let f = &mut figures[k];
         f.checked += 1;
         d.checked += 1;
@@ -68,8 +69,8 @@ pub(crate) fn verdict(
             *f.by_reason.entry(r).or_default() += 1;
             *d.by_reason.entry(r).or_default() += 1;
             failures.push(DocumentFailure {
-                id: p.doc.id.clone(),
-                kind: kinds.name(k).to_string(),
+                id: p.doc.id.to_string(),
+                kind: kinds.name(kind).to_string(),
                 reason: r,
                 detail,
             });
@@ -81,7 +82,7 @@ pub(crate) fn verdict(
         };
         update.upserts.push((
             // The document is done with: its id moves into the update.
-            std::mem::take(&mut p.doc.id),
+            std::mem::take(&mut p.doc.id).into(),
             LedgerEntry {
                 checked_ms: now_ms,
                 content_ms,
@@ -106,7 +107,7 @@ pub(crate) fn verdict(
         .into_iter()
         .enumerate()
         .filter(|(_, f)| f.inventory > 0)
-        .map(|(k, f)| (kinds.name(k).to_string(), f))
+        .map(|(k, f)| (kinds.name(k as u16).to_string(), f))
         .collect::<BTreeMap<_, _>>();
     d.ledger = Some(Box::new(update));
     let outcome = if cfg.tolerance.exceeded(d.checked as i64, d.failed as i64) {
