@@ -15,9 +15,9 @@ cd "$(dirname "$0")/../.."
 DOCS="${DOCS:-100000}"
 CONNECTIONS="${CONNECTIONS:-64}"
 THREADS="${THREADS:-2}"
-RUNS="${RUNS:-3}"
+RUNS="${RUNS:-5}"
 PORT="${PORT:-19380}"
-WRK_SECONDS="${WRK_SECONDS:-10}"
+WRK_SECONDS="${WRK_SECONDS:-5}"
 CONTENT_MB="${CONTENT_MB:-1024}"
 FILE_MB="${FILE_MB:-8}"
 
@@ -97,15 +97,22 @@ report() {
 
 echo "machine: $(nproc) cores, shared with other builds; nginx 1 worker, access_log off"
 for run in $(seq "$RUNS"); do
-  wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WRK_SECONDS}s" "http://127.0.0.1:$PORT/f/1.pdf" > "$WORK/wrk.txt"
+  # wrk and the check back to back, so both see the same background load.
+  /usr/bin/time -f "%U %S" -o "$WORK/wrk-time.txt" \
+    wrk -t "$THREADS" -c "$CONNECTIONS" -d "${WRK_SECONDS}s" "http://127.0.0.1:$PORT/f/1.pdf" > "$WORK/wrk.txt"
   WRK_RATE="$(awk '/^Requests\/sec/ { print $2 }' "$WORK/wrk.txt")"
   if grep -q "Non-2xx" "$WORK/wrk.txt"; then echo "wrk got errors:" >&2; cat "$WORK/wrk.txt" >&2; exit 1; fi
-  /usr/bin/time -f "%M %e" -o "$WORK/time.txt" "$BIN" check -c "$WORK/bench.toml" --json bench_head > "$WORK/head.json" || true
+  WRK_REQS="$(awk '/requests in/ { print $1 }' "$WORK/wrk.txt")"
+  read -r WU WS < <(tail -1 "$WORK/wrk-time.txt")
+  /usr/bin/time -f "%M %e %U %S" -o "$WORK/time.txt" "$BIN" check -c "$WORK/bench.toml" --json bench_head > "$WORK/head.json" || true
   read -r CHECKED FAILED MS STATUS < <(report "$WORK/head.json")
-  read -r RSS_KB WALL < <(tail -1 "$WORK/time.txt")
+  read -r RSS_KB WALL HU HS < <(tail -1 "$WORK/time.txt")
   RATE="$(python3 -c "print(round($CHECKED / ($MS / 1000)))")"
   RATIO="$(python3 -c "print(round(100 * $RATE / $WRK_RATE, 1))")"
-  echo "head run $run: checked=$CHECKED failed=$FAILED status=$STATUS check_ms=$MS checks_per_s=$RATE peak_rss_mb=$((RSS_KB / 1024)) process_wall_s=$WALL wrk_get_per_s=$WRK_RATE ratio_pct=$RATIO"
+  # CPU time per request (user + system), less sensitive to the machine's other load than rates.
+  HC_US="$(python3 -c "print(round(1e6 * ($HU + $HS) / $CHECKED, 1))")"
+  WRK_US="$(python3 -c "print(round(1e6 * ($WU + $WS) / $WRK_REQS, 1))")"
+  echo "head run $run: checked=$CHECKED failed=$FAILED status=$STATUS check_ms=$MS checks_per_s=$RATE peak_rss_mb=$((RSS_KB / 1024)) cpu_us_per_check=$HC_US wrk_get_per_s=$WRK_RATE wrk_cpu_us_per_request=$WRK_US ratio_pct=$RATIO load=$(cut -d' ' -f1 /proc/loadavg)"
 done
 
 TOTAL_MB="$(du -cm "$WORK"/content/*.pdf | tail -1 | cut -f1)"
