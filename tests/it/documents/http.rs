@@ -64,9 +64,32 @@ async fn doc(State(hits): State<Arc<Hits>>, method: Method, Path(name): Path<Str
     }
 }
 
+/// A server that refuses HEAD (405) and answers a one-byte range instead.
+async fn ranged(State(hits): State<Arc<Hits>>, headers: axum::http::HeaderMap) -> Response {
+    hits.gets.fetch_add(1, Ordering::SeqCst);
+    let body = pdf("ok");
+    if headers.get(header::RANGE).and_then(|v| v.to_str().ok()) == Some("bytes=0-0") {
+        let range = format!("bytes 0-0/{}", body.len());
+        return (
+            StatusCode::PARTIAL_CONTENT,
+            [
+                (header::CONTENT_TYPE, "application/pdf".to_string()),
+                (header::CONTENT_RANGE, range),
+            ],
+            body[..1].to_vec(),
+        )
+            .into_response();
+    }
+    ([(header::CONTENT_TYPE, "application/pdf")], body).into_response()
+}
+
 async fn serve() -> (String, Arc<Hits>) {
     let hits = Arc::new(Hits::default());
     let app = Router::new()
+        .route(
+            "/nohead/ok.pdf",
+            get(ranged).head(|| async { StatusCode::METHOD_NOT_ALLOWED }),
+        )
         .route("/store/{name}", get(doc))
         .with_state(hits.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -94,6 +117,13 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
         // Relative to the configured base.
         Row::good("relative", "ok.pdf".into(), "application/pdf", &ok),
         Row::good("jpeg", at("scan.jpg"), "image/jpeg", JPEG),
+        // HEAD refused: a one-byte ranged GET tells the size instead.
+        Row::good(
+            "no-head",
+            base.replace("/store/", "/nohead/ok.pdf"),
+            "application/pdf",
+            &ok,
+        ),
         Row::good("missing", at("missing.pdf"), "application/pdf", &ok),
         Row::good("secret", at("secret.pdf"), "application/pdf", &ok),
         Row::good("broken", at("broken.pdf"), "application/pdf", &ok),
@@ -152,16 +182,16 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
             ("lost-patient", Reason::BrokenLink),
         ])
     );
-    assert_eq!(d.inventory, 13);
-    assert_eq!(d.checked, 13);
+    assert_eq!(d.inventory, 14);
+    assert_eq!(d.checked, 14);
     assert_eq!(d.content_checked, 0);
     assert_eq!(d.skipped.get("superseded"), Some(&1));
     assert_eq!(d.skipped.get("entered-in-error"), Some(&1));
     assert_eq!(d.coverage, 1.0);
     assert_eq!(
         hits.gets.load(Ordering::SeqCst),
-        0,
-        "reachability asks HEAD only"
+        1,
+        "reachability asks HEAD only, but for the one ranged GET where HEAD is refused"
     );
     // Ids stay in the details: the summary has counts and reasons only.
     assert!(
