@@ -4,6 +4,7 @@
 //! whose inventory pages and relative `Binary/…` urls must be followed, an
 //! S3-compatible server, and the rotation ledger through the store.
 
+mod daemon;
 mod demo;
 mod fhir;
 mod fixtures;
