@@ -166,8 +166,14 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
         Ok(t) => t,
         Err((r, why)) => return fail(r, why),
     };
-    // A FHIR Binary returns raw bytes for any Accept but FHIR's own.
-    let accept = d.content_type.as_deref().unwrap_or("*/*");
+    // A FHIR Binary returns raw bytes for an Accept other than FHIR's own;
+    // `*/*` could get the Binary resource as JSON, so it is not used there.
+    let on_fhir = matches!(target, super::storage::Target::Http { fhir: true, .. });
+    let accept = d.content_type.as_deref().unwrap_or(if on_fhir {
+        "application/octet-stream"
+    } else {
+        "*/*"
+    });
     if !p.content {
         let failure = match storage.probe(&target, accept).await {
             Ok(seen) => judge_probe(
