@@ -18,6 +18,7 @@ use prometheus::{
 
 use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
 
+mod documents;
 mod integrity;
 pub mod workflows;
 
@@ -46,6 +47,7 @@ pub struct Metrics {
     checks_configured: IntGauge,
     integrity: integrity::IntegrityMetrics,
     workflows: workflows::WorkflowMetrics,
+    documents: documents::DocumentsMetrics,
     /// Group label values shown per check, so groups that disappear are removed.
     shown_groups: Mutex<HashMap<String, BTreeSet<String>>>,
 }
@@ -189,6 +191,7 @@ impl Metrics {
             )),
             integrity: integrity::IntegrityMetrics::new(&registry),
             workflows: workflows::WorkflowMetrics::new(&registry),
+            documents: documents::DocumentsMetrics::new(&registry),
             shown_groups: Mutex::new(HashMap::new()),
             registry,
         };
@@ -287,6 +290,9 @@ impl Metrics {
         if let Some(d) = details.integrity() {
             self.integrity.show(check, d);
         }
+        if let Some(d) = details.documents() {
+            self.documents.show(check, d);
+        }
     }
 
     /// Sets the per-group series of a check and removes the ones its latest
@@ -374,6 +380,7 @@ impl Metrics {
         }
         self.integrity.reset();
         self.workflows.reset();
+        self.documents.reset();
         self.checks_configured.set(checks_configured as i64);
     }
 

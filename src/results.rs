@@ -9,9 +9,13 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
+mod documents;
 mod integrity;
 mod workflow;
 
+pub use documents::{
+    DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
+};
 pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
 pub use workflow::{BaselineRun, StepOutcome, StepResult, WorkflowDetails, millis};
 
@@ -22,6 +26,7 @@ pub enum CheckKind {
     Reconcile,
     Integrity,
     Workflow,
+    Documents,
 }
 
 impl CheckKind {
@@ -30,6 +35,7 @@ impl CheckKind {
             CheckKind::Reconcile => "reconcile",
             CheckKind::Integrity => "integrity",
             CheckKind::Workflow => "workflow",
+            CheckKind::Documents => "documents",
         }
     }
 
@@ -38,6 +44,7 @@ impl CheckKind {
             "reconcile" => Some(CheckKind::Reconcile),
             "integrity" => Some(CheckKind::Integrity),
             "workflow" => Some(CheckKind::Workflow),
+            "documents" => Some(CheckKind::Documents),
             _ => None,
         }
     }
@@ -111,6 +118,7 @@ pub enum Details {
     Reconcile(ReconcileDetails),
     Integrity(IntegrityDetails),
     Workflow(WorkflowDetails),
+    Documents(DocumentsDetails),
     None {},
 }
 
@@ -124,6 +132,7 @@ impl Details {
             CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
             CheckKind::Integrity => Ok(Details::Integrity(serde_json::from_value(value)?)),
             CheckKind::Workflow => Ok(Details::Workflow(serde_json::from_value(value)?)),
+            CheckKind::Documents => Ok(Details::Documents(serde_json::from_value(value)?)),
         }
     }
 
@@ -144,6 +153,13 @@ impl Details {
     pub fn workflow(&self) -> Option<&WorkflowDetails> {
         match self {
             Details::Workflow(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn documents(&self) -> Option<&DocumentsDetails> {
+        match self {
+            Details::Documents(d) => Some(d),
             _ => None,
         }
     }

@@ -234,6 +234,37 @@ const KEYS: &[&str] = &[
     "silences.cron",
     "silences.duration",
     "silences.comment",
+    "documents.name",
+    "documents.description",
+    "documents.schedule",
+    "documents.timeout",
+    "documents.enabled",
+    "documents.inventory",
+    "documents.inventory.from",
+    "documents.inventory.sql",
+    "documents.inventory.params",
+    "documents.links",
+    "documents.links.from",
+    "documents.links.patients_sql",
+    "documents.links.encounters_sql",
+    "documents.storage",
+    "documents.storage.base",
+    "documents.storage.hash_algorithm",
+    "documents.storage.s3_endpoint",
+    "documents.storage.s3_region",
+    "documents.storage.s3_access_key_id_env",
+    "documents.storage.s3_secret_access_key_env",
+    "documents.storage.s3_allow_http",
+    "documents.sample",
+    "documents.content_share",
+    "documents.cycle",
+    "documents.concurrency",
+    "documents.rate_per_host",
+    "documents.request_timeout",
+    "documents.kinds",
+    "documents.skip_status",
+    "documents.tolerance",
+    "documents.max_failures",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -252,6 +283,7 @@ const MAP_KEYS: &[&str] = &[
     "workflows.steps.expect.json",
     "alerts.labels",
     "silences.labels",
+    "documents.kinds",
 ];
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
@@ -277,6 +309,10 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawSmtp", &["smtp"]),
     ("RawOutbox", &["outbox"]),
     ("RawSilence", &["silences"]),
+    ("RawDocuments", &["documents"]),
+    ("RawDocInventory", &["documents.inventory"]),
+    ("RawDocLinks", &["documents.links"]),
+    ("RawDocStorage", &["documents.storage"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -433,6 +469,10 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[smtp]", "smtp"),
         ("[outbox]", "outbox"),
         ("[[silences]]", "silences"),
+        ("[[documents]]", "documents"),
+        ("[documents.inventory]", "documents.inventory"),
+        ("[documents.links]", "documents.links"),
+        ("[documents.storage]", "documents.storage"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -700,6 +740,25 @@ fn integrity_details() -> Details {
     })
 }
 
+/// A documents result with a failure and a skipped status, so every documents family shows.
+fn documents_details() -> Details {
+    let mut kind = hypercare::results::KindFigures {
+        inventory: 1200,
+        checked: 100,
+        content_checked: 10,
+        failed: 2,
+        coverage: 0.4,
+        content_coverage: 0.05,
+        ..Default::default()
+    };
+    kind.by_reason
+        .insert(hypercare::results::Reason::NotFound, 2);
+    let mut d = hypercare::results::DocumentsDetails::default();
+    d.kinds.insert("lab_report".into(), kind);
+    d.skipped.insert("superseded".into(), 3);
+    Details::Documents(d)
+}
+
 #[test]
 fn every_metric_is_documented_and_every_documented_metric_exists() {
     let metrics = Metrics::new("sqlite");
@@ -764,6 +823,14 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         Outcome::Fail,
         chrono::Utc::now(),
         &integrity_details(),
+        50,
+    );
+    metrics.show_result(
+        "target_documents",
+        CheckKind::Documents,
+        Outcome::Fail,
+        chrono::Utc::now(),
+        &documents_details(),
         50,
     );
     metrics.count_skip("patients_by_clinic", "overlap");

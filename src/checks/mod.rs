@@ -1,6 +1,7 @@
 //! Check runners. Each check kind is a room of its own that reads its
 //! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
 
+pub mod documents;
 pub mod integrity;
 pub mod progress;
 pub mod reconcile;
@@ -12,7 +13,7 @@ use std::time::Duration;
 use async_trait::async_trait;
 
 use crate::config::{Comparison, Config, CronSchedule, Name};
-use crate::results::{CheckKind, CheckResult};
+use crate::results::{CheckKind, CheckResult, Ledger};
 use crate::sources::Sources;
 
 /// What the scheduler needs to know of a check, whatever its kind.
@@ -65,6 +66,19 @@ pub trait Check: Send + Sync {
     fn workflow(&self) -> Option<&crate::config::WorkflowConfig> {
         None
     }
+
+    /// Whether the check keeps per-item state between runs (the documents
+    /// rotation): the scheduler then loads it from the store, runs
+    /// [`Check::run_with_ledger`], and saves what the result's details carry back.
+    fn keeps_ledger(&self) -> bool {
+        false
+    }
+
+    /// Runs once with the state of earlier runs.
+    async fn run_with_ledger(&self, ledger: Ledger) -> CheckResult {
+        drop(ledger);
+        self.run().await
+    }
 }
 
 /// Builds every configured check against the given sources.
@@ -86,6 +100,9 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     }
     for wc in &config.workflows {
         checks.push(Arc::new(workflow::WorkflowCheck::new(wc, sources)));
+    }
+    for dc in &config.documents {
+        checks.push(Arc::new(documents::DocumentsCheck::new(dc, sources)));
     }
     checks
 }

@@ -19,7 +19,7 @@ use super::validate::{self, RawConfig};
 mod integrity;
 mod workflows;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -85,6 +85,10 @@ pub fn parse(
             "outbox" => raw.alerting.outbox = section::<RawOutbox>(&mut c, value),
             "silences" => {
                 raw.alerting.silences = array_of_tables::<RawSilence>(&mut c, "silences", value)
+            }
+            "documents" => {
+                raw.documents =
+                    array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
             }
             other => c.at(
                 key.span(),

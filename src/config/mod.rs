@@ -7,6 +7,7 @@
 
 mod admin;
 pub mod alerts;
+pub mod documents;
 mod errors;
 mod feedback;
 mod fhir;
@@ -61,6 +62,8 @@ pub struct Config {
     /// `[[workflows]]`: synthetic clinical workflow probes.
     pub workflows: Vec<WorkflowConfig>,
     pub workflow_metrics: WorkflowMetricsConfig,
+    /// `[[documents]]`: document accessibility checks.
+    pub documents: Vec<documents::DocumentsConfig>,
     /// `[alerting]`, `[[alerts]]`, `[notifiers.NAME]`, `[smtp]`, `[outbox]`, `[[silences]]`.
     pub alerting: AlertingSections,
 }

@@ -386,3 +386,58 @@ pub struct RawSilence {
     pub duration: Option<S<String>>,
     pub comment: Option<String>,
 }
+
+/// A `[[documents]]` check.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocuments {
+    pub name: S<String>,
+    pub description: Option<String>,
+    pub schedule: S<String>,
+    pub timeout: Option<S<String>>,
+    pub enabled: Option<bool>,
+    pub inventory: S<RawDocInventory>,
+    pub links: Option<S<RawDocLinks>>,
+    pub storage: Option<RawDocStorage>,
+    pub sample: Option<S<u32>>,
+    pub content_share: Option<S<RawRatio>>,
+    pub cycle: Option<S<String>>,
+    pub concurrency: Option<S<u32>>,
+    pub rate_per_host: Option<S<u32>>,
+    pub request_timeout: Option<S<String>>,
+    pub kinds: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
+    pub skip_status: Option<S<Vec<String>>>,
+    pub tolerance: Option<S<RawTolerance>>,
+    pub max_failures: Option<S<u32>>,
+}
+
+/// `[documents.inventory]`: a SQL query or a FHIR DocumentReference search.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocInventory {
+    pub from: S<String>,
+    pub sql: Option<S<String>>,
+    pub params: Option<S<String>>,
+}
+
+/// `[documents.links]`: where linked patients and encounters must exist.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocLinks {
+    pub from: S<String>,
+    pub patients_sql: Option<S<String>>,
+    pub encounters_sql: Option<S<String>>,
+}
+
+/// `[documents.storage]`: how locations are read.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDocStorage {
+    pub base: Option<S<String>>,
+    pub hash_algorithm: Option<S<String>>,
+    pub s3_endpoint: Option<S<String>>,
+    pub s3_region: Option<S<String>>,
+    pub s3_access_key_id_env: Option<S<String>>,
+    pub s3_secret_access_key_env: Option<S<String>>,
+    pub s3_allow_http: Option<bool>,
+}

@@ -19,6 +19,7 @@ use super::{
 
 mod admin;
 pub(super) mod alerts;
+mod documents;
 mod feedback;
 mod integrity;
 mod workflows;
@@ -45,6 +46,7 @@ pub(super) struct RawConfig {
     pub workflows: Vec<super::raw::RawWorkflow>,
     pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
     pub alerting: alerts::RawAlertingSections,
+    pub documents: Vec<super::raw::RawDocuments>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -140,6 +142,24 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         };
         workflows.extend(workflows::check(c, w, &known, default_timeout));
     }
+    let mut documents = Vec::new();
+    for r in raw.documents {
+        if check_names.insert(r.name.get_ref().clone(), ()).is_some() {
+            c.at(
+                r.name.span(),
+                format!("check name `{}` is used twice", r.name.get_ref()),
+                Some("every check needs its own name: it labels its metrics and history"),
+            );
+        }
+        documents.extend(documents::check(
+            c,
+            r,
+            (&sources, &fhir_sources),
+            &declared,
+            default_timeout,
+            env,
+        ));
+    }
     let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
     let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
@@ -156,6 +176,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         workflows,
         workflow_metrics: workflow_metrics?,
         alerting: alerting?,
+        documents,
     })
 }
 

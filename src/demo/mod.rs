@@ -5,6 +5,7 @@
 //! writes the config it runs with beside them, and runs the daemon on it.
 
 mod config_text;
+pub mod documents_data;
 pub mod ehr;
 mod feedback_seed;
 mod generate;
@@ -37,11 +38,15 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
         );
     }
     write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
+    documents_data::prepare(&dir).await?;
+    let documents_base = documents_data::serve(&dir).await?;
     let config_path = dir.join("hypercare.toml");
     let ehr = ehr::start()
         .await
         .context("cannot start the demo's simulated EHR API")?;
-    let text = config_text::render(&dir, listen) + &ehr::config_text(ehr);
+    let text = config_text::render(&dir, listen)
+        + &ehr::config_text(ehr)
+        + &documents_data::config_text(&dir, &documents_base);
     std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     let config = config::load(&config_path)
@@ -106,6 +111,8 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     println!("Checks run every 10 seconds; some fail on purpose (clinic `east` lost patients and");
     println!("encounters in the migration; the integrity checks find duplicate patients, orphans,");
     println!("blank names, invalid NPIs, unmapped legacy codes and a stopped lab feed).");
+    println!("The documents check finds missing, truncated, mistyped, altered and unreadable");
+    println!("documents, one without a date and two linked to patients the target lacks.");
     println!(
         "Workflow probes time the simulated EHR per step: clinic `{}`'s appointment list is slow",
         ehr::SLOW_CLINIC

@@ -77,8 +77,15 @@ impl Scheduler {
         } else {
             None
         };
+        let run = async {
+            if !check.keeps_ledger() {
+                return check.run_after(previous).await;
+            }
+            let ledger = self.load_ledger(&name).await;
+            check.run_with_ledger(ledger).await
+        };
         let result = tokio::select! {
-            r = tokio::time::timeout(meta.timeout, check.run_after(previous)) => r.unwrap_or_else(|_| CheckResult::error(
+            r = tokio::time::timeout(meta.timeout, run) => r.unwrap_or_else(|_| CheckResult::error(
                 format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {})),
             _ = self.cancel_runs.cancelled() => CheckResult {
                 outcome: Outcome::Cancelled,
@@ -89,6 +96,7 @@ impl Scheduler {
         };
         let took = started.elapsed();
         let finished = Utc::now();
+        self.save_ledger(&name, &result).await;
         self.record(run_id, &result, took, finished).await;
         self.metrics
             .record_run(&name, meta.kind, result.outcome, took);
@@ -185,6 +193,27 @@ impl Scheduler {
                     tokio::time::sleep(Duration::from_millis(500 * (attempt + 1))).await;
                 }
             }
+        }
+    }
+}
+
+impl Scheduler {
+    /// A check's rotation state from the store; empty (every document new)
+    /// if the store cannot answer, so the run still happens.
+    async fn load_ledger(&self, check: &str) -> crate::results::Ledger {
+        self.store.load_ledger(check).await.unwrap_or_else(|e| {
+            self.store_error("load_ledger", &e);
+            crate::results::Ledger::default()
+        })
+    }
+
+    /// Saves what a run changed in its rotation state.
+    async fn save_ledger(&self, check: &str, result: &CheckResult) {
+        let Some(update) = result.details.documents().and_then(|d| d.ledger.as_deref()) else {
+            return;
+        };
+        if let Err(e) = self.store.save_ledger(check, update).await {
+            self.store_error("save_ledger", &e);
         }
     }
 }

@@ -15,6 +15,8 @@ use super::SourceError;
 use super::oauth::OAuthClient;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
+mod search;
+
 /// Longest wait honoured from a `Retry-After` header.
 const MAX_RETRY_AFTER: Duration = Duration::from_secs(30);
 
@@ -105,81 +107,6 @@ impl FhirSource {
             .append_pair("_summary", "count");
         let body = self.get_json(url, resource).await?;
         bundle_total(&body, resource)
-    }
-
-    /// Pages through `GET [base]/[resource]?[params]`, following each
-    /// bundle's `next` link, and hands every matched resource to `each`.
-    /// A `next` link to another server is refused (it would receive the
-    /// credentials); a link that repeats the current page ends the search.
-    pub async fn search<F>(
-        &self,
-        resource: &str,
-        params: &[(String, String)],
-        mut each: F,
-    ) -> Result<u64, SourceError>
-    where
-        F: FnMut(&serde_json::Value) -> Result<(), SourceError> + Send,
-    {
-        let mut url = self.cfg.base.clone();
-        url.path_segments_mut()
-            .map_err(|_| SourceError::Connect("the FHIR base cannot take a path".into()))?
-            .push(resource);
-        url.query_pairs_mut().extend_pairs(params);
-        let mut pages = 0;
-        loop {
-            let body = self.get_json(url.clone(), resource).await?;
-            pages += 1;
-            match body.get("resourceType").and_then(|t| t.as_str()) {
-                Some("Bundle") | None => {}
-                Some("OperationOutcome") => {
-                    return Err(SourceError::Query(format!(
-                        "{resource} search: {}",
-                        outcome_text(&body).unwrap_or_else(|| "an OperationOutcome".into())
-                    )));
-                }
-                Some(other) => {
-                    return Err(SourceError::Shape(format!(
-                        "{resource} search: expected a Bundle, got {other}"
-                    )));
-                }
-            }
-            let entries = body.get("entry").and_then(|e| e.as_array());
-            for entry in entries.into_iter().flatten() {
-                let mode = entry.pointer("/search/mode").and_then(|m| m.as_str());
-                let Some(r) = entry.get("resource") else {
-                    continue;
-                };
-                let same_type = r.get("resourceType").and_then(|t| t.as_str()) == Some(resource);
-                if same_type && matches!(mode, None | Some("match")) {
-                    each(r)?;
-                }
-            }
-            let next = body
-                .get("link")
-                .and_then(|l| l.as_array())
-                .and_then(|links| {
-                    links
-                        .iter()
-                        .find(|l| l.get("relation").and_then(|r| r.as_str()) == Some("next"))
-                })
-                .and_then(|l| l.get("url"))
-                .and_then(|u| u.as_str());
-            let Some(next) = next else {
-                return Ok(pages);
-            };
-            let next = self.cfg.base.join(next).map_err(|_| {
-                SourceError::Shape(format!("{resource} search: the next link is not a URL"))
-            })?;
-            if next.origin() != self.cfg.base.origin() {
-                return Err(SourceError::Shape(format!(
-                    "{resource} search: the next link leads to another server; not followed"
-                )));
-            }
-            if next == url {
-                return Ok(pages);
-            }
-            url = next;
-        }
     }
 
     /// One GET with retries on 429, 503 and connection failures.

@@ -16,7 +16,7 @@ pub use fhir::{FhirSource, bundle_total};
 pub use oauth::OAuthClient;
 pub use rows::{ColumnInfo, TextRow, TextRows};
 pub(crate) use sql::count_of;
-pub use sql::{Cell, CountRows, SqlSource};
+pub use sql::{Cell, CountRows, NamedRows, SqlSource};
 
 use crate::config::{Config, Name};
 

@@ -18,6 +18,8 @@ use crate::config::{Engine, SourceConfig};
 mod named;
 mod rows;
 
+pub use named::NamedRows;
+
 /// Rows of a count query: `(None, n)` for a single count, `(Some(group), n)` per group.
 pub type CountRows = Vec<(Option<String>, i64)>;
 

@@ -19,6 +19,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         include_str!("../../migrations/sqlite/0002_feedback.sql"),
     ),
     (
+        3,
+        "documents",
+        include_str!("../../migrations/sqlite/0003_documents.sql"),
+    ),
+    (
         4,
         "alerts",
         include_str!("../../migrations/sqlite/0004_alerts.sql"),
@@ -34,6 +39,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         2,
         "feedback",
         include_str!("../../migrations/postgres/0002_feedback.sql"),
+    ),
+    (
+        3,
+        "documents",
+        include_str!("../../migrations/postgres/0003_documents.sql"),
     ),
     (
         4,

@@ -8,6 +8,7 @@
 
 mod alerts;
 mod feedback;
+mod ledger;
 mod migrate;
 pub(crate) mod outbox;
 mod runs;

@@ -13,6 +13,7 @@ mod check_command;
 mod config_validation;
 mod daemon;
 mod demo;
+mod documents;
 mod drift;
 mod feedback;
 mod fhir;

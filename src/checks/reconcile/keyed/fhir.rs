@@ -61,24 +61,54 @@ pub async fn rows(
 ) -> Result<Vec<TextRow>, SourceError> {
     let mut rows: Vec<TextRow> = Vec::new();
     let no_rules = Vec::new();
+    let resource = side.resource.as_str();
     source
-        .search(&side.resource, &search_params(side), |r| {
-            let mut row = Vec::with_capacity(1 + side.paths.len());
-            row.push(canonical(
-                key_of(r, &side.key).as_ref(),
-                plan.classes[0],
-                &[],
-            ));
-            for (i, path) in side.paths.iter().enumerate() {
-                let rules = cfg.rules.get(&i).unwrap_or(&no_rules);
-                row.push(canonical(path.get(r), plan.classes[1 + i], rules));
+        .search_pages(resource, &search_params(side), |bundle| {
+            for r in matches(&bundle, resource)? {
+                let mut row = Vec::with_capacity(1 + side.paths.len());
+                row.push(canonical(
+                    key_of(r, &side.key).as_ref(),
+                    plan.classes[0],
+                    &[],
+                ));
+                for (i, path) in side.paths.iter().enumerate() {
+                    let rules = cfg.rules.get(&i).unwrap_or(&no_rules);
+                    row.push(canonical(path.get(r), plan.classes[1 + i], rules));
+                }
+                rows.push(row);
             }
-            rows.push(row);
             Ok(())
         })
         .await?;
     rows.sort_by(|a, b| cmp_keys(&plan.key_kinds, &a[..1], &b[..1]));
     Ok(rows)
+}
+
+/// The resources a search page matched: entries of the searched type whose
+/// `search.mode` is `match` (or absent), not `_include`d ones or outcomes.
+fn matches<'b>(
+    bundle: &'b serde_json::Value,
+    resource: &str,
+) -> Result<Vec<&'b serde_json::Value>, SourceError> {
+    match bundle.get("resourceType").and_then(|t| t.as_str()) {
+        Some("Bundle") | None => {}
+        Some(other) => {
+            return Err(SourceError::Shape(format!(
+                "{resource} search: expected a Bundle, got {other}"
+            )));
+        }
+    }
+    let entries = bundle.get("entry").and_then(|e| e.as_array());
+    Ok(entries
+        .into_iter()
+        .flatten()
+        .filter(|e| {
+            let mode = e.pointer("/search/mode").and_then(|m| m.as_str());
+            matches!(mode, None | Some("match"))
+        })
+        .filter_map(|e| e.get("resource"))
+        .filter(|r| r.get("resourceType").and_then(|t| t.as_str()) == Some(resource))
+        .collect())
 }
 
 /// Merges the SQL side's stream with the FHIR side's sorted rows.

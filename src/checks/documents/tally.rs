@@ -1,0 +1,145 @@
+//! From per-document outcomes to the run's result: figures per kind and
+//! reason, coverage of the cycle, the capped list of failing ids (details
+//! only), the ledger update, a verdict against the tolerance, and a summary
+//! of counts and config names only.
+
+use std::collections::BTreeMap;
+
+use super::kinds::KindMap;
+use super::plan::Selection;
+use super::verify::Checked;
+use crate::config::documents::DocumentsConfig;
+use crate::results::{
+    CheckResult, Details, DocumentFailure, DocumentsDetails, KindFigures, LedgerEntry,
+    LedgerUpdate, Outcome,
+};
+
+pub(crate) fn verdict(
+    cfg: &DocumentsConfig,
+    kinds: &KindMap,
+    selection: Selection,
+    outcomes: Vec<(usize, Checked)>,
+    now_ms: i64,
+) -> CheckResult {
+    let mut figures: Vec<KindFigures> = selection
+        .kinds
+        .iter()
+        .map(|k| KindFigures {
+            inventory: k.inventory,
+            ..KindFigures::default()
+        })
+        .collect();
+    let mut covered: Vec<(u64, u64)> = selection
+        .kinds
+        .iter()
+        .map(|k| (k.covered, k.content_covered))
+        .collect();
+    let mut d = DocumentsDetails {
+        inventory: selection.kinds.iter().map(|k| k.inventory).sum(),
+        skipped: selection.skipped,
+        cycle_seconds: cfg.cycle.as_secs(),
+        tolerance: cfg.tolerance.to_string(),
+        ..DocumentsDetails::default()
+    };
+    let mut update = LedgerUpdate {
+        upserts: Vec::with_capacity(outcomes.len()),
+        removed: selection.removed,
+    };
+    let mut failures = Vec::new();
+    let mut picked = selection.picked;
+    for (i, checked) in outcomes {
+        let p = &mut picked[i];
+        let kind = p.doc.kind.unwrap_or(kinds.other());
+        let k = usize::from(kind);
+        let f = &mut figures[k];
+        f.checked += 1;
+        d.checked += 1;
+        if checked.content {
+            f.content_checked += 1;
+            d.content_checked += 1;
+        }
+        d.rechecked += u64::from(p.prior.is_some_and(|p| p.reason.is_some()));
+        d.new += u64::from(p.prior.is_none());
+        covered[k].0 += u64::from(!p.covered);
+        covered[k].1 += u64::from(checked.content && !p.content_covered);
+        let reason = checked.failure.as_ref().map(|(r, _)| *r);
+        if let Some((r, detail)) = checked.failure {
+            f.failed += 1;
+            d.failed += 1;
+            *f.by_reason.entry(r).or_default() += 1;
+            *d.by_reason.entry(r).or_default() += 1;
+            failures.push(DocumentFailure {
+                id: p.doc.id.to_string(),
+                kind: kinds.name(kind).to_string(),
+                reason: r,
+                detail,
+            });
+        }
+        let content_ms = if checked.content {
+            now_ms
+        } else {
+            p.prior.map_or(0, |p| p.content_ms)
+        };
+        update.upserts.push((
+            // The document is done with: its id moves into the update.
+            std::mem::take(&mut p.doc.id).into(),
+            LedgerEntry {
+                checked_ms: now_ms,
+                content_ms,
+                reason,
+            },
+        ));
+    }
+    let ratio = |n: u64, of: u64| if of == 0 { 1.0 } else { n as f64 / of as f64 };
+    for (k, f) in figures.iter_mut().enumerate() {
+        f.coverage = ratio(covered[k].0, f.inventory);
+        f.content_coverage = ratio(covered[k].1, f.inventory);
+    }
+    let (all, all_content) = covered.iter().fold((0, 0), |(a, b), (c, e)| (a + c, b + e));
+    d.coverage = ratio(all, d.inventory);
+    d.content_coverage = ratio(all_content, d.inventory);
+    failures.sort_by(|a, b| (a.reason, &a.id).cmp(&(b.reason, &b.id)));
+    d.failures_omitted = failures.len().saturating_sub(cfg.max_failures) as u64;
+    failures.truncate(cfg.max_failures);
+    d.failures = failures;
+    // Kinds with no documents are left out, `_other` included.
+    d.kinds = figures
+        .into_iter()
+        .enumerate()
+        .filter(|(_, f)| f.inventory > 0)
+        .map(|(k, f)| (kinds.name(k as u16).to_string(), f))
+        .collect::<BTreeMap<_, _>>();
+    d.ledger = Some(Box::new(update));
+    let outcome = if cfg.tolerance.exceeded(d.checked as i64, d.failed as i64) {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    CheckResult {
+        outcome,
+        summary: summary(&d),
+        details: Details::Documents(d),
+    }
+}
+
+/// Counts and reason names only: no document id, no location.
+fn summary(d: &DocumentsDetails) -> String {
+    let reasons = d
+        .by_reason
+        .iter()
+        .map(|(r, n)| format!("{} {n}", r.as_str()))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let failed = if d.failed == 0 {
+        "none failed".to_string()
+    } else {
+        format!("{} failed ({reasons})", d.failed)
+    };
+    format!(
+        "checked {} of {} documents ({} with content): {failed}; cycle coverage {:.1}%",
+        d.checked,
+        d.inventory,
+        d.content_checked,
+        d.coverage * 100.0
+    )
+}

@@ -1,0 +1,271 @@
+//! The demo's documents: a folder of small files (PDF, PNG, JPEG, TIFF,
+//! text) of every document kind, an inventory of them (`documents.db`), and
+//! a small HTTP server in the demo process that serves the folder. Some
+//! documents are planted broken: missing, truncated, of the wrong type,
+//! altered after their hash was taken, unreadable, without a date, or
+//! linked to a patient the target lacks; one superseded version is skipped
+//! by rule. Scanned records are read from the folder directly (file paths),
+//! the rest over HTTP.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Context;
+use axum::Router;
+use axum::extract::{Path as UrlPath, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use sqlx::Connection;
+
+use super::generate::DOCUMENT_KINDS;
+
+/// Documents in the demo inventory (the superseded one included).
+pub const DOCUMENTS: usize = 64;
+
+/// What is planted, by document number (1-based), and what the check must say.
+pub const PLANTED: [(usize, &str); 12] = [
+    (5, "not_found"),
+    (17, "not_found"),
+    (29, "not_found"),
+    (8, "size_mismatch"),
+    (20, "size_mismatch"),
+    (11, "type_mismatch"),
+    (23, "type_mismatch"),
+    (14, "hash_mismatch"),
+    (26, "unreadable"),
+    (32, "metadata_missing"),
+    (35, "broken_link"),
+    (47, "broken_link"),
+];
+
+/// The document that is an older, superseded version (skipped by rule).
+pub const SUPERSEDED: usize = 50;
+
+fn planted(n: usize) -> Option<&'static str> {
+    PLANTED.iter().find(|(i, _)| *i == n).map(|(_, r)| *r)
+}
+
+/// One demo file's bytes and content type, by number.
+fn body(n: usize) -> (Vec<u8>, &'static str, &'static str) {
+    match n % 5 {
+        0 => (
+            format!("Clinical note {n}\r\nNo acute distress. Follow up in 4 weeks.\r\n").into_bytes(),
+            "text/plain",
+            "txt",
+        ),
+        1 => {
+            let mut b = b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR\0\0\0\x01\0\0\0\x01\x08\x06\0\0\0".to_vec();
+            b.extend(std::iter::repeat_n(n as u8, 200));
+            (b, "image/png", "png")
+        }
+        2 => {
+            let mut b = b"\xff\xd8\xff\xe0\0\x10JFIF\0\x01\x01\0\0\x01\0\x01\0\0".to_vec();
+            b.extend(std::iter::repeat_n(n as u8, 300));
+            b.extend_from_slice(b"\xff\xd9");
+            (b, "image/jpeg", "jpg")
+        }
+        3 => {
+            let mut b = b"II*\0\x08\0\0\0".to_vec();
+            b.extend(std::iter::repeat_n(n as u8, 256));
+            (b, "image/tiff", "tif")
+        }
+        _ => (
+            format!(
+                "%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n% demo document {n}\n{}\ntrailer << /Root 1 0 R >>\n%%EOF\n",
+                "x".repeat(400 + n * 7)
+            )
+            .into_bytes(),
+            "application/pdf",
+            "pdf",
+        ),
+    }
+}
+
+fn sha256_hex(b: &[u8]) -> String {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, b)
+        .as_ref()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
+/// Writes the folder and the inventory, once (kept across demo starts).
+pub async fn prepare(dir: &Path) -> anyhow::Result<()> {
+    let db_path = dir.join("documents.db");
+    if db_path.exists() {
+        return Ok(());
+    }
+    let folder = dir.join("documents");
+    std::fs::create_dir_all(&folder)
+        .with_context(|| format!("cannot create {}", folder.display()))?;
+    let patients = target_patients(&dir.join("target.db")).await?;
+    let mut sql = String::from(
+        "CREATE TABLE document_index (id TEXT PRIMARY KEY, kind TEXT, location TEXT, content_type TEXT,
+           size INTEGER, hash TEXT, hash_algorithm TEXT, patient INTEGER, created TEXT, status TEXT NOT NULL);\n",
+    );
+    for n in 1..=DOCUMENTS {
+        let (mut bytes, mut ct, ext) = body(n);
+        let size = bytes.len();
+        let hash = sha256_hex(&bytes);
+        let kind = DOCUMENT_KINDS[n % DOCUMENT_KINDS.len()];
+        let mut name = format!("{kind}/{n:04}.{ext}");
+        let mut patient = patients[n % patients.len()];
+        let mut created = Some(format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28));
+        match planted(n) {
+            Some("size_mismatch") => bytes.truncate(size / 2),
+            Some("type_mismatch") => {
+                // PNG bytes where the inventory says PDF.
+                (bytes, _, _) = body(1);
+                name = format!("{kind}/{n:04}.png");
+                ct = "application/pdf";
+            }
+            Some("hash_mismatch") => bytes[size / 2] ^= 0x01,
+            Some("unreadable") => {
+                bytes = b"<html><body>Session expired, please log in</body></html>".to_vec();
+                ct = "application/pdf";
+                name = format!("{kind}/{n:04}.pdf");
+            }
+            Some("metadata_missing") => created = None,
+            Some("broken_link") => {
+                patient = patients.iter().max().copied().unwrap_or(0) + 100_000 + n as i64
+            }
+            _ => {}
+        }
+        let size = match planted(n) {
+            Some("type_mismatch" | "unreadable") => bytes.len(),
+            _ => size,
+        };
+        let hash = match planted(n) {
+            Some("type_mismatch" | "unreadable") => sha256_hex(&bytes),
+            _ => hash,
+        };
+        if planted(n) != Some("not_found") {
+            let path = folder.join(&name);
+            if let Some(parent) = path.parent() {
+                std::fs::create_dir_all(parent)
+                    .with_context(|| format!("cannot create {}", parent.display()))?;
+            }
+            std::fs::write(&path, &bytes)
+                .with_context(|| format!("cannot write {}", path.display()))?;
+        }
+        // Scanned records sit on a mounted share: absolute paths; the rest over HTTP.
+        let location = if kind == "scanned_record" {
+            folder.join(&name).display().to_string()
+        } else {
+            name
+        };
+        let status = if n == SUPERSEDED {
+            "superseded"
+        } else {
+            "current"
+        };
+        let created = created.map_or("NULL".to_string(), |c| format!("'{c}'"));
+        sql.push_str(&format!(
+            "INSERT INTO document_index VALUES ('doc-{n:04}', '{kind}', '{}', '{ct}', {size}, '{hash}', 'sha256', {patient}, {created}, '{status}');\n",
+            location.replace('\'', "''")
+        ));
+    }
+    let url = format!("sqlite://{}", db_path.display());
+    let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().context("documents.db url")?;
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts.create_if_missing(true))
+        .await
+        .context("cannot create documents.db")?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+        .execute(&mut conn)
+        .await
+        .context("cannot write the document inventory")?;
+    conn.close().await.ok();
+    Ok(())
+}
+
+/// Patient ids the target has, for the documents to link to.
+async fn target_patients(target: &Path) -> anyhow::Result<Vec<i64>> {
+    let url = format!("sqlite://{}", target.display());
+    let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().context("target.db url")?;
+    let mut conn = sqlx::SqliteConnection::connect_with(&opts.read_only(true))
+        .await
+        .context("cannot open target.db")?;
+    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM patient ORDER BY id LIMIT 40")
+        .fetch_all(&mut conn)
+        .await
+        .context("cannot read target patients")?;
+    conn.close().await.ok();
+    anyhow::ensure!(!ids.is_empty(), "the target has no patients");
+    Ok(ids.into_iter().map(|(id,)| id).collect())
+}
+
+/// Serves the documents folder over HTTP on loopback (a port of its own);
+/// returns its base URL. Runs as long as the demo process.
+pub async fn serve(dir: &Path) -> anyhow::Result<String> {
+    let folder = dir.join("documents");
+    let app = Router::new()
+        .route("/documents/{*path}", get(file))
+        .with_state(folder);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .context("cannot bind the demo document server")?;
+    let addr = listener.local_addr()?;
+    tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "demo document server stopped");
+        }
+    });
+    Ok(format!("http://{addr}/documents/"))
+}
+
+async fn file(State(folder): State<PathBuf>, UrlPath(path): UrlPath<String>) -> Response {
+    let rel = PathBuf::from(&path);
+    if rel
+        .components()
+        .any(|c| !matches!(c, std::path::Component::Normal(_)))
+    {
+        return StatusCode::NOT_FOUND.into_response();
+    }
+    let ct = match rel.extension().and_then(|e| e.to_str()) {
+        Some("pdf") => "application/pdf",
+        Some("png") => "image/png",
+        Some("jpg") => "image/jpeg",
+        Some("tif") => "image/tiff",
+        Some("txt") => "text/plain",
+        _ => "application/octet-stream",
+    };
+    match tokio::fs::read(folder.join(rel)).await {
+        Ok(bytes) => ([(header::CONTENT_TYPE, ct)], bytes).into_response(),
+        Err(_) => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+/// The demo's `[[documents]]` check, appended to its config.
+pub fn config_text(dir: &Path, base: &str) -> String {
+    let d = dir.display();
+    let kinds = DOCUMENT_KINDS
+        .iter()
+        .map(|k| format!("{k} = []"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    format!(
+        r#"
+# Documents migrated with the records: served over HTTP by the demo itself
+# (scanned records read from the folder), some planted broken. Each run
+# checks 24 by rotation (failed first, then new, then oldest), half of them
+# down to the bytes; the whole inventory is covered every minute.
+[sources.documents]
+url = "sqlite://{d}/documents.db"
+
+[[documents]]
+name = "demo_documents"
+description = "Migrated documents: reachable, intact, linked to a target patient"
+schedule = "*/10 * * * * *"
+sample = 24
+content_share = 0.5
+cycle = "1m"
+concurrency = 4
+rate_per_host = 50
+request_timeout = "5s"
+kinds = {{ {kinds} }}
+inventory = {{ from = "documents", sql = "SELECT id, kind, location, content_type, size, hash, hash_algorithm, patient, created AS date, status FROM document_index" }}
+links = {{ from = "target", patients_sql = "SELECT id FROM patient" }}
+storage = {{ base = "{base}" }}
+"#
+    )
+}
