@@ -236,6 +236,8 @@ pub struct OutboxConfig {
     pub backoff_max: Duration,
     /// Delivered or failed messages are deleted after this.
     pub retention: Duration,
+    /// With no `[smtp]` relay: e-mail is written here, one `.eml` file per message.
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for OutboxConfig {
@@ -247,6 +249,7 @@ impl Default for OutboxConfig {
             backoff_initial: Duration::from_secs(5),
             backoff_max: Duration::from_secs(900),
             retention: Duration::from_secs(7 * 86_400),
+            mail_dir: None,
         }
     }
 }
