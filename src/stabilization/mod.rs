@@ -275,3 +275,6 @@ fn day_row(clinic: &str, day: &str, wave: &str, c: &CriterionState, now_ms: i64)
         updated_ms: now_ms,
     }
 }
+
+#[cfg(test)]
+mod tests;
