@@ -261,4 +261,15 @@ impl Store {
         const SQL: &str = "SELECT COUNT(*) FROM digest_sends WHERE digest = $1";
         on_pool!(self, p => Ok(sqlx::query_scalar(SQL).bind(digest).fetch_one(p).await?))
     }
+
+    /// Whether a digest period was queued already.
+    pub async fn digest_period_queued(
+        &self,
+        digest: &str,
+        period: &str,
+    ) -> Result<bool, StoreError> {
+        const SQL: &str = "SELECT COUNT(*) FROM digest_periods WHERE digest = $1 AND period = $2";
+        let n: i64 = on_pool!(self, p => sqlx::query_scalar(SQL).bind(digest).bind(period).fetch_one(p).await?);
+        Ok(n > 0)
+    }
 }

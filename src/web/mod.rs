@@ -55,6 +55,9 @@ pub struct AppState {
     pub site: Arc<Site>,
     /// Alert instances and silences (status page, admin, API).
     pub alerts: Arc<crate::alerts::Alerts>,
+    /// The clinic scorecard (status page) and the digests.
+    pub stabilization: Arc<crate::stabilization::Stabilization>,
+    pub digests: Arc<crate::digest::Digests>,
 }
 
 /// Builds the router over the shared application state.
