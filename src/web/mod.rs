@@ -16,6 +16,7 @@ mod health;
 mod openapi;
 mod openapi_alerts;
 mod page;
+mod scorecard;
 mod site;
 mod status;
 
