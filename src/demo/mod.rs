@@ -54,6 +54,7 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     let config = config::load(&config_path)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
     feedback_seed::seed(&config).await?;
+    stabilization_text::seed_history(&config).await?;
     Ok(config)
 }
 

@@ -36,14 +36,16 @@ fn mark(s: State) -> &'static str {
     }
 }
 
-/// "12 (was 30)" style change for a count.
-fn count_change(now: Option<u64>, before: Option<u64>) -> String {
+/// "12 … (3 fewer than in the previous digest)" style change for a count.
+fn count_change(now: Option<u64>, before: Option<u64>, what: &str) -> String {
     match (now, before) {
-        (Some(n), Some(b)) if n == b => format!("{n} (unchanged)"),
-        (Some(n), Some(b)) if n < b => format!("{n} ({} fewer than last time, was {b})", b - n),
-        (Some(n), Some(b)) => format!("{n} ({} more than last time, was {b})", n - b),
-        (Some(n), None) => n.to_string(),
-        (None, _) => "no data".to_string(),
+        (Some(n), Some(b)) if n == b => format!("{n} {what} (unchanged since the previous digest)"),
+        (Some(n), Some(b)) if n < b => {
+            format!("{n} {what} ({} fewer than in the previous digest)", b - n)
+        }
+        (Some(n), Some(b)) => format!("{n} {what} ({} more than in the previous digest)", n - b),
+        (Some(n), None) => format!("{n} {what}"),
+        (None, _) => format!("no reconciliation data ({what})"),
     }
 }
 
@@ -58,8 +60,12 @@ fn share_change(now: Option<f64>, before: Option<f64>) -> String {
 /// One line per aspect: reconciliation, documents, workflows.
 pub fn status_lines(f: &Figures, before: Option<&Figures>) -> [(String, String); 3] {
     let recon = format!(
-        "{} records differ between legacy and target; {} new today",
-        count_change(f.discrepancies, before.and_then(|b| b.discrepancies)),
+        "{}; {} new today",
+        count_change(
+            f.discrepancies,
+            before.and_then(|b| b.discrepancies),
+            "records differ between legacy and target"
+        ),
         f.new_today
             .map_or("no drift data".to_string(), |n| n.to_string())
     );
