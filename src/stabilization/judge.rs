@@ -63,7 +63,7 @@ pub fn p95(values: &mut [f64]) -> Option<f64> {
 
 fn pct(share: f64) -> String {
     let p = share * 100.0;
-    if p >= 99.0 && p < 100.0 {
+    if (99.0..100.0).contains(&p) {
         format!("{p:.2} %")
     } else {
         format!("{p:.1} %")

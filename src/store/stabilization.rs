@@ -52,6 +52,18 @@ pub struct OpenReport {
     pub text: String,
 }
 
+/// A `stabilization_days` row as read.
+type DayTuple = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    Option<f64>,
+    String,
+    i64,
+);
+
 impl Store {
     /// Finished runs (pass, fail or error) since `since_ms`, oldest first.
     pub async fn runs_finished_since(&self, since_ms: i64) -> Result<Vec<RunRow>, StoreError> {
@@ -147,16 +159,8 @@ impl Store {
     pub async fn days_since(&self, from_day: &str) -> Result<Vec<DayRow>, StoreError> {
         const SQL: &str = "SELECT clinic, day, criterion, wave, state, value, detail, updated_ms \
              FROM stabilization_days WHERE day >= $1 ORDER BY day, clinic, criterion";
-        let rows: Vec<(
-            String,
-            String,
-            String,
-            String,
-            String,
-            Option<f64>,
-            String,
-            i64,
-        )> = on_pool!(self, p => sqlx::query_as(SQL).bind(from_day).fetch_all(p).await?);
+        let rows: Vec<DayTuple> =
+            on_pool!(self, p => sqlx::query_as(SQL).bind(from_day).fetch_all(p).await?);
         Ok(rows
             .into_iter()
             .map(
