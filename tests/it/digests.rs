@@ -389,3 +389,38 @@ async fn digest_preview_writes_html_and_text() {
     assert_eq!(bad.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&bad.stderr).contains("no digest named `nope`"));
 }
+
+#[tokio::test]
+async fn two_replicas_queuing_the_same_period_on_postgresql_queue_it_once() {
+    let Some(url) = crate::helpers::fresh_postgres("digest replicas").await else {
+        return;
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let src = source(dir.path()).await;
+    let text = config(port(), &url, &src, "0 0 0 * * *", "mail_dir = \"mail\"");
+    let cfg = hypercare::config::parse(&text, &dir.path().join("h.toml"), &|_| None).unwrap();
+    let mut replicas = Vec::new();
+    for _ in 0..2 {
+        let store = hypercare::store::Store::open(&cfg.store).await.unwrap();
+        let stab = std::sync::Arc::new(hypercare::stabilization::Stabilization::new(
+            store,
+            &cfg,
+            &prometheus::Registry::new(),
+        ));
+        replicas.push(hypercare::digest::Digests::new(stab, &cfg));
+    }
+    let now = chrono::Utc::now().timestamp_millis();
+    // Each replica queues the same period four times, all at once.
+    let attempts = replicas
+        .iter()
+        .flat_map(|r| (0..4).map(move |_| r.queue("morning", "2026-11-26T00:00:00Z", now)));
+    let queued: Vec<usize> = futures_util::future::join_all(attempts)
+        .await
+        .into_iter()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(queued.iter().sum::<usize>(), 2, "{queued:?}");
+    let store = hypercare::store::Store::open(&cfg.store).await.unwrap();
+    assert_eq!(store.outbox_rows("smtp").await.unwrap().len(), 2);
+    assert_eq!(store.digest_send_count("morning").await.unwrap(), 2);
+}
