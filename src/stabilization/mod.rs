@@ -98,6 +98,9 @@ pub struct Stabilization {
     store: Store,
     setup: RwLock<Arc<Setup>>,
     metrics: Option<StabilizationMetrics>,
+    /// The latest round's scorecard, for the status page (a wall screen
+    /// refreshing every 30 s should not re-read days of runs each time).
+    last: RwLock<Option<Arc<Scorecard>>>,
 }
 
 impl Stabilization {
@@ -114,6 +117,7 @@ impl Stabilization {
             store,
             setup: RwLock::new(Arc::new(Setup::from_config(config))),
             metrics,
+            last: RwLock::new(None),
         }
     }
 
@@ -219,7 +223,22 @@ impl Stabilization {
         if let Some(m) = &self.metrics {
             m.show(&s);
         }
+        if let Ok(mut last) = self.last.write() {
+            *last = Some(Arc::new(s.clone()));
+        }
         Ok(s)
+    }
+
+    /// The latest round's scorecard if it is at most two evaluation
+    /// intervals old, else a fresh one from the store.
+    pub async fn current(&self, now_ms: i64) -> Result<Arc<Scorecard>, StoreError> {
+        let max_age = 2 * i64::try_from(self.setup().cfg.evaluation_interval.as_millis())
+            .unwrap_or(i64::MAX / 4);
+        let cached = self.last.read().ok().and_then(|l| l.clone());
+        match cached {
+            Some(s) if now_ms - s.at_ms <= max_age => Ok(s),
+            _ => Ok(Arc::new(self.scorecard(now_ms).await?)),
+        }
     }
 
     /// Per clinic (and `_all`), per day from `days` ago: criteria met and judged.

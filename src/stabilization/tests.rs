@@ -381,3 +381,22 @@ fn p95_is_nearest_rank() {
     assert_eq!(p95(&mut []), None);
     assert_eq!(p95(&mut [3.0]), Some(3.0));
 }
+
+#[test]
+fn a_workflow_slower_than_its_baseline_is_not_met() {
+    let (cfg, clinics) = config();
+    let mut facts = history();
+    // North's baseline was faster: p95 88 ms against today's 118 ms (1.34×).
+    for r in &mut facts.baseline_runs {
+        let ms: f64 = serde_json::from_str::<serde_json::Value>(&r.details).unwrap()["total_ms"]
+            .as_f64()
+            .unwrap();
+        r.details = json!({"total_ms": ms - 20.0}).to_string();
+    }
+    let s = scorecard(&cfg, &clinics, &facts);
+    assert_eq!(state(&s, "north", "workflow_speed"), State::NotMet);
+    let c = &s.clinics[0].criteria[2];
+    assert!((c.value.unwrap() - 118.0 / 88.0).abs() < 1e-9, "{c:?}");
+    assert!(c.detail.contains("visit_a"), "{c:?}");
+    assert!(!s.clinics[0].exit_ready);
+}

@@ -39,7 +39,7 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
     if setup.cfg.is_empty() {
         return html! {};
     }
-    let card: Scorecard = match state.stabilization.scorecard(now_ms).await {
+    let card: std::sync::Arc<Scorecard> = match state.stabilization.current(now_ms).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "status page: scorecard unavailable");
