@@ -16,7 +16,7 @@ pub fn config_text(dir: &Path) -> String {
 [stabilization]
 contingency_owner = "Dana Reyes, migration lead (+1 555 0100)"
 escalation = ["on-call informatics lead", "CMIO", "CIO"]
-evaluation_interval = "10s"
+evaluation_interval = "30s"
 
 [[stabilization.waves]]
 name = "wave1"
