@@ -76,6 +76,12 @@ impl Application {
             owner_id,
             metrics.registry(),
         ));
+        let stabilization = Arc::new(crate::stabilization::Stabilization::new(
+            store.clone(),
+            &config,
+            metrics.registry(),
+        ));
+        let digests = Arc::new(crate::digest::Digests::new(stabilization.clone(), &config));
         let state = Arc::new(AppState {
             store,
             metrics,
@@ -84,6 +90,8 @@ impl Application {
             feedback,
             site,
             alerts,
+            stabilization,
+            digests,
         });
         Ok(Application {
             listener: Some(listener),
@@ -154,6 +162,9 @@ impl Application {
                 .clone()
                 .run(self.checks_tx.subscribe(), alerts_stop.clone()),
         );
+        let stab_stop = shutdown.child_token();
+        let stab_loop = tokio::spawn(self.state.stabilization.clone().run(stab_stop.clone()));
+        let digest_loop = tokio::spawn(self.state.digests.clone().run(stab_stop.clone()));
         let notify_stop = CancellationToken::new();
         let notify_loop = tokio::spawn(self.notify.clone().run(notify_stop.clone()));
         self.state.scheduler_running.store(true, Ordering::Relaxed);
@@ -175,6 +186,9 @@ impl Application {
         let _ = feedback_loop.await;
         alerts_stop.cancel();
         let _ = alerts_loop.await;
+        stab_stop.cancel();
+        let _ = stab_loop.await;
+        let _ = digest_loop.await;
         // The outbox keeps delivering through the drain; a pass in flight is bounded by its timeouts.
         notify_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(15), notify_loop).await;
@@ -224,6 +238,8 @@ impl Application {
         let set: CheckSet = Arc::new(checks::build_all(&new, &sources));
         self.state.metrics.reset_gauges(set.len());
         self.state.alerts.reload(&new);
+        self.state.stabilization.reload(&new);
+        self.state.digests.reload(&new);
         self.checks_tx.send_replace(set.clone());
         self.scheduler.sync_metrics(&set).await;
         // Runs in flight hold their own handles on the old pools; closing waits for them.

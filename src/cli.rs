@@ -57,6 +57,11 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Clinic digests: preview one into files, or send one now through the outbox.
+    Digest {
+        #[command(subcommand)]
+        action: DigestAction,
+    },
     /// Run the whole product on generated sample data, with no server to install.
     Demo {
         /// Folder for the demo's databases and config (reused on the next start).
@@ -65,6 +70,23 @@ enum Command {
         /// Address to serve on.
         #[arg(long, default_value = "127.0.0.1:9187")]
         listen: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DigestAction {
+    /// Write the digest's HTML (charts inline) and plain text into a folder.
+    Preview {
+        /// The `[[digests]]` name.
+        name: String,
+        /// Folder to write NAME.html, NAME.txt and the chart PNGs into.
+        #[arg(long, default_value = ".")]
+        out: PathBuf,
+    },
+    /// Queue the digest now for every recipient and deliver it.
+    Send {
+        /// The `[[digests]]` name.
+        name: String,
     },
 }
 
@@ -93,6 +115,15 @@ pub fn main() -> ExitCode {
             },
             Command::Check { names, json } => match load_or_report(&path) {
                 Some(cfg) => check(cfg, &names, json).await,
+                None => ExitCode::from(1),
+            },
+            Command::Digest { action } => match load_or_report(&path) {
+                Some(cfg) => match action {
+                    DigestAction::Preview { name, out } => {
+                        crate::digest::cli::preview(cfg, &name, &out).await
+                    }
+                    DigestAction::Send { name } => crate::digest::cli::send(cfg, &name).await,
+                },
                 None => ExitCode::from(1),
             },
             Command::Demo { dir, listen } => match crate::demo::prepare(&dir, &listen).await {

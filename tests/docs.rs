@@ -227,6 +227,7 @@ const KEYS: &[&str] = &[
     "outbox.backoff_initial",
     "outbox.backoff_max",
     "outbox.retention",
+    "outbox.mail_dir",
     "silences.alertname",
     "silences.labels",
     "silences.starts_at",
@@ -265,6 +266,34 @@ const KEYS: &[&str] = &[
     "documents.skip_status",
     "documents.tolerance",
     "documents.max_failures",
+    "stabilization.contingency_owner",
+    "stabilization.escalation",
+    "stabilization.evaluation_interval",
+    "stabilization.waves",
+    "stabilization.criteria",
+    "stabilization.rollback",
+    "stabilization.waves.name",
+    "stabilization.waves.go_live",
+    "stabilization.waves.clinics",
+    "stabilization.waves.checks",
+    "stabilization.waves.baseline_days",
+    "stabilization.criteria.name",
+    "stabilization.criteria.kind",
+    "stabilization.criteria.days",
+    "stabilization.criteria.at_least",
+    "stabilization.criteria.max_ratio",
+    "stabilization.rollback.name",
+    "stabilization.rollback.kind",
+    "stabilization.rollback.above",
+    "stabilization.rollback.below",
+    "stabilization.rollback.for",
+    "stabilization.rollback.within",
+    "digests.name",
+    "digests.schedule",
+    "digests.recipients",
+    "digests.clinics",
+    "digests.subject",
+    "digests.send_window",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -313,6 +342,11 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     ("RawDocInventory", &["documents.inventory"]),
     ("RawDocLinks", &["documents.links"]),
     ("RawDocStorage", &["documents.storage"]),
+    ("RawStabilization", &["stabilization"]),
+    ("RawWave", &["stabilization.waves"]),
+    ("RawCriterion", &["stabilization.criteria"]),
+    ("RawRollback", &["stabilization.rollback"]),
+    ("RawDigest", &["digests"]),
 ];
 
 /// Keys the example shows commented out because the key it sets excludes them.
@@ -473,6 +507,11 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[documents.inventory]", "documents.inventory"),
         ("[documents.links]", "documents.links"),
         ("[documents.storage]", "documents.storage"),
+        ("[stabilization]", "stabilization"),
+        ("[[stabilization.waves]]", "stabilization.waves"),
+        ("[[stabilization.criteria]]", "stabilization.criteria"),
+        ("[[stabilization.rollback]]", "stabilization.rollback"),
+        ("[[digests]]", "digests"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;
@@ -872,6 +911,10 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         hypercare::notify::NotifyMetrics::new(metrics.registry()).expect("notify metrics register");
     notify.count("smtp", "sent");
     notify.show(&[], &["smtp".to_string()], 0);
+    let stab = hypercare::stabilization::StabilizationMetrics::new(metrics.registry())
+        .expect("stabilization metrics register");
+    stab.digests_sent("morning", 2);
+    stab.show(&stabilization_scorecard());
 
     let workflow = Details::Workflow(WorkflowDetails {
         outcome: Some(StepOutcome::Ok),
@@ -928,5 +971,40 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
             Some(kind),
             "docs/metrics.md lists `{name}` ({kind}) but /metrics does not serve it"
         );
+    }
+}
+
+fn stabilization_scorecard() -> hypercare::stabilization::Scorecard {
+    use hypercare::stabilization::{
+        ClinicCard, CriterionState, Figures, Scorecard, State, TriggerState,
+    };
+    let criterion = CriterionState {
+        name: "no_drift".into(),
+        state: State::Unknown,
+        value: None,
+        detail: String::new(),
+    };
+    Scorecard {
+        at_ms: 0,
+        clinics: vec![ClinicCard {
+            clinic: "north".into(),
+            clinic_name: "North".into(),
+            wave: "wave1".into(),
+            go_live: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            day: 3,
+            criteria: vec![criterion.clone()],
+            exit_ready: false,
+            triggers: vec![TriggerState {
+                name: "patients_missing".into(),
+                armed: true,
+                breached: true,
+                value: Some(0.02),
+                evidence: String::new(),
+            }],
+            figures: Figures::default(),
+        }],
+        overall: vec![criterion],
+        exit_ready: false,
+        day: 3,
     }
 }

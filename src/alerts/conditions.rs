@@ -197,6 +197,21 @@ pub async fn judge(
                 _ => INACTIVE,
             }
         }
+        Condition::Rollback => {
+            let (clinic, trigger) = (t.labels.get("clinic"), t.labels.get("trigger"));
+            let row = store
+                .triggers()
+                .await?
+                .into_iter()
+                .find(|r| Some(&r.clinic) == clinic && Some(&r.trigger) == trigger);
+            match row {
+                Some(r) => Judged {
+                    active: r.breached,
+                    value: r.value.unwrap_or(0.0),
+                },
+                None => INACTIVE,
+            }
+        }
     })
 }
 

@@ -21,7 +21,8 @@ impl Alerts {
     ) -> Result<(), StoreError> {
         let rs = self.ruleset();
         let now_ms = now.timestamp_millis();
-        let targets = rules::targets(&rs.rules, checks);
+        let mut targets = rules::targets(&rs.rules, checks);
+        targets.extend(rs.rollback.iter().cloned());
         let snap = conditions::Snapshot::load(&self.store).await?;
         let mut rows: HashMap<String, AlertRow> = self
             .store

@@ -134,6 +134,7 @@ impl AlertMessage<'_> {
                 subject: self.headline(notice),
                 text: self.text(notice),
                 html: None,
+                inline: Vec::new(),
             }),
             NotifierKind::Webhook {
                 format: WebhookFormat::Json,

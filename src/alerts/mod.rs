@@ -44,6 +44,8 @@ struct Ruleset {
     rules: Vec<Arc<AlertRuleConfig>>,
     notifiers: BTreeMap<Name, NotifierConfig>,
     silences: Vec<Silence>,
+    /// One `rollback_decision_needed` instance per clinic and rollback trigger.
+    rollback: Vec<Target>,
 }
 
 impl Ruleset {
@@ -59,6 +61,7 @@ impl Ruleset {
                 .enumerate()
                 .map(|(i, s)| Silence::from_config(i, s))
                 .collect(),
+            rollback: rules::rollback_targets(&config.stabilization, &a.general),
         }
     }
 }
@@ -97,6 +100,7 @@ fn threshold_and_window(c: &Condition) -> (String, String) {
         Condition::Stale { after, .. } => {
             (String::new(), after.as_ref().map(h).unwrap_or_default())
         }
+        Condition::Rollback => (String::new(), String::new()),
     }
 }
 

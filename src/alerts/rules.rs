@@ -193,6 +193,78 @@ pub fn targets(rules: &[Arc<AlertRuleConfig>], checks: &[CheckRef]) -> Vec<Targe
     out
 }
 
+/// The built-in `rollback_decision_needed` instances: one per clinic of a
+/// go-live wave and rollback trigger, page-level (critical), firing at once
+/// while the stabilization room finds the trigger breached. The description
+/// carries the trigger, the contingency owner and the escalation path.
+pub fn rollback_targets(
+    s: &crate::config::stabilization::StabilizationConfig,
+    g: &AlertingConfig,
+) -> Vec<Target> {
+    use crate::config::stabilization::TriggerKind;
+    let Ok(name) = Name::parse(crate::stabilization::ROLLBACK_ALERT) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    for wave in &s.waves {
+        for clinic in &wave.clinics {
+            for t in &s.rollback {
+                let what = match t.kind {
+                    TriggerKind::MissingRecords { above } => {
+                        format!(
+                            "share of source records missing in the target {{value}} (trigger above {above})"
+                        )
+                    }
+                    TriggerKind::DocumentAccessibility { below } => {
+                        format!("share of documents accessible {{value}} (trigger below {below})")
+                    }
+                    TriggerKind::WorkflowFailing { for_ } => format!(
+                        "a workflow failing for {{value}} seconds (trigger after {})",
+                        humantime::format_duration(for_)
+                    ),
+                };
+                let rule = AlertRuleConfig {
+                    name: name.clone(),
+                    condition: Condition::Rollback,
+                    checks: Vec::new(),
+                    kind: None,
+                    pending_for: std::time::Duration::ZERO,
+                    severity: Severity::Critical,
+                    labels: BTreeMap::new(),
+                    annotations: Annotations {
+                        summary: Some(format!(
+                            "Rollback decision needed: clinic {clinic} (wave {}), trigger {}",
+                            wave.name, t.name
+                        )),
+                        description: Some(format!(
+                            "Within {} of go-live on {}: {what}. Evidence on the status page. \
+                             Contingency owner: {}. Escalation: {}.",
+                            humantime::format_duration(t.within),
+                            wave.go_live,
+                            s.contingency_owner,
+                            s.escalation.join(" -> ")
+                        )),
+                        ..Default::default()
+                    },
+                    notify: g.default_notify.clone(),
+                };
+                let mut labels = BTreeMap::new();
+                labels.insert("alertname".to_string(), name.to_string());
+                labels.insert("severity".to_string(), "critical".to_string());
+                labels.insert("clinic".to_string(), clinic.to_string());
+                labels.insert("trigger".to_string(), t.name.to_string());
+                out.push(Target {
+                    rule: Arc::new(rule),
+                    check: None,
+                    fingerprint: fingerprint(&labels),
+                    labels,
+                });
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -101,6 +101,9 @@ pub enum Condition {
     FeedbackBlockers { at_least: u32, window: Duration },
     /// The check has not finished a run for `after` (or `runs` schedule intervals).
     Stale { after: Option<Duration>, runs: u32 },
+    /// Built in, not configurable: a `[stabilization]` rollback trigger is
+    /// breached for a clinic (one instance per clinic and trigger).
+    Rollback,
 }
 
 impl Condition {
@@ -112,12 +115,16 @@ impl Condition {
             Condition::BurnRate { .. } => "burn_rate",
             Condition::FeedbackBlockers { .. } => "feedback_blockers",
             Condition::Stale { .. } => "stale",
+            Condition::Rollback => "rollback",
         }
     }
 
     /// Whether the rule is about checks (one instance per check) rather than feedback.
     pub fn per_check(&self) -> bool {
-        !matches!(self, Condition::FeedbackBlockers { .. })
+        !matches!(
+            self,
+            Condition::FeedbackBlockers { .. } | Condition::Rollback
+        )
     }
 }
 
@@ -236,6 +243,8 @@ pub struct OutboxConfig {
     pub backoff_max: Duration,
     /// Delivered or failed messages are deleted after this.
     pub retention: Duration,
+    /// With no `[smtp]` relay: e-mail is written here, one `.eml` file per message.
+    pub mail_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for OutboxConfig {
@@ -247,6 +256,7 @@ impl Default for OutboxConfig {
             backoff_initial: Duration::from_secs(5),
             backoff_max: Duration::from_secs(900),
             retention: Duration::from_secs(7 * 86_400),
+            mail_dir: None,
         }
     }
 }

@@ -19,7 +19,7 @@ use super::validate::{self, RawConfig};
 mod integrity;
 mod workflows;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -89,6 +89,12 @@ pub fn parse(
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
+            }
+            "stabilization" => {
+                raw.stabilization = section::<super::raw::RawStabilization>(&mut c, value)
+            }
+            "digests" => {
+                raw.digests = array_of_tables::<super::raw::RawDigest>(&mut c, "digests", value)
             }
             other => c.at(
                 key.span(),

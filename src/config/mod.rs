@@ -18,6 +18,7 @@ mod load;
 mod raw;
 mod reconcile;
 mod secret;
+pub mod stabilization;
 mod validate;
 pub mod workflows;
 
@@ -66,6 +67,10 @@ pub struct Config {
     pub documents: Vec<documents::DocumentsConfig>,
     /// `[alerting]`, `[[alerts]]`, `[notifiers.NAME]`, `[smtp]`, `[outbox]`, `[[silences]]`.
     pub alerting: AlertingSections,
+    /// `[stabilization]`: go-live waves, exit criteria, rollback triggers.
+    pub stabilization: stabilization::StabilizationConfig,
+    /// `[[digests]]`: scheduled clinic e-mails.
+    pub digests: Vec<stabilization::DigestConfig>,
 }
 
 /// Everything about alerts and notifications, validated together because

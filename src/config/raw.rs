@@ -372,6 +372,7 @@ pub struct RawOutbox {
     pub backoff_initial: Option<S<String>>,
     pub backoff_max: Option<S<String>>,
     pub retention: Option<S<String>>,
+    pub mail_dir: Option<S<String>>,
 }
 
 /// A `[[silences]]` entry: one-off (`starts_at`/`ends_at`) or recurring (`cron` + `duration`).
@@ -440,4 +441,62 @@ pub struct RawDocStorage {
     pub s3_access_key_id_env: Option<S<String>>,
     pub s3_secret_access_key_env: Option<S<String>>,
     pub s3_allow_http: Option<bool>,
+}
+
+/// `[stabilization]`: go-live waves, exit criteria, rollback triggers.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawStabilization {
+    pub contingency_owner: Option<S<String>>,
+    pub escalation: Option<Vec<S<String>>>,
+    pub evaluation_interval: Option<S<String>>,
+    pub waves: Option<Vec<RawWave>>,
+    pub criteria: Option<Vec<RawCriterion>>,
+    pub rollback: Option<Vec<RawRollback>>,
+}
+
+/// `[[stabilization.waves]]`: clinics going live on the same day.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawWave {
+    pub name: S<String>,
+    pub go_live: S<String>,
+    pub clinics: S<Vec<S<String>>>,
+    pub checks: Option<Vec<S<String>>>,
+    pub baseline_days: Option<S<u32>>,
+}
+
+/// `[[stabilization.criteria]]`: one exit criterion.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawCriterion {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub days: Option<S<u32>>,
+    pub at_least: Option<S<f64>>,
+    pub max_ratio: Option<S<f64>>,
+}
+
+/// `[[stabilization.rollback]]`: one rollback trigger.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawRollback {
+    pub name: S<String>,
+    pub kind: S<String>,
+    pub above: Option<S<f64>>,
+    pub below: Option<S<f64>>,
+    pub r#for: Option<S<String>>,
+    pub within: Option<S<String>>,
+}
+
+/// A `[[digests]]` e-mail.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawDigest {
+    pub name: S<String>,
+    pub schedule: S<String>,
+    pub recipients: S<Vec<S<String>>>,
+    pub clinics: Option<Vec<S<String>>>,
+    pub subject: Option<S<String>>,
+    pub send_window: Option<S<String>>,
 }

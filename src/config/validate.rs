@@ -22,6 +22,7 @@ pub(super) mod alerts;
 mod documents;
 mod feedback;
 mod integrity;
+mod stabilization;
 mod workflows;
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -47,6 +48,8 @@ pub(super) struct RawConfig {
     pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
     pub alerting: alerts::RawAlertingSections,
     pub documents: Vec<super::raw::RawDocuments>,
+    pub stabilization: Option<super::raw::RawStabilization>,
+    pub digests: Vec<super::raw::RawDigest>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -161,7 +164,25 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         ));
     }
     let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
+    let mail_route = raw.alerting.smtp.is_some()
+        || raw
+            .alerting
+            .outbox
+            .as_ref()
+            .is_some_and(|o| o.mail_dir.is_some());
     let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
+    let stabilization = stabilization::stabilization(
+        c,
+        raw.stabilization.unwrap_or_default(),
+        &check_names,
+        clinics.as_deref().unwrap_or_default(),
+    );
+    let digests = stabilization::digests(
+        c,
+        raw.digests,
+        clinics.as_deref().unwrap_or_default(),
+        mail_route,
+    );
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -177,6 +198,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         workflow_metrics: workflow_metrics?,
         alerting: alerting?,
         documents,
+        stabilization: stabilization?,
+        digests: digests?,
     })
 }
 

@@ -10,6 +10,7 @@ pub mod ehr;
 mod feedback_seed;
 mod generate;
 mod integrity_data;
+pub mod stabilization_text;
 
 use std::path::{Path, PathBuf};
 
@@ -46,12 +47,14 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
         .context("cannot start the demo's simulated EHR API")?;
     let text = config_text::render(&dir, listen)
         + &ehr::config_text(ehr)
-        + &documents_data::config_text(&dir, &documents_base);
+        + &documents_data::config_text(&dir, &documents_base)
+        + &stabilization_text::config_text(&dir);
     std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
     let config = config::load(&config_path)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
     feedback_seed::seed(&config).await?;
+    stabilization_text::seed_history(&config).await?;
     Ok(config)
 }
 

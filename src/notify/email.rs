@@ -20,6 +20,19 @@ pub struct EmailPayload {
     /// An HTML alternative to `text`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub html: Option<String>,
+    /// Images the HTML shows by `cid:` (sent as multipart/related).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inline: Vec<InlineImage>,
+}
+
+/// An inline image of an HTML e-mail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct InlineImage {
+    /// Content-ID without angle brackets, as the HTML's `cid:` names it.
+    pub cid: String,
+    pub content_type: String,
+    /// The bytes, base64.
+    pub base64: String,
 }
 
 pub struct EmailSender {
@@ -63,34 +76,94 @@ impl EmailSender {
     /// Sends one message; `key` becomes its Message-ID, so a receiving
     /// system can drop a copy sent again after a crash.
     pub async fn send(&self, payload: &str, key: &str) -> Result<(), String> {
-        let p: EmailPayload =
-            serde_json::from_str(payload).map_err(|e| format!("malformed e-mail payload: {e}"))?;
-        let mut builder = Message::builder()
-            .from(self.from.clone())
-            .subject(p.subject.clone())
-            .message_id(Some(format!("<{}@hypercare>", message_id(key))));
-        for to in &p.to {
-            builder = builder.to(to
-                .parse::<Mailbox>()
-                .map_err(|e| format!("recipient: {e}"))?);
-        }
-        let message = match &p.html {
-            Some(html) => builder.multipart(MultiPart::alternative_plain_html(
-                p.text.clone(),
-                html.clone(),
-            )),
-            None => builder.singlepart(
-                SinglePart::builder()
-                    .header(ContentType::TEXT_PLAIN)
-                    .body(p.text.clone()),
-            ),
-        }
-        .map_err(|e| format!("cannot build the message: {e}"))?;
+        let message = build_message(&self.from, payload, key)?;
         self.transport
             .send(message)
             .await
             .map(|_| ())
             .map_err(|e| format!("smtp: {e}"))
+    }
+}
+
+/// Builds the MIME message of a queued payload: plain text alone, or
+/// multipart/alternative of text and HTML, the HTML inside
+/// multipart/related with its inline images.
+pub fn build_message(from: &Mailbox, payload: &str, key: &str) -> Result<Message, String> {
+    use base64::Engine;
+    use lettre::message::Attachment;
+    let p: EmailPayload =
+        serde_json::from_str(payload).map_err(|e| format!("malformed e-mail payload: {e}"))?;
+    let mut builder = Message::builder()
+        .from(from.clone())
+        .subject(p.subject.clone())
+        .message_id(Some(format!("<{}@hypercare>", message_id(key))));
+    for to in &p.to {
+        builder = builder.to(to
+            .parse::<Mailbox>()
+            .map_err(|e| format!("recipient: {e}"))?);
+    }
+    match &p.html {
+        Some(html) if !p.inline.is_empty() => {
+            let mut related = MultiPart::related().singlepart(SinglePart::html(html.clone()));
+            for img in &p.inline {
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(&img.base64)
+                    .map_err(|e| format!("inline image {}: {e}", img.cid))?;
+                let ct = ContentType::parse(&img.content_type)
+                    .map_err(|e| format!("inline image {}: {e}", img.cid))?;
+                related =
+                    related.singlepart(Attachment::new_inline(img.cid.clone()).body(bytes, ct));
+            }
+            builder.multipart(
+                MultiPart::alternative()
+                    .singlepart(SinglePart::plain(p.text.clone()))
+                    .multipart(related),
+            )
+        }
+        Some(html) => builder.multipart(MultiPart::alternative_plain_html(
+            p.text.clone(),
+            html.clone(),
+        )),
+        None => builder.singlepart(
+            SinglePart::builder()
+                .header(ContentType::TEXT_PLAIN)
+                .body(p.text.clone()),
+        ),
+    }
+    .map_err(|e| format!("cannot build the message: {e}"))
+}
+
+/// Writes e-mail as `.eml` files into a folder (no relay configured: the
+/// demo, or a site that picks mail up from a drop folder). A message's file
+/// name comes from its idempotency key, so a retry overwrites, never doubles.
+pub struct FileDrop {
+    dir: std::path::PathBuf,
+    from: Mailbox,
+}
+
+impl FileDrop {
+    pub fn new(dir: std::path::PathBuf, from: Option<&str>) -> Result<FileDrop, String> {
+        let from = from
+            .unwrap_or("hypercare <hypercare@localhost>")
+            .parse::<Mailbox>()
+            .map_err(|e| format!("mail drop from: {e}"))?;
+        Ok(FileDrop { dir, from })
+    }
+
+    pub async fn send(&self, payload: &str, key: &str) -> Result<(), String> {
+        let message = build_message(&self.from, payload, key)?;
+        let bytes = message.formatted();
+        tokio::fs::create_dir_all(&self.dir)
+            .await
+            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))?;
+        let name = format!("{}.eml", message_id(key));
+        let tmp = self.dir.join(format!(".{name}.tmp"));
+        tokio::fs::write(&tmp, &bytes)
+            .await
+            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))?;
+        tokio::fs::rename(&tmp, self.dir.join(&name))
+            .await
+            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))
     }
 }
 

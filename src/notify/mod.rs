@@ -38,6 +38,8 @@ pub struct Notify {
     cfg: OutboxConfig,
     owner: String,
     smtp: Option<(EmailSender, Duration)>,
+    /// With no relay: e-mail written as `.eml` files (`[outbox] mail_dir`).
+    drop: Option<email::FileDrop>,
     http: reqwest::Client,
     /// Notifiers by outbox channel (webhooks and Alertmanagers).
     channels: BTreeMap<String, NotifierConfig>,
@@ -65,6 +67,12 @@ impl Notify {
                 None
             }
         });
+        let drop = match (&a.smtp, &a.outbox.mail_dir) {
+            (None, Some(dir)) => email::FileDrop::new(dir.clone(), None)
+                .map_err(|e| tracing::error!(error = %e, "cannot set up the mail drop folder"))
+                .ok(),
+            _ => None,
+        };
         let channels = a
             .notifiers
             .values()
@@ -84,6 +92,7 @@ impl Notify {
             cfg: a.outbox.clone(),
             owner,
             smtp,
+            drop,
             http,
             channels,
             metrics,
@@ -93,7 +102,7 @@ impl Notify {
     /// Every channel this config can send on (shown at 0 in the gauges).
     fn known_channels(&self) -> Vec<String> {
         let mut out: Vec<String> = self.channels.keys().cloned().collect();
-        if self.smtp.is_some() {
+        if self.smtp.is_some() || self.drop.is_some() {
             out.push(SMTP_CHANNEL.to_string());
         }
         out
@@ -111,6 +120,19 @@ impl Notify {
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<(), String> {
+        if row.channel == SMTP_CHANNEL
+            && let (None, Some(drop)) = (&self.smtp, &self.drop)
+        {
+            return match tokio::time::timeout(
+                Duration::from_secs(10),
+                drop.send(&row.payload, &row.idempotency_key),
+            )
+            .await
+            {
+                Ok(r) => r,
+                Err(_) => Err("mail drop: no answer within 10s".into()),
+            };
+        }
         if row.channel == SMTP_CHANNEL {
             let Some((sender, timeout)) = &self.smtp else {
                 return Err("no [smtp] relay is configured".into());

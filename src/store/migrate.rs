@@ -28,6 +28,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "alerts",
         include_str!("../../migrations/sqlite/0004_alerts.sql"),
     ),
+    (
+        5,
+        "stabilization",
+        include_str!("../../migrations/sqlite/0005_stabilization.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -49,6 +54,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         4,
         "alerts",
         include_str!("../../migrations/postgres/0004_alerts.sql"),
+    ),
+    (
+        5,
+        "stabilization",
+        include_str!("../../migrations/postgres/0005_stabilization.sql"),
     ),
 ];
 

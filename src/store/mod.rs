@@ -12,6 +12,7 @@ mod ledger;
 mod migrate;
 pub(crate) mod outbox;
 mod runs;
+mod stabilization;
 mod workflows;
 
 use std::str::FromStr;
@@ -28,6 +29,7 @@ pub use feedback::{
 };
 pub use outbox::{NewOutbox, OutboxCounts, OutboxRow};
 pub use runs::{Claim, NewClaim, StoredRun};
+pub use stabilization::{DayRow, OpenReport, RunRow, TriggerRow};
 
 use crate::config::StoreConfig;
 

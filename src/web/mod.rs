@@ -16,6 +16,7 @@ mod health;
 mod openapi;
 mod openapi_alerts;
 mod page;
+mod scorecard;
 mod site;
 mod status;
 
@@ -55,6 +56,9 @@ pub struct AppState {
     pub site: Arc<Site>,
     /// Alert instances and silences (status page, admin, API).
     pub alerts: Arc<crate::alerts::Alerts>,
+    /// The clinic scorecard (status page) and the digests.
+    pub stabilization: Arc<crate::stabilization::Stabilization>,
+    pub digests: Arc<crate::digest::Digests>,
 }
 
 /// Builds the router over the shared application state.

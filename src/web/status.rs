@@ -1,6 +1,6 @@
 //! `/`: the latest result of every check, readable at a glance. No PHI:
-//! names, outcomes, counts and summaries only. The clinic scorecard grows
-//! here with the stabilization issue.
+//! names, outcomes, counts and summaries only. The clinic scorecard (see `scorecard.rs`)
+//! sits on top when `[stabilization]` has waves.
 
 use std::sync::Arc;
 
@@ -31,6 +31,7 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
         .into_iter()
         .filter(|a| a.state == "firing" || a.state == "pending")
         .collect();
+    let scorecard = super::scorecard::section(&state, chrono::Utc::now().timestamp_millis()).await;
     Ok(html! {
         (DOCTYPE)
         html lang="en" {
@@ -44,6 +45,7 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
             body {
                 h1 { "hypercare" }
                 p { (configured.len()) " checks configured · refreshes every 30 s · " a href="/metrics" { "metrics" } }
+                (scorecard)
                 @if !alerts.is_empty() {
                     h2 { "Alerts" }
                     table {
@@ -96,4 +98,8 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}\
 .pass{color:#116329;font-weight:600}.fail{color:#a40e26;font-weight:600}.error{color:#9a6700;font-weight:600}\
-.pending{color:#57606a}";
+.pending{color:#57606a}\
+.scorecard .big{font-size:1.6rem}.scorecard table.cards td,.scorecard table.cards th{font-size:1.25rem;padding:.6rem}\
+.scorecard td.name{font-weight:700}.scorecard tr.overall td{border-top:2px solid #1b1f24}\
+.rollback{border:3px solid #a40e26;background:#ffebe9;padding:.6rem 1rem;margin:1rem 0;font-size:1.25rem}\
+.rollback h3{color:#a40e26;margin:.2rem 0}.legend{color:#57606a}";

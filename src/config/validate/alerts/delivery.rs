@@ -241,5 +241,9 @@ pub(super) fn outbox(c: &mut Collector, raw: RawOutbox) -> Option<OutboxConfig> 
         backoff_initial: initial?,
         backoff_max: max?,
         retention: retention?,
+        mail_dir: raw
+            .mail_dir
+            .as_ref()
+            .map(|d| std::path::PathBuf::from(d.get_ref())),
     })
 }

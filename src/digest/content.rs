@@ -1,0 +1,204 @@
+//! What a digest says, gathered from the store: the scorecard of its
+//! clinics, the change since the previous digest, feedback by category,
+//! the oldest open blockers (their stored, redacted text), active alerts
+//! and the 14-day trend. Counts, shares and config names; never a record key.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::chart::Bar;
+use crate::config::stabilization::DigestConfig;
+use crate::stabilization::{ClinicCard, Figures, Stabilization};
+use crate::store::StoreError;
+
+/// Days in the trend chart.
+pub const TREND_DAYS: i64 = 14;
+/// Oldest open blockers shown per clinic.
+pub const BLOCKERS_SHOWN: usize = 3;
+/// Characters of a blocker's (redacted) text shown.
+pub const BLOCKER_CHARS: usize = 160;
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Blocker {
+    pub opened: String,
+    pub age_days: i64,
+    pub category: String,
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActiveAlert {
+    pub alertname: String,
+    pub severity: String,
+    pub summary: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ClinicDigest {
+    pub card: ClinicCard,
+    pub previous: Option<Figures>,
+    /// Reports received since the previous digest (or the last day), by category label.
+    pub feedback: Vec<(String, i64)>,
+    pub blockers: Vec<Blocker>,
+    pub open_blockers: usize,
+    pub alerts: Vec<ActiveAlert>,
+    /// Oldest first, one per day, `TREND_DAYS` long.
+    pub trend: Vec<Bar>,
+    pub trend_days: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct DigestData {
+    pub name: String,
+    pub subject: String,
+    pub period: String,
+    pub at_ms: i64,
+    pub since_label: String,
+    pub clinics: Vec<ClinicDigest>,
+    pub contingency_owner: String,
+    pub escalation: Vec<String>,
+    pub public_url: Option<String>,
+}
+
+impl DigestData {
+    /// The figures stored with the period, for the next digest's changes.
+    pub fn figures(&self) -> BTreeMap<String, Figures> {
+        self.clinics
+            .iter()
+            .map(|c| (c.card.clinic.clone(), c.card.figures.clone()))
+            .collect()
+    }
+}
+
+fn short(text: &str) -> String {
+    let one_line = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    if one_line.chars().count() <= BLOCKER_CHARS {
+        return one_line;
+    }
+    let cut: String = one_line.chars().take(BLOCKER_CHARS).collect();
+    format!("{cut}…")
+}
+
+/// Gathers a digest at `now_ms` for `period`.
+pub async fn gather(
+    stab: &Stabilization,
+    d: &DigestConfig,
+    categories: &BTreeMap<String, String>,
+    public_url: Option<String>,
+    period: &str,
+    now_ms: i64,
+) -> Result<DigestData, StoreError> {
+    let store = stab.store();
+    let setup = stab.setup();
+    let card = stab.scorecard(now_ms).await?;
+    let previous = store
+        .previous_digest_figures(d.name.as_str(), period)
+        .await?;
+    let (since_ms, since_label, prev_figures) = match &previous {
+        Some((p, figures)) => (
+            chrono::DateTime::parse_from_rfc3339(p)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(now_ms - 86_400_000),
+            format!("since the previous digest ({p})"),
+            serde_json::from_str::<BTreeMap<String, Figures>>(figures).unwrap_or_default(),
+        ),
+        None => (
+            now_ms - 86_400_000,
+            "in the last 24 hours".to_string(),
+            BTreeMap::new(),
+        ),
+    };
+    let by_cat = store.reports_by_category_since(since_ms).await?;
+    let open = store.open_reports().await?;
+    let alerts = store.alert_instances().await?;
+    let trend = stab.trend(now_ms, TREND_DAYS).await?;
+    let today = crate::stabilization::judge::today(now_ms);
+    let days: Vec<String> = (0..TREND_DAYS)
+        .rev()
+        .map(|b| (today - chrono::Duration::days(b)).to_string())
+        .collect();
+    let label = |id: &str| {
+        categories
+            .get(id)
+            .cloned()
+            .unwrap_or_else(|| id.to_string())
+    };
+    let mut clinics = Vec::new();
+    for c in card.clinics {
+        if !d.clinics.is_empty() && !d.clinics.iter().any(|x| x.as_str() == c.clinic) {
+            continue;
+        }
+        let wave = setup.cfg.wave_of(&c.clinic);
+        let feedback = by_cat
+            .iter()
+            .filter(|(cl, _, _)| cl.as_deref() == Some(c.clinic.as_str()))
+            .map(|(_, cat, n)| (label(cat), *n))
+            .collect();
+        let mine: Vec<_> = open
+            .iter()
+            .filter(|r| {
+                r.severity == "blocks_work" && r.clinic.as_deref() == Some(c.clinic.as_str())
+            })
+            .collect();
+        let blockers = mine
+            .iter()
+            .take(BLOCKERS_SHOWN)
+            .map(|r| Blocker {
+                opened: chrono::DateTime::from_timestamp_millis(r.created_ms)
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                age_days: (now_ms - r.created_ms) / 86_400_000,
+                category: label(&r.category),
+                text: short(&r.text),
+            })
+            .collect();
+        let active = alerts
+            .iter()
+            .filter(|a| a.state == "firing")
+            .filter_map(|a| {
+                let labels: BTreeMap<String, String> = serde_json::from_str(&a.labels).ok()?;
+                let about = match (labels.get("clinic"), labels.get("check")) {
+                    (Some(cl), _) => cl == &c.clinic,
+                    (None, Some(check)) => wave.is_none_or(|w| w.watches(check)),
+                    (None, None) => true,
+                };
+                let ann: BTreeMap<String, String> =
+                    serde_json::from_str(&a.annotations).unwrap_or_default();
+                about.then(|| ActiveAlert {
+                    alertname: a.rule.clone(),
+                    severity: labels.get("severity").cloned().unwrap_or_default(),
+                    summary: ann.get("summary").cloned().unwrap_or_default(),
+                })
+            })
+            .collect();
+        let per_day: BTreeMap<&str, (u32, u32)> = trend
+            .get(&c.clinic)
+            .map(|v| v.iter().map(|(d, m, n)| (d.as_str(), (*m, *n))).collect())
+            .unwrap_or_default();
+        clinics.push(ClinicDigest {
+            previous: prev_figures.get(&c.clinic).cloned(),
+            feedback,
+            open_blockers: mine.len(),
+            blockers,
+            alerts: active,
+            trend: days
+                .iter()
+                .map(|d| per_day.get(d.as_str()).copied().unwrap_or((0, 0)))
+                .collect(),
+            trend_days: days.clone(),
+            card: c,
+        });
+    }
+    Ok(DigestData {
+        name: d.name.to_string(),
+        subject: d.subject.clone(),
+        period: period.to_string(),
+        at_ms: now_ms,
+        since_label,
+        clinics,
+        contingency_owner: setup.cfg.contingency_owner.clone(),
+        escalation: setup.cfg.escalation.clone(),
+        public_url,
+    })
+}

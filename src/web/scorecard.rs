@@ -1,0 +1,119 @@
+//! The clinic scorecard on the status page: per clinic, the day since
+//! go-live, each exit criterion, breached rollback triggers with the
+//! contingency owner and escalation path, and a 14-day trend as inline SVG.
+//! Large type for a wall screen; counts and config names only.
+
+use maud::{Markup, PreEscaped, html};
+
+use super::AppState;
+use crate::digest::chart;
+use crate::stabilization::{ALL, Scorecard, State};
+
+fn state_class(s: State) -> &'static str {
+    match s {
+        State::Met => "pass",
+        State::NotMet => "fail",
+        State::Unknown => "pending",
+    }
+}
+
+fn mark(s: State) -> &'static str {
+    match s {
+        State::Met => "✓",
+        State::NotMet => "✗",
+        State::Unknown => "?",
+    }
+}
+
+fn day_words(day: i64) -> String {
+    match day {
+        d if d < 0 => format!("live in {} d", -d),
+        0 => "go-live day".into(),
+        d => format!("day {d}"),
+    }
+}
+
+/// The scorecard section, or nothing when no wave is configured.
+pub async fn section(state: &AppState, now_ms: i64) -> Markup {
+    let setup = state.stabilization.setup();
+    if setup.cfg.is_empty() {
+        return html! {};
+    }
+    let card: std::sync::Arc<Scorecard> = match state.stabilization.current(now_ms).await {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "status page: scorecard unavailable");
+            return html! { p class="pending" { "The clinic scorecard is unavailable right now." } };
+        }
+    };
+    let trend = state
+        .stabilization
+        .trend(now_ms, crate::digest::content::TREND_DAYS)
+        .await
+        .unwrap_or_default();
+    let today = crate::stabilization::judge::today(now_ms);
+    let days: Vec<String> = (0..crate::digest::content::TREND_DAYS)
+        .rev()
+        .map(|b| (today - chrono::Duration::days(b)).to_string())
+        .collect();
+    let bars = |clinic: &str| -> Vec<chart::Bar> {
+        let per: std::collections::BTreeMap<&str, (u32, u32)> = trend
+            .get(clinic)
+            .map(|v| v.iter().map(|(d, m, n)| (d.as_str(), (*m, *n))).collect())
+            .unwrap_or_default();
+        days.iter()
+            .map(|d| per.get(d.as_str()).copied().unwrap_or((0, 0)))
+            .collect()
+    };
+    let breached: Vec<_> = card.breached().collect();
+    html! {
+        section class="scorecard" {
+            h2 { "Stabilization" }
+            p class="big" {
+                "Day " (card.day) " since the first go-live · "
+                @if card.exit_ready { span class="pass" { "all clinics ready to leave hypercare" } }
+                @else { span { (card.clinics.iter().filter(|c| c.exit_ready).count()) " of " (card.clinics.len()) " clinics ready to leave hypercare" } }
+            }
+            @if !breached.is_empty() {
+                div class="rollback" {
+                    h3 { "Rollback decision needed" }
+                    ul {
+                        @for (c, t) in &breached { li { strong { (c.clinic_name) " · " (t.name) } ": " (t.evidence) } }
+                    }
+                    p { "Contingency owner: " strong { (setup.cfg.contingency_owner) } }
+                    @if !setup.cfg.escalation.is_empty() {
+                        p { "Escalation: " (setup.cfg.escalation.join(" → ")) }
+                    }
+                }
+            }
+            table class="cards" {
+                thead { tr {
+                    th { "clinic" } th { "wave" } th { "day" }
+                    @for c in &setup.cfg.criteria { th { (c.name) } }
+                    th { "exit" } th { "14 days" }
+                } }
+                tbody {
+                    @for c in &card.clinics {
+                        tr {
+                            td class="name" { (c.clinic_name) }
+                            td { (c.wave) }
+                            td { (day_words(c.day)) }
+                            @for cr in &c.criteria {
+                                td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (cr.state.words()) }
+                            }
+                            td class=(if c.exit_ready { "pass" } else { "pending" }) { (if c.exit_ready { "ready" } else { "not yet" }) }
+                            td { (PreEscaped(chart::svg(&bars(&c.clinic), 168, 36))) }
+                        }
+                    }
+                    tr class="overall" {
+                        td class="name" { "All clinics" } td {} td { (day_words(card.day)) }
+                        @for cr in &card.overall { td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (cr.state.words()) } }
+                        td class=(if card.exit_ready { "pass" } else { "pending" }) { (if card.exit_ready { "ready" } else { "not yet" }) }
+                        td { (PreEscaped(chart::svg(&bars(ALL), 168, 36))) }
+                    }
+                }
+            }
+            p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
+        }
+    }
+}
