@@ -19,3 +19,4 @@ pub mod sources;
 pub mod store;
 pub mod telemetry;
 pub mod web;
+pub mod health_probe;

@@ -24,3 +24,4 @@ mod replicas;
 mod shutdown;
 mod store;
 mod workflows;
+mod deploy;
