@@ -292,6 +292,15 @@ async fn every_dashboard_query_returns_data_from_prometheus_scraping_the_demo() 
     })
     .await
     .expect("the demo did not become ready");
+    // The image's health check: `hypercare health` against a live and a dead port.
+    let (ok, text) = run(Command::new(BIN).args(["health", &format!("{base}/healthz")]));
+    assert!(ok, "hypercare health on the demo: {text}");
+    let dead = format!("http://127.0.0.1:{}/healthz", free_port());
+    let (ok, text) = run(Command::new(BIN).args(["health", &dead]));
+    assert!(
+        !ok && text.contains("unhealthy"),
+        "hypercare health on a dead port: {text}"
+    );
     drive_demo(&client, &base, &demo_dir, demo.0.id()).await;
 
     // A real Prometheus scraping the demo every second, with the shipped rules.
