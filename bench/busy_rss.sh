@@ -71,7 +71,7 @@ done
 wait $w1 $w2 $w3
 hwm=$(awk '/VmHWM/ {print $2}' "/proc/$pid/status")
 printf '%s\n' "${samples[@]}" | sort -n | awk -v hwm="$hwm" '{a[NR]=$1} END {printf "busy RSS of hypercare run on the demo config under load, %d samples: min %.1f MB, median %.1f MB, max %.1f MB; peak (VmHWM) %.1f MB\n", NR, a[1]/1024, a[int((NR+1)/2)]/1024, a[NR]/1024, hwm/1024}'
-echo "store: ${STORE_URL:+postgres}${STORE_URL:-sqlite}"
+if [ -n "${STORE_URL:-}" ]; then echo "store: postgres"; else echo "store: sqlite"; fi
 echo "feedback POSTs: $(awk '/requests in/ {print $1}' "$dir/wrk-post") ($(awk '/Requests\/sec/ {print $2}' "$dir/wrk-post")/s, non-2xx: $(awk '/Non-2xx/ {print $5}' "$dir/wrk-post"))"
 echo "/metrics GETs: $(awk '/requests in/ {print $1}' "$dir/wrk-metrics"); status page GETs: $(awk '/requests in/ {print $1}' "$dir/wrk-status")"
 echo "checks finished during the run: $(grep -c 'check finished' "$dir/log")"
