@@ -581,3 +581,73 @@ fn the_systemd_unit_verifies_and_is_hardened() {
     );
     say(&format!("systemd-analyze security: {verdict}"));
 }
+
+#[test]
+fn dashboard_links_lead_to_shipped_dashboards_and_the_scorecard() {
+    // The stabilization scorecard ships from its own branch (issue 10); the
+    // menu and scorecard-link rules apply to the other dashboards.
+    const SCORECARD: &str = "hypercare-stabilization";
+    let mut uids = std::collections::BTreeSet::new();
+    let mut links = Vec::new();
+    for entry in std::fs::read_dir(root().join("dashboards")).unwrap() {
+        let path = entry.unwrap().path();
+        if path.extension().is_none_or(|e| e != "json") {
+            continue;
+        }
+        let name = path.file_name().unwrap().to_string_lossy().to_string();
+        let json: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+        let uid = json["uid"].as_str().expect("uid").to_string();
+        uids.insert(uid.clone());
+        let top: Vec<&Value> = json["links"].as_array().into_iter().flatten().collect();
+        let panel_links = json["panels"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .flat_map(|p| p["links"].as_array().into_iter().flatten());
+        for l in top.iter().copied().chain(panel_links) {
+            if let Some(target) = l["url"].as_str().and_then(|u| u.strip_prefix("/d/")) {
+                links.push((name.clone(), target.split('?').next().unwrap().to_string()));
+            }
+        }
+        if uid == SCORECARD {
+            continue;
+        }
+        assert!(
+            json["tags"]
+                .as_array()
+                .is_some_and(|t| t.iter().any(|t| t == "hypercare")),
+            "{name}: not tagged hypercare (the dashboards menu lists by tag)"
+        );
+        assert!(
+            top.iter()
+                .any(|l| l["type"] == "dashboards" && l["tags"][0] == "hypercare"),
+            "{name}: no menu of the other hypercare dashboards"
+        );
+        assert!(
+            top.iter().any(|l| l["url"] == format!("/d/{SCORECARD}")),
+            "{name}: no link to the stabilization scorecard"
+        );
+    }
+    for (name, uid) in &links {
+        assert!(
+            uids.contains(uid) || uid == SCORECARD,
+            "{name} links to /d/{uid}, which no dashboard has"
+        );
+    }
+    for kind in [
+        "reconciliation",
+        "integrity",
+        "documents",
+        "workflows",
+        "feedback",
+    ] {
+        let uid = format!("hypercare-{kind}");
+        assert!(uids.contains(&uid), "no dashboard {uid}");
+        assert!(
+            links
+                .iter()
+                .any(|(n, u)| n == "hypercare-overview.json" && *u == uid),
+            "the overview does not link to {uid}"
+        );
+    }
+}
