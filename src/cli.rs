@@ -71,6 +71,12 @@ enum Command {
         #[arg(long, default_value = "127.0.0.1:9187")]
         listen: String,
     },
+    /// Ask a running hypercare whether it is alive, for container health checks (the runtime image has no curl): exit 0 when the URL answers 2xx within 3 s, else 1.
+    Health {
+        /// The URL to ask.
+        #[arg(default_value = "http://127.0.0.1:9187/healthz")]
+        url: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +139,7 @@ pub fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             },
+            Command::Health { url } => crate::health_probe::probe(&url).await,
         }
     })
 }

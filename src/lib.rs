@@ -11,6 +11,7 @@ pub mod config;
 pub mod demo;
 pub mod digest;
 pub mod feedback;
+pub mod health_probe;
 pub mod metrics;
 pub mod notify;
 pub mod results;

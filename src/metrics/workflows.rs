@@ -3,7 +3,7 @@
 //! gauges derived from stored history: SLO burn rates per window, latency
 //! p50/p95 over the baseline window and the target/baseline ratio.
 //! Labels are config names (workflow, step) and closed sets (system,
-//! outcome, window, quantile); never a URL or a test value.
+//! outcome, window, percentile); never a URL or a test value.
 
 use std::sync::Mutex;
 
@@ -93,12 +93,12 @@ impl WorkflowMetrics {
             latency: gauge(
                 "hypercare_workflow_latency_seconds",
                 "Workflow latency quantiles (0.5, 0.95) of successful runs over the baseline window, per system (target, baseline).",
-                &["workflow", "system", "quantile"],
+                &["workflow", "system", "percentile"],
             ),
             baseline_ratio: gauge(
                 "hypercare_workflow_baseline_ratio",
                 "Target latency over baseline latency at a quantile (0.5, 0.95) over the baseline window; above 1 is slower than the legacy system.",
-                &["workflow", "quantile"],
+                &["workflow", "percentile"],
             ),
             objective: gauge(
                 "hypercare_workflow_slo_objective_ratio",

@@ -127,13 +127,13 @@ async fn refresh_one(
         .await?;
     let r = baseline_report(&details, cfg.baseline.as_ref());
     let secs = |ms: Option<f64>| ms.map(|v| v / 1000.0);
-    m.show_latency(name, TARGET, "0.5", secs(r.target_p50));
-    m.show_latency(name, TARGET, "0.95", secs(r.target_p95));
+    m.show_latency(name, TARGET, "p50", secs(r.target_p50));
+    m.show_latency(name, TARGET, "p95", secs(r.target_p95));
     if cfg.baseline.is_some() {
-        m.show_latency(name, BASELINE, "0.5", secs(r.baseline_p50));
-        m.show_latency(name, BASELINE, "0.95", secs(r.baseline_p95));
-        m.show_ratio(name, "0.5", r.ratio_p50());
-        m.show_ratio(name, "0.95", r.ratio_p95());
+        m.show_latency(name, BASELINE, "p50", secs(r.baseline_p50));
+        m.show_latency(name, BASELINE, "p95", secs(r.baseline_p95));
+        m.show_ratio(name, "p50", r.ratio_p50());
+        m.show_ratio(name, "p95", r.ratio_p95());
     }
     Ok(())
 }

@@ -37,7 +37,7 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
             && metrics.contains("hypercare_integrity_problems{check=\"target_integrity\"")
             && metrics.contains("hypercare_integrity_problems{check=\"legacy_integrity\"")
             && metrics.contains(
-                "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"appointments_east\"}",
+                "hypercare_workflow_baseline_ratio{percentile=\"p50\",workflow=\"appointments_east\"}",
             );
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
@@ -66,7 +66,7 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
     let ratio = |w: &str| {
         sample(
             &metrics,
-            &format!("hypercare_workflow_baseline_ratio{{quantile=\"0.5\",workflow=\"{w}\"}}"),
+            &format!("hypercare_workflow_baseline_ratio{{percentile=\"p50\",workflow=\"{w}\"}}"),
         )
         .unwrap_or_else(|| panic!("no ratio for {w}:\n{metrics}"))
     };

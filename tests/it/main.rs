@@ -13,6 +13,7 @@ mod check_command;
 mod config_validation;
 mod daemon;
 mod demo;
+mod deploy;
 mod digests;
 mod documents;
 mod drift;

@@ -39,7 +39,7 @@ async fn the_daemon_serves_burn_rates_and_baseline_ratios_from_its_store() {
         let m = daemon.metrics().await;
         m.contains("hypercare_workflow_slo_burn_rate{window=\"5m\",workflow=\"open_chart\"}")
             && m.contains(
-                "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"open_chart\"}",
+                "hypercare_workflow_baseline_ratio{percentile=\"p50\",workflow=\"open_chart\"}",
             )
     })
     .await;
@@ -58,12 +58,12 @@ async fn the_daemon_serves_burn_rates_and_baseline_ratios_from_its_store() {
     // The target's p50 (75 ms and a little) against the fixed 40 ms.
     let ratio = sample(
         &metrics,
-        "hypercare_workflow_baseline_ratio{quantile=\"0.5\",workflow=\"open_chart\"}",
+        "hypercare_workflow_baseline_ratio{percentile=\"p50\",workflow=\"open_chart\"}",
     )
     .unwrap();
     let p50 = sample(
         &metrics,
-        "hypercare_workflow_latency_seconds{quantile=\"0.5\",system=\"target\",workflow=\"open_chart\"}",
+        "hypercare_workflow_latency_seconds{percentile=\"p50\",system=\"target\",workflow=\"open_chart\"}",
     )
     .unwrap();
     assert!(p50 >= 0.075, "the steps' delays add up to 75 ms: {p50}");
