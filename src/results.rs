@@ -232,6 +232,19 @@ pub struct KeyedDiff {
     pub sweep: Option<Sweep>,
 }
 
+impl Sweep {
+    /// A run that compares every row, started at `started_ms`, and why.
+    pub fn full(started_ms: i64, reason: impl Into<String>) -> Sweep {
+        Sweep {
+            kind: "full".into(),
+            since_ms: None,
+            started_ms,
+            last_full_ms: started_ms,
+            reason: Some(reason.into()),
+        }
+    }
+}
+
 /// Discrepancies compared with the previous run's.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Drift {

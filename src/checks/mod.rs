@@ -34,8 +34,6 @@ pub struct CheckMeta {
 /// The check still never sees the store.
 #[derive(Debug, Clone)]
 pub struct PreviousRun {
-    /// When that run started.
-    pub started_at: chrono::DateTime<chrono::Utc>,
     pub details: crate::results::Details,
 }
 

@@ -129,10 +129,7 @@ impl Scheduler {
         };
         let value = serde_json::from_str(&run.details).ok()?;
         let details = Details::from_json(kind, value).ok()?;
-        Some(PreviousRun {
-            started_at: DateTime::from_timestamp_millis(run.started_ms)?,
-            details,
-        })
+        Some(PreviousRun { details })
     }
 
     /// Renews the lease until the run ends; returns only if the lease was lost.

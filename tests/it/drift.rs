@@ -66,7 +66,6 @@ fn keyed(r: &CheckResult) -> KeyedDiff {
 
 fn previous(r: &CheckResult) -> Option<PreviousRun> {
     Some(PreviousRun {
-        started_at: chrono::Utc::now(),
         details: r.details.clone(),
     })
 }

@@ -68,13 +68,7 @@ impl KeyedReconcile {
     /// a full sweep is due, else those changed since the previous run.
     fn sweep(&self, previous: Option<&KeyedDiff>, now: DateTime<Utc>) -> Sweep {
         let now_ms = now.timestamp_millis();
-        let full = |reason: &str| Sweep {
-            kind: "full".into(),
-            since_ms: None,
-            started_ms: now_ms,
-            last_full_ms: now_ms,
-            reason: Some(reason.into()),
-        };
+        let full = |reason: &str| Sweep::full(now_ms, reason);
         let Some(prev) = previous.and_then(|d| d.sweep.as_ref()) else {
             return full("first run");
         };
@@ -135,13 +129,7 @@ impl KeyedReconcile {
         let mut examined = None;
         if let Some(sw) = sweep.as_mut().filter(|s| s.kind == "incremental") {
             if plan.key_kinds[0] != plan::KeyKind::Int {
-                *sw = Sweep {
-                    kind: "full".into(),
-                    since_ms: None,
-                    last_full_ms: sw.started_ms,
-                    reason: Some("incremental runs need an integer first key".into()),
-                    ..sw.clone()
-                };
+                *sw = Sweep::full(sw.started_ms, "incremental runs need an integer first key");
             } else {
                 let since = sw.since_ms.unwrap_or_default();
                 match sides.changed_keys(since).await.map_err(both)? {
@@ -152,16 +140,9 @@ impl KeyedReconcile {
                         examined = Some(keys);
                     }
                     None => {
-                        *sw = Sweep {
-                            kind: "full".into(),
-                            since_ms: None,
-                            last_full_ms: sw.started_ms,
-                            reason: Some(format!(
-                                "more than {} changed rows",
-                                incremental::MAX_CHANGED_KEYS
-                            )),
-                            ..sw.clone()
-                        };
+                        let reason =
+                            format!("more than {} changed rows", incremental::MAX_CHANGED_KEYS);
+                        *sw = Sweep::full(sw.started_ms, reason);
                     }
                 }
             }
