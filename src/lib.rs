@@ -6,7 +6,6 @@ pub mod alerts;
 pub mod app;
 pub mod checks;
 pub mod cli;
-mod cli_progress;
 pub mod config;
 pub mod demo;
 pub mod digest;

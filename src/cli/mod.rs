@@ -7,6 +7,8 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod progress;
+
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
@@ -237,7 +239,7 @@ async fn check(cfg: Config, names: &[String], json: bool) -> ExitCode {
     // Progress bars only for a person at a terminal, and never with --json.
     let reports = if !json && std::io::stderr().is_terminal() {
         let bars: std::sync::Arc<dyn crate::checks::progress::Progress> =
-            std::sync::Arc::new(crate::cli_progress::Bars::new());
+            std::sync::Arc::new(progress::Bars::new());
         crate::checks::progress::with_sink(bars, crate::checks::run_once(&selected)).await
     } else {
         crate::checks::run_once(&selected).await
