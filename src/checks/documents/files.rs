@@ -5,9 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::Failure;
-use super::storage::Seen;
-use super::verify::Verifier;
+use super::content::Verifier;
+use super::location::{Failure, Seen};
 use crate::results::Reason;
 
 const CHUNK: usize = 256 * 1024;

@@ -7,9 +7,9 @@ use std::time::Duration;
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 
-use super::Failure;
-use super::storage::{Seen, Storage};
-use super::verify::Verifier;
+use super::content::Verifier;
+use super::location::{Failure, Seen};
+use super::storage::Storage;
 use crate::results::Reason;
 
 /// Longest `Retry-After` waited for.

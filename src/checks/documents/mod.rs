@@ -7,16 +7,18 @@
 //! the patient and encounter links in bulk ([`links`]), then checks each
 //! document with bounded concurrency and a per-host request rate
 //! ([`storage`]): reachability for all, content (streamed, hashed, sniffed)
-//! for a smaller share ([`verify`]). Every failure has one [`Reason`].
+//! for a smaller share ([`verify`]). Every failure has one [`Reason`](crate::results::Reason).
 //!
 //! The rotation state comes in as a [`Ledger`] (loaded by the scheduler from
 //! the store) and goes out in the result's details; the check never sees the store.
 
+mod content;
 mod files;
 mod http;
 mod inventory;
 mod kinds;
 mod links;
+mod location;
 mod plan;
 mod s3;
 mod sniff;
@@ -31,13 +33,10 @@ use futures_util::StreamExt;
 
 use crate::checks::{Check, CheckMeta};
 use crate::config::documents::{DocumentsConfig, Inventory, Links};
-use crate::results::{CheckKind, CheckResult, Details, DocumentsDetails, Ledger, Reason};
+use crate::results::{CheckKind, CheckResult, Details, DocumentsDetails, Ledger};
 use crate::sources::{FhirSource, Sources, SqlSource};
 
 pub use sniff::{Sniffed, sniff};
-
-/// A document failure: its reason and what was seen (no record values).
-pub(crate) type Failure = (Reason, String);
 
 /// Where the inventory is read from.
 pub(crate) enum InventorySource {
