@@ -8,6 +8,7 @@ use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::{Deserialize, Serialize};
 
+use super::error::{SendError, SetupError};
 use crate::config::alerts::{SmtpConfig, SmtpTls};
 
 /// An e-mail as queued in the outbox (channel `smtp`). Anyone may queue
@@ -41,7 +42,7 @@ pub struct EmailSender {
 }
 
 impl EmailSender {
-    pub fn new(cfg: &SmtpConfig) -> Result<EmailSender, String> {
+    pub fn new(cfg: &SmtpConfig) -> Result<EmailSender, SetupError> {
         let tls = match cfg.tls {
             SmtpTls::None => Tls::None,
             mode => {
@@ -66,7 +67,10 @@ impl EmailSender {
         let from = cfg
             .from
             .parse::<Mailbox>()
-            .map_err(|e| format!("smtp from: {e}"))?;
+            .map_err(|source| SetupError::Address {
+                what: "smtp from",
+                source,
+            })?;
         Ok(EmailSender {
             transport: builder.build(),
             from,
@@ -75,42 +79,43 @@ impl EmailSender {
 
     /// Sends one message; `key` becomes its Message-ID, so a receiving
     /// system can drop a copy sent again after a crash.
-    pub async fn send(&self, payload: &str, key: &str) -> Result<(), String> {
+    pub async fn send(&self, payload: &str, key: &str) -> Result<(), SendError> {
         let message = build_message(&self.from, payload, key)?;
-        self.transport
-            .send(message)
-            .await
-            .map(|_| ())
-            .map_err(|e| format!("smtp: {e}"))
+        self.transport.send(message).await?;
+        Ok(())
     }
 }
 
 /// Builds the MIME message of a queued payload: plain text alone, or
 /// multipart/alternative of text and HTML, the HTML inside
 /// multipart/related with its inline images.
-pub fn build_message(from: &Mailbox, payload: &str, key: &str) -> Result<Message, String> {
+pub fn build_message(from: &Mailbox, payload: &str, key: &str) -> Result<Message, SendError> {
     use base64::Engine;
     use lettre::message::Attachment;
-    let p: EmailPayload =
-        serde_json::from_str(payload).map_err(|e| format!("malformed e-mail payload: {e}"))?;
+    let p: EmailPayload = serde_json::from_str(payload).map_err(|source| SendError::Payload {
+        what: "e-mail",
+        source,
+    })?;
     let mut builder = Message::builder()
         .from(from.clone())
         .subject(p.subject.clone())
         .message_id(Some(format!("<{}@hypercare>", message_id(key))));
     for to in &p.to {
-        builder = builder.to(to
-            .parse::<Mailbox>()
-            .map_err(|e| format!("recipient: {e}"))?);
+        builder = builder.to(to.parse::<Mailbox>()?);
     }
     match &p.html {
         Some(html) if !p.inline.is_empty() => {
             let mut related = MultiPart::related().singlepart(SinglePart::html(html.clone()));
             for img in &p.inline {
+                let inline = |detail: String| SendError::Inline {
+                    cid: img.cid.clone(),
+                    detail,
+                };
                 let bytes = base64::engine::general_purpose::STANDARD
                     .decode(&img.base64)
-                    .map_err(|e| format!("inline image {}: {e}", img.cid))?;
-                let ct = ContentType::parse(&img.content_type)
-                    .map_err(|e| format!("inline image {}: {e}", img.cid))?;
+                    .map_err(|e| inline(e.to_string()))?;
+                let ct =
+                    ContentType::parse(&img.content_type).map_err(|e| inline(e.to_string()))?;
                 related =
                     related.singlepart(Attachment::new_inline(img.cid.clone()).body(bytes, ct));
             }
@@ -130,7 +135,7 @@ pub fn build_message(from: &Mailbox, payload: &str, key: &str) -> Result<Message
                 .body(p.text.clone()),
         ),
     }
-    .map_err(|e| format!("cannot build the message: {e}"))
+    .map_err(SendError::Build)
 }
 
 /// Writes e-mail as `.eml` files into a folder (no relay configured: the
@@ -142,40 +147,41 @@ pub struct FileDrop {
 }
 
 impl FileDrop {
-    pub fn new(dir: std::path::PathBuf, from: Option<&str>) -> Result<FileDrop, String> {
+    pub fn new(dir: std::path::PathBuf, from: Option<&str>) -> Result<FileDrop, SetupError> {
         let from = from
             .unwrap_or("hypercare <hypercare@localhost>")
             .parse::<Mailbox>()
-            .map_err(|e| format!("mail drop from: {e}"))?;
+            .map_err(|source| SetupError::Address {
+                what: "mail drop from",
+                source,
+            })?;
         Ok(FileDrop { dir, from })
     }
 
-    pub async fn send(&self, payload: &str, key: &str) -> Result<(), String> {
+    pub async fn send(&self, payload: &str, key: &str) -> Result<(), SendError> {
         let message = build_message(&self.from, payload, key)?;
         let bytes = message.formatted();
-        tokio::fs::create_dir_all(&self.dir)
-            .await
-            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))?;
+        let failed = |source| SendError::Drop {
+            dir: self.dir.display().to_string(),
+            source,
+        };
+        tokio::fs::create_dir_all(&self.dir).await.map_err(failed)?;
         let name = format!("{}.eml", message_id(key));
         let tmp = self.dir.join(format!(".{name}.tmp"));
-        tokio::fs::write(&tmp, &bytes)
-            .await
-            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))?;
+        tokio::fs::write(&tmp, &bytes).await.map_err(failed)?;
         tokio::fs::rename(&tmp, self.dir.join(&name))
             .await
-            .map_err(|e| format!("mail drop {}: {e}", self.dir.display()))
+            .map_err(failed)
     }
 }
 
 /// TLS settings for a relay: the Mozilla roots, plus `ca_pem` when given.
-pub fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, String> {
+pub fn tls_parameters(host: &str, ca_pem: Option<&[u8]>) -> Result<TlsParameters, SetupError> {
     let mut b = TlsParameters::builder(host.to_string());
     if let Some(pem) = ca_pem {
-        b = b.add_root_certificate(
-            Certificate::from_pem(pem).map_err(|e| format!("smtp ca_file: {e}"))?,
-        );
+        b = b.add_root_certificate(Certificate::from_pem(pem).map_err(SetupError::Ca)?);
     }
-    b.build_rustls().map_err(|e| format!("smtp tls: {e}"))
+    b.build_rustls().map_err(SetupError::Tls)
 }
 
 /// A Message-ID local part from an idempotency key: hex of its SHA-256.

@@ -10,6 +10,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use super::error::SendError;
 use crate::config::Secret;
 
 /// An Alertmanager post as queued (channel `alertmanager:NAME`).
@@ -29,7 +30,7 @@ async fn post(
     body: String,
     key: &str,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     let r = client
         .post(url)
         .timeout(timeout)
@@ -39,12 +40,12 @@ async fn post(
         .send()
         .await
         // Without the URL: a webhook URL may hold a token.
-        .map_err(|e| format!("request failed: {}", e.without_url()))?;
+        .map_err(|e| SendError::Request(e.without_url().to_string()))?;
     let status = r.status();
     if status.is_success() {
         Ok(())
     } else {
-        Err(format!("answered HTTP {}", status.as_u16()))
+        Err(SendError::Status(status.as_u16()))
     }
 }
 
@@ -54,7 +55,7 @@ pub async fn send_webhook(
     payload: &str,
     key: &str,
     timeout: Duration,
-) -> Result<(), String> {
+) -> Result<(), SendError> {
     post(client, url.expose(), payload.to_string(), key, timeout).await
 }
 
@@ -64,9 +65,12 @@ pub async fn send_alertmanager(
     payload: &str,
     key: &str,
     timeout: Duration,
-) -> Result<(), String> {
-    let mut p: AlertmanagerPayload = serde_json::from_str(payload)
-        .map_err(|e| format!("malformed Alertmanager payload: {e}"))?;
+) -> Result<(), SendError> {
+    let payload_error = |source| SendError::Payload {
+        what: "Alertmanager",
+        source,
+    };
+    let mut p: AlertmanagerPayload = serde_json::from_str(payload).map_err(payload_error)?;
     if let Some(ahead) = p.ends_in_ms {
         let ends = chrono::Utc::now() + chrono::Duration::milliseconds(ahead);
         for a in &mut p.alerts {
@@ -76,9 +80,10 @@ pub async fn send_alertmanager(
     let mut base = base.clone();
     let path = format!("{}/", base.path().trim_end_matches('/'));
     base.set_path(&path);
+    // The base is a valid URL from the config, so joining a fixed path cannot fail.
     let url = base
         .join("api/v2/alerts")
-        .map_err(|e| format!("bad Alertmanager URL: {e}"))?;
-    let body = serde_json::to_string(&p.alerts).map_err(|e| e.to_string())?;
+        .map_err(|e| SendError::Request(format!("bad Alertmanager URL: {e}")))?;
+    let body = serde_json::to_string(&p.alerts).map_err(payload_error)?;
     post(client, url.as_str(), body, key, timeout).await
 }

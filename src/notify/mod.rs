@@ -11,6 +11,7 @@
 //! Knows nothing of alerts: the channel says how to send, the payload what.
 
 pub mod email;
+mod error;
 pub mod http;
 mod metrics;
 
@@ -21,6 +22,7 @@ use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
 pub use email::EmailPayload;
+pub use error::{SendError, SetupError};
 pub use http::AlertmanagerPayload;
 pub use metrics::NotifyMetrics;
 
@@ -119,7 +121,7 @@ impl Notify {
         capped.mul_f64(0.9 + fastrand::f64() * 0.2)
     }
 
-    async fn send(&self, row: &OutboxRow) -> Result<(), String> {
+    async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {
         if row.channel == SMTP_CHANNEL
             && let (None, Some(drop)) = (&self.smtp, &self.drop)
         {
@@ -130,12 +132,12 @@ impl Notify {
             .await
             {
                 Ok(r) => r,
-                Err(_) => Err("mail drop: no answer within 10s".into()),
+                Err(_) => Err(SendError::Timeout("mail drop", "10s".into())),
             };
         }
         if row.channel == SMTP_CHANNEL {
             let Some((sender, timeout)) = &self.smtp else {
-                return Err("no [smtp] relay is configured".into());
+                return Err(SendError::NoRelay);
             };
             return match tokio::time::timeout(
                 *timeout + Duration::from_secs(1),
@@ -144,17 +146,14 @@ impl Notify {
             .await
             {
                 Ok(r) => r,
-                Err(_) => Err(format!(
-                    "smtp: no answer within {}",
-                    humantime::format_duration(*timeout)
+                Err(_) => Err(SendError::Timeout(
+                    "smtp",
+                    humantime::format_duration(*timeout).to_string(),
                 )),
             };
         }
         let Some(n) = self.channels.get(&row.channel) else {
-            return Err(format!(
-                "no notifier for channel `{}` in the config",
-                row.channel
-            ));
+            return Err(SendError::NoChannel(row.channel.clone()));
         };
         let key = &row.idempotency_key;
         let work = async {
@@ -165,12 +164,18 @@ impl Notify {
                 NotifierKind::Alertmanager { url } => {
                     http::send_alertmanager(&self.http, url, &row.payload, key, n.timeout).await
                 }
-                NotifierKind::Email { .. } => Err("e-mail goes through the smtp channel".into()),
+                // E-mail notifiers queue on the smtp channel, never on their own.
+                NotifierKind::Email { .. } => Err(SendError::NoChannel(row.channel.clone())),
             }
         };
         tokio::time::timeout(n.timeout + Duration::from_secs(1), work)
             .await
-            .unwrap_or_else(|_| Err("no answer within the timeout".into()))
+            .unwrap_or_else(|_| {
+                Err(SendError::Timeout(
+                    "notifier",
+                    humantime::format_duration(n.timeout).to_string(),
+                ))
+            })
     }
 
     /// Claims, sends and settles one message.
@@ -196,12 +201,13 @@ impl Notify {
                 "sent",
             ),
             Err(e) => {
-                let give_up = attempts >= i64::from(self.cfg.max_attempts);
+                // A permanent failure fails the same way every time: not retried.
+                let give_up = !e.retryable() || attempts >= i64::from(self.cfg.max_attempts);
                 let next = (!give_up).then(|| done_ms + ms(self.backoff(attempts)));
-                tracing::warn!(channel = %row.channel, attempts, error = %e, give_up, "outbox: delivery failed");
+                tracing::warn!(channel = %row.channel, attempts, error = %e, retryable = e.retryable(), give_up, "outbox: delivery failed");
                 let r = self
                     .store
-                    .outbox_attempt_failed(row.id, &self.owner, done_ms, next, e)
+                    .outbox_attempt_failed(row.id, &self.owner, done_ms, next, &e.to_string())
                     .await;
                 (r, if give_up { "failed" } else { "retry" })
             }

@@ -5,6 +5,7 @@
 //! fail it (`.ci/run` installs them).
 
 mod alertmanager;
+mod delivery;
 mod mail;
 mod mail_tls;
 mod promtool;
