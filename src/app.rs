@@ -4,8 +4,9 @@
 //! `main` and the tests build the same [`Application`]; tests bind port 0.
 
 use std::net::SocketAddr;
+mod supervisor;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use anyhow::Context;
@@ -23,7 +24,8 @@ use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
 use crate::store::Store;
 pub use crate::web::AppState;
-use crate::web::Site;
+use crate::web::{Readiness, Site};
+use supervisor::{Role, Supervisor};
 
 pub struct Application {
     /// Taken by `run` when it starts serving.
@@ -35,6 +37,8 @@ pub struct Application {
     sources: Sources,
     /// Delivers the outbox (mail, webhooks, Alertmanager).
     notify: Arc<Notify>,
+    /// Test hook: the background loop of this name panics as it starts.
+    panic_loop: Option<String>,
 }
 
 impl Application {
@@ -86,7 +90,7 @@ impl Application {
             store,
             metrics,
             checks: checks_rx,
-            scheduler_running: AtomicBool::new(false),
+            readiness: Arc::new(Readiness::default()),
             feedback,
             site,
             alerts,
@@ -101,6 +105,7 @@ impl Application {
             checks_tx,
             config,
             sources,
+            panic_loop: None,
         })
     }
 
@@ -115,10 +120,17 @@ impl Application {
         self.state.clone()
     }
 
+    /// For tests of the supervision: the background loop named `name`
+    /// (`scheduler`, `server`, `alerts`, `notify`, …) panics as it starts.
+    pub fn panic_loop(&mut self, name: &str) {
+        self.panic_loop = Some(name.to_string());
+    }
+
     /// Serves and schedules until `shutdown` is cancelled, then drains:
     /// running checks get `drain_timeout` to finish before they are cancelled
     /// (and recorded as cancelled). Each message on `reloads` re-reads the
-    /// config file and applies it if valid.
+    /// config file and applies it if valid. A critical loop that dies
+    /// (the scheduler, the web server) drains too, then returns an error.
     pub async fn run(
         mut self,
         shutdown: CancellationToken,
@@ -129,79 +141,82 @@ impl Application {
             .listener
             .take()
             .context("the application is already running")?;
-        let stop_server = CancellationToken::new();
-        let router = crate::web::router(self.state.clone());
-        let server_stop = stop_server.clone();
-        let server = tokio::spawn(
-            axum::serve(
-                listener,
-                router.into_make_service_with_connect_info::<SocketAddr>(),
-            )
-            .with_graceful_shutdown(async move { server_stop.cancelled().await })
-            .into_future(),
-        );
-        let feedback_stop = shutdown.child_token();
-        let feedback_loop = tokio::spawn(
-            self.state
-                .feedback
-                .clone()
-                .run_background(feedback_stop.clone()),
-        );
         let initial = self.checks_tx.borrow().clone();
         self.scheduler.sync_metrics(&initial).await;
-        let loop_stop = shutdown.child_token();
-        let sched = tokio::spawn(
-            self.scheduler
-                .clone()
-                .run(self.checks_tx.subscribe(), loop_stop.clone()),
-        );
-        let alerts_stop = shutdown.child_token();
-        let alerts_loop = tokio::spawn(
-            self.state
-                .alerts
-                .clone()
-                .run(self.checks_tx.subscribe(), alerts_stop.clone()),
-        );
-        let stab_stop = shutdown.child_token();
-        let stab_loop = tokio::spawn(self.state.stabilization.clone().run(stab_stop.clone()));
-        let digest_loop = tokio::spawn(self.state.digests.clone().run(stab_stop.clone()));
-        let notify_stop = CancellationToken::new();
-        let notify_loop = tokio::spawn(self.notify.clone().run(notify_stop.clone()));
-        self.state.scheduler_running.store(true, Ordering::Relaxed);
+        let sup = self.start(listener);
+        self.state.readiness.set_scheduling(true);
         tracing::info!(listen = %local_addr, store = self.state.store.backend(), "hypercare running");
-
-        loop {
+        let died = loop {
             tokio::select! {
-                _ = shutdown.cancelled() => break,
+                _ = shutdown.cancelled() => break None,
+                name = sup.fatal() => break Some(name),
                 Some(()) = reloads.recv() => self.reload().await,
             }
+        };
+        self.drain(&sup).await;
+        match died {
+            None => Ok(()),
+            Some(name) => anyhow::bail!("the {name} loop stopped; exiting so that it is restarted"),
         }
+    }
+
+    /// Starts every background loop under one supervisor.
+    fn start(&self, listener: TcpListener) -> Supervisor {
+        let mut sup = Supervisor::new(CancellationToken::new(), self.state.readiness.clone());
+        if let Some(name) = &self.panic_loop {
+            sup.panic_loop(name);
+        }
+        let router = crate::web::router(self.state.clone());
+        sup.spawn("server", Role::Critical, |stop| async move {
+            let app = router.into_make_service_with_connect_info::<SocketAddr>();
+            let served = axum::serve(listener, app)
+                .with_graceful_shutdown(async move { stop.cancelled().await })
+                .await;
+            if let Err(e) = served {
+                tracing::error!(error = %e, "web server stopped with an error");
+            }
+        });
+        let s = &self.state;
+        let (sched, checks) = (self.scheduler.clone(), self.checks_tx.subscribe());
+        sup.spawn("scheduler", Role::Critical, |stop| sched.run(checks, stop));
+        let (alerts, checks) = (s.alerts.clone(), self.checks_tx.subscribe());
+        sup.spawn("alerts", Role::Ordinary, |stop| alerts.run(checks, stop));
+        let feedback = s.feedback.clone();
+        sup.spawn("feedback", Role::Ordinary, |stop| {
+            feedback.run_background(stop)
+        });
+        let stabilization = s.stabilization.clone();
+        sup.spawn("stabilization", Role::Ordinary, |stop| {
+            stabilization.run(stop)
+        });
+        let digests = s.digests.clone();
+        sup.spawn("digests", Role::Ordinary, |stop| digests.run(stop));
+        let notify = self.notify.clone();
+        sup.spawn("notify", Role::Ordinary, |stop| notify.run(stop));
+        sup
+    }
+
+    /// Stops the loops in order: no new runs, running checks drained, the
+    /// loops that read their results, the outbox (it keeps delivering
+    /// through the drain), and last the web server (it serves `/metrics`
+    /// through the drain). Then the pools and the store close.
+    async fn drain(&mut self, sup: &Supervisor) {
         tracing::info!("shutting down: no new runs; draining running checks");
-        self.state.scheduler_running.store(false, Ordering::Relaxed);
-        let _ = sched.await;
+        self.state.readiness.set_scheduling(false);
+        sup.stop("scheduler", Duration::from_secs(10)).await;
         self.scheduler
             .drain(self.config.scheduler.drain_timeout)
             .await;
-        feedback_stop.cancel();
-        let _ = feedback_loop.await;
-        alerts_stop.cancel();
-        let _ = alerts_loop.await;
-        stab_stop.cancel();
-        let _ = stab_loop.await;
-        let _ = digest_loop.await;
-        // The outbox keeps delivering through the drain; a pass in flight is bounded by its timeouts.
-        notify_stop.cancel();
-        let _ = tokio::time::timeout(Duration::from_secs(15), notify_loop).await;
-        stop_server.cancel();
-        match tokio::time::timeout(Duration::from_secs(5), server).await {
-            Ok(Ok(Err(e))) => tracing::warn!(error = %e, "web server stopped with an error"),
-            Err(_) => tracing::warn!("web server did not stop within 5s"),
-            _ => {}
+        for name in ["feedback", "alerts", "stabilization", "digests"] {
+            sup.stop(name, Duration::from_secs(10)).await;
         }
+        // A pass in flight is bounded by its timeouts.
+        sup.stop("notify", Duration::from_secs(15)).await;
+        sup.stop("server", Duration::from_secs(5)).await;
+        sup.stop_all(Duration::from_secs(1)).await;
         self.sources.close().await;
         let _ = tokio::time::timeout(Duration::from_secs(5), self.state.store.close()).await;
         tracing::info!("stopped");
-        Ok(())
     }
 
     async fn reload(&mut self) {

@@ -176,7 +176,7 @@ fn validate(path: &std::path::Path) -> ExitCode {
 /// `on_start` is told the address actually bound (port 0 picks one).
 pub async fn run(cfg: Config, on_start: impl FnOnce(&Config, std::net::SocketAddr)) -> ExitCode {
     let shown = cfg.clone();
-    let app = match Application::build(cfg).await {
+    let mut app = match Application::build(cfg).await {
         Ok(app) => app,
         Err(e) => {
             tracing::error!(error = format!("{e:#}"), "cannot start");
@@ -184,6 +184,10 @@ pub async fn run(cfg: Config, on_start: impl FnOnce(&Config, std::net::SocketAdd
             return ExitCode::from(2);
         }
     };
+    // A test hook (tests/it/supervision.rs): makes one loop die as a bug would.
+    if let Ok(name) = std::env::var("HYPERCARE_TEST_PANIC_LOOP") {
+        app.panic_loop(&name);
+    }
     on_start(&shown, app.local_addr());
     let shutdown = CancellationToken::new();
     let (reload_tx, reload_rx) = mpsc::channel(4);

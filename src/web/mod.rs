@@ -32,10 +32,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use std::sync::atomic::AtomicBool;
-
 use tokio::sync::watch;
 
+pub use health::Readiness;
 pub use site::Site;
 
 use crate::feedback::Feedback;
@@ -48,8 +47,8 @@ pub struct AppState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
     pub checks: watch::Receiver<CheckSet>,
-    /// False until the scheduler runs and again once shutdown begins (`/readyz`).
-    pub scheduler_running: AtomicBool,
+    /// Whether the scheduler runs and every loop lives (`/readyz`).
+    pub readiness: Arc<Readiness>,
     /// Staff feedback: the form, triage and the API read and write through it.
     pub feedback: Arc<Feedback>,
     /// CSRF key, admin credentials, rate limits, the OpenAPI document.

@@ -25,4 +25,5 @@ mod keyed;
 mod replicas;
 mod shutdown;
 mod store;
+mod supervision;
 mod workflows;
