@@ -19,6 +19,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
+use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
 pub use email::EmailPayload;
@@ -111,14 +112,19 @@ impl Notify {
     }
 
     /// The wait after the n-th failed attempt: initial × 2ⁿ⁻¹, capped, ±10 %.
+    /// The outbox retries across passes and restarts (the time is stored),
+    /// so the delays come from the same backoff as the in-process retries.
     pub fn backoff(&self, attempts: i64) -> Duration {
-        let exp = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
-        let base = self
-            .cfg
-            .backoff_initial
-            .saturating_mul(2u32.saturating_pow(exp));
-        let capped = base.min(self.cfg.backoff_max);
-        capped.mul_f64(0.9 + fastrand::f64() * 0.2)
+        let nth = usize::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        let delay = ExponentialBuilder::new()
+            .with_min_delay(self.cfg.backoff_initial)
+            .with_max_delay(self.cfg.backoff_max)
+            .without_max_times()
+            .build()
+            .nth(nth)
+            .unwrap_or(self.cfg.backoff_max)
+            .min(self.cfg.backoff_max);
+        delay.mul_f64(0.9 + fastrand::f64() * 0.2)
     }
 
     async fn send(&self, row: &OutboxRow) -> Result<(), SendError> {

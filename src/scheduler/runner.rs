@@ -3,6 +3,7 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 
 use super::Scheduler;
@@ -165,31 +166,33 @@ impl Scheduler {
         took: Duration,
         finished: DateTime<Utc>,
     ) {
-        for attempt in 0..3 {
-            match self
-                .store
-                .finish(
+        let finish = || {
+            self.store.finish(
+                run_id,
+                &self.owner,
+                ms(finished),
+                took.as_millis() as i64,
+                result,
+            )
+        };
+        // Three tries, 0.5 s then 1 s apart: a store that is briefly down.
+        let stored = finish
+            .retry(
+                ExponentialBuilder::new()
+                    .with_min_delay(Duration::from_millis(500))
+                    .with_max_times(2),
+            )
+            .notify(|e, _| self.store_error("finish", e))
+            .await;
+        match stored {
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
                     run_id,
-                    &self.owner,
-                    ms(finished),
-                    took.as_millis() as i64,
-                    result,
-                )
-                .await
-            {
-                Ok(true) => return,
-                Ok(false) => {
-                    tracing::warn!(
-                        run_id,
-                        "run was taken over by another replica; result not stored"
-                    );
-                    return;
-                }
-                Err(e) => {
-                    self.store_error("finish", &e);
-                    tokio::time::sleep(Duration::from_millis(500 * (attempt + 1))).await;
-                }
+                    "run was taken over by another replica; result not stored"
+                );
             }
+            Err(e) => self.store_error("finish", &e),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 use std::time::Duration;
 
+use backon::{ExponentialBuilder, Retryable};
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, RETRY_AFTER};
 
@@ -109,61 +110,91 @@ impl FhirSource {
         bundle_total(&body, resource)
     }
 
-    /// One GET with retries on 429, 503 and connection failures.
+    /// One GET with retries on 429, 503 and connection failures: backoff
+    /// from 500 ms doubling, or the server's `Retry-After`, at most 30 s.
     async fn get_json(&self, url: url::Url, what: &str) -> Result<serde_json::Value, SourceError> {
-        let mut attempt = 0;
-        loop {
-            let req = self
-                .client
-                .get(url.clone())
-                .header(ACCEPT, "application/fhir+json");
-            let req = self.authorize(req).await?;
-            let backoff = Duration::from_millis(500 * 2u64.pow(attempt.min(6)));
-            let wait = match req.send().await {
-                Ok(resp) if resp.status().is_success() => {
-                    return resp.json().await.map_err(|e| {
-                        SourceError::Shape(format!(
-                            "{what}: the response is not JSON: {}",
-                            e.without_url()
-                        ))
-                    });
-                }
-                Ok(resp)
-                    if matches!(
-                        resp.status(),
-                        StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
-                    ) =>
-                {
-                    retry_after(&resp).unwrap_or(backoff)
-                }
-                Ok(resp) => {
-                    let status = resp.status();
-                    let detail = resp
-                        .json::<serde_json::Value>()
-                        .await
-                        .ok()
-                        .and_then(|v| outcome_text(&v));
-                    return Err(SourceError::Query(format!(
-                        "{what}: HTTP {status}{}",
-                        detail.map(|d| format!(": {d}")).unwrap_or_default()
-                    )));
-                }
-                Err(e) if e.is_timeout() => {
-                    return Err(SourceError::Timeout(self.cfg.request_timeout));
-                }
-                Err(e) if attempt >= self.cfg.max_retries => {
-                    return Err(SourceError::Connect(format!("{what}: {}", e.without_url())));
-                }
-                Err(_) => backoff,
-            };
-            if attempt >= self.cfg.max_retries {
-                return Err(SourceError::Query(format!(
-                    "{what}: still rate-limited or unavailable after {} retries",
-                    self.cfg.max_retries
+        let backoff = ExponentialBuilder::new()
+            .with_min_delay(Duration::from_millis(500))
+            .with_max_delay(MAX_RETRY_AFTER)
+            .with_max_times(self.cfg.max_retries as usize);
+        let retries = self.cfg.max_retries;
+        (|| self.get_once(url.clone(), what))
+            .retry(backoff)
+            .when(Attempt::retryable)
+            .adjust(|e, next| next.map(|d| e.wait().unwrap_or(d).min(MAX_RETRY_AFTER)))
+            .await
+            .map_err(|e| e.into_error(what, retries))
+    }
+
+    async fn get_once(&self, url: url::Url, what: &str) -> Result<serde_json::Value, Attempt> {
+        let req = self.client.get(url).header(ACCEPT, "application/fhir+json");
+        let req = self.authorize(req).await.map_err(Attempt::Final)?;
+        let resp = match req.send().await {
+            Ok(resp) => resp,
+            Err(e) if e.is_timeout() => {
+                return Err(Attempt::Final(SourceError::Timeout(
+                    self.cfg.request_timeout,
                 )));
             }
-            attempt += 1;
-            tokio::time::sleep(wait.min(MAX_RETRY_AFTER)).await;
+            Err(e) => return Err(Attempt::Unreachable(e.without_url().to_string())),
+        };
+        let status = resp.status();
+        if status.is_success() {
+            return resp.json().await.map_err(|e| {
+                Attempt::Final(SourceError::Shape(format!(
+                    "{what}: the response is not JSON: {}",
+                    e.without_url()
+                )))
+            });
+        }
+        if matches!(
+            status,
+            StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE
+        ) {
+            return Err(Attempt::Busy(retry_after(&resp)));
+        }
+        let detail = resp
+            .json::<serde_json::Value>()
+            .await
+            .ok()
+            .and_then(|v| outcome_text(&v));
+        Err(Attempt::Final(SourceError::Query(format!(
+            "{what}: HTTP {status}{}",
+            detail.map(|d| format!(": {d}")).unwrap_or_default()
+        ))))
+    }
+}
+
+/// How one GET went wrong, and whether another may go right.
+enum Attempt {
+    /// 429 or 503, with the server's `Retry-After` if it gave one.
+    Busy(Option<Duration>),
+    /// The request did not reach the server (connection refused, reset).
+    Unreachable(String),
+    /// Not retried: a timeout, an error status, a body that is not JSON.
+    Final(SourceError),
+}
+
+impl Attempt {
+    fn retryable(&self) -> bool {
+        !matches!(self, Attempt::Final(_))
+    }
+
+    /// The wait the server asked for.
+    fn wait(&self) -> Option<Duration> {
+        match self {
+            Attempt::Busy(after) => *after,
+            _ => None,
+        }
+    }
+
+    fn into_error(self, what: &str, retries: u32) -> SourceError {
+        match self {
+            Attempt::Busy(_) => SourceError::Query(format!(
+                "{what}: still rate-limited or unavailable after {retries} retries"
+            )),
+            Attempt::Unreachable(e) => SourceError::Connect(format!("{what}: {e}")),
+            Attempt::Final(e) => e,
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use backon::{ConstantBuilder, Retryable};
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 
@@ -82,6 +83,8 @@ impl Storage {
         }
     }
 
+    /// One request, after the host's rate limit; a 429 is waited out
+    /// twice (its `Retry-After`, else 1 s, at most 5 s), then returned.
     async fn send(
         &self,
         method: Method,
@@ -95,51 +98,83 @@ impl Storage {
             url.host_str().unwrap_or(""),
             url.port_or_known_default().unwrap_or(0)
         );
-        let mut attempt = 0;
-        loop {
-            self.pace(&host).await;
-            let mut req = match (&self.fhir, fhir) {
-                (Some(f), true) => f
-                    .raw_request(&self.http, method.clone(), url.clone(), accept)
-                    .await
-                    .map_err(|e| (Reason::Forbidden, format!("no credentials: {}", e.class())))?,
-                _ => self
-                    .http
-                    .request(method.clone(), url.clone())
-                    .header(ACCEPT, accept),
-            };
-            if one_byte {
-                req = req.header(RANGE, "bytes=0-0");
-            }
-            match req.send().await {
-                Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS && attempt < 2 => {
-                    attempt += 1;
-                    let wait = r
-                        .headers()
-                        .get(RETRY_AFTER)
-                        .and_then(|v| v.to_str().ok())
-                        .and_then(|v| v.trim().parse::<u64>().ok())
-                        .map_or(Duration::from_secs(1), Duration::from_secs);
-                    tokio::time::sleep(wait.min(MAX_RETRY_WAIT)).await;
-                }
-                Ok(r) => return Ok(r),
-                Err(e) if e.is_timeout() => {
-                    return Err((
-                        Reason::Timeout,
-                        format!("no answer within {:?}", self.timeout),
-                    ));
-                }
-                Err(e) if e.is_connect() => {
-                    return Err((Reason::Unreachable, "cannot connect to the host".into()));
-                }
-                Err(e) => {
-                    return Err((
-                        Reason::Unreachable,
-                        format!("request failed: {}", e.without_url()),
-                    ));
-                }
-            }
+        let once = || self.send_once(method.clone(), url, fhir, accept, one_byte, &host);
+        let sent = once
+            .retry(
+                ConstantBuilder::new()
+                    .with_delay(Duration::from_secs(1))
+                    .with_max_times(2),
+            )
+            .when(|e| matches!(e, Refused::Busy(_)))
+            .adjust(|e, next| next.map(|d| e.wait().unwrap_or(d).min(MAX_RETRY_WAIT)))
+            .await;
+        match sent {
+            Ok(r) | Err(Refused::Busy(r)) => Ok(r),
+            Err(Refused::Failed(f)) => Err(f),
         }
+    }
+
+    async fn send_once(
+        &self,
+        method: Method,
+        url: &url::Url,
+        fhir: bool,
+        accept: &str,
+        one_byte: bool,
+        host: &str,
+    ) -> Result<Response, Refused> {
+        self.pace(host).await;
+        let mut req = match (&self.fhir, fhir) {
+            (Some(f), true) => f
+                .raw_request(&self.http, method, url.clone(), accept)
+                .await
+                .map_err(|e| {
+                    Refused::Failed((Reason::Forbidden, format!("no credentials: {}", e.class())))
+                })?,
+            _ => self
+                .http
+                .request(method, url.clone())
+                .header(ACCEPT, accept),
+        };
+        if one_byte {
+            req = req.header(RANGE, "bytes=0-0");
+        }
+        let failed = |reason, why: String| Refused::Failed((reason, why));
+        match req.send().await {
+            Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => Err(Refused::Busy(r)),
+            Ok(r) => Ok(r),
+            Err(e) if e.is_timeout() => Err(failed(
+                Reason::Timeout,
+                format!("no answer within {:?}", self.timeout),
+            )),
+            Err(e) if e.is_connect() => Err(failed(
+                Reason::Unreachable,
+                "cannot connect to the host".into(),
+            )),
+            Err(e) => Err(failed(
+                Reason::Unreachable,
+                format!("request failed: {}", e.without_url()),
+            )),
+        }
+    }
+}
+
+/// Why a request gave no usable response.
+enum Refused {
+    /// 429: waited out and tried again, then judged as it is.
+    Busy(Response),
+    Failed(Failure),
+}
+
+impl Refused {
+    /// The `Retry-After` of a 429, in seconds.
+    fn wait(&self) -> Option<Duration> {
+        let Refused::Busy(r) = self else { return None };
+        r.headers()
+            .get(RETRY_AFTER)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .map(Duration::from_secs)
     }
 }
 
