@@ -29,12 +29,26 @@ fn share(b: Bar) -> f64 {
     }
 }
 
+/// Why a chart could not be drawn (plotters' errors are generic over the
+/// backend, so they are kept as text).
+#[derive(Debug, thiserror::Error)]
+pub enum ChartError {
+    #[error("{0}")]
+    Draw(String),
+    #[error("cannot encode the PNG: {0}")]
+    Encode(#[from] png::EncodingError),
+}
+
+fn drawn(e: impl std::fmt::Display) -> ChartError {
+    ChartError::Draw(e.to_string())
+}
+
 /// A PNG of the bars, `width`×`height` pixels.
-pub fn png(bars: &[Bar], width: u32, height: u32) -> Result<Vec<u8>, String> {
+pub fn png(bars: &[Bar], width: u32, height: u32) -> Result<Vec<u8>, ChartError> {
     let mut rgb = vec![0u8; (width * height * 3) as usize];
     {
         let area = BitMapBackend::with_buffer(&mut rgb, (width, height)).into_drawing_area();
-        area.fill(&WHITE).map_err(|e| e.to_string())?;
+        area.fill(&WHITE).map_err(drawn)?;
         let n = bars.len().max(1) as i32;
         let (w, h) = (width as i32, height as i32);
         let base = h - 4;
@@ -43,12 +57,12 @@ pub fn png(bars: &[Bar], width: u32, height: u32) -> Result<Vec<u8>, String> {
             vec![(0, base), (w, base)],
             RGBColor(140, 149, 159),
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(drawn)?;
         area.draw(&PathElement::new(
             vec![(0, 6), (w, 6)],
             RGBColor(234, 238, 242),
         ))
-        .map_err(|e| e.to_string())?;
+        .map_err(drawn)?;
         let slot = w / n;
         for (i, b) in bars.iter().enumerate() {
             let x0 = i as i32 * slot + slot / 6;
@@ -59,17 +73,17 @@ pub fn png(bars: &[Bar], width: u32, height: u32) -> Result<Vec<u8>, String> {
                 [(x0, top), (x1, base)],
                 RGBColor(r, g, bl).filled(),
             ))
-            .map_err(|e| e.to_string())?;
+            .map_err(drawn)?;
         }
-        area.present().map_err(|e| e.to_string())?;
+        area.present().map_err(drawn)?;
     }
     let mut out = Vec::new();
     let mut enc = png::Encoder::new(&mut out, width, height);
     enc.set_color(png::ColorType::Rgb);
     enc.set_depth(png::BitDepth::Eight);
-    let mut writer = enc.write_header().map_err(|e| e.to_string())?;
-    writer.write_image_data(&rgb).map_err(|e| e.to_string())?;
-    writer.finish().map_err(|e| e.to_string())?;
+    let mut writer = enc.write_header()?;
+    writer.write_image_data(&rgb)?;
+    writer.finish()?;
     Ok(out)
 }
 

@@ -12,10 +12,11 @@ use crate::notify::Notify;
 use crate::stabilization::Stabilization;
 use crate::store::Store;
 
-async fn open(cfg: &Config) -> Result<(Store, Arc<Stabilization>, Digests), String> {
+async fn open(cfg: &Config) -> anyhow::Result<(Store, Arc<Stabilization>, Digests)> {
+    use anyhow::Context;
     let store = Store::open(&cfg.store)
         .await
-        .map_err(|e| format!("cannot open the store: {e}"))?;
+        .context("cannot open the store")?;
     let registry = prometheus::Registry::new();
     let stab = Arc::new(Stabilization::new(store.clone(), cfg, &registry));
     let digests = Digests::new(stab.clone(), cfg);
@@ -28,7 +29,7 @@ pub async fn preview(cfg: Config, name: &str, out: &Path) -> ExitCode {
     let (store, _, digests) = match open(&cfg).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             return ExitCode::from(2);
         }
     };
@@ -80,7 +81,7 @@ pub async fn send(cfg: Config, name: &str) -> ExitCode {
     let (store, stab, digests) = match open(&cfg).await {
         Ok(x) => x,
         Err(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {e:#}");
             return ExitCode::from(2);
         }
     };

@@ -43,7 +43,7 @@ pub enum DigestError {
     #[error(transparent)]
     Store(#[from] StoreError),
     #[error("cannot draw the chart: {0}")]
-    Chart(String),
+    Chart(#[from] chart::ChartError),
 }
 
 struct Setup {
@@ -148,8 +148,7 @@ impl Digests {
         .await?;
         let mut charts = Vec::new();
         for c in &data.clinics {
-            let png =
-                chart::png(&c.trend, CHART_SIZE.0, CHART_SIZE.1).map_err(DigestError::Chart)?;
+            let png = chart::png(&c.trend, CHART_SIZE.0, CHART_SIZE.1)?;
             charts.push((render::chart_cid(&c.card.clinic), png));
         }
         let day = period.get(..10).unwrap_or(period);

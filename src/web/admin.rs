@@ -19,6 +19,7 @@ use super::AppState;
 use super::admin_page::{DetailView, detail_page, list_page};
 use super::auth::Actor;
 use super::csv;
+use super::error::Error;
 use super::filters;
 use super::page::message_page;
 use crate::feedback::{Status, TransitionError};
@@ -28,23 +29,11 @@ use crate::store::StoreError;
 const MAX_EXPORT: usize = 100_000;
 
 fn store_down(e: StoreError) -> Response {
-    tracing::error!(error = %e, "admin: store unavailable");
-    (
-        StatusCode::SERVICE_UNAVAILABLE,
-        message_page(
-            "Store unavailable",
-            "The store did not answer; try again in a minute.",
-        ),
-    )
-        .into_response()
+    Error::Store(e).page("Store unavailable")
 }
 
-fn bad_filter(message: String) -> Response {
-    (
-        StatusCode::BAD_REQUEST,
-        message_page("Filter not understood", &message),
-    )
-        .into_response()
+fn bad_filter(e: Error) -> Response {
+    e.page("Filter not understood")
 }
 
 pub async fn list(State(state): State<Arc<AppState>>, RawQuery(query): RawQuery) -> Response {
@@ -216,19 +205,9 @@ pub async fn change_status(
         }
         Err(TransitionError::Store(e)) => store_down(e),
         Err(e) => {
-            let status = match e {
-                TransitionError::NotFound => StatusCode::NOT_FOUND,
-                TransitionError::NotAllowed { .. } => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            show(
-                &state,
-                &raw_id,
-                &headers,
-                view(format!("Not changed: {e}.")),
-                status,
-            )
-            .await
+            let e = Error::from(e);
+            let v = view(format!("Not changed: {e}."));
+            show(&state, &raw_id, &headers, v, e.status()).await
         }
     }
 }

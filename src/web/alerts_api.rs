@@ -17,9 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
+use super::error::Error;
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::config::{CronSchedule, Name};
-use crate::store::{SilenceRow, StoreError};
+use crate::store::SilenceRow;
 
 /// Longest silence, and the bounds of a label value and a comment.
 pub const MAX_DURATION_SECONDS: u64 = 366 * 86_400;
@@ -35,39 +36,20 @@ pub const API_CRON_PATTERN: &str = r"^(0|[1-5][0-9]?) (0|[1-5][0-9]?) (\*|[0-9]|
 static API_CRON: std::sync::LazyLock<Option<regex::Regex>> =
     std::sync::LazyLock::new(|| regex::Regex::new(API_CRON_PATTERN).ok());
 
-#[derive(Debug, Serialize)]
-struct ApiError {
-    error: String,
-}
-
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (
-        status,
-        Json(ApiError {
-            error: message.into(),
-        }),
-    )
-        .into_response()
-}
-
-fn store_down(e: StoreError) -> Response {
-    tracing::error!(error = %e, "api: store unavailable");
-    error(
-        StatusCode::SERVICE_UNAVAILABLE,
-        "the store is unavailable; try again later",
-    )
-}
-
 /// Which instances to list.
-fn state_filter(query: Option<&str>) -> Result<Option<String>, String> {
+fn state_filter(query: Option<&str>) -> Result<Option<String>, Error> {
     let mut state = None;
     for (k, v) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         match k.as_ref() {
             "state" if ["firing", "pending", "silenced", "resolved"].contains(&v.as_ref()) => {
                 state = Some(v.into_owned())
             }
-            "state" => return Err("state must be firing, pending, silenced or resolved".into()),
-            other => return Err(format!("unknown parameter `{other}`")),
+            "state" => {
+                return Err(Error::BadRequest(
+                    "state must be firing, pending, silenced or resolved".into(),
+                ));
+            }
+            other => return Err(Error::BadRequest(format!("unknown parameter `{other}`"))),
         }
     }
     Ok(state)
@@ -83,41 +65,36 @@ fn shown(a: &AlertView, state: Option<&str>) -> bool {
 }
 
 #[derive(Serialize)]
-struct AlertList {
+pub struct AlertList {
     alerts: Vec<AlertView>,
 }
 
-pub async fn list_alerts(State(state): State<Arc<AppState>>, RawQuery(q): RawQuery) -> Response {
-    let filter = match state_filter(q.as_deref()) {
-        Ok(f) => f,
-        Err(e) => return error(StatusCode::BAD_REQUEST, e),
-    };
-    match state.alerts.list(Utc::now()).await {
-        Ok(all) => {
-            let alerts = all
-                .into_iter()
-                .filter(|a| shown(a, filter.as_deref()))
-                .collect();
-            Json(AlertList { alerts }).into_response()
-        }
-        Err(e) => store_down(e),
-    }
+pub async fn list_alerts(
+    State(state): State<Arc<AppState>>,
+    RawQuery(q): RawQuery,
+) -> Result<Json<AlertList>, Error> {
+    let filter = state_filter(q.as_deref())?;
+    let alerts = state
+        .alerts
+        .list(Utc::now())
+        .await?
+        .into_iter()
+        .filter(|a| shown(a, filter.as_deref()))
+        .collect();
+    Ok(Json(AlertList { alerts }))
 }
 
 #[derive(Serialize)]
-struct SilenceList {
+pub struct SilenceList {
     silences: Vec<SilenceView>,
 }
 
-pub async fn list_silences(State(state): State<Arc<AppState>>) -> Response {
+pub async fn list_silences(State(state): State<Arc<AppState>>) -> Result<Json<SilenceList>, Error> {
     let now = Utc::now();
-    match state.alerts.silences().await {
-        Ok(s) => Json(SilenceList {
-            silences: s.iter().map(|s| s.view(now)).collect(),
-        })
-        .into_response(),
-        Err(e) => store_down(e),
-    }
+    let silences = state.alerts.silences().await?;
+    Ok(Json(SilenceList {
+        silences: silences.iter().map(|s| s.view(now)).collect(),
+    }))
 }
 
 /// A silence to create: one-off from `starts_at` (default now), or
@@ -146,35 +123,40 @@ fn not_null<'de, D: serde::Deserializer<'de>, T: Deserialize<'de>>(
 }
 
 /// Checks a new silence and makes its row; the message says what is wrong.
-pub fn silence_row(n: &NewSilence, actor: &str, now: DateTime<Utc>) -> Result<SilenceRow, String> {
+pub fn silence_row(n: &NewSilence, actor: &str, now: DateTime<Utc>) -> Result<SilenceRow, Error> {
+    let invalid = |why: String| Error::Invalid(why);
     if let Some(a) = &n.alertname {
-        Name::parse(a).map_err(|e| format!("alertname: {e}"))?;
+        Name::parse(a).map_err(|e| invalid(format!("alertname: {e}")))?;
     }
     if n.alertname.is_none() && n.labels.is_empty() {
-        return Err("give an alertname or labels: a silence of everything is refused".into());
+        return Err(invalid(
+            "give an alertname or labels: a silence of everything is refused".into(),
+        ));
     }
     if n.labels.len() > MAX_LABELS
         || n.labels
             .values()
             .any(|v| v.chars().count() > MAX_LABEL_VALUE)
     {
-        return Err(format!(
+        return Err(invalid(format!(
             "at most {MAX_LABELS} labels of at most {MAX_LABEL_VALUE} characters each"
-        ));
+        )));
     }
     if !(MIN_DURATION_SECONDS..=MAX_DURATION_SECONDS).contains(&n.duration_seconds) {
-        return Err(format!(
+        return Err(invalid(format!(
             "duration_seconds must be from {MIN_DURATION_SECONDS} to {MAX_DURATION_SECONDS}"
-        ));
+        )));
     }
     if n.comment.chars().count() > MAX_COMMENT {
-        return Err(format!("comment: at most {MAX_COMMENT} characters"));
+        return Err(invalid(format!(
+            "comment: at most {MAX_COMMENT} characters"
+        )));
     }
     let duration_ms = (n.duration_seconds * 1000) as i64;
     let (starts_ms, ends_ms, cron, dur) = match &n.cron {
         Some(c) => {
             c.parse::<CronSchedule>()
-                .map_err(|e| format!("cron: {e}"))?;
+                .map_err(|e| invalid(format!("cron: {e}")))?;
             (None, None, Some(c.clone()), Some(duration_ms))
         }
         None => {
@@ -190,7 +172,8 @@ pub fn silence_row(n: &NewSilence, actor: &str, now: DateTime<Utc>) -> Result<Si
     Ok(SilenceRow {
         id: super::csrf::random_id(),
         alertname: n.alertname.clone(),
-        matchers: serde_json::to_string(&n.labels).map_err(|e| e.to_string())?,
+        // A map of strings always serializes.
+        matchers: serde_json::to_string(&n.labels).unwrap_or_default(),
         starts_ms,
         ends_ms,
         cron,
@@ -206,54 +189,38 @@ pub async fn create_silence(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
     body: Result<Json<NewSilence>, JsonRejection>,
-) -> Response {
-    let n = match body {
-        Ok(Json(n)) => n,
-        Err(e) => return error(e.status(), e.body_text()),
-    };
+) -> Result<Response, Error> {
+    let Json(n) = body?;
     let now = Utc::now();
     if let Some(c) = &n.cron
         && !API_CRON.as_ref().is_some_and(|r| r.is_match(c))
     {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "cron: the API takes `S M H * * DAY` (such as `0 0 2 * * Sun`); the admin page and config take any schedule",
-        );
+        return Err(Error::Invalid(
+            "cron: the API takes `S M H * * DAY` (such as `0 0 2 * * Sun`); the admin page and config take any schedule".into(),
+        ));
     }
-    let row = match silence_row(&n, &actor.0, now) {
-        Ok(r) => r,
-        Err(e) => return error(StatusCode::UNPROCESSABLE_ENTITY, e),
-    };
-    if let Err(e) = state.alerts.add_silence(&row).await {
-        return store_down(e);
-    }
+    let row = silence_row(&n, &actor.0, now)?;
+    state.alerts.add_silence(&row).await?;
     tracing::info!(silence = %row.id, actor = %actor.0, "silence created");
-    match Silence::from_row(&row) {
-        Some(s) => (StatusCode::CREATED, Json(s.view(now))).into_response(),
-        None => error(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the silence was stored but cannot be read back",
-        ),
-    }
+    let s = Silence::from_row(&row).ok_or(Error::Unavailable(
+        "the silence was stored but cannot be read back",
+    ))?;
+    Ok((StatusCode::CREATED, Json(s.view(now))).into_response())
 }
 
 pub async fn expire_silence(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
     Path(id): Path<String>,
-) -> Response {
+) -> Result<StatusCode, Error> {
     if id.starts_with("config-") {
-        return error(
-            StatusCode::CONFLICT,
-            "this silence comes from the config file: change it there",
-        );
+        return Err(Error::Conflict(
+            "this silence comes from the config file: change it there".into(),
+        ));
     }
-    match state.alerts.expire_silence(&id, Utc::now()).await {
-        Ok(true) => {
-            tracing::info!(silence = %id, actor = %actor.0, "silence expired");
-            StatusCode::NO_CONTENT.into_response()
-        }
-        Ok(false) => error(StatusCode::NOT_FOUND, "no active silence with that id"),
-        Err(e) => store_down(e),
+    if !state.alerts.expire_silence(&id, Utc::now()).await? {
+        return Err(Error::NotFound("no active silence with that id".into()));
     }
+    tracing::info!(silence = %id, actor = %actor.0, "silence expired");
+    Ok(StatusCode::NO_CONTENT)
 }

@@ -20,6 +20,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::alerts_api::{NewSilence, silence_row};
 use super::auth::Actor;
+use super::error::Error;
 use super::page::{frame, message_page};
 use crate::alerts::{AlertView, SilenceView};
 
@@ -201,7 +202,8 @@ fn given(v: &Option<String>) -> Option<String> {
 }
 
 /// The form's fields as a new silence, or what is wrong with them.
-fn parse_form(f: &SilenceForm) -> Result<NewSilence, String> {
+fn parse_form(f: &SilenceForm) -> Result<NewSilence, Error> {
+    let invalid = |why: String| Error::Invalid(why);
     let mut labels = BTreeMap::new();
     for pair in given(&f.labels)
         .unwrap_or_default()
@@ -211,15 +213,17 @@ fn parse_form(f: &SilenceForm) -> Result<NewSilence, String> {
     {
         let (k, v) = pair
             .split_once('=')
-            .ok_or_else(|| format!("labels: `{pair}` is not name=value"))?;
+            .ok_or_else(|| invalid(format!("labels: `{pair}` is not name=value")))?;
         labels.insert(k.trim().to_string(), v.trim().to_string());
     }
-    let duration = given(&f.duration).ok_or("give a duration, such as 2h")?;
-    let duration = humantime::parse_duration(&duration).map_err(|e| format!("duration: {e}"))?;
+    let duration =
+        given(&f.duration).ok_or_else(|| invalid("give a duration, such as 2h".into()))?;
+    let duration =
+        humantime::parse_duration(&duration).map_err(|e| invalid(format!("duration: {e}")))?;
     let starts_at = match given(&f.starts_at) {
         Some(s) => Some(
             DateTime::parse_from_rfc3339(&s)
-                .map_err(|_| "starts: use a time such as 2026-12-01T22:00:00Z")?
+                .map_err(|_| invalid("starts: use a time such as 2026-12-01T22:00:00Z".into()))?
                 .with_timezone(&Utc),
         ),
         None => None,

@@ -16,62 +16,15 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
+use super::error::Error;
 use super::filters;
-use crate::feedback::{Draft, Event, FieldError, Item, Source, Status, TransitionError};
-use crate::store::StoreError;
+use crate::feedback::{Draft, Event, Item, Source, Status};
 
-/// A JSON error: what went wrong and, for validation, which fields.
-#[derive(Debug, Serialize)]
-pub struct ApiError {
-    #[serde(skip)]
-    status: StatusCode,
-    error: String,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    fields: Vec<FieldError>,
-}
-
-impl ApiError {
-    fn new(status: StatusCode, error: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            error: error.into(),
-            fields: Vec::new(),
-        }
-    }
-}
-
-impl IntoResponse for ApiError {
-    fn into_response(self) -> Response {
-        (self.status, Json(self)).into_response()
-    }
-}
-
-impl From<StoreError> for ApiError {
-    fn from(e: StoreError) -> ApiError {
-        tracing::error!(error = %e, "api: store unavailable");
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "the store is unavailable; try again later",
-        )
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(e: JsonRejection) -> ApiError {
-        ApiError::new(e.status(), e.body_text())
-    }
-}
-
-fn parse_id(raw: &str) -> Result<i64, ApiError> {
+fn parse_id(raw: &str) -> Result<i64, Error> {
     raw.parse::<i64>()
         .ok()
         .filter(|id| *id >= 1)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::BAD_REQUEST,
-                "the id must be an integer of at least 1",
-            )
-        })
+        .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
 }
 
 #[derive(Debug, Serialize)]
@@ -84,9 +37,8 @@ pub struct ItemList {
 pub async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
-) -> Result<Json<ItemList>, ApiError> {
-    let filter = filters::parse(q.as_deref(), &state.feedback, true)
-        .map_err(|e| ApiError::new(StatusCode::BAD_REQUEST, e))?;
+) -> Result<Json<ItemList>, Error> {
+    let filter = filters::parse(q.as_deref(), &state.feedback, true)?;
     let items = state.feedback.list(&filter).await?;
     let next_before = (items.len() as i64 == filter.limit)
         .then(|| items.last().map(|i| i.id))
@@ -104,13 +56,13 @@ pub struct ItemWithEvents {
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(raw): Path<String>,
-) -> Result<Json<ItemWithEvents>, ApiError> {
+) -> Result<Json<ItemWithEvents>, Error> {
     let id = parse_id(&raw)?;
     let (item, events) = state
         .feedback
         .get(id)
         .await?
-        .ok_or_else(|| ApiError::new(StatusCode::NOT_FOUND, "no report with that id"))?;
+        .ok_or_else(|| Error::NotFound("no report with that id".into()))?;
     Ok(Json(ItemWithEvents { item, events }))
 }
 
@@ -142,14 +94,13 @@ pub async fn create(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
     body: Result<Json<NewReport>, JsonRejection>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, Error> {
     let Json(n) = body?;
     let submission_id = match n.submission_id {
         Some(serde_json::Value::String(s)) if valid_submission_id(&s) => s,
         Some(_) => {
-            return Err(ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "submission_id must be 8 to 64 letters, digits, `-` or `_`",
+            return Err(Error::Invalid(
+                "submission_id must be 8 to 64 letters, digits, `-` or `_`".into(),
             ));
         }
         None => super::csrf::random_id(),
@@ -163,21 +114,24 @@ pub async fn create(
         text: n.text,
         contact: n.contact.unwrap_or_default(),
     };
-    let report = state.feedback.validate(&draft).map_err(|fields| ApiError {
-        status: StatusCode::UNPROCESSABLE_ENTITY,
-        error: "the report is not valid".into(),
-        fields,
-    })?;
+    let report = state
+        .feedback
+        .validate(&draft)
+        .map_err(|fields| Error::Fields {
+            message: "the report is not valid",
+            fields,
+        })?;
     let stored = state
         .feedback
         .store(&report, &submission_id, Source::Api, &actor.0)
         .await?;
-    let (item, _) = state.feedback.get(stored.id).await?.ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
+    let (item, _) = state
+        .feedback
+        .get(stored.id)
+        .await?
+        .ok_or(Error::Unavailable(
             "the report was stored but cannot be read back",
-        )
-    })?;
+        ))?;
     let status = if stored.new {
         StatusCode::CREATED
     } else {
@@ -209,29 +163,14 @@ pub async fn transition(
     Path(raw): Path<String>,
     Extension(actor): Extension<Actor>,
     body: Result<Json<Transition>, JsonRejection>,
-) -> Result<Json<Item>, ApiError> {
+) -> Result<Json<Item>, Error> {
     let id = parse_id(&raw)?;
     let Json(t) = body?;
     let to = Status::parse(&t.to)
         .filter(|s| *s != Status::New)
-        .ok_or_else(|| {
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "`to` must be acknowledged or resolved",
-            )
-        })?;
-    match state.feedback.transition(id, to, &t.note, &actor.0).await {
-        Ok(item) => Ok(Json(item)),
-        Err(TransitionError::Store(e)) => Err(e.into()),
-        Err(e) => {
-            let status = match e {
-                TransitionError::NotFound => StatusCode::NOT_FOUND,
-                TransitionError::NotAllowed { .. } => StatusCode::CONFLICT,
-                _ => StatusCode::UNPROCESSABLE_ENTITY,
-            };
-            Err(ApiError::new(status, e.to_string()))
-        }
-    }
+        .ok_or_else(|| Error::Invalid("`to` must be acknowledged or resolved".into()))?;
+    let item = state.feedback.transition(id, to, &t.note, &actor.0).await?;
+    Ok(Json(item))
 }
 
 pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {

@@ -1,6 +1,7 @@
 //! Reading list filters from a query string, for the admin pages, the CSV
 //! export and the API: values must be configured names or closed-set values.
 
+use super::error::Error;
 use crate::feedback::{Feedback, Severity, Status};
 use crate::store::FeedbackFilter;
 
@@ -11,7 +12,7 @@ pub const MAX_LIMIT: i64 = 500;
 /// Parses `clinic`, `category`, `severity`, `status`, `workaround`, `before`
 /// and `limit`. `strict` (the API) refuses empty values; the admin pages
 /// read an empty value as "any". Other keys are ignored.
-pub fn parse(query: Option<&str>, fb: &Feedback, strict: bool) -> Result<FeedbackFilter, String> {
+pub fn parse(query: Option<&str>, fb: &Feedback, strict: bool) -> Result<FeedbackFilter, Error> {
     let pairs = url::form_urlencoded::parse(query.unwrap_or("").as_bytes());
     let mut f = FeedbackFilter {
         limit: DEFAULT_LIMIT,
@@ -21,12 +22,14 @@ pub fn parse(query: Option<&str>, fb: &Feedback, strict: bool) -> Result<Feedbac
     for (key, value) in pairs {
         let (key, value) = (key.into_owned(), value.into_owned());
         if !seen.insert(key.clone()) {
-            return Err(format!("`{key}` is given twice"));
+            return Err(Error::BadRequest(format!("`{key}` is given twice")));
         }
         let value = value.trim().to_string();
         if value.is_empty() {
             if strict && is_filter(&key) {
-                return Err(format!("`{key}` is empty: leave it out to list all"));
+                return Err(Error::BadRequest(format!(
+                    "`{key}` is empty: leave it out to list all"
+                )));
             }
             continue;
         }
@@ -42,9 +45,9 @@ fn is_filter(key: &str) -> bool {
     )
 }
 
-fn apply(f: &mut FeedbackFilter, key: &str, value: String, fb: &Feedback) -> Result<(), String> {
+fn apply(f: &mut FeedbackFilter, key: &str, value: String, fb: &Feedback) -> Result<(), Error> {
     let unknown = |what: &str, v: &str, known: Vec<&str>| {
-        format!("unknown {what} `{v}`; known: {}", known.join(", "))
+        Error::BadRequest(format!("unknown {what} `{v}`; known: {}", known.join(", ")))
     };
     match key {
         "clinic" => {
@@ -90,20 +93,27 @@ fn apply(f: &mut FeedbackFilter, key: &str, value: String, fb: &Feedback) -> Res
             f.workaround = Some(match value.as_str() {
                 "true" => true,
                 "false" => false,
-                _ => return Err("`workaround` must be true or false".into()),
+                _ => {
+                    return Err(Error::BadRequest(
+                        "`workaround` must be true or false".into(),
+                    ));
+                }
             });
         }
         "before" => {
             let b = value.parse::<i64>().ok().filter(|b| *b >= 1);
-            f.before = Some(b.ok_or("`before` must be a report id (an integer of at least 1)")?);
+            f.before = Some(b.ok_or_else(|| {
+                Error::BadRequest("`before` must be a report id (an integer of at least 1)".into())
+            })?);
         }
         "limit" => {
             let l = value
                 .parse::<i64>()
                 .ok()
                 .filter(|l| (1..=MAX_LIMIT).contains(l));
-            f.limit =
-                l.ok_or_else(|| format!("`limit` must be an integer from 1 to {MAX_LIMIT}"))?;
+            f.limit = l.ok_or_else(|| {
+                Error::BadRequest(format!("`limit` must be an integer from 1 to {MAX_LIMIT}"))
+            })?;
         }
         _ => {}
     }

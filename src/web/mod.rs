@@ -9,6 +9,7 @@ mod auth;
 mod client;
 pub mod csrf;
 mod csv;
+mod error;
 mod feedback;
 mod feedback_page;
 mod filters;

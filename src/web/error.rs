@@ -1,0 +1,129 @@
+//! One error for every handler: a status and a message fit to show. The
+//! JSON API answers it as `{"error": …, "fields": […]}`; the pages people
+//! read show it as a page ([`Error::page`]). A store failure is logged
+//! with its cause and shown only as "unavailable": no internals leave.
+
+use axum::Json;
+use axum::extract::rejection::JsonRejection;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+
+use super::page::message_page;
+use crate::feedback::{FieldError, TransitionError};
+use crate::store::StoreError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// The request cannot be read as asked (a query parameter, an id).
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("{0}")]
+    NotFound(String),
+    /// The request does not fit what is stored now.
+    #[error("{0}")]
+    Conflict(String),
+    /// The request was read, but what it asks for is not valid.
+    #[error("{0}")]
+    Invalid(String),
+    /// Not valid, field by field (the feedback form's rules).
+    #[error("{message}")]
+    Fields {
+        message: &'static str,
+        fields: Vec<FieldError>,
+    },
+    /// The JSON body could not be read: axum's status and message.
+    #[error("{}", .0.body_text())]
+    Body(#[from] JsonRejection),
+    /// The store did not answer; the cause is logged, not shown.
+    #[error("the store is unavailable; try again later")]
+    Store(#[from] StoreError),
+    /// Something stored cannot be read back just now.
+    #[error("{0}")]
+    Unavailable(&'static str),
+}
+
+/// The JSON body of an error.
+#[derive(Serialize)]
+struct Body<'a> {
+    error: String,
+    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
+    fields: &'a [FieldError],
+}
+
+impl Error {
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Error::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Error::NotFound(_) => StatusCode::NOT_FOUND,
+            Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::Invalid(_) | Error::Fields { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Error::Body(r) => r.status(),
+            Error::Store(_) | Error::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    /// The error as an HTML page titled `title`; a store failure gets its own.
+    pub fn page(self, title: &str) -> Response {
+        if let Error::Store(e) = &self {
+            tracing::error!(error = %e, "page: store unavailable");
+            return (
+                self.status(),
+                message_page(
+                    "Store unavailable",
+                    "The store did not answer; try again in a minute.",
+                ),
+            )
+                .into_response();
+        }
+        (self.status(), message_page(title, &self.to_string())).into_response()
+    }
+}
+
+impl IntoResponse for Error {
+    fn into_response(self) -> Response {
+        if let Error::Store(e) = &self {
+            tracing::error!(error = %e, "api: store unavailable");
+        }
+        let fields = match &self {
+            Error::Fields { fields, .. } => fields.as_slice(),
+            _ => &[],
+        };
+        let body = Body {
+            error: self.to_string(),
+            fields,
+        };
+        (self.status(), Json(body)).into_response()
+    }
+}
+
+impl From<TransitionError> for Error {
+    fn from(e: TransitionError) -> Error {
+        match e {
+            TransitionError::Store(e) => Error::Store(e),
+            TransitionError::NotFound => Error::NotFound(e.to_string()),
+            TransitionError::NotAllowed { .. } => Error::Conflict(e.to_string()),
+            TransitionError::NoteRequired | TransitionError::NoteTooLong => {
+                Error::Invalid(e.to_string())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_store_failure_is_shown_without_its_cause() {
+        let e = Error::Store(StoreError::Unavailable("postgres://secret@db".into()));
+        let r = e.into_response();
+        assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+        let body = axum::body::to_bytes(r.into_body(), 1024).await.unwrap();
+        let text = String::from_utf8_lossy(&body);
+        assert_eq!(
+            text,
+            r#"{"error":"the store is unavailable; try again later"}"#
+        );
+    }
+}
