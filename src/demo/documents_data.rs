@@ -104,66 +104,17 @@ pub async fn prepare(dir: &Path) -> anyhow::Result<()> {
            size INTEGER, hash TEXT, hash_algorithm TEXT, patient INTEGER, created TEXT, status TEXT NOT NULL);\n",
     );
     for n in 1..=DOCUMENTS {
-        let (mut bytes, mut ct, ext) = body(n);
-        let size = bytes.len();
-        let hash = sha256_hex(&bytes);
-        let kind = DOCUMENT_KINDS[n % DOCUMENT_KINDS.len()];
-        let mut name = format!("{kind}/{n:04}.{ext}");
-        let mut patient = patients[n % patients.len()];
-        let mut created = Some(format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28));
-        match planted(n) {
-            Some("size_mismatch") => bytes.truncate(size / 2),
-            Some("type_mismatch") => {
-                // PNG bytes where the inventory says PDF.
-                (bytes, _, _) = body(1);
-                name = format!("{kind}/{n:04}.png");
-                ct = "application/pdf";
-            }
-            Some("hash_mismatch") => bytes[size / 2] ^= 0x01,
-            Some("unreadable") => {
-                bytes = b"<html><body>Session expired, please log in</body></html>".to_vec();
-                ct = "application/pdf";
-                name = format!("{kind}/{n:04}.pdf");
-            }
-            Some("metadata_missing") => created = None,
-            Some("broken_link") => {
-                patient = patients.iter().max().copied().unwrap_or(0) + 100_000 + n as i64
-            }
-            _ => {}
-        }
-        let size = match planted(n) {
-            Some("type_mismatch" | "unreadable") => bytes.len(),
-            _ => size,
-        };
-        let hash = match planted(n) {
-            Some("type_mismatch" | "unreadable") => sha256_hex(&bytes),
-            _ => hash,
-        };
+        let d = document(n, &patients);
         if planted(n) != Some("not_found") {
-            let path = folder.join(&name);
+            let path = folder.join(&d.name);
             if let Some(parent) = path.parent() {
                 std::fs::create_dir_all(parent)
                     .with_context(|| format!("cannot create {}", parent.display()))?;
             }
-            std::fs::write(&path, &bytes)
+            std::fs::write(&path, &d.bytes)
                 .with_context(|| format!("cannot write {}", path.display()))?;
         }
-        // Scanned records sit on a mounted share: absolute paths; the rest over HTTP.
-        let location = if kind == "scanned_record" {
-            folder.join(&name).display().to_string()
-        } else {
-            name
-        };
-        let status = if n == SUPERSEDED {
-            "superseded"
-        } else {
-            "current"
-        };
-        let created = created.map_or("NULL".to_string(), |c| format!("'{c}'"));
-        sql.push_str(&format!(
-            "INSERT INTO document_index VALUES ('doc-{n:04}', '{kind}', '{}', '{ct}', {size}, '{hash}', 'sha256', {patient}, {created}, '{status}');\n",
-            location.replace('\'', "''")
-        ));
+        sql.push_str(&d.row(n, &folder));
     }
     let url = format!("sqlite://{}", db_path.display());
     let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().context("documents.db url")?;
@@ -176,6 +127,94 @@ pub async fn prepare(dir: &Path) -> anyhow::Result<()> {
         .context("cannot write the document inventory")?;
     conn.close().await.ok();
     Ok(())
+}
+
+/// One demo document: its file and its inventory row's values.
+struct Document {
+    kind: &'static str,
+    name: String,
+    bytes: Vec<u8>,
+    content_type: &'static str,
+    /// Size and hash as the inventory states them (before any planted damage).
+    size: usize,
+    hash: String,
+    patient: i64,
+    created: Option<String>,
+}
+
+/// Document `n`, with its planted problem (if any) applied.
+fn document(n: usize, patients: &[i64]) -> Document {
+    let (bytes, content_type, ext) = body(n);
+    let kind = DOCUMENT_KINDS[n % DOCUMENT_KINDS.len()];
+    let mut d = Document {
+        kind,
+        name: format!("{kind}/{n:04}.{ext}"),
+        size: bytes.len(),
+        hash: sha256_hex(&bytes),
+        bytes,
+        content_type,
+        patient: patients[n % patients.len()],
+        created: Some(format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28)),
+    };
+    let size = d.size;
+    match planted(n) {
+        Some("size_mismatch") => d.bytes.truncate(size / 2),
+        Some("type_mismatch") => {
+            // PNG bytes where the inventory says PDF.
+            (d.bytes, _, _) = body(1);
+            d.name = format!("{kind}/{n:04}.png");
+            d.content_type = "application/pdf";
+        }
+        Some("hash_mismatch") => d.bytes[size / 2] ^= 0x01,
+        Some("unreadable") => {
+            d.bytes = b"<html><body>Session expired, please log in</body></html>".to_vec();
+            d.content_type = "application/pdf";
+            d.name = format!("{kind}/{n:04}.pdf");
+        }
+        Some("metadata_missing") => d.created = None,
+        Some("broken_link") => {
+            d.patient = patients.iter().max().copied().unwrap_or(0) + 100_000 + n as i64
+        }
+        _ => {}
+    }
+    // Replaced bodies are described truthfully: only their type is wrong.
+    if matches!(planted(n), Some("type_mismatch" | "unreadable")) {
+        d.size = d.bytes.len();
+        d.hash = sha256_hex(&d.bytes);
+    }
+    d
+}
+
+impl Document {
+    /// Its inventory row as an INSERT statement.
+    fn row(&self, n: usize, folder: &Path) -> String {
+        // Scanned records sit on a mounted share: absolute paths; the rest over HTTP.
+        let location = if self.kind == "scanned_record" {
+            folder.join(&self.name).display().to_string()
+        } else {
+            self.name.clone()
+        };
+        let status = if n == SUPERSEDED {
+            "superseded"
+        } else {
+            "current"
+        };
+        let created = self
+            .created
+            .as_ref()
+            .map_or("NULL".to_string(), |c| format!("'{c}'"));
+        let (kind, ct, size, hash, patient) = (
+            self.kind,
+            self.content_type,
+            self.size,
+            &self.hash,
+            self.patient,
+        );
+        format!(
+            "INSERT INTO document_index VALUES ('doc-{n:04}', '{kind}', '{}', '{ct}', {size}, '{hash}', 'sha256', {patient}, {created}, '{status}');\n",
+            location.replace('\'', "''")
+        )
+    }
 }
 
 /// Patient ids the target has, for the documents to link to.

@@ -5,12 +5,15 @@
 //! writes the config it runs with beside them, and runs the daemon on it.
 
 mod config_text;
+mod db;
 pub mod documents_data;
 pub mod ehr;
 mod feedback_seed;
 mod generate;
 mod integrity_data;
+mod patients;
 pub mod stabilization_text;
+mod template;
 
 use std::path::{Path, PathBuf};
 
