@@ -7,6 +7,7 @@
 //! report is committed.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use axum::Form;
 use axum::extract::rejection::FormRejection;
@@ -17,11 +18,13 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
 use super::AppState;
+use super::api::valid_submission_id;
 use super::client::{Peer, client_ip};
 use super::csrf;
 use super::feedback_page::{FormView, render, thanks};
 use super::page::message_page;
-use crate::feedback::{Draft, Rejection, Source};
+use crate::feedback::{Draft, Feedback, Rejection, Source};
+use crate::store::StoreError;
 
 /// `?clinic=north&role=nurse`: presets, so each clinic can bookmark its own form.
 #[derive(Debug, Default, Deserialize)]
@@ -88,9 +91,58 @@ pub async fn submit(
         Ok(Form(p)) => p,
         Err(e) => return unreadable(e),
     };
-    let fb = &state.feedback;
-    let site = &state.site;
-    let count = |why| fb.metrics().inspect(|m| m.count_rejection(why)).map(|_| ());
+    let (fb, site) = (&state.feedback, &state.site);
+    let now = now_ms();
+    let (token, cookie) = site.csrf.token_for(&headers, now);
+    let (csrf_field, phi_ack) = (posted.csrf.clone(), posted.phi_ack.is_some());
+    let mut view = posted_view(fb, posted, token);
+    if let Err(wait) = site
+        .submissions
+        .check(client_ip(peer, &headers, &site.auth))
+    {
+        return rate_limited(&mut view, wait, cookie);
+    }
+    if let Err(e) = site.csrf.verify(&headers, csrf_field.as_deref(), now) {
+        return csrf_refused(&state, &mut view, &e.to_string(), now);
+    }
+    let report = match fb.validate(&view.draft) {
+        Ok(r) => r,
+        Err(errors) => {
+            count(fb, Rejection::Invalid);
+            view.errors = errors;
+            return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
+        }
+    };
+    let found = fb.guard().scan(&report.text);
+    if !phi_ack && !found.is_empty() {
+        if let Some(m) = fb.metrics() {
+            m.count_phi_warning();
+        }
+        view.warning = Some((report.text.clone(), found));
+        return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
+    }
+    match fb
+        .store(&report, &view.submission_id, Source::Form, "reporter")
+        .await
+    {
+        Ok(stored) => {
+            let clinic = report.clinic.as_ref().map(|c| c.as_str());
+            let again = again_link(clinic, report.role.as_str());
+            let page = thanks(stored.id, &stored.redacted, &again);
+            respond(StatusCode::OK, page, cookie)
+        }
+        Err(e) => store_failed(&state, &mut view, &e, cookie),
+    }
+}
+
+fn count(fb: &Feedback, why: Rejection) {
+    if let Some(m) = fb.metrics() {
+        m.count_rejection(why);
+    }
+}
+
+/// The form as posted, to show again whatever stops it.
+fn posted_view(fb: &Feedback, posted: Posted, csrf: String) -> FormView<'_> {
     let draft = Draft {
         clinic: posted.clinic,
         role: posted.role,
@@ -104,87 +156,59 @@ pub async fn submit(
         .submission_id
         .filter(|s| valid_submission_id(s))
         .unwrap_or_else(csrf::random_id);
-    let now = now_ms();
-    let (token, cookie) = site.csrf.token_for(&headers, now);
-    let mut view = FormView {
+    FormView {
         feedback: fb,
         draft,
         errors: Vec::new(),
         warning: None,
         notice: None,
-        csrf: token,
+        csrf,
         submission_id,
-    };
+    }
+}
 
-    let ip = client_ip(peer, &headers, &site.auth);
-    if let Err(wait) = site.submissions.check(ip) {
-        count(Rejection::RateLimited);
-        let secs = wait.as_secs().max(1);
-        view.notice = Some(format!(
-            "Several reports came from this device in the last minute. Wait {secs} seconds, then send it again: your text is still here."
-        ));
-        let mut r = respond(StatusCode::TOO_MANY_REQUESTS, render(&view), cookie);
-        if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-            r.headers_mut().insert(RETRY_AFTER, v);
-        }
-        return r;
+fn rate_limited(view: &mut FormView, wait: Duration, cookie: Option<String>) -> Response {
+    count(view.feedback, Rejection::RateLimited);
+    let secs = wait.as_secs().max(1);
+    view.notice = Some(format!(
+        "Several reports came from this device in the last minute. Wait {secs} seconds, then send it again: your text is still here."
+    ));
+    let mut r = respond(StatusCode::TOO_MANY_REQUESTS, render(view), cookie);
+    if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
+        r.headers_mut().insert(RETRY_AFTER, v);
     }
-    if let Err(e) = site.csrf.verify(&headers, posted.csrf.as_deref(), now) {
-        count(Rejection::Csrf);
-        tracing::info!(reason = %e, "feedback form refused: CSRF check failed");
-        view.notice = Some(format!(
-            "{}. Check your text below and send it again.",
-            capitalise(&e.to_string())
-        ));
-        // A fresh pair, so the next attempt can pass.
-        let fresh = site.csrf.issue(now);
-        let cookie = site.csrf.cookie(&fresh);
-        view.csrf = fresh;
-        return respond(StatusCode::FORBIDDEN, render(&view), Some(cookie));
-    }
-    let report = match fb.validate(&view.draft) {
-        Ok(r) => r,
-        Err(errors) => {
-            count(Rejection::Invalid);
-            view.errors = errors;
-            return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
-        }
-    };
-    let found = fb.guard().scan(&report.text);
-    if posted.phi_ack.is_none() && !found.is_empty() {
-        if let Some(m) = fb.metrics() {
-            m.count_phi_warning();
-        }
-        view.warning = Some((report.text.clone(), found));
-        return respond(StatusCode::UNPROCESSABLE_ENTITY, render(&view), cookie);
-    }
-    match fb
-        .store(&report, &view.submission_id, Source::Form, "reporter")
-        .await
-    {
-        Ok(stored) => {
-            let again = again_link(
-                report.clinic.as_ref().map(|c| c.as_str()),
-                report.role.as_str(),
-            );
-            respond(
-                StatusCode::OK,
-                thanks(stored.id, &stored.redacted, &again),
-                cookie,
-            )
-        }
-        Err(e) => {
-            count(Rejection::StoreError);
-            state.metrics.count_store_error("insert_feedback");
-            tracing::error!(error = %e, "cannot store a feedback report");
-            view.notice = Some(
-                "We could not save your report just now. Your text is still here: please try \
-                 again in a minute. If it keeps failing, tell the command center by phone."
-                    .into(),
-            );
-            respond(StatusCode::SERVICE_UNAVAILABLE, render(&view), cookie)
-        }
-    }
+    r
+}
+
+fn csrf_refused(state: &AppState, view: &mut FormView, why: &str, now: i64) -> Response {
+    count(view.feedback, Rejection::Csrf);
+    tracing::info!(reason = %why, "feedback form refused: CSRF check failed");
+    view.notice = Some(format!(
+        "{}. Check your text below and send it again.",
+        capitalise(why)
+    ));
+    // A fresh pair, so the next attempt can pass.
+    let fresh = state.site.csrf.issue(now);
+    let cookie = state.site.csrf.cookie(&fresh);
+    view.csrf = fresh;
+    respond(StatusCode::FORBIDDEN, render(view), Some(cookie))
+}
+
+fn store_failed(
+    state: &AppState,
+    view: &mut FormView,
+    e: &StoreError,
+    cookie: Option<String>,
+) -> Response {
+    count(view.feedback, Rejection::StoreError);
+    state.metrics.count_store_error("insert_feedback");
+    tracing::error!(error = %e, "cannot store a feedback report");
+    view.notice = Some(
+        "We could not save your report just now. Your text is still here: please try \
+         again in a minute. If it keeps failing, tell the command center by phone."
+            .into(),
+    );
+    respond(StatusCode::SERVICE_UNAVAILABLE, render(view), cookie)
 }
 
 fn respond(status: StatusCode, body: maud::Markup, cookie: Option<String>) -> Response {
@@ -204,12 +228,6 @@ fn unreadable(e: FormRejection) -> Response {
         "The form could not be read. Open the form again and send it from there."
     };
     (status, message_page("Report not sent", message)).into_response()
-}
-
-fn valid_submission_id(s: &str) -> bool {
-    (8..=64).contains(&s.len())
-        && s.bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
 fn capitalise(s: &str) -> String {
