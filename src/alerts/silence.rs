@@ -31,7 +31,8 @@ pub struct Silence {
 }
 
 /// How the API shows a silence.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Silence)]
 pub struct SilenceView {
     pub id: String,
     pub alertname: Option<String>,
@@ -43,6 +44,7 @@ pub struct SilenceView {
     pub comment: String,
     pub created_by: String,
     /// `config` (change it in the file) or `api`.
+    #[schema(value_type = String)]
     pub source: &'static str,
     pub active: bool,
     pub expired: bool,

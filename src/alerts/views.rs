@@ -11,7 +11,8 @@ use super::{Alerts, Ruleset, Silence, silence, state};
 use crate::store::StoreError;
 
 /// An alert instance as the status page, admin page and API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[schema(as = Alert)]
 pub struct AlertView {
     pub fingerprint: String,
     pub alertname: String,

@@ -7,9 +7,10 @@ use serde::Serialize;
 use crate::store::{FeedbackEventRow, FeedbackRow};
 
 /// A stored report as the admin pages and the API show it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Item {
     pub id: i64,
+    #[schema(format = DateTime)]
     pub created_at: String,
     pub clinic: Option<String>,
     pub role: String,
@@ -23,6 +24,7 @@ pub struct Item {
     pub contact: Option<String>,
     pub source: String,
     pub status: String,
+    #[schema(format = DateTime)]
     pub status_changed_at: String,
 }
 
@@ -52,8 +54,9 @@ impl From<FeedbackRow> for Item {
 }
 
 /// One step of a report's audit trail.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct Event {
+    #[schema(format = DateTime)]
     pub at: String,
     pub actor: String,
     pub from: Option<String>,

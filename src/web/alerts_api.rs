@@ -17,7 +17,8 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
-use super::error::Error;
+use super::error::{Error, ErrorBody};
+use super::openapi::{AlertQuery, Refusals};
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::config::{CronSchedule, Name};
 use crate::store::SilenceRow;
@@ -64,11 +65,19 @@ fn shown(a: &AlertView, state: Option<&str>) -> bool {
     }
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct AlertList {
     alerts: Vec<AlertView>,
 }
 
+/// Alert instances: firing, pending, silenced (firing, notifications held) and resolved.
+#[utoipa::path(get, path = "/api/v1/alerts", operation_id = "listAlerts", tag = "alerts",
+    params(AlertQuery),
+    responses(
+        (status = 200, description = "The alerts.", body = AlertList),
+        (status = 400, description = "An unknown parameter or state.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn list_alerts(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -84,11 +93,17 @@ pub async fn list_alerts(
     Ok(Json(AlertList { alerts }))
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub struct SilenceList {
     silences: Vec<SilenceView>,
 }
 
+/// Silences not expired: from the config file and made here.
+#[utoipa::path(get, path = "/api/v1/silences", operation_id = "listSilences", tag = "alerts",
+    responses(
+        (status = 200, description = "The silences.", body = SilenceList),
+        Refusals,
+    ))]
 pub async fn list_silences(State(state): State<Arc<AppState>>) -> Result<Json<SilenceList>, Error> {
     let now = Utc::now();
     let silences = state.alerts.silences().await?;
@@ -99,20 +114,47 @@ pub async fn list_silences(State(state): State<Arc<AppState>>) -> Result<Json<Si
 
 /// A silence to create: one-off from `starts_at` (default now), or
 /// recurring from each `cron` time, for `duration_seconds` each time.
-#[derive(Debug, Deserialize)]
+//
+// The document adds what a derive cannot say (alertname or labels are
+// required; how many labels and how long): see `openapi::document`. Its
+// numbers are the constants above (a test holds them equal).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewSilence {
+    /// The alert's name; absent: any alert with the labels.
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, pattern = "^[a-z][a-z0-9_-]{0,63}$")]
     pub alertname: Option<String>,
+    /// Every label must match (check, kind, severity or a rule's own).
     #[serde(default)]
     pub labels: BTreeMap<String, String>,
+    /// One-off silences: when it starts (default now). Not used with cron.
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, format = DateTime)]
     pub starts_at: Option<DateTime<Utc>>,
+    /// Recurring (a maintenance window): a cron schedule with seconds, such as `0 0 2 * * Sun`.
     #[serde(default, deserialize_with = "not_null")]
+    #[schema(value_type = String, pattern = r"^(0|[1-5][0-9]?) (0|[1-5][0-9]?) (\*|[0-9]|1[0-9]|2[0-3]) \* \* (\*|Mon|Tue|Wed|Thu|Fri|Sat|Sun)$")]
     pub cron: Option<String>,
+    #[serde(deserialize_with = "whole_number")]
+    #[schema(minimum = 60, maximum = 31622400)]
     pub duration_seconds: u64,
     #[serde(default)]
+    #[schema(max_length = 500)]
     pub comment: String,
+}
+
+/// A count of seconds: JSON has one number type, so `3600.0` is 3600 too
+/// (as the document's `integer` says); a fraction or a negative is refused.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<u64, D::Error> {
+    let n = serde_json::Number::deserialize(d)?;
+    n.as_u64()
+        .or_else(|| {
+            n.as_f64()
+                .filter(|f| f.fract() == 0.0 && (0.0..=u64::MAX as f64).contains(f))
+                .map(|f| f as u64)
+        })
+        .ok_or_else(|| serde::de::Error::custom(format!("{n} is not a whole number of seconds")))
 }
 
 /// An optional field that, when given, must not be `null` (absent means default).
@@ -185,6 +227,17 @@ pub fn silence_row(n: &NewSilence, actor: &str, now: DateTime<Utc>) -> Result<Si
     })
 }
 
+/// Silence alerts by name and labels: once from starts_at (default now), or from each cron time, for duration_seconds.
+#[utoipa::path(post, path = "/api/v1/silences", operation_id = "createSilence", tag = "alerts",
+    request_body = NewSilence,
+    responses(
+        (status = 201, description = "Created.", body = SilenceView),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 413, description = "The body is too large."),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "A field is missing or not valid.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn create_silence(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
@@ -208,6 +261,15 @@ pub async fn create_silence(
     Ok((StatusCode::CREATED, Json(s.view(now))).into_response())
 }
 
+/// End a silence made here, now.
+#[utoipa::path(delete, path = "/api/v1/silences/{id}", operation_id = "expireSilence", tag = "alerts",
+    params(("id" = String, Path, description = "The silence's id.")),
+    responses(
+        (status = 204, description = "Expired."),
+        (status = 404, description = "No active silence with that id.", body = ErrorBody),
+        (status = 409, description = "The silence comes from the config file.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn expire_silence(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,

@@ -16,8 +16,9 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
-use super::error::Error;
+use super::error::{Error, ErrorBody};
 use super::filters;
+use super::openapi::{ListQuery, Refusals, ReportId, TransitionDoc};
 use crate::feedback::{Draft, Event, Item, Source, Status};
 
 fn parse_id(raw: &str) -> Result<i64, Error> {
@@ -27,13 +28,21 @@ fn parse_id(raw: &str) -> Result<i64, Error> {
         .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemList {
     items: Vec<Item>,
     /// Pass as `before` for the next page; null on the last page.
     next_before: Option<i64>,
 }
 
+/// List reports, newest first.
+#[utoipa::path(get, path = "/api/v1/feedback", operation_id = "listFeedback", tag = "feedback",
+    params(ListQuery),
+    responses(
+        (status = 200, description = "A page of reports.", body = ItemList),
+        (status = 400, description = "A filter value is not known.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn list(
     State(state): State<Arc<AppState>>,
     RawQuery(q): RawQuery,
@@ -46,13 +55,22 @@ pub async fn list(
     Ok(Json(ItemList { items, next_before }))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemWithEvents {
     #[serde(flatten)]
     item: Item,
     events: Vec<Event>,
 }
 
+/// A report with its audit trail.
+#[utoipa::path(get, path = "/api/v1/feedback/{id}", operation_id = "getFeedback", tag = "feedback",
+    params(ReportId),
+    responses(
+        (status = 200, description = "The report.", body = ItemWithEvents),
+        (status = 400, description = "The id is not a positive integer.", body = ErrorBody),
+        (status = 404, description = "No report with that id.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn get(
     State(state): State<Arc<AppState>>,
     Path(raw): Path<String>,
@@ -67,21 +85,31 @@ pub async fn get(
 }
 
 /// A report sent through the API; its text is redacted like the form's.
-#[derive(Debug, Deserialize)]
+// The document's `clinic`, `role` and `category` values come from the
+// config (`openapi::document`); its limits are the model's constants (a
+// test holds them equal).
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewReport {
+    #[schema(value_type = String)]
     clinic: Option<String>,
     role: String,
     category: String,
     severity: String,
+    /// The reporter had to use a manual workaround.
     #[serde(default)]
     workaround: bool,
+    /// Free text. Likely patient identifiers are removed before it is stored; names are not caught.
     #[serde(default)]
+    #[schema(max_length = 4000)]
     text: String,
+    /// How to reach the reporter.
+    #[schema(max_length = 200)]
     contact: Option<String>,
-    /// Makes retries safe: a second request with the same id stores nothing new.
-    /// (Kept as given, so an explicit `null` is refused rather than read as absent.)
+    /// Idempotency key: a repeated request with the same id stores nothing new and answers 200.
+    // Kept as given, so an explicit `null` is refused rather than read as absent.
     #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = String, pattern = "^[A-Za-z0-9_-]{8,64}$")]
     submission_id: Option<serde_json::Value>,
 }
 
@@ -90,6 +118,20 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::
     serde_json::Value::deserialize(d).map(Some)
 }
 
+/// Create a report.
+#[utoipa::path(post, path = "/api/v1/feedback", operation_id = "createFeedback", tag = "feedback",
+    request_body = NewReport,
+    responses(
+        (status = 201, description = "Stored.", body = Item,
+            headers(("Location" = String, description = "The report's URL."))),
+        (status = 200, description = "Stored before with the same submission_id.", body = Item,
+            headers(("Location" = String, description = "The report's URL."))),
+        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
+        (status = 413, description = "The body is larger than `[feedback] max_body_bytes`."),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "A field is missing or not valid; `fields` says which.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn create(
     State(state): State<Arc<AppState>>,
     Extension(actor): Extension<Actor>,
@@ -158,6 +200,20 @@ pub struct Transition {
     note: String,
 }
 
+/// Move a report: new → acknowledged → resolved (a note is required), or reopen a resolved one (→ acknowledged).
+#[utoipa::path(post, path = "/api/v1/feedback/{id}/transition", operation_id = "transitionFeedback", tag = "feedback",
+    params(ReportId),
+    request_body = TransitionDoc,
+    responses(
+        (status = 200, description = "Moved.", body = Item),
+        (status = 400, description = "The id is not a positive integer, or the body is not valid JSON.", body = ErrorBody),
+        (status = 404, description = "No report with that id.", body = ErrorBody),
+        (status = 409, description = "The report's status does not allow that move.", body = ErrorBody),
+        (status = 413, description = "The body is larger than `[feedback] max_body_bytes`."),
+        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
+        (status = 422, description = "The body is not valid.", body = ErrorBody),
+        Refusals,
+    ))]
 pub async fn transition(
     State(state): State<Arc<AppState>>,
     Path(raw): Path<String>,

@@ -43,12 +43,23 @@ pub enum Error {
     Unavailable(&'static str),
 }
 
-/// The JSON body of an error.
-#[derive(Serialize)]
-struct Body<'a> {
+/// The JSON body of every API error.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Error)]
+pub struct ErrorBody {
     error: String,
-    #[serde(skip_serializing_if = "<[FieldError]>::is_empty")]
-    fields: &'a [FieldError],
+    /// For a report that is not valid: which fields, and what is wrong with each.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[schema(value_type = Vec<FieldProblem>)]
+    fields: Vec<FieldError>,
+}
+
+/// One field's problem (the schema of `FieldError` as serialized).
+#[derive(utoipa::ToSchema)]
+#[allow(dead_code)]
+pub struct FieldProblem {
+    field: String,
+    message: String,
 }
 
 impl Error {
@@ -85,15 +96,14 @@ impl IntoResponse for Error {
         if let Error::Store(e) = &self {
             tracing::error!(error = %e, "api: store unavailable");
         }
-        let fields = match &self {
-            Error::Fields { fields, .. } => fields.as_slice(),
-            _ => &[],
+        let error = self.to_string();
+        let status = self.status();
+        let fields = match self {
+            Error::Fields { fields, .. } => fields,
+            _ => Vec::new(),
         };
-        let body = Body {
-            error: self.to_string(),
-            fields,
-        };
-        (self.status(), Json(body)).into_response()
+        let body = ErrorBody { error, fields };
+        (status, Json(body)).into_response()
     }
 }
 

@@ -15,7 +15,6 @@ mod feedback_page;
 mod filters;
 mod health;
 mod openapi;
-mod openapi_alerts;
 mod page;
 mod scorecard;
 mod site;
