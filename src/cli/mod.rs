@@ -1,7 +1,8 @@
 //! The command line: `run`, `validate`, `check`, `demo`.
 //!
 //! Exit codes: 0 success (all checks pass); 1 invalid config, or a check
-//! failed; 2 a check errored, or hypercare itself could not run.
+//! failed; 2 a check errored, or hypercare itself could not run or stopped
+//! running (its scheduler or web server died).
 
 use std::io::IsTerminal;
 use std::path::PathBuf;
@@ -29,7 +30,7 @@ as Prometheus metrics, alerts and clinic digests.\n\n\
 Start with `hypercare demo`: it builds sample legacy and target databases and runs the whole \
 product on them, with no server to install.",
     after_help = "Exit codes: 0 ok / all checks pass; 1 config invalid or a check failed; \
-2 a check errored or hypercare could not run."
+2 a check errored, or hypercare could not run or its scheduler died."
 )]
 struct Cli {
     /// Config file [default: $HYPERCARE_CONFIG, else ./hypercare.toml]
