@@ -8,11 +8,11 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-mod progress;
-
 use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
+
+mod progress;
 
 use crate::app::Application;
 use crate::config::{self, Config};
