@@ -98,7 +98,14 @@ impl Storage {
             url.host_str().unwrap_or(""),
             url.port_or_known_default().unwrap_or(0)
         );
-        let once = || self.send_once(method.clone(), url, fhir, accept, one_byte, &host);
+        let ask = Ask {
+            method,
+            url,
+            fhir,
+            accept,
+            one_byte,
+        };
+        let once = || self.send_once(&ask, &host);
         let sent = once
             .retry(
                 ConstantBuilder::new()
@@ -114,29 +121,28 @@ impl Storage {
         }
     }
 
-    async fn send_once(
-        &self,
-        method: Method,
-        url: &url::Url,
-        fhir: bool,
-        accept: &str,
-        one_byte: bool,
-        host: &str,
-    ) -> Result<Response, Refused> {
+    async fn send_once(&self, ask: &Ask<'_>, host: &str) -> Result<Response, Refused> {
+        let Ask {
+            method,
+            url,
+            fhir,
+            accept,
+            one_byte,
+        } = ask;
         self.pace(host).await;
-        let mut req = match (&self.fhir, fhir) {
+        let mut req = match (&self.fhir, *fhir) {
             (Some(f), true) => f
-                .raw_request(&self.http, method, url.clone(), accept)
+                .raw_request(&self.http, method.clone(), (*url).clone(), accept)
                 .await
                 .map_err(|e| {
                     Refused::Failed((Reason::Forbidden, format!("no credentials: {}", e.class())))
                 })?,
             _ => self
                 .http
-                .request(method, url.clone())
-                .header(ACCEPT, accept),
+                .request(method.clone(), (*url).clone())
+                .header(ACCEPT, *accept),
         };
-        if one_byte {
+        if *one_byte {
             req = req.header(RANGE, "bytes=0-0");
         }
         let failed = |reason, why: String| Refused::Failed((reason, why));
@@ -157,6 +163,15 @@ impl Storage {
             )),
         }
     }
+}
+
+/// One request to make (and make again after a 429).
+struct Ask<'a> {
+    method: Method,
+    url: &'a url::Url,
+    fhir: bool,
+    accept: &'a str,
+    one_byte: bool,
 }
 
 /// Why a request gave no usable response.
