@@ -282,29 +282,12 @@ pub fn config_text(dir: &Path, base: &str) -> String {
         .map(|k| format!("{k} = []"))
         .collect::<Vec<_>>()
         .join(", ");
-    format!(
-        r#"
-# Documents migrated with the records: served over HTTP by the demo itself
-# (scanned records read from the folder), some planted broken. Each run
-# checks 24 by rotation (failed first, then new, then oldest), half of them
-# down to the bytes; the whole inventory is covered every minute.
-[sources.documents]
-url = "sqlite://{d}/documents.db"
-
-[[documents]]
-name = "demo_documents"
-description = "Migrated documents: reachable, intact, linked to a target patient"
-schedule = "*/10 * * * * *"
-sample = 24
-content_share = 0.5
-cycle = "1m"
-concurrency = 4
-rate_per_host = 50
-request_timeout = "5s"
-kinds = {{ {kinds} }}
-inventory = {{ from = "documents", sql = "SELECT id, kind, location, content_type, size, hash, hash_algorithm, patient, created AS date, status FROM document_index" }}
-links = {{ from = "target", patients_sql = "SELECT id FROM patient" }}
-storage = {{ base = "{base}" }}
-"#
+    super::template::fill(
+        include_str!("templates/documents.toml"),
+        &[
+            ("d", d.to_string()),
+            ("kinds", kinds),
+            ("base", base.to_string()),
+        ],
     )
 }

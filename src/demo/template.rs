@@ -23,11 +23,17 @@ mod tests {
             ),
             (include_str!("templates/workflows.toml"), &["addr"]),
             (
+                include_str!("templates/documents.toml"),
+                &["d", "kinds", "base"],
+            ),
+            (
                 include_str!("templates/stabilization.toml"),
                 &["d", "wave1", "wave2"],
             ),
         ] {
-            let values: Vec<(&str, String)> = names.iter().map(|n| (*n, "x".to_string())).collect();
+            // Each value as the demo gives it: a word, or the body of an inline table.
+            let value = |n: &str| if n == "kinds" { "a = []" } else { "x" }.to_string();
+            let values: Vec<(&str, String)> = names.iter().map(|n| (*n, value(n))).collect();
             let text = super::fill(template, &values);
             assert!(!text.contains("@@"), "{text}");
             assert!(text.parse::<toml::Table>().is_ok(), "{text}");

@@ -18,7 +18,7 @@ use serde::{Deserialize, Serialize};
 use super::AppState;
 use super::auth::Actor;
 use super::error::{Error, ErrorBody};
-use super::openapi::{AlertQuery, Refusals};
+use super::openapi::Refusals;
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::config::{CronSchedule, Name};
 use crate::store::SilenceRow;
@@ -285,4 +285,23 @@ pub async fn expire_silence(
     }
     tracing::info!(silence = %id, actor = %actor.0, "silence expired");
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Which alert instances to list.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+#[allow(dead_code)]
+pub enum AlertState {
+    Firing,
+    Pending,
+    Silenced,
+    Resolved,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct AlertQuery {
+    /// Only this state; all but inactive when absent.
+    state: Option<AlertState>,
 }

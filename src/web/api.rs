@@ -18,7 +18,7 @@ use super::AppState;
 use super::auth::Actor;
 use super::error::{Error, ErrorBody};
 use super::filters;
-use super::openapi::{ListQuery, Refusals, ReportId, TransitionDoc};
+use super::openapi::Refusals;
 use crate::feedback::{Draft, Event, Item, Source, Status};
 
 fn parse_id(raw: &str) -> Result<i64, Error> {
@@ -235,4 +235,55 @@ pub async fn openapi(State(state): State<Arc<AppState>>) -> Response {
         state.site.openapi.clone(),
     )
         .into_response()
+}
+
+/// The query of `GET /api/v1/feedback`. The handler reads the raw query
+/// (to name a bad value); this is its description.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[allow(dead_code)]
+pub struct ListQuery {
+    /// Only this clinic.
+    clinic: Option<String>,
+    /// Only this category.
+    category: Option<String>,
+    /// Only this severity.
+    severity: Option<String>,
+    /// Only this status.
+    status: Option<String>,
+    /// Only reports with (true) or without (false) a manual workaround.
+    workaround: Option<bool>,
+    /// Only reports with a smaller id: the `next_before` of the previous page.
+    #[param(minimum = 1)]
+    before: Option<i64>,
+    /// Page size.
+    #[param(minimum = 1, maximum = 500, default = 100)]
+    limit: Option<i64>,
+}
+
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Path)]
+#[allow(dead_code)]
+pub struct ReportId {
+    /// The report's number.
+    #[param(minimum = 1)]
+    id: i64,
+}
+
+/// A transition as the document shows it: acknowledging takes an optional
+/// note, resolving needs one that is not blank.
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(tag = "to", rename_all = "lowercase", deny_unknown_fields)]
+#[schema(as = Transition)]
+#[allow(dead_code)]
+pub enum TransitionDoc {
+    Acknowledged {
+        #[serde(default)]
+        #[schema(max_length = 2000)]
+        note: String,
+    },
+    Resolved {
+        #[schema(max_length = 2000, pattern = r"[^\s\u0000-\u001f\u007f-\u009f]")]
+        note: String,
+    },
 }

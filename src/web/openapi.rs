@@ -4,10 +4,9 @@
 //! it, so its enumerations are exactly what the server accepts.
 //! Schemathesis checks it against the live API (`.ci/schemathesis.sh`).
 
-use serde::Deserialize;
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoParams, IntoResponses, Modify, OpenApi, ToSchema};
+use utoipa::{IntoResponses, Modify, OpenApi};
 
 use super::alerts_api::{MAX_LABEL_VALUE, MAX_LABELS};
 use super::error::ErrorBody;
@@ -30,7 +29,7 @@ use crate::feedback::{Kind, Severity, Status};
         super::alerts_api::create_silence,
         super::alerts_api::expire_silence
     ),
-    components(schemas(AlertState)),
+    components(schemas(super::alerts_api::AlertState)),
     modifiers(&Credentials),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -85,76 +84,6 @@ pub enum Refusals {
     Locked(ErrorBody),
     #[response(status = 503, description = "The store is unavailable.")]
     Unavailable(ErrorBody),
-}
-
-/// The query of `GET /api/v1/feedback`. The handler reads the raw query
-/// (to name a bad value); this is its description.
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct ListQuery {
-    /// Only this clinic.
-    clinic: Option<String>,
-    /// Only this category.
-    category: Option<String>,
-    /// Only this severity.
-    severity: Option<String>,
-    /// Only this status.
-    status: Option<String>,
-    /// Only reports with (true) or without (false) a manual workaround.
-    workaround: Option<bool>,
-    /// Only reports with a smaller id: the `next_before` of the previous page.
-    #[param(minimum = 1)]
-    before: Option<i64>,
-    /// Page size.
-    #[param(minimum = 1, maximum = 500, default = 100)]
-    limit: Option<i64>,
-}
-
-#[derive(IntoParams)]
-#[into_params(parameter_in = Path)]
-#[allow(dead_code)]
-pub struct ReportId {
-    /// The report's number.
-    #[param(minimum = 1)]
-    id: i64,
-}
-
-/// Which alert instances to list.
-#[derive(Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-#[allow(dead_code)]
-pub enum AlertState {
-    Firing,
-    Pending,
-    Silenced,
-    Resolved,
-}
-
-#[derive(IntoParams)]
-#[into_params(parameter_in = Query)]
-#[allow(dead_code)]
-pub struct AlertQuery {
-    /// Only this state; all but inactive when absent.
-    state: Option<AlertState>,
-}
-
-/// A transition as the document shows it: acknowledging takes an optional
-/// note, resolving needs one that is not blank.
-#[derive(Deserialize, ToSchema)]
-#[serde(tag = "to", rename_all = "lowercase", deny_unknown_fields)]
-#[schema(as = Transition)]
-#[allow(dead_code)]
-pub enum TransitionDoc {
-    Acknowledged {
-        #[serde(default)]
-        #[schema(max_length = 2000)]
-        note: String,
-    },
-    Resolved {
-        #[schema(max_length = 2000, pattern = r"[^\s\u0000-\u001f\u007f-\u009f]")]
-        note: String,
-    },
 }
 
 /// The document, with the config's clinics, roles and categories.
