@@ -15,12 +15,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::Alerts;
 use crate::checks;
+use crate::config::checks::CheckMeta;
 use crate::config::{self, Config};
+use crate::derive::Derive;
+use crate::derive::scorecard::Scorecards;
 use crate::feedback::Feedback;
 use crate::metrics::Metrics;
 use crate::notify::Notify;
 use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
+use crate::stabilization::Stabilization;
 use crate::store::Store;
 pub use crate::web::AppState;
 use crate::web::Site;
@@ -35,6 +39,12 @@ pub struct Application {
     sources: Sources,
     /// Delivers the outbox (mail, webhooks, Alertmanager).
     notify: Arc<Notify>,
+    /// The derived gauges (results, SLOs), refreshed by a loop of their own.
+    derive: Arc<Derive>,
+    /// Stabilization rounds (history, rollback triggers, gauges).
+    stabilization: Arc<Stabilization>,
+    /// The configured checks as web pages see them; replaced on reload.
+    metas_tx: watch::Sender<Arc<Vec<CheckMeta>>>,
 }
 
 impl Application {
@@ -49,8 +59,9 @@ impl Application {
             .set_buckets(&config.workflow_metrics.buckets);
         let sources = Sources::from_config(&config).context("cannot set up sources")?;
         let set: CheckSet = Arc::new(checks::build_all(&config, &sources));
-        metrics.reset_gauges(set.len());
-        let (checks_tx, checks_rx) = watch::channel(set);
+        let (checks_tx, _) = watch::channel(set);
+        let derive = Arc::new(Derive::new(store.clone(), metrics.clone(), &config));
+        let (metas_tx, metas_rx) = watch::channel(Arc::new(config::checks::checks(&config)));
         let owner = replica_id(&config);
         let owner_id = owner.clone();
         let scheduler = Scheduler::new(
@@ -76,26 +87,30 @@ impl Application {
             owner_id,
             metrics.registry(),
         ));
-        let stabilization = Arc::new(crate::stabilization::Stabilization::new(
-            store.clone(),
+        let scorecards = Arc::new(Scorecards::new(store.clone(), &config));
+        let stabilization = Arc::new(Stabilization::new(scorecards.clone(), metrics.registry()));
+        let digests = Arc::new(crate::digest::Digests::new(
+            scorecards.clone(),
             &config,
             metrics.registry(),
         ));
-        let digests = Arc::new(crate::digest::Digests::new(stabilization.clone(), &config));
         let state = Arc::new(AppState {
             store,
             metrics,
-            checks: checks_rx,
+            checks: metas_rx,
             scheduler_running: AtomicBool::new(false),
             feedback,
             site,
             alerts,
-            stabilization,
+            scorecards,
             digests,
         });
         Ok(Application {
             listener: Some(listener),
             notify,
+            derive,
+            stabilization,
+            metas_tx,
             state,
             scheduler,
             checks_tx,
@@ -147,8 +162,15 @@ impl Application {
                 .clone()
                 .run_background(feedback_stop.clone()),
         );
-        let initial = self.checks_tx.borrow().clone();
-        self.scheduler.sync_metrics(&initial).await;
+        // The gauges show the stored results before the first scrape.
+        self.derive.refresh(chrono::Utc::now()).await;
+        let derive_stop = shutdown.child_token();
+        let derive_loop = tokio::spawn(crate::derive::run(
+            self.derive.clone(),
+            self.config.scheduler.lease / 3,
+            self.scheduler.finished(),
+            derive_stop.clone(),
+        ));
         let loop_stop = shutdown.child_token();
         let sched = tokio::spawn(
             self.scheduler
@@ -156,14 +178,9 @@ impl Application {
                 .run(self.checks_tx.subscribe(), loop_stop.clone()),
         );
         let alerts_stop = shutdown.child_token();
-        let alerts_loop = tokio::spawn(
-            self.state
-                .alerts
-                .clone()
-                .run(self.checks_tx.subscribe(), alerts_stop.clone()),
-        );
+        let alerts_loop = tokio::spawn(self.state.alerts.clone().run(alerts_stop.clone()));
         let stab_stop = shutdown.child_token();
-        let stab_loop = tokio::spawn(self.state.stabilization.clone().run(stab_stop.clone()));
+        let stab_loop = tokio::spawn(self.stabilization.clone().run(stab_stop.clone()));
         let digest_loop = tokio::spawn(self.state.digests.clone().run(stab_stop.clone()));
         let notify_stop = CancellationToken::new();
         let notify_loop = tokio::spawn(self.notify.clone().run(notify_stop.clone()));
@@ -189,6 +206,8 @@ impl Application {
         stab_stop.cancel();
         let _ = stab_loop.await;
         let _ = digest_loop.await;
+        derive_stop.cancel();
+        let _ = derive_loop.await;
         // The outbox keeps delivering through the drain; a pass in flight is bounded by its timeouts.
         notify_stop.cancel();
         let _ = tokio::time::timeout(Duration::from_secs(15), notify_loop).await;
@@ -236,12 +255,14 @@ impl Application {
             }
         };
         let set: CheckSet = Arc::new(checks::build_all(&new, &sources));
-        self.state.metrics.reset_gauges(set.len());
+        self.derive.reload(&new);
         self.state.alerts.reload(&new);
-        self.state.stabilization.reload(&new);
+        self.state.scorecards.reload(&new);
         self.state.digests.reload(&new);
         self.checks_tx.send_replace(set.clone());
-        self.scheduler.sync_metrics(&set).await;
+        self.metas_tx
+            .send_replace(Arc::new(config::checks::checks(&new)));
+        self.derive.refresh(chrono::Utc::now()).await;
         // Runs in flight hold their own handles on the old pools; closing waits for them.
         let old = std::mem::replace(&mut self.sources, sources);
         tokio::spawn(async move { old.close().await });

@@ -11,9 +11,13 @@ use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod digest;
+mod progress;
+
 use crate::app::Application;
+use crate::checks::RunReport;
 use crate::config::{self, Config};
-use crate::results::{Outcome, RunReport};
+use crate::results::Outcome;
 use crate::sources::Sources;
 
 #[derive(Parser)]
@@ -125,10 +129,8 @@ pub fn main() -> ExitCode {
             },
             Command::Digest { action } => match load_or_report(&path) {
                 Some(cfg) => match action {
-                    DigestAction::Preview { name, out } => {
-                        crate::digest::cli::preview(cfg, &name, &out).await
-                    }
-                    DigestAction::Send { name } => crate::digest::cli::send(cfg, &name).await,
+                    DigestAction::Preview { name, out } => digest::preview(cfg, &name, &out).await,
+                    DigestAction::Send { name } => digest::send(cfg, &name).await,
                 },
                 None => ExitCode::from(1),
             },
@@ -237,7 +239,7 @@ async fn check(cfg: Config, names: &[String], json: bool) -> ExitCode {
     // Progress bars only for a person at a terminal, and never with --json.
     let reports = if !json && std::io::stderr().is_terminal() {
         let bars: std::sync::Arc<dyn crate::checks::progress::Progress> =
-            std::sync::Arc::new(crate::cli_progress::Bars::new());
+            std::sync::Arc::new(progress::Bars::new());
         crate::checks::progress::with_sink(bars, crate::checks::run_once(&selected)).await
     } else {
         crate::checks::run_once(&selected).await

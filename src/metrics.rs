@@ -16,7 +16,8 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::results::{CheckKind, Details, Outcome, ReconcileDetails};
+use crate::config::checks::CheckKind;
+use crate::results::{Details, Outcome, ReconcileDetails};
 
 mod documents;
 mod integrity;

@@ -6,7 +6,6 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 mod documents;
@@ -19,41 +18,23 @@ pub use documents::{
 pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
 pub use workflow::{BaselineRun, StepOutcome, StepResult, WorkflowDetails, millis};
 
-/// The kind of a check, a closed set used as a metric label.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
-#[serde(rename_all = "snake_case")]
-pub enum CheckKind {
-    Reconcile,
-    Integrity,
-    Workflow,
-    Documents,
-}
-
-impl CheckKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            CheckKind::Reconcile => "reconcile",
-            CheckKind::Integrity => "integrity",
-            CheckKind::Workflow => "workflow",
-            CheckKind::Documents => "documents",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "reconcile" => Some(CheckKind::Reconcile),
-            "integrity" => Some(CheckKind::Integrity),
-            "workflow" => Some(CheckKind::Workflow),
-            "documents" => Some(CheckKind::Documents),
-            _ => None,
-        }
-    }
-}
-
 /// How a run ended. `Pass`, `Fail` and `Error` come from the check itself;
 /// `Cancelled` and `Skipped` from the scheduler.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// The check ran and everything was within its limits.
     Pass,
@@ -68,26 +49,46 @@ pub enum Outcome {
 }
 
 impl Outcome {
-    pub const ALL: [Outcome; 5] = [
-        Outcome::Pass,
-        Outcome::Fail,
-        Outcome::Error,
-        Outcome::Cancelled,
-        Outcome::Skipped,
-    ];
+    pub const ALL: &[Outcome] = <Outcome as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Outcome::Pass => "pass",
-            Outcome::Fail => "fail",
-            Outcome::Error => "error",
-            Outcome::Cancelled => "cancelled",
-            Outcome::Skipped => "skipped",
-        }
+        self.into()
     }
 
-    pub fn parse(s: &str) -> Option<Self> {
-        Outcome::ALL.into_iter().find(|o| o.as_str() == s)
+    /// Whether the check itself judged (pass, fail or error), as opposed to
+    /// a slot the scheduler cancelled or skipped.
+    pub fn judged(self) -> bool {
+        matches!(self, Outcome::Pass | Outcome::Fail | Outcome::Error)
+    }
+}
+
+/// Where a stored run stands: still running, or how it ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, strum::IntoStaticStr, strum::EnumString)]
+#[strum(serialize_all = "snake_case")]
+pub enum RunStatus {
+    Running,
+    Pass,
+    Fail,
+    Error,
+    Cancelled,
+    Skipped,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+
+    /// How the run ended; `None` while it runs.
+    pub fn outcome(self) -> Option<Outcome> {
+        match self {
+            RunStatus::Running => None,
+            RunStatus::Pass => Some(Outcome::Pass),
+            RunStatus::Fail => Some(Outcome::Fail),
+            RunStatus::Error => Some(Outcome::Error),
+            RunStatus::Cancelled => Some(Outcome::Cancelled),
+            RunStatus::Skipped => Some(Outcome::Skipped),
+        }
     }
 }
 
@@ -123,19 +124,6 @@ pub enum Details {
 }
 
 impl Details {
-    /// Reads details stored as JSON, using the run's kind to pick the shape.
-    pub fn from_json(kind: CheckKind, value: serde_json::Value) -> Result<Self, serde_json::Error> {
-        if value.is_null() || value.as_object().is_some_and(|o| o.is_empty()) {
-            return Ok(Details::None {});
-        }
-        match kind {
-            CheckKind::Reconcile => Ok(Details::Reconcile(serde_json::from_value(value)?)),
-            CheckKind::Integrity => Ok(Details::Integrity(serde_json::from_value(value)?)),
-            CheckKind::Workflow => Ok(Details::Workflow(serde_json::from_value(value)?)),
-            CheckKind::Documents => Ok(Details::Documents(serde_json::from_value(value)?)),
-        }
-    }
-
     pub fn reconcile(&self) -> Option<&ReconcileDetails> {
         match self {
             Details::Reconcile(d) => Some(d),
@@ -162,6 +150,35 @@ impl Details {
             Details::Documents(d) => Some(d),
             _ => None,
         }
+    }
+
+    /// Records the run found wrong: a keyed diff's missing + extra +
+    /// changed; else a count reconciliation's |target − source| summed over
+    /// its groups, or in total; an integrity check's problems over its
+    /// rules. `None` for kinds without such a count, or without figures.
+    pub fn discrepancies(&self) -> Option<u64> {
+        match self {
+            Details::Reconcile(r) => r.discrepancies(),
+            Details::Integrity(d) => Some(
+                d.rules
+                    .iter()
+                    .filter_map(|r| r.problems)
+                    .map(i64::unsigned_abs)
+                    .fold(0, u64::saturating_add),
+            ),
+            _ => None,
+        }
+    }
+
+    /// Whether a run with these details and this outcome is good for an
+    /// error budget (SLO burn rates): it passed, and did not miss its
+    /// latency objective. A passing run that carries no SLO verdict (a kind
+    /// without a latency SLO, or a run from before the SLO was configured)
+    /// is good: nothing it measured broke the objective. Failed, errored,
+    /// cancelled and skipped runs are bad.
+    pub fn good_for_slo(&self, outcome: Outcome) -> bool {
+        let missed = self.workflow().and_then(|w| w.slo_good) == Some(false);
+        outcome == Outcome::Pass && !missed
     }
 }
 
@@ -194,6 +211,11 @@ pub struct ReconcileDetails {
 
 /// What a keyed diff found. The key lists are capped (`max_keys`) and hold
 /// record keys: they go to the store and `check --json` only.
+///
+/// Read back, a keyed diff is known by its three counts (`missing`, `extra`,
+/// `changed`); every other field defaults, so details stored by an older
+/// version still read (and count details, without those three, never read
+/// as a keyed diff).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct KeyedDiff {
     /// In the source, not in the target.
@@ -202,21 +224,31 @@ pub struct KeyedDiff {
     pub extra: u64,
     /// Same key, different compared values.
     pub changed: u64,
+    #[serde(default)]
     pub missing_keys: Vec<String>,
+    #[serde(default)]
     pub extra_keys: Vec<String>,
+    #[serde(default)]
     pub changed_keys: Vec<ChangedKey>,
     /// How many changed records differ in each column (source names).
+    #[serde(default)]
     pub changed_columns: BTreeMap<String, u64>,
     /// Keys present more than once on a side (the extra copies are counted).
+    #[serde(default)]
     pub duplicate_keys: DuplicateKeys,
     /// Rows whose key is NULL, per side: never matched, never compared.
+    #[serde(default)]
     pub null_keys: SideCounts,
+    #[serde(default)]
     pub source_rows: u64,
+    #[serde(default)]
     pub target_rows: u64,
     /// `checksum` (segments hashed in the databases), `hash-stream` (row
     /// hashes merged here) or `stream` (full rows merged here).
+    #[serde(default)]
     pub mode: String,
     /// Segments whose checksums were compared.
+    #[serde(default)]
     pub segments: u64,
     /// Change since the previous run; absent from `hypercare check`, which
     /// has no history.
@@ -299,10 +331,44 @@ pub struct SideCounts {
     pub target: u64,
 }
 
+impl ReconcileDetails {
+    /// See [`Details::discrepancies`].
+    pub fn discrepancies(&self) -> Option<u64> {
+        if let Some(k) = &self.keyed {
+            return Some(k.discrepancies());
+        }
+        if !self.groups.is_empty() {
+            return Some(
+                self.groups
+                    .values()
+                    .map(|g| g.difference.unsigned_abs())
+                    .fold(0, u64::saturating_add),
+            );
+        }
+        let (s, t) = (self.source_count?, self.target_count?);
+        Some(t.abs_diff(s))
+    }
+
+    /// Source records missing in the target, and the source total: a keyed
+    /// diff's own figures, else the count shortfall. `None` without figures.
+    pub fn missing_of_source(&self) -> Option<(u64, u64)> {
+        if let Some(k) = &self.keyed {
+            return Some((k.missing, k.source_rows));
+        }
+        let (s, t) = (self.source_count?, self.target_count?);
+        Some((
+            u64::try_from(s.saturating_sub(t)).unwrap_or(0),
+            u64::try_from(s).unwrap_or(0),
+        ))
+    }
+}
+
 impl KeyedDiff {
     /// Records that differ (missing, extra, changed).
     pub fn discrepancies(&self) -> u64 {
-        self.missing + self.extra + self.changed
+        self.missing
+            .saturating_add(self.extra)
+            .saturating_add(self.changed)
     }
 }
 
@@ -318,8 +384,9 @@ pub struct GroupCount {
 }
 
 /// The two sides of a reconciliation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr)]
 #[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
 pub enum Side {
     Source,
     Target,
@@ -328,22 +395,84 @@ pub enum Side {
 
 impl Side {
     pub fn as_str(self) -> &'static str {
-        match self {
-            Side::Source => "source",
-            Side::Target => "target",
-            Side::Both => "both",
-        }
+        self.into()
     }
 }
 
-/// A finished run as the store keeps it and the CLI prints it.
-#[derive(Debug, Clone, Serialize)]
-pub struct RunReport {
-    pub name: String,
-    pub kind: CheckKind,
-    pub status: Outcome,
-    pub started_at: DateTime<Utc>,
-    pub duration_ms: u64,
-    pub summary: String,
-    pub details: Details,
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reconcile(json: serde_json::Value) -> Details {
+        Details::Reconcile(serde_json::from_value(json).unwrap())
+    }
+
+    #[test]
+    fn discrepancies_are_read_from_each_kind_of_details() {
+        let keyed = serde_json::json!({"missing": 2, "extra": 1, "changed": 4, "source_count": 9});
+        assert_eq!(reconcile(keyed).discrepancies(), Some(7));
+        let groups = serde_json::json!({"groups": {
+            "a": {"source": 5, "target": 2, "difference": -3, "beyond_tolerance": true},
+            "b": {"source": 1, "target": 3, "difference": 2, "beyond_tolerance": true}}});
+        assert_eq!(reconcile(groups).discrepancies(), Some(5));
+        let counts = serde_json::json!({"source_count": 10, "target_count": 7});
+        assert_eq!(reconcile(counts).discrepancies(), Some(3));
+        let mut rules = Vec::new();
+        for problems in [Some(2), None, Some(5)] {
+            let mut r = RuleResult::new("r", RuleKind::Duplicates, "0".into());
+            r.problems = problems;
+            rules.push(r);
+        }
+        let integrity = Details::Integrity(IntegrityDetails { rules });
+        assert_eq!(integrity.discrepancies(), Some(7));
+        assert_eq!(reconcile(serde_json::json!({})).discrepancies(), None);
+        assert_eq!(Details::None {}.discrepancies(), None);
+    }
+
+    /// The one definition of a good run: a pass that did not miss its SLO.
+    /// A passing run with no SLO verdict is good (nothing it measured broke
+    /// the objective); anything but a pass is bad.
+    #[test]
+    fn a_run_is_bad_when_it_failed_or_missed_its_slo() {
+        let slo = |good: Option<bool>| {
+            Details::Workflow(WorkflowDetails {
+                slo_good: good,
+                ..Default::default()
+            })
+        };
+        assert!(!Details::None {}.good_for_slo(Outcome::Fail));
+        assert!(!slo(Some(true)).good_for_slo(Outcome::Error));
+        assert!(!slo(Some(false)).good_for_slo(Outcome::Pass));
+        assert!(slo(Some(true)).good_for_slo(Outcome::Pass));
+        assert!(slo(None).good_for_slo(Outcome::Pass));
+        assert!(Details::None {}.good_for_slo(Outcome::Pass));
+        assert!(!Details::None {}.good_for_slo(Outcome::Skipped));
+    }
+
+    #[test]
+    fn enum_names_are_serdes_names() {
+        for &o in Outcome::ALL {
+            let json = serde_json::to_string(&o).unwrap();
+            assert_eq!(json, format!("\"{}\"", o.as_str()));
+            assert_eq!(
+                o.as_str()
+                    .parse::<RunStatus>()
+                    .ok()
+                    .and_then(RunStatus::outcome),
+                Some(o)
+            );
+        }
+        for &r in Reason::ALL {
+            assert_eq!(
+                serde_json::to_string(&r).unwrap(),
+                format!("\"{}\"", r.as_str())
+            );
+        }
+        for &s in StepOutcome::ALL {
+            assert_eq!(
+                serde_json::to_string(&s).unwrap(),
+                format!("\"{}\"", s.as_str())
+            );
+        }
+    }
 }

@@ -4,20 +4,12 @@
 use maud::{DOCTYPE, Markup, html};
 
 use super::content::{ClinicDigest, DigestData};
-use crate::stabilization::{Figures, State};
+use crate::derive::percent as pct;
+use crate::derive::scorecard::{Figures, State};
 
 /// The `cid` of a clinic's chart.
 pub fn chart_cid(clinic: &str) -> String {
     format!("chart-{clinic}@hypercare")
-}
-
-fn pct(v: f64) -> String {
-    let p = v * 100.0;
-    if (99.0..100.0).contains(&p) {
-        format!("{p:.2} %")
-    } else {
-        format!("{p:.1} %")
-    }
 }
 
 fn day_words(day: i64) -> String {

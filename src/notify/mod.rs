@@ -20,8 +20,6 @@ use std::time::Duration;
 
 use tokio_util::sync::CancellationToken;
 
-pub use email::EmailPayload;
-pub use http::AlertmanagerPayload;
 pub use metrics::NotifyMetrics;
 
 use crate::config::Config;

@@ -19,6 +19,7 @@ use super::AppState;
 use super::auth::Actor;
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::config::{CronSchedule, Name};
+use crate::store::AlertState;
 use crate::store::{SilenceRow, StoreError};
 
 /// Longest silence, and the bounds of a label value and a comment.
@@ -74,11 +75,11 @@ fn state_filter(query: Option<&str>) -> Result<Option<String>, String> {
 }
 
 fn shown(a: &AlertView, state: Option<&str>) -> bool {
-    let silenced = a.state == "firing" && !a.silenced_by.is_empty();
+    let silenced = a.state == AlertState::Firing && !a.silenced_by.is_empty();
     match state {
-        None => a.state != "inactive",
+        None => a.state != AlertState::Inactive,
         Some("silenced") => silenced,
-        Some(s) => a.state == s,
+        Some(s) => s.parse::<AlertState>() == Ok(a.state),
     }
 }
 

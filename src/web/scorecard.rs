@@ -6,8 +6,8 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::AppState;
+use crate::derive::scorecard::{ALL, Scorecard, State, today};
 use crate::digest::chart;
-use crate::stabilization::{ALL, Scorecard, State};
 
 fn state_class(s: State) -> &'static str {
     match s {
@@ -35,11 +35,11 @@ fn day_words(day: i64) -> String {
 
 /// The scorecard section, or nothing when no wave is configured.
 pub async fn section(state: &AppState, now_ms: i64) -> Markup {
-    let setup = state.stabilization.setup();
+    let setup = state.scorecards.setup();
     if setup.cfg.is_empty() {
         return html! {};
     }
-    let card: std::sync::Arc<Scorecard> = match state.stabilization.current(now_ms).await {
+    let card: std::sync::Arc<Scorecard> = match state.scorecards.current(now_ms).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "status page: scorecard unavailable");
@@ -47,11 +47,11 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
         }
     };
     let trend = state
-        .stabilization
+        .scorecards
         .trend(now_ms, crate::digest::content::TREND_DAYS)
         .await
         .unwrap_or_default();
-    let today = crate::stabilization::judge::today(now_ms);
+    let today = today(now_ms);
     let days: Vec<String> = (0..crate::digest::content::TREND_DAYS)
         .rev()
         .map(|b| (today - chrono::Duration::days(b)).to_string())

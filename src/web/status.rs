@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
+use crate::store::AlertState;
 
 pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
     let runs = state.store.latest_results().await.map_err(|e| {
@@ -29,7 +30,7 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| a.state == "firing" || a.state == "pending")
+        .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Pending))
         .collect();
     let scorecard = super::scorecard::section(&state, chrono::Utc::now().timestamp_millis()).await;
     Ok(html! {
@@ -57,9 +58,9 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
                                     td { (a.severity) }
                                     td { (a.labels.get("check").map_or("", String::as_str)) }
                                     @if a.silenced_by.is_empty() {
-                                        td class=(if a.state == "firing" { "fail" } else { "pending" }) { (a.state) }
+                                        td class=(if a.state == AlertState::Firing { "fail" } else { "pending" }) { (a.state.as_str()) }
                                     } @else {
-                                        td class="pending" { (a.state) " (silenced)" }
+                                        td class="pending" { (a.state.as_str()) " (silenced)" }
                                     }
                                     td { (a.annotations.get("summary").map_or("", String::as_str)) }
                                 }
@@ -72,14 +73,14 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
                     thead { tr { th { "check" } th { "kind" } th { "status" } th { "finished (UTC)" } th { "summary" } } }
                     tbody {
                         @for check in configured.iter() {
-                            @let name = check.meta().name.as_str();
+                            @let name = check.name.as_str();
                             @let run = runs.iter().find(|r| r.check_name == name);
                             tr {
                                 td { (name) }
-                                td { (check.meta().kind.as_str()) }
+                                td { (check.kind.as_str()) }
                                 @match run {
                                     Some(r) => {
-                                        td class=(r.status) { (r.status) }
+                                        td class=(r.status.as_str()) { (r.status.as_str()) }
                                         td { (r.finished_ms.and_then(chrono::DateTime::from_timestamp_millis)
                                             .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()) }
                                         td { (r.summary) }

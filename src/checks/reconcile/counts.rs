@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::{CountQuery, FhirCount, ReconcileConfig, SideQuery, Tolerance};
-use crate::results::{
-    CheckKind, CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side,
-};
+use crate::results::{CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side};
 use crate::sources::{CountRows, FhirSource, SourceError, Sources};
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -26,6 +24,7 @@ pub struct CountReconcile {
 
 impl CountReconcile {
     pub fn new(
+        meta: CheckMeta,
         cfg: &ReconcileConfig,
         source: &SideQuery,
         target: &SideQuery,
@@ -33,14 +32,7 @@ impl CountReconcile {
     ) -> Self {
         CountReconcile {
             queries: [source.clone(), target.clone()],
-            meta: CheckMeta {
-                name: cfg.name.clone(),
-                kind: CheckKind::Reconcile,
-                schedule: cfg.schedule.clone(),
-                timeout: cfg.timeout,
-                enabled: cfg.enabled,
-                max_groups: cfg.max_groups,
-            },
+            meta,
             sources: sources.clone(),
             cfg: cfg.clone(),
         }
@@ -106,7 +98,14 @@ impl Check for CountReconcile {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
+    async fn run(&self, _input: RunInput) -> RunOutput {
+        self.once().await.into()
+    }
+}
+
+impl CountReconcile {
+    /// One run: this kind builds on no earlier run.
+    async fn once(&self) -> CheckResult {
         let (source, target) = tokio::join!(self.side(Side::Source), self.side(Side::Target));
         let named = |side: Side, e: &SourceError| {
             let from = if side == Side::Source {

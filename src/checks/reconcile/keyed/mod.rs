@@ -22,11 +22,9 @@ use chrono::{DateTime, Utc};
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta, PreviousRun};
+use crate::checks::{Check, CheckMeta, Memory, RunInput, RunOutput};
 use crate::config::{KeyedConfig, ReconcileConfig, Tolerance};
-use crate::results::{
-    CheckKind, CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side, Sweep,
-};
+use crate::results::{CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side, Sweep};
 use crate::sources::{FhirSource, SourceError, Sources, SqlSource};
 
 pub struct KeyedReconcile {
@@ -43,16 +41,14 @@ pub struct KeyedReconcile {
 struct SideError(Side, SourceError);
 
 impl KeyedReconcile {
-    pub fn new(rc: &ReconcileConfig, cfg: &KeyedConfig, sources: &Sources) -> Self {
+    pub fn new(
+        meta: CheckMeta,
+        rc: &ReconcileConfig,
+        cfg: &KeyedConfig,
+        sources: &Sources,
+    ) -> Self {
         KeyedReconcile {
-            meta: CheckMeta {
-                name: rc.name.clone(),
-                kind: CheckKind::Reconcile,
-                schedule: rc.schedule.clone(),
-                timeout: rc.timeout,
-                enabled: rc.enabled,
-                max_groups: rc.max_groups,
-            },
+            meta,
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
@@ -257,16 +253,16 @@ impl KeyedReconcile {
         })
     }
 
-    /// One run; `history` is the previous completed run when the scheduler
-    /// runs the check (`None` inside means a first run), or `None` for
-    /// `hypercare check`, which judges without drift or grace.
-    async fn execute(&self, history: Option<Option<PreviousRun>>) -> CheckResult {
+    /// One run; `history` is what the store remembers when the scheduler
+    /// runs the check (no previous run inside means a first run), or `None`
+    /// for `hypercare check`, which judges without drift or grace.
+    async fn execute(&self, history: Option<Memory>) -> CheckResult {
         let tolerance = Some(self.tolerance.to_string());
         let fhir_is_source = self.cfg.source.fhir.is_some();
         let now = Utc::now();
-        let previous = history.as_ref().and_then(|p| p.as_ref());
+        let previous = history.as_ref().and_then(|m| m.previous.as_ref());
         let prev_diff = previous
-            .and_then(|p| p.details.reconcile())
+            .and_then(|p| p.reconcile())
             .and_then(|r| r.keyed.as_deref());
         let sweep = self.cfg.incremental().then(|| self.sweep(prev_diff, now));
         let compared = match (&self.source, &self.target, &self.fhir) {
@@ -352,17 +348,8 @@ impl Check for KeyedReconcile {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
-        self.execute(None).await
-    }
-
-    fn uses_previous(&self) -> bool {
-        true
-    }
-
-    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run_after(&self, previous: Option<PreviousRun>) -> CheckResult {
-        self.execute(Some(previous)).await
+    async fn run(&self, input: RunInput) -> RunOutput {
+        self.execute(input.memory).await.into()
     }
 }
 
