@@ -48,6 +48,25 @@ fn must<T>(r: prometheus::Result<T>) -> T {
     r.unwrap_or_else(|e| panic!("invalid metric definition: {e}"))
 }
 
+/// The build-info gauge and, on Linux, the process collector.
+fn register_process(registry: &Registry, store_backend: &str) {
+    let build = must(IntGaugeVec::new(
+        Opts::new(
+            "hypercare_build_info",
+            "Always 1; labels say which build and store backend run.",
+        ),
+        &["version", "store"],
+    ));
+    build
+        .with_label_values(&[env!("CARGO_PKG_VERSION"), store_backend])
+        .set(1);
+    must(registry.register(Box::new(build)));
+    #[cfg(target_os = "linux")]
+    must(registry.register(Box::new(
+        prometheus::process_collector::ProcessCollector::for_self(),
+    )));
+}
+
 /// The labels of per-check series.
 const CHECK: &[&str] = &["check", "kind"];
 
@@ -63,22 +82,7 @@ fn timestamp(name: &str, help: &str) -> GaugeVec {
 impl Metrics {
     pub fn new(store_backend: &str) -> Metrics {
         let registry = Registry::new();
-        let reg = |c: Box<dyn prometheus::core::Collector>| must(registry.register(c));
-        let build = must(IntGaugeVec::new(
-            Opts::new(
-                "hypercare_build_info",
-                "Always 1; labels say which build and store backend run.",
-            ),
-            &["version", "store"],
-        ));
-        build
-            .with_label_values(&[env!("CARGO_PKG_VERSION"), store_backend])
-            .set(1);
-        reg(Box::new(build));
-        #[cfg(target_os = "linux")]
-        reg(Box::new(
-            prometheus::process_collector::ProcessCollector::for_self(),
-        ));
+        register_process(&registry, store_backend);
         let m = Metrics {
             runs: counter(
                 "hypercare_check_runs_total",
