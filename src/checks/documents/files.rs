@@ -6,8 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use super::Failure;
-use super::storage::Seen;
-use super::verify::Verifier;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 const CHUNK: usize = 256 * 1024;

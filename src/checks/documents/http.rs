@@ -8,8 +8,8 @@ use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE
 use reqwest::{Method, Response, StatusCode};
 
 use super::Failure;
-use super::storage::{Seen, Storage};
-use super::verify::Verifier;
+use super::storage::Storage;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 /// Longest `Retry-After` waited for.

@@ -21,6 +21,7 @@ mod plan;
 mod s3;
 mod sniff;
 mod storage;
+mod stream;
 mod tally;
 mod verify;
 

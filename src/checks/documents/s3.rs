@@ -11,8 +11,8 @@ use object_store::path::Path;
 use object_store::{Attribute, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 
 use super::Failure;
-use super::storage::{Seen, Storage};
-use super::verify::Verifier;
+use super::storage::Storage;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 impl Storage {

@@ -12,17 +12,10 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use object_store::ObjectStore;
 
 use super::Failure;
-use super::verify::Verifier;
+use super::stream::{Seen, Verifier};
 use crate::config::documents::{Base, DocumentsConfig, S3Config};
 use crate::results::Reason;
 use crate::sources::FhirSource;
-
-/// What a reachability probe saw.
-#[derive(Debug, Default)]
-pub(crate) struct Seen {
-    pub size: Option<u64>,
-    pub content_type: Option<String>,
-}
 
 /// A resolved location.
 #[derive(Debug)]

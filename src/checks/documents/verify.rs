@@ -3,7 +3,6 @@
 //! or, for the content share, the bytes themselves: counted, hashed and
 //! sniffed as they stream past, never held whole.
 
-use aws_lc_rs::digest::{self, Context};
 use base64::Engine;
 
 use super::Failure;
@@ -11,73 +10,15 @@ use super::links::Found;
 use super::plan::Picked;
 use super::sniff::{Sniffed, essence, sniff};
 use super::storage::Storage;
+use super::stream::Verifier;
 use crate::config::documents::HashAlgorithm;
 use crate::results::Reason;
-
-/// Bytes kept from the start (magic numbers) and the end (PDF's `%%EOF`).
-const HEAD: usize = 512;
-const TAIL: usize = 1024;
 
 /// What one document's check found.
 pub(crate) struct Checked {
     pub failure: Option<Failure>,
     /// Whether its content was fetched (whatever the verdict).
     pub content: bool,
-}
-
-/// Streams content: counts, hashes, keeps the first and last bytes.
-pub(crate) struct Verifier {
-    hasher: Option<(HashAlgorithm, Context)>,
-    size: u64,
-    head: Vec<u8>,
-    tail: Vec<u8>,
-}
-
-impl Verifier {
-    pub fn new(alg: Option<HashAlgorithm>) -> Verifier {
-        Verifier {
-            hasher: alg.map(|a| (a, Context::new(algorithm(a)))),
-            size: 0,
-            head: Vec::with_capacity(HEAD),
-            tail: Vec::with_capacity(TAIL),
-        }
-    }
-
-    pub fn feed(&mut self, bytes: &[u8]) {
-        self.size += bytes.len() as u64;
-        if let Some((_, h)) = &mut self.hasher {
-            h.update(bytes);
-        }
-        if self.head.len() < HEAD {
-            let n = (HEAD - self.head.len()).min(bytes.len());
-            self.head.extend_from_slice(&bytes[..n]);
-        }
-        if bytes.len() >= TAIL {
-            self.tail.clear();
-            self.tail.extend_from_slice(&bytes[bytes.len() - TAIL..]);
-        } else {
-            let overflow = (self.tail.len() + bytes.len()).saturating_sub(TAIL);
-            self.tail.drain(..overflow);
-            self.tail.extend_from_slice(bytes);
-        }
-    }
-
-    pub fn size(&self) -> u64 {
-        self.size
-    }
-
-    fn digest(self) -> Option<Vec<u8>> {
-        self.hasher.map(|(_, h)| h.finish().as_ref().to_vec())
-    }
-}
-
-fn algorithm(a: HashAlgorithm) -> &'static digest::Algorithm {
-    match a {
-        HashAlgorithm::Sha1 => &digest::SHA1_FOR_LEGACY_USE_ONLY,
-        HashAlgorithm::Sha256 => &digest::SHA256,
-        HashAlgorithm::Sha512 => &digest::SHA512,
-        HashAlgorithm::Sha3_512 => &digest::SHA3_512,
-    }
 }
 
 /// The expected digest: the algorithm named (or the default, or told by
@@ -123,20 +64,8 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
         content: false,
     };
     let d = &p.doc;
-    let missing: Vec<&str> = [
-        ("location", d.location.is_none()),
-        ("kind", d.kind.is_none()),
-        ("date", !d.has_date),
-        ("patient", d.patient.is_none()),
-    ]
-    .into_iter()
-    .filter_map(|(what, absent)| absent.then_some(what))
-    .collect();
-    if !missing.is_empty() {
-        return fail(
-            Reason::MetadataMissing,
-            format!("no {}", missing.join(", ")),
-        );
+    if let Some((r, why)) = missing_metadata(p) {
+        return fail(r, why);
     }
     let expected = match &d.hash {
         None => None,
@@ -145,21 +74,8 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
             Err(why) => return fail(Reason::MetadataMissing, why),
         },
     };
-    if let Some(patient) = &d.patient
-        && !found.patient(patient)
-    {
-        return fail(
-            Reason::BrokenLink,
-            "the linked patient is not in the target".into(),
-        );
-    }
-    if let Some(encounter) = &d.encounter
-        && !found.encounter(encounter)
-    {
-        return fail(
-            Reason::BrokenLink,
-            "the linked encounter is not in the target".into(),
-        );
+    if let Some((r, why)) = broken_link(p, found) {
+        return fail(r, why);
     }
     let location = d.location.as_deref().unwrap_or_default();
     let target = match storage.resolve(location, d.from_fhir) {
@@ -204,6 +120,49 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
         failure,
         content: true,
     }
+}
+
+/// Kind, date, patient link or location absent from the metadata.
+fn missing_metadata(p: &Picked) -> Option<Failure> {
+    let d = &p.doc;
+    let missing: Vec<&str> = [
+        ("location", d.location.is_none()),
+        ("kind", d.kind.is_none()),
+        ("date", !d.has_date),
+        ("patient", d.patient.is_none()),
+    ]
+    .into_iter()
+    .filter_map(|(what, absent)| absent.then_some(what))
+    .collect();
+    if !missing.is_empty() {
+        return Some((
+            Reason::MetadataMissing,
+            format!("no {}", missing.join(", ")),
+        ));
+    }
+    None
+}
+
+/// A patient or encounter link the target lacks.
+fn broken_link(p: &Picked, found: &Found) -> Option<Failure> {
+    let d = &p.doc;
+    if let Some(patient) = &d.patient
+        && !found.patient(patient)
+    {
+        return Some((
+            Reason::BrokenLink,
+            "the linked patient is not in the target".into(),
+        ));
+    }
+    if let Some(encounter) = &d.encounter
+        && !found.encounter(encounter)
+    {
+        return Some((
+            Reason::BrokenLink,
+            "the linked encounter is not in the target".into(),
+        ));
+    }
+    None
 }
 
 /// Types that say nothing: not held against the metadata.
@@ -251,7 +210,7 @@ fn judge_content(
     v: Verifier,
 ) -> Option<Failure> {
     if let Some(f) =
-        size_differs(meta_size, Some(v.size)).or_else(|| type_differs(meta_type, served))
+        size_differs(meta_size, Some(v.size())).or_else(|| type_differs(meta_type, served))
     {
         return Some(f);
     }
@@ -322,17 +281,5 @@ mod tests {
             "128 hex digits need a named algorithm"
         );
         assert!(expected_hash("zz", Some("sha1"), None).is_err());
-    }
-
-    #[test]
-    fn the_tail_keeps_the_last_bytes_across_chunks() {
-        let mut v = Verifier::new(None);
-        let body: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
-        for chunk in body.chunks(333) {
-            v.feed(chunk);
-        }
-        assert_eq!(v.tail, body[body.len() - TAIL..]);
-        assert_eq!(v.head, body[..HEAD]);
-        assert_eq!(v.size(), 5000);
     }
 }
