@@ -23,20 +23,9 @@ pub use workflow::{BaselineRun, StepOutcome, StepResult, WorkflowDetails, millis
 
 /// How a run ended. `Pass`, `Fail` and `Error` come from the check itself;
 /// `Cancelled` and `Skipped` from the scheduler.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
 #[strum(serialize_all = "snake_case")]
 pub enum Outcome {
     /// The check ran and everything was within its limits.

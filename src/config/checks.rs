@@ -16,22 +16,9 @@ use super::documents::DocumentsConfig;
 use super::{Config, CronSchedule, IntegrityConfig, Name, ReconcileConfig, WorkflowConfig};
 
 /// The kind of a check, a closed set used as a metric label.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    Hash,
-    Serialize,
-    Deserialize,
-    PartialOrd,
-    Ord,
-    strum::IntoStaticStr,
-    strum::EnumString,
-    strum::VariantArray,
-)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, PartialOrd, Ord)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
 #[strum(serialize_all = "snake_case")]
 pub enum CheckKind {
     Reconcile,
