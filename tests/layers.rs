@@ -71,6 +71,21 @@ const FORBIDDEN: &[(&str, &str, &str)] = &[
     ),
 ];
 
+/// Findings in rooms another change is reshaping at the same time, held
+/// here so the rest of the code is held to the rule meanwhile: (the first
+/// line of the finding, why it is still there). An entry that no longer
+/// matches anything fails the test, so the list only shrinks.
+const PENDING: &[(&str, &str)] = &[
+    (
+        "file circle: src/config/fhir.rs <-> src/config/fhir_oauth.rs <-> src/config/reconcile.rs <-> src/config/validate.rs",
+        "the config room is being rewritten (issue 14, config declared once)",
+    ),
+    (
+        "file circle: src/config/validate/integrity/keys.rs <-> src/config/validate/integrity/kinds.rs",
+        "the config room is being rewritten (issue 14, config declared once)",
+    ),
+];
+
 fn floor(room: &str) -> Option<u32> {
     FLOORS.iter().find(|(r, _)| *r == room).map(|(_, f)| *f)
 }
@@ -524,6 +539,21 @@ fn imports_point_down_the_floors_and_files_form_no_circles() {
     );
     let mut problems = arrows(&s);
     problems.extend(circles(&s));
+    let first_line = |p: &String| p.lines().next().unwrap_or_default().to_string();
+    let stale: Vec<&str> = PENDING
+        .iter()
+        .filter(|(finding, _)| !problems.iter().any(|p| first_line(p) == *finding))
+        .map(|(finding, _)| *finding)
+        .collect();
+    assert!(
+        stale.is_empty(),
+        "these pending findings are gone: remove them from PENDING in tests/layers.rs:\n{}",
+        stale.join("\n")
+    );
+    for (finding, why) in PENDING {
+        eprintln!("pending ({why}): {finding}");
+    }
+    problems.retain(|p| !PENDING.iter().any(|(finding, _)| first_line(p) == *finding));
     assert!(
         problems.is_empty(),
         "{} imports break the layering rule (docs/architecture.md):\n{}",
