@@ -46,12 +46,6 @@ impl Outcome {
     pub fn as_str(self) -> &'static str {
         self.into()
     }
-
-    /// Whether the check itself judged (pass, fail or error), as opposed to
-    /// a slot the scheduler cancelled or skipped.
-    pub fn judged(self) -> bool {
-        matches!(self, Outcome::Pass | Outcome::Fail | Outcome::Error)
-    }
 }
 
 /// Where a stored run stands: still running, or how it ended.
