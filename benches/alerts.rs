@@ -95,7 +95,7 @@ async fn main() -> anyhow::Result<()> {
     let refs: Vec<CheckRef> = (0..CHECKS)
         .map(|i| CheckRef {
             name: format!("check{i}"),
-            kind: "reconcile".into(),
+            kind: hypercare::config::checks::CheckKind::Reconcile,
             interval_ms: Some(60_000),
         })
         .collect();

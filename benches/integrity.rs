@@ -45,7 +45,7 @@ async fn main() {
             continue;
         };
         let clock = Instant::now();
-        let result = check.run().await;
+        let result = check.run(Default::default()).await.result;
         let ms = clock.elapsed().as_secs_f64() * 1e3;
         let rules: Vec<_> = match &result.details {
             Details::Integrity(d) => d

@@ -90,7 +90,7 @@ async fn probe(base: &str, path: &str) -> Vec<f64> {
     let check = hypercare::checks::build_all(&cfg, &sources).remove(0);
     let mut out = Vec::new();
     for i in 0..WARMUP + RUNS {
-        let r = check.run().await;
+        let r = check.run(Default::default()).await.result;
         let d = r.details.workflow().expect("workflow details");
         assert_eq!(d.failed_step, None, "{}", r.summary);
         if i >= WARMUP {

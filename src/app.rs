@@ -3,9 +3,9 @@
 //!
 //! `main` and the tests build the same [`Application`]; tests bind port 0.
 
-use std::net::SocketAddr;
 mod supervisor;
 
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -16,12 +16,16 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alerts::Alerts;
 use crate::checks;
+use crate::config::checks::CheckMeta;
 use crate::config::{self, Config};
+use crate::derive::Derive;
+use crate::derive::scorecard::Scorecards;
 use crate::feedback::Feedback;
 use crate::metrics::Metrics;
 use crate::notify::Notify;
 use crate::scheduler::{CheckSet, Scheduler};
 use crate::sources::Sources;
+use crate::stabilization::Stabilization;
 use crate::store::Store;
 pub use crate::web::AppState;
 use crate::web::{Readiness, Site};
@@ -37,6 +41,12 @@ pub struct Application {
     sources: Sources,
     /// Delivers the outbox (mail, webhooks, Alertmanager).
     notify: Arc<Notify>,
+    /// The derived gauges (results, SLOs), refreshed by a loop of their own.
+    derive: Arc<Derive>,
+    /// Stabilization rounds (history, rollback triggers, gauges).
+    stabilization: Arc<Stabilization>,
+    /// The configured checks as web pages see them; replaced on reload.
+    metas_tx: watch::Sender<Arc<Vec<CheckMeta>>>,
     /// Test hook: the background loop of this name panics as it starts.
     panic_loop: Option<String>,
 }
@@ -53,8 +63,9 @@ impl Application {
             .set_buckets(&config.workflow_metrics.buckets);
         let sources = Sources::from_config(&config).context("cannot set up sources")?;
         let set: CheckSet = Arc::new(checks::build_all(&config, &sources));
-        metrics.reset_gauges(set.len());
-        let (checks_tx, checks_rx) = watch::channel(set);
+        let (checks_tx, _) = watch::channel(set);
+        let derive = Arc::new(Derive::new(store.clone(), metrics.clone(), &config));
+        let (metas_tx, metas_rx) = watch::channel(Arc::new(config::checks::checks(&config)));
         let owner = replica_id(&config);
         let owner_id = owner.clone();
         let scheduler = Scheduler::new(
@@ -80,26 +91,30 @@ impl Application {
             owner_id,
             metrics.registry(),
         ));
-        let stabilization = Arc::new(crate::stabilization::Stabilization::new(
-            store.clone(),
+        let scorecards = Arc::new(Scorecards::new(store.clone(), &config));
+        let stabilization = Arc::new(Stabilization::new(scorecards.clone(), metrics.registry()));
+        let digests = Arc::new(crate::digest::Digests::new(
+            scorecards.clone(),
             &config,
             metrics.registry(),
         ));
-        let digests = Arc::new(crate::digest::Digests::new(stabilization.clone(), &config));
         let state = Arc::new(AppState {
             store,
             metrics,
-            checks: checks_rx,
+            checks: metas_rx,
             readiness: Arc::new(Readiness::default()),
             feedback,
             site,
             alerts,
-            stabilization,
+            scorecards,
             digests,
         });
         Ok(Application {
             listener: Some(listener),
             notify,
+            derive,
+            stabilization,
+            metas_tx,
             state,
             scheduler,
             checks_tx,
@@ -141,8 +156,8 @@ impl Application {
             .listener
             .take()
             .context("the application is already running")?;
-        let initial = self.checks_tx.borrow().clone();
-        self.scheduler.sync_metrics(&initial).await;
+        // The gauges show the stored results before the first scrape.
+        self.derive.refresh(chrono::Utc::now()).await;
         let sup = self.start(listener);
         self.state.readiness.set_scheduling(true);
         tracing::info!(listen = %local_addr, store = self.state.store.backend(), "hypercare running");
@@ -179,13 +194,18 @@ impl Application {
         let s = &self.state;
         let (sched, checks) = (self.scheduler.clone(), self.checks_tx.subscribe());
         sup.spawn("scheduler", Role::Critical, |stop| sched.run(checks, stop));
-        let (alerts, checks) = (s.alerts.clone(), self.checks_tx.subscribe());
-        sup.spawn("alerts", Role::Ordinary, |stop| alerts.run(checks, stop));
+        let derive = self.derive.clone();
+        let (every, finished) = (self.config.scheduler.lease / 3, self.scheduler.finished());
+        sup.spawn("derive", Role::Ordinary, |stop| {
+            crate::derive::run(derive, every, finished, stop)
+        });
+        let alerts = s.alerts.clone();
+        sup.spawn("alerts", Role::Ordinary, |stop| alerts.run(stop));
         let feedback = s.feedback.clone();
         sup.spawn("feedback", Role::Ordinary, |stop| {
             feedback.run_background(stop)
         });
-        let stabilization = s.stabilization.clone();
+        let stabilization = self.stabilization.clone();
         sup.spawn("stabilization", Role::Ordinary, |stop| {
             stabilization.run(stop)
         });
@@ -207,7 +227,7 @@ impl Application {
         self.scheduler
             .drain(self.config.scheduler.drain_timeout)
             .await;
-        for name in ["feedback", "alerts", "stabilization", "digests"] {
+        for name in ["feedback", "alerts", "stabilization", "digests", "derive"] {
             sup.stop(name, Duration::from_secs(10)).await;
         }
         // A pass in flight is bounded by its timeouts.
@@ -251,12 +271,14 @@ impl Application {
             }
         };
         let set: CheckSet = Arc::new(checks::build_all(&new, &sources));
-        self.state.metrics.reset_gauges(set.len());
+        self.derive.reload(&new);
         self.state.alerts.reload(&new);
-        self.state.stabilization.reload(&new);
+        self.state.scorecards.reload(&new);
         self.state.digests.reload(&new);
         self.checks_tx.send_replace(set.clone());
-        self.scheduler.sync_metrics(&set).await;
+        self.metas_tx
+            .send_replace(Arc::new(config::checks::checks(&new)));
+        self.derive.refresh(chrono::Utc::now()).await;
         // Runs in flight hold their own handles on the old pools; closing waits for them.
         let old = std::mem::replace(&mut self.sources, sources);
         tokio::spawn(async move { old.close().await });

@@ -12,11 +12,13 @@ use clap::{Parser, Subcommand};
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+mod digest;
 mod progress;
 
 use crate::app::Application;
+use crate::checks::RunReport;
 use crate::config::{self, Config};
-use crate::results::{Outcome, RunReport};
+use crate::results::Outcome;
 use crate::sources::Sources;
 
 #[derive(Parser)]
@@ -128,10 +130,8 @@ pub fn main() -> ExitCode {
             },
             Command::Digest { action } => match load_or_report(&path) {
                 Some(cfg) => match action {
-                    DigestAction::Preview { name, out } => {
-                        crate::digest::cli::preview(cfg, &name, &out).await
-                    }
-                    DigestAction::Send { name } => crate::digest::cli::send(cfg, &name).await,
+                    DigestAction::Preview { name, out } => digest::preview(cfg, &name, &out).await,
+                    DigestAction::Send { name } => digest::send(cfg, &name).await,
                 },
                 None => ExitCode::from(1),
             },

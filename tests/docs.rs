@@ -7,10 +7,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use hypercare::config::checks::CheckKind;
 use hypercare::metrics::Metrics;
 use hypercare::results::{
-    CheckKind, Details, FieldCompleteness, GroupCount, IntegrityDetails, Outcome, ReconcileDetails,
-    RuleKind, RuleResult, StepOutcome, StepResult, WorkflowDetails,
+    Details, FieldCompleteness, GroupCount, IntegrityDetails, Outcome, ReconcileDetails, RuleKind,
+    RuleResult, StepOutcome, StepResult, WorkflowDetails,
 };
 
 /// Every key the config loader accepts, as `section.key` paths. `sources.NAME`
@@ -913,7 +914,9 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     notify.show(&[], &["smtp".to_string()], 0);
     let stab = hypercare::stabilization::StabilizationMetrics::new(metrics.registry())
         .expect("stabilization metrics register");
-    stab.digests_sent("morning", 2);
+    hypercare::digest::DigestMetrics::new(metrics.registry())
+        .expect("digest metrics register")
+        .sent("morning", 2);
     stab.show(&stabilization_scorecard());
 
     let workflow = Details::Workflow(WorkflowDetails {
@@ -974,8 +977,8 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     }
 }
 
-fn stabilization_scorecard() -> hypercare::stabilization::Scorecard {
-    use hypercare::stabilization::{
+fn stabilization_scorecard() -> hypercare::derive::scorecard::Scorecard {
+    use hypercare::derive::scorecard::{
         ClinicCard, CriterionState, Figures, Scorecard, State, TriggerState,
     };
     let criterion = CriterionState {

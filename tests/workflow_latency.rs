@@ -58,7 +58,7 @@ async fn per_step_latency_matches_the_injected_delays_and_fills_the_right_bucket
         ehr.handled.lock().unwrap().clear();
         let mut round: BTreeMap<String, Vec<f64>> = BTreeMap::new();
         for _ in 0..RUNS {
-            let r = check.run().await;
+            let r = check.run(Default::default()).await.result;
             assert_eq!(r.outcome, Outcome::Pass, "{}", r.summary);
             let w = workflow(&r.details);
             assert_eq!(w.slo_good, Some(true));

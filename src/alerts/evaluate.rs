@@ -58,7 +58,7 @@ impl Alerts {
         }
         // Instances no rule makes any more (a check or rule was removed).
         for (_, prev) in rows {
-            if prev.state == state::PENDING || prev.state == state::FIRING {
+            if matches!(prev.state, state::PENDING | state::FIRING) {
                 self.advance(&rs, None, Some(prev), false, 0.0, &silences, now)
                     .await?;
             } else {
@@ -124,23 +124,9 @@ impl Alerts {
             base.labels = serde_json::to_string(&labels).unwrap_or_default();
             base.annotations = serde_json::to_string(&annotations(t, value)).unwrap_or_default();
         }
-        let has_am = notifiers
-            .iter()
-            .any(|n| matches!(n.kind, NotifierKind::Alertmanager { .. }));
-        let verdict = Verdict {
-            active,
-            value,
-            now_ms,
-            pending_for: target.map_or(Duration::ZERO, |t| t.rule.pending_for),
-            silenced: !silence::covering(silences, &labels, now).is_empty(),
-            repeat_interval: rs.general.repeat_interval,
-            resend_interval: if has_am {
-                rs.general.resend_interval
-            } else {
-                Duration::ZERO
-            },
-        };
-        let step = state::step(&base, &verdict);
+        let silenced = !silence::covering(silences, &labels, now).is_empty();
+        let v = verdict(rs, target, &notifiers, active, value, silenced, now_ms);
+        let step = state::step(&base, &v);
         let value_moved = prev
             .as_ref()
             .is_some_and(|p| p.value != value && p.state != state::INACTIVE);
@@ -150,10 +136,26 @@ impl Alerts {
         if prev.is_some() && !step.changed && !value_moved && !meta_moved {
             return Ok(());
         }
+        let version = prev.as_ref().map(|p| p.version);
+        self.save_step(rs, &step, version, &labels, &notifiers, now_ms)
+            .await
+    }
+
+    /// Stores a step with its transition and outbox messages, in one
+    /// transaction; logs and counts it when this replica's update won.
+    async fn save_step(
+        &self,
+        rs: &Ruleset,
+        step: &state::Step,
+        version: Option<i64>,
+        labels: &BTreeMap<String, String>,
+        notifiers: &[&NotifierConfig],
+        now_ms: i64,
+    ) -> Result<(), StoreError> {
         let queued = notices::queue(
-            &step,
-            &labels,
-            &notifiers,
+            step,
+            labels,
+            notifiers,
             &rs.general,
             self.public_url.as_deref(),
         );
@@ -174,23 +176,47 @@ impl Alerts {
         });
         let saved = self
             .store
-            .save_alert(
-                &step.row,
-                prev.as_ref().map(|p| p.version),
-                transition.as_ref(),
-                &outbox,
-            )
+            .save_alert(&step.row, version, transition.as_ref(), &outbox)
             .await?;
         if saved && let Some((from, to)) = step.transition {
             let name = labels.get("alertname").map_or("", String::as_str);
             if let Some(m) = &self.metrics {
-                m.count_transition(name, to);
+                m.count_transition(name, to.as_str());
             }
-            tracing::info!(alert = %step.row.fingerprint, from, to, notices = outbox.len(), "alert state changed");
+            tracing::info!(alert = %step.row.fingerprint, from = from.as_str(), to = to.as_str(),
+                notices = outbox.len(), "alert state changed");
         }
         if saved && !step.notices.is_empty() && step.transition.is_none() {
             tracing::info!(alert = %step.row.fingerprint, notices = outbox.len(), "alert notice queued");
         }
         Ok(())
+    }
+}
+
+/// This round's inputs to the state machine besides the stored row.
+fn verdict(
+    rs: &Ruleset,
+    target: Option<&Target>,
+    notifiers: &[&NotifierConfig],
+    active: bool,
+    value: f64,
+    silenced: bool,
+    now_ms: i64,
+) -> Verdict {
+    let has_am = notifiers
+        .iter()
+        .any(|n| matches!(n.kind, NotifierKind::Alertmanager { .. }));
+    Verdict {
+        active,
+        value,
+        now_ms,
+        pending_for: target.map_or(Duration::ZERO, |t| t.rule.pending_for),
+        silenced,
+        repeat_interval: rs.general.repeat_interval,
+        resend_interval: if has_am {
+            rs.general.resend_interval
+        } else {
+            Duration::ZERO
+        },
     }
 }

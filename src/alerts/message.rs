@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::state::Notice;
 use crate::config::alerts::{NotifierConfig, NotifierKind, WebhookFormat};
-use crate::notify::{AlertmanagerPayload, EmailPayload};
+use crate::store::{AlertmanagerPayload, EmailPayload};
 
 /// An alert as notifiers see it.
 #[derive(Debug, Clone)]

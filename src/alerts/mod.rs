@@ -23,18 +23,16 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-pub use conditions::discrepancies;
 pub use metrics::AlertMetrics;
 pub use silence::{Silence, SilenceView};
 pub use views::AlertView;
 
-use crate::checks::Check;
 use crate::config::Config;
 use crate::config::Name;
 use crate::config::alerts::{AlertRuleConfig, AlertingConfig, Condition, NotifierConfig};
+use crate::config::checks::{self, CheckMeta};
 use crate::store::{SilenceRow, Store, StoreError};
 use rules::{CheckRef, Target};
 
@@ -46,6 +44,8 @@ struct Ruleset {
     silences: Vec<Silence>,
     /// One `rollback_decision_needed` instance per clinic and rollback trigger.
     rollback: Vec<Target>,
+    /// The configured checks, which per-check rules make instances for.
+    checks: Vec<CheckMeta>,
 }
 
 impl Ruleset {
@@ -62,6 +62,7 @@ impl Ruleset {
                 .map(|(i, s)| Silence::from_config(i, s))
                 .collect(),
             rollback: rules::rollback_targets(&config.stabilization, &a.general),
+            checks: checks::checks(config),
         }
     }
 }
@@ -184,27 +185,25 @@ impl Alerts {
         self.store.expire_silence(id, now.timestamp_millis()).await
     }
 
+    /// The enabled checks as rules see them, their intervals taken at `now`.
+    fn check_refs(&self, now: DateTime<Utc>) -> Vec<CheckRef> {
+        self.ruleset()
+            .checks
+            .iter()
+            .filter(|c| c.enabled)
+            .map(|c| CheckRef::new(c, now))
+            .collect()
+    }
+
     /// Evaluates every `evaluation_interval` until cancelled.
-    pub async fn run(
-        self: Arc<Self>,
-        checks: watch::Receiver<Arc<Vec<Arc<dyn Check>>>>,
-        cancel: CancellationToken,
-    ) {
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
         loop {
             let now = Utc::now();
-            let refs: Vec<CheckRef> = checks
-                .borrow()
-                .iter()
-                .filter(|c| c.meta().enabled)
-                .map(|c| {
-                    let m = c.meta();
-                    CheckRef::new(m.name.as_str(), m.kind.as_str(), &m.schedule.schedule, now)
-                })
-                .collect();
+            let refs = self.check_refs(now);
             if let Some(m) = &self.metrics {
                 let shown: Vec<_> = refs
                     .iter()
-                    .map(|c| (c.name.clone(), c.kind.clone(), c.interval_ms))
+                    .map(|c| (c.name.clone(), c.kind.as_str().to_string(), c.interval_ms))
                     .collect();
                 m.show_intervals(&shown);
             }

@@ -16,34 +16,25 @@ use std::sync::Arc;
 
 use crate::config::Name;
 use crate::config::alerts::{AlertRuleConfig, AlertingConfig, Annotations, Condition, Severity};
+use crate::config::checks::{CheckKind, CheckMeta};
+use crate::derive::scorecard::ROLLBACK_ALERT;
 
 /// What a rule's instance watches.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CheckRef {
     pub name: String,
-    /// The kind's string form (`reconcile`, `workflow`…).
-    pub kind: String,
+    pub kind: CheckKind,
     /// The time between two of its scheduled runs, for staleness.
     pub interval_ms: Option<i64>,
 }
 
 impl CheckRef {
-    /// From a check's schedule: the gap between its next two slots.
-    pub fn new(
-        name: &str,
-        kind: &str,
-        schedule: &cron::Schedule,
-        now: chrono::DateTime<chrono::Utc>,
-    ) -> CheckRef {
-        let mut next = schedule.after(&now);
-        let interval_ms = match (next.next(), next.next()) {
-            (Some(a), Some(b)) => Some((b - a).num_milliseconds()),
-            _ => None,
-        };
+    /// From a configured check, its interval taken at `now`.
+    pub fn new(meta: &CheckMeta, now: chrono::DateTime<chrono::Utc>) -> CheckRef {
         CheckRef {
-            name: name.into(),
-            kind: kind.into(),
-            interval_ms,
+            name: meta.name.to_string(),
+            kind: meta.kind,
+            interval_ms: meta.interval_ms(now),
         }
     }
 }
@@ -175,13 +166,17 @@ pub fn targets(rules: &[Arc<AlertRuleConfig>], checks: &[CheckRef]) -> Vec<Targe
         for check in checks {
             let named =
                 rule.checks.is_empty() || rule.checks.iter().any(|n| n.as_str() == check.name);
-            let kind_ok = rule.kind.as_ref().is_none_or(|k| *k == check.kind);
+            // The rule's `kind` as written in config, against the check's kind name.
+            let kind_ok = rule
+                .kind
+                .as_deref()
+                .is_none_or(|k| k == check.kind.as_str());
             if !(named && kind_ok) {
                 continue;
             }
             let mut labels = base.clone();
             labels.insert("check".into(), check.name.clone());
-            labels.insert("kind".into(), check.kind.clone());
+            labels.insert("kind".into(), check.kind.as_str().into());
             out.push(Target {
                 rule: rule.clone(),
                 check: Some(check.clone()),
@@ -202,7 +197,7 @@ pub fn rollback_targets(
     g: &AlertingConfig,
 ) -> Vec<Target> {
     use crate::config::stabilization::TriggerKind;
-    let Ok(name) = Name::parse(crate::stabilization::ROLLBACK_ALERT) else {
+    let Ok(name) = Name::parse(ROLLBACK_ALERT) else {
         return Vec::new();
     };
     let mut out = Vec::new();
@@ -269,10 +264,10 @@ pub fn rollback_targets(
 mod tests {
     use super::*;
 
-    fn check(name: &str, kind: &str) -> CheckRef {
+    fn check(name: &str, kind: CheckKind) -> CheckRef {
         CheckRef {
             name: name.into(),
-            kind: kind.into(),
+            kind,
             interval_ms: None,
         }
     }
@@ -282,7 +277,10 @@ mod tests {
         let rules = all_rules(&AlertingConfig::default(), &[]);
         let t = targets(
             &rules,
-            &[check("patients", "reconcile"), check("visits", "workflow")],
+            &[
+                check("patients", CheckKind::Reconcile),
+                check("visits", CheckKind::Workflow),
+            ],
         );
         let names: Vec<&str> = t.iter().map(|t| t.fingerprint.as_str()).collect();
         assert!(

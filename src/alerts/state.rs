@@ -8,11 +8,11 @@
 use std::time::Duration;
 
 use crate::store::AlertRow;
-
-pub const INACTIVE: &str = "inactive";
-pub const PENDING: &str = "pending";
-pub const FIRING: &str = "firing";
-pub const RESOLVED: &str = "resolved";
+pub use crate::store::AlertState;
+// Short names for the states, as the state machine below reads them.
+pub use AlertState::{
+    Firing as FIRING, Inactive as INACTIVE, Pending as PENDING, Resolved as RESOLVED,
+};
 
 /// Something to tell the notifiers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,8 +40,8 @@ impl Notice {
     /// `firing` or `resolved`, as receivers read it.
     pub fn status(self) -> &'static str {
         match self {
-            Notice::Resolved => RESOLVED,
-            _ => FIRING,
+            Notice::Resolved => RESOLVED.as_str(),
+            _ => FIRING.as_str(),
         }
     }
 }
@@ -64,19 +64,10 @@ pub struct Verdict {
 pub struct Step {
     pub row: AlertRow,
     /// `(from, to)` when the state changed.
-    pub transition: Option<(&'static str, &'static str)>,
+    pub transition: Option<(AlertState, AlertState)>,
     pub notices: Vec<Notice>,
     /// Whether the row differs from the stored one in anything but `value`.
     pub changed: bool,
-}
-
-fn state_of(s: &str) -> &'static str {
-    match s {
-        PENDING => PENDING,
-        FIRING => FIRING,
-        RESOLVED => RESOLVED,
-        _ => INACTIVE,
-    }
 }
 
 fn ms(d: Duration) -> i64 {
@@ -87,7 +78,7 @@ fn ms(d: Duration) -> i64 {
 pub fn step(prev: &AlertRow, v: &Verdict) -> Step {
     let mut row = prev.clone();
     row.value = v.value;
-    let from = state_of(&prev.state);
+    let from = prev.state;
     let now = v.now_ms;
     let mut notices = Vec::new();
     let to = match (from, v.active) {
@@ -151,7 +142,7 @@ pub fn step(prev: &AlertRow, v: &Verdict) -> Step {
             }
         }
     }
-    row.state = to.to_string();
+    row.state = to;
     let mut compare = row.clone();
     compare.value = prev.value;
     let changed = compare != *prev;
@@ -177,7 +168,7 @@ pub fn fresh(
         rule: rule.to_string(),
         labels: labels.to_string(),
         annotations: annotations.to_string(),
-        state: INACTIVE.to_string(),
+        state: INACTIVE,
         value: 0.0,
         active_since_ms: None,
         fired_ms: None,
@@ -221,7 +212,7 @@ mod tests {
         assert!(!s2.changed);
         let s3 = step(&s2.row, &verdict(true, 61_000, 60));
         assert_eq!(
-            (s3.row.state.as_str(), s3.notices.as_slice()),
+            (s3.row.state, s3.notices.as_slice()),
             (FIRING, &[Notice::Firing][..])
         );
         let s4 = step(&s3.row, &verdict(true, 62_000, 60));
@@ -230,7 +221,7 @@ mod tests {
         assert_eq!(s5.notices, vec![Notice::Refresh(1)]);
         let s6 = step(&s5.row, &verdict(false, 130_000, 60));
         assert_eq!(
-            (s6.row.state.as_str(), s6.notices.as_slice()),
+            (s6.row.state, s6.notices.as_slice()),
             (RESOLVED, &[Notice::Resolved][..])
         );
         let s7 = step(&s6.row, &verdict(true, 140_000, 0));

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Alerts, Ruleset, Silence, silence, state};
-use crate::store::StoreError;
+use super::{Alerts, Ruleset, Silence, silence};
+use crate::store::{AlertState, StoreError};
 
 /// An alert instance as the status page, admin page and API show it.
 #[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
@@ -17,8 +17,7 @@ pub struct AlertView {
     pub fingerprint: String,
     pub alertname: String,
     pub severity: String,
-    /// `pending`, `firing`, `resolved` (or `inactive`).
-    pub state: String,
+    pub state: AlertState,
     pub labels: BTreeMap<String, String>,
     pub annotations: BTreeMap<String, String>,
     pub value: f64,
@@ -42,10 +41,10 @@ impl Alerts {
         let views = self.views(silences, now).await?;
         let mut counts: BTreeMap<(String, String, &'static str), i64> = BTreeMap::new();
         for v in views {
-            let state = match v.state.as_str() {
-                state::FIRING if !v.silenced_by.is_empty() => "silenced",
-                state::FIRING => "firing",
-                state::PENDING => "pending",
+            let state = match v.state {
+                AlertState::Firing if !v.silenced_by.is_empty() => "silenced",
+                AlertState::Firing => AlertState::Firing.as_str(),
+                AlertState::Pending => AlertState::Pending.as_str(),
                 _ => continue,
             };
             *counts.entry((v.alertname, v.severity, state)).or_default() += 1;

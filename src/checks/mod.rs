@@ -8,33 +8,64 @@ pub mod reconcile;
 pub mod workflow;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use async_trait::async_trait;
+use serde::Serialize;
+use tokio_util::sync::CancellationToken;
 
-use crate::config::{Comparison, Config, CronSchedule, Name};
-use crate::results::{CheckKind, CheckResult, Ledger};
+pub use crate::config::checks::{CheckKind, CheckMeta};
+use crate::config::{Comparison, Config};
+use crate::results::{CheckResult, Details, Ledger, LedgerUpdate, Outcome};
 use crate::sources::Sources;
 
-/// What the scheduler needs to know of a check, whatever its kind.
-#[derive(Debug, Clone)]
-pub struct CheckMeta {
-    pub name: Name,
-    pub kind: CheckKind,
-    pub schedule: CronSchedule,
-    /// A run that takes longer ends as `error` ("timed out").
-    pub timeout: Duration,
-    pub enabled: bool,
-    /// Cap on the group label values this check exposes in metrics.
-    pub max_groups: usize,
+/// What a check is given for one run besides its config and sources.
+#[derive(Debug, Default)]
+pub struct RunInput {
+    /// What the store remembers of earlier runs; `None` for `hypercare
+    /// check`, which has no store (no drift, no grace, every document new).
+    pub memory: Option<Memory>,
+    /// Cancelled when the run must stop (the shutdown drain ran out).
+    /// Dropping the run's future stops it too; a check may watch the token
+    /// to stop between steps.
+    pub cancel: CancellationToken,
 }
 
-/// A check's own last completed run (pass or fail), which the scheduler
-/// reads from the store for checks that build on it (drift, watermarks).
-/// The check still never sees the store.
-#[derive(Debug, Clone)]
-pub struct PreviousRun {
-    pub details: crate::results::Details,
+/// A check's own history, read from the store by the scheduler before the
+/// run, so the check never sees the store.
+#[derive(Debug, Default)]
+pub struct Memory {
+    /// The details of its newest completed (pass or fail) run; `None` on
+    /// its first run.
+    pub previous: Option<Details>,
+    /// Its per-item rotation state (documents; empty for other kinds).
+    pub ledger: Ledger,
+}
+
+impl RunInput {
+    /// A run with what the store remembers.
+    pub fn remembering(previous: Option<Details>, ledger: Ledger) -> RunInput {
+        RunInput {
+            memory: Some(Memory { previous, ledger }),
+            cancel: CancellationToken::new(),
+        }
+    }
+}
+
+/// What a run gives back: its result, and the per-item state to save
+/// (documents rotation), which is never stored with the result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RunOutput {
+    pub result: CheckResult,
+    pub ledger: Option<LedgerUpdate>,
+}
+
+impl From<CheckResult> for RunOutput {
+    fn from(result: CheckResult) -> RunOutput {
+        RunOutput {
+            result,
+            ledger: None,
+        }
+    }
 }
 
 /// A configured check, ready to run.
@@ -44,63 +75,35 @@ pub trait Check: Send + Sync {
 
     /// Runs once. Failures to reach a source come back as `Outcome::Error`
     /// results, not as Rust errors: every run ends in a result.
-    async fn run(&self) -> CheckResult;
-
-    /// Whether [`Check::run_after`] uses the previous run, so the scheduler
-    /// reads it from the store first.
-    fn uses_previous(&self) -> bool {
-        false
-    }
-
-    /// Runs once, knowing the previous completed run (none on the first run
-    /// and in `hypercare check`, which has no store).
-    async fn run_after(&self, previous: Option<PreviousRun>) -> CheckResult {
-        let _ = previous;
-        self.run().await
-    }
-
-    /// The workflow's config, for the rooms that derive SLO burn rates and
-    /// baseline ratios from its stored runs; `None` for other kinds.
-    fn workflow(&self) -> Option<&crate::config::WorkflowConfig> {
-        None
-    }
-
-    /// Whether the check keeps per-item state between runs (the documents
-    /// rotation): the scheduler then loads it from the store, runs
-    /// [`Check::run_with_ledger`], and saves what the result's details carry back.
-    fn keeps_ledger(&self) -> bool {
-        false
-    }
-
-    /// Runs once with the state of earlier runs.
-    async fn run_with_ledger(&self, ledger: Ledger) -> CheckResult {
-        drop(ledger);
-        self.run().await
-    }
+    async fn run(&self, input: RunInput) -> RunOutput;
 }
 
 /// Builds every configured check against the given sources.
 pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     let mut checks: Vec<Arc<dyn Check>> = Vec::new();
     for rc in &config.reconcile {
+        let meta = CheckMeta::reconcile(rc);
         let check: Arc<dyn Check> = match &rc.compare {
-            Comparison::Counts { source, target } => {
-                Arc::new(reconcile::CountReconcile::new(rc, source, target, sources))
-            }
+            Comparison::Counts { source, target } => Arc::new(reconcile::CountReconcile::new(
+                meta, rc, source, target, sources,
+            )),
             Comparison::Keyed(keyed) => {
-                Arc::new(reconcile::KeyedReconcile::new(rc, keyed, sources))
+                Arc::new(reconcile::KeyedReconcile::new(meta, rc, keyed, sources))
             }
         };
         checks.push(check);
     }
     for ic in &config.integrity {
-        checks.push(Arc::new(integrity::IntegrityCheck::new(ic, sources)));
+        let meta = CheckMeta::integrity(ic);
+        checks.push(Arc::new(integrity::IntegrityCheck::new(meta, ic, sources)));
     }
     for wc in &config.workflows {
-        checks.push(Arc::new(workflow::WorkflowCheck::new(wc, sources)));
+        let meta = CheckMeta::workflow(wc);
+        checks.push(Arc::new(workflow::WorkflowCheck::new(meta, wc, sources)));
     }
     for dc in &config.documents {
-        checks.push(Arc::new(documents::DocumentsCheck::new(dc, sources)));
+        let meta = CheckMeta::documents(dc);
+        checks.push(Arc::new(documents::DocumentsCheck::new(meta, dc, sources)));
     }
     checks
 }
@@ -128,29 +131,42 @@ pub fn select(
         .collect())
 }
 
+/// A finished run as `hypercare check` prints it (`--json` keeps this shape).
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub name: String,
+    pub kind: CheckKind,
+    pub status: Outcome,
+    pub started_at: chrono::DateTime<chrono::Utc>,
+    pub duration_ms: u64,
+    pub summary: String,
+    pub details: Details,
+}
+
 /// Runs checks once, concurrently, each within its timeout (for `hypercare check`).
-pub async fn run_once(checks: &[Arc<dyn Check>]) -> Vec<crate::results::RunReport> {
+pub async fn run_once(checks: &[Arc<dyn Check>]) -> Vec<RunReport> {
     let runs = checks.iter().map(|c| async move {
         let meta = c.meta();
         let started_at = chrono::Utc::now();
         let clock = std::time::Instant::now();
-        let result = tokio::time::timeout(meta.timeout, c.run())
+        let result = tokio::time::timeout(meta.timeout, c.run(RunInput::default()))
             .await
+            .map(|out| out.result)
             .unwrap_or_else(|_| {
                 CheckResult::error(
                     format!(
                         "timed out after {}",
                         humantime::format_duration(meta.timeout)
                     ),
-                    crate::results::Details::None {},
+                    Details::None {},
                 )
             });
-        crate::results::RunReport {
+        RunReport {
             name: meta.name.to_string(),
             kind: meta.kind,
             status: result.outcome,
             started_at,
-            duration_ms: clock.elapsed().as_millis() as u64,
+            duration_ms: u64::try_from(clock.elapsed().as_millis()).unwrap_or(u64::MAX),
             summary: result.summary,
             details: result.details,
         }

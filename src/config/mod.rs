@@ -7,6 +7,7 @@
 
 mod admin;
 pub mod alerts;
+pub mod checks;
 pub mod documents;
 mod errors;
 mod feedback;

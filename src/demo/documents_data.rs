@@ -17,7 +17,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use sqlx::Connection;
 
-use super::generate::DOCUMENT_KINDS;
+use super::facts::DOCUMENT_KINDS;
 
 /// Documents in the demo inventory (the superseded one included).
 pub const DOCUMENTS: usize = 64;

@@ -8,6 +8,7 @@ mod config_text;
 mod db;
 pub mod documents_data;
 pub mod ehr;
+mod facts;
 mod feedback_seed;
 mod generate;
 mod integrity_data;
@@ -21,7 +22,8 @@ use anyhow::Context;
 
 use crate::config::{self, Config};
 
-pub use generate::{DemoFacts, generate};
+pub use facts::DemoFacts;
+pub use generate::generate;
 
 /// The seed the demo's data is generated from.
 pub const SEED: u64 = 20261125;

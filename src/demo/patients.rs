@@ -4,7 +4,7 @@
 //! The order of draws is part of the demo: the same seed gives the same data.
 
 use super::db::V;
-use super::generate::{CLINICS, DOCUMENT_KINDS, DemoFacts, PROVIDERS};
+use super::facts::{CLINICS, DOCUMENT_KINDS, DemoFacts, PROVIDERS};
 use super::integrity_data::{self, Person};
 
 pub(super) const FIRST: [&str; 16] = [

@@ -73,7 +73,7 @@ pub async fn seed_history(config: &crate::config::Config) -> anyhow::Result<()> 
     }
     for ((day, criterion), met) in overall {
         rows.push(crate::store::DayRow {
-            clinic: crate::stabilization::ALL.to_string(),
+            clinic: crate::derive::scorecard::ALL.to_string(),
             day,
             criterion,
             wave: String::new(),

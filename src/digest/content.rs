@@ -8,9 +8,9 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use super::chart::Bar;
-use crate::config::stabilization::DigestConfig;
-use crate::stabilization::{ClinicCard, Figures, Stabilization};
-use crate::store::StoreError;
+use crate::config::stabilization::{DigestConfig, Wave};
+use crate::derive::scorecard::{ClinicCard, DAY_MS, Figures, Scorecards, Trend, today};
+use crate::store::{AlertRow, AlertState, OpenReport, Store, StoreError};
 
 /// Days in the trend chart.
 pub const TREND_DAYS: i64 = 14;
@@ -80,86 +80,71 @@ fn short(text: &str) -> String {
     format!("{cut}…")
 }
 
-/// Gathers a digest at `now_ms` for `period`.
-pub async fn gather(
-    stab: &Stabilization,
+/// What the previous digest of the same name left: since when to count
+/// feedback, how to say it, and its figures by clinic.
+async fn previous(
+    store: &Store,
     d: &DigestConfig,
-    categories: &BTreeMap<String, String>,
-    public_url: Option<String>,
     period: &str,
     now_ms: i64,
-) -> Result<DigestData, StoreError> {
-    let store = stab.store();
-    let setup = stab.setup();
-    let card = stab.scorecard(now_ms).await?;
-    let previous = store
-        .previous_digest_figures(d.name.as_str(), period)
-        .await?;
-    let (since_ms, since_label, prev_figures) = match &previous {
-        Some((p, figures)) => (
-            chrono::DateTime::parse_from_rfc3339(p)
-                .map(|t| t.timestamp_millis())
-                .unwrap_or(now_ms - 86_400_000),
-            format!("since the previous digest ({p})"),
-            serde_json::from_str::<BTreeMap<String, Figures>>(figures).unwrap_or_default(),
-        ),
-        None => (
-            now_ms - 86_400_000,
-            "in the last 24 hours".to_string(),
-            BTreeMap::new(),
-        ),
-    };
-    let by_cat = store.reports_by_category_since(since_ms).await?;
-    let open = store.open_reports().await?;
-    let alerts = store.alert_instances().await?;
-    let trend = stab.trend(now_ms, TREND_DAYS).await?;
-    let today = crate::stabilization::judge::today(now_ms);
-    let days: Vec<String> = (0..TREND_DAYS)
-        .rev()
-        .map(|b| (today - chrono::Duration::days(b)).to_string())
-        .collect();
-    let label = |id: &str| {
-        categories
+) -> Result<(i64, String, BTreeMap<String, Figures>), StoreError> {
+    Ok(
+        match store
+            .previous_digest_figures(d.name.as_str(), period)
+            .await?
+        {
+            Some((p, figures)) => (
+                chrono::DateTime::parse_from_rfc3339(&p)
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or(now_ms - DAY_MS),
+                format!("since the previous digest ({p})"),
+                serde_json::from_str(&figures).unwrap_or_default(),
+            ),
+            None => (
+                now_ms - DAY_MS,
+                "in the last 24 hours".to_string(),
+                BTreeMap::new(),
+            ),
+        },
+    )
+}
+
+/// What every clinic's part of one digest is cut from.
+struct Shared<'a> {
+    now_ms: i64,
+    categories: &'a BTreeMap<String, String>,
+    by_category: Vec<(Option<String>, String, i64)>,
+    open: Vec<OpenReport>,
+    alerts: Vec<AlertRow>,
+    trend: Trend,
+    days: Vec<String>,
+    previous: BTreeMap<String, Figures>,
+}
+
+impl Shared<'_> {
+    fn label(&self, id: &str) -> String {
+        self.categories
             .get(id)
             .cloned()
             .unwrap_or_else(|| id.to_string())
-    };
-    let mut clinics = Vec::new();
-    for c in card.clinics {
-        if !d.clinics.is_empty() && !d.clinics.iter().any(|x| x.as_str() == c.clinic) {
-            continue;
-        }
-        let wave = setup.cfg.wave_of(&c.clinic);
-        let feedback = by_cat
+    }
+
+    fn blockers(&self, clinic: &str) -> Vec<&OpenReport> {
+        self.open
             .iter()
-            .filter(|(cl, _, _)| cl.as_deref() == Some(c.clinic.as_str()))
-            .map(|(_, cat, n)| (label(cat), *n))
-            .collect();
-        let mine: Vec<_> = open
+            .filter(|r| r.severity == "blocks_work" && r.clinic.as_deref() == Some(clinic))
+            .collect()
+    }
+
+    /// Firing alerts about this clinic, its wave's checks, or no check at all.
+    fn alerts(&self, clinic: &str, wave: Option<&Wave>) -> Vec<ActiveAlert> {
+        self.alerts
             .iter()
-            .filter(|r| {
-                r.severity == "blocks_work" && r.clinic.as_deref() == Some(c.clinic.as_str())
-            })
-            .collect();
-        let blockers = mine
-            .iter()
-            .take(BLOCKERS_SHOWN)
-            .map(|r| Blocker {
-                opened: chrono::DateTime::from_timestamp_millis(r.created_ms)
-                    .map(|t| t.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default(),
-                age_days: (now_ms - r.created_ms) / 86_400_000,
-                category: label(&r.category),
-                text: short(&r.text),
-            })
-            .collect();
-        let active = alerts
-            .iter()
-            .filter(|a| a.state == "firing")
+            .filter(|a| a.state == AlertState::Firing)
             .filter_map(|a| {
                 let labels: BTreeMap<String, String> = serde_json::from_str(&a.labels).ok()?;
                 let about = match (labels.get("clinic"), labels.get("check")) {
-                    (Some(cl), _) => cl == &c.clinic,
+                    (Some(cl), _) => cl == clinic,
                     (None, Some(check)) => wave.is_none_or(|w| w.watches(check)),
                     (None, None) => true,
                 };
@@ -171,25 +156,86 @@ pub async fn gather(
                     summary: ann.get("summary").cloned().unwrap_or_default(),
                 })
             })
+            .collect()
+    }
+
+    fn clinic(&self, c: ClinicCard, wave: Option<&Wave>) -> ClinicDigest {
+        let mine = self.blockers(&c.clinic);
+        let blockers = mine
+            .iter()
+            .take(BLOCKERS_SHOWN)
+            .map(|r| Blocker {
+                opened: chrono::DateTime::from_timestamp_millis(r.created_ms)
+                    .map(|t| t.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default(),
+                age_days: (self.now_ms - r.created_ms) / DAY_MS,
+                category: self.label(&r.category),
+                text: short(&r.text),
+            })
             .collect();
-        let per_day: BTreeMap<&str, (u32, u32)> = trend
+        let per_day: BTreeMap<&str, (u32, u32)> = self
+            .trend
             .get(&c.clinic)
             .map(|v| v.iter().map(|(d, m, n)| (d.as_str(), (*m, *n))).collect())
             .unwrap_or_default();
-        clinics.push(ClinicDigest {
-            previous: prev_figures.get(&c.clinic).cloned(),
-            feedback,
+        ClinicDigest {
+            previous: self.previous.get(&c.clinic).cloned(),
+            feedback: self
+                .by_category
+                .iter()
+                .filter(|(cl, _, _)| cl.as_deref() == Some(c.clinic.as_str()))
+                .map(|(_, cat, n)| (self.label(cat), *n))
+                .collect(),
             open_blockers: mine.len(),
             blockers,
-            alerts: active,
-            trend: days
+            alerts: self.alerts(&c.clinic, wave),
+            trend: self
+                .days
                 .iter()
                 .map(|d| per_day.get(d.as_str()).copied().unwrap_or((0, 0)))
                 .collect(),
-            trend_days: days.clone(),
+            trend_days: self.days.clone(),
             card: c,
-        });
+        }
     }
+}
+
+/// Gathers a digest at `now_ms` for `period`.
+pub async fn gather(
+    cards: &Scorecards,
+    d: &DigestConfig,
+    categories: &BTreeMap<String, String>,
+    public_url: Option<String>,
+    period: &str,
+    now_ms: i64,
+) -> Result<DigestData, StoreError> {
+    let store = cards.store();
+    let setup = cards.setup();
+    let card = cards.scorecard(now_ms).await?;
+    let (since_ms, since_label, previous) = previous(store, d, period, now_ms).await?;
+    let today = today(now_ms);
+    let shared = Shared {
+        now_ms,
+        categories,
+        by_category: store.reports_by_category_since(since_ms).await?,
+        open: store.open_reports().await?,
+        alerts: store.alert_instances().await?,
+        trend: cards.trend(now_ms, TREND_DAYS).await?,
+        days: (0..TREND_DAYS)
+            .rev()
+            .map(|b| (today - chrono::Duration::days(b)).to_string())
+            .collect(),
+        previous,
+    };
+    let clinics = card
+        .clinics
+        .into_iter()
+        .filter(|c| d.clinics.is_empty() || d.clinics.iter().any(|x| x.as_str() == c.clinic))
+        .map(|c| {
+            let wave = setup.cfg.wave_of(&c.clinic);
+            shared.clinic(c, wave)
+        })
+        .collect();
     Ok(DigestData {
         name: d.name.to_string(),
         subject: d.subject.clone(),

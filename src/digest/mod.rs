@@ -10,8 +10,8 @@
 //! delivers (SMTP, or `.eml` files in `[outbox] mail_dir`), with retries.
 
 pub mod chart;
-pub mod cli;
 pub mod content;
+mod metrics;
 pub mod render;
 
 use std::collections::BTreeMap;
@@ -25,11 +25,10 @@ use tokio_util::sync::CancellationToken;
 use crate::config::Config;
 use crate::config::alerts::SMTP_CHANNEL;
 use crate::config::stabilization::DigestConfig;
-use crate::notify::EmailPayload;
-use crate::notify::email::InlineImage;
-use crate::stabilization::Stabilization;
-use crate::store::{NewOutbox, StoreError};
+use crate::derive::scorecard::Scorecards;
+use crate::store::{EmailPayload, InlineImage, NewOutbox, StoreError};
 pub use content::DigestData;
+pub use metrics::DigestMetrics;
 
 /// How often each replica looks for a due digest.
 const POLL: Duration = Duration::from_secs(15);
@@ -78,8 +77,9 @@ pub struct Rendered {
 }
 
 pub struct Digests {
-    stab: Arc<Stabilization>,
+    cards: Arc<Scorecards>,
     setup: RwLock<Arc<Setup>>,
+    metrics: Option<DigestMetrics>,
 }
 
 /// The period a slot stands for, as stored and shown.
@@ -99,10 +99,23 @@ pub fn due_slot(d: &DigestConfig, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
 }
 
 impl Digests {
-    pub fn new(stab: Arc<Stabilization>, config: &Config) -> Digests {
+    pub fn new(
+        cards: Arc<Scorecards>,
+        config: &Config,
+        registry: &prometheus::Registry,
+    ) -> Digests {
+        let metrics = DigestMetrics::new(registry)
+            .map_err(|e| tracing::error!(error = %e, "digest metrics not registered"))
+            .ok();
+        if let Some(m) = &metrics {
+            for d in &config.digests {
+                m.known(d.name.as_str());
+            }
+        }
         Digests {
-            stab,
+            cards,
             setup: RwLock::new(Arc::new(Setup::from_config(config))),
+            metrics,
         }
     }
 
@@ -138,7 +151,7 @@ impl Digests {
         let d = self.config(name)?;
         let setup = self.setup();
         let data = content::gather(
-            &self.stab,
+            &self.cards,
             &d,
             &setup.categories,
             setup.public_url.clone(),
@@ -204,12 +217,12 @@ impl Digests {
             .collect();
         let figures = serde_json::to_string(&r.data.figures()).unwrap_or_else(|_| "{}".into());
         let n = self
-            .stab
+            .cards
             .store()
             .queue_digest(name, period, &figures, &messages, now_ms)
             .await?;
-        if let Some(m) = self.stab.metrics() {
-            m.digests_sent(name, n as u64);
+        if let Some(m) = &self.metrics {
+            m.sent(name, n as u64);
         }
         if n > 0 {
             tracing::info!(digest = name, period, messages = n, "digest queued");
@@ -225,7 +238,7 @@ impl Digests {
             };
             let period = period_of(slot);
             match self
-                .stab
+                .cards
                 .store()
                 .digest_period_queued(d.name.as_str(), &period)
                 .await

@@ -4,20 +4,12 @@
 use maud::{DOCTYPE, Markup, html};
 
 use super::content::{ClinicDigest, DigestData};
-use crate::stabilization::{Figures, State};
+use crate::derive::percent as pct;
+use crate::derive::scorecard::{Figures, State};
 
 /// The `cid` of a clinic's chart.
 pub fn chart_cid(clinic: &str) -> String {
     format!("chart-{clinic}@hypercare")
-}
-
-fn pct(v: f64) -> String {
-    let p = v * 100.0;
-    if (99.0..100.0).contains(&p) {
-        format!("{p:.2} %")
-    } else {
-        format!("{p:.1} %")
-    }
 }
 
 fn day_words(day: i64) -> String {
@@ -128,97 +120,110 @@ fn readiness(c: &ClinicDigest) -> String {
 pub fn text(d: &DigestData) -> String {
     let mut s = format!("{} — {}\n", d.subject, d.period);
     for c in &d.clinics {
-        let k = &c.card;
-        s.push_str(&format!(
-            "\n== {} — {} (wave {}, live since {}) ==\n{}\n",
-            k.clinic_name,
-            day_words(k.day),
-            k.wave,
-            k.go_live,
-            readiness(c)
-        ));
-        for cr in &k.criteria {
-            s.push_str(&format!(
-                "  {} {}: {} — {}\n",
-                mark(cr.state),
-                cr.name,
-                cr.state.words(),
-                cr.detail
-            ));
-        }
-        for (label, line) in status_lines(&k.figures, c.previous.as_ref()) {
-            s.push_str(&format!("{label}: {line}.\n"));
-        }
-        if c.feedback.is_empty() {
-            s.push_str(&format!("Feedback {}: none.\n", d.since_label));
-        } else {
-            let parts: Vec<String> = c.feedback.iter().map(|(l, n)| format!("{l} {n}")).collect();
-            s.push_str(&format!(
-                "Feedback {}: {}.\n",
-                d.since_label,
-                parts.join(", ")
-            ));
-        }
-        if c.open_blockers == 0 {
-            s.push_str("Open blockers: none.\n");
-        } else {
-            s.push_str(&format!(
-                "Open blockers: {} (oldest first, redacted text):\n",
-                c.open_blockers
-            ));
-            for b in &c.blockers {
-                s.push_str(&format!(
-                    "  - since {} ({} day(s)), {}: \"{}\"\n",
-                    b.opened, b.age_days, b.category, b.text
-                ));
-            }
-        }
-        if c.alerts.is_empty() {
-            s.push_str("Active alerts: none.\n");
-        } else {
-            s.push_str("Active alerts:\n");
-            for a in &c.alerts {
-                s.push_str(&format!(
-                    "  - {} ({}): {}\n",
-                    a.alertname, a.severity, a.summary
-                ));
-            }
-        }
-        let breached: Vec<_> = k.triggers.iter().filter(|t| t.breached).collect();
-        if breached.is_empty() {
-            s.push_str("Rollback triggers: none breached.\n");
-        } else {
-            s.push_str("ROLLBACK DECISION NEEDED:\n");
-            for t in breached {
-                s.push_str(&format!("  - {}: {}\n", t.name, t.evidence));
-            }
-            s.push_str(&format!(
-                "  Contingency owner: {}. Escalation: {}.\n",
-                d.contingency_owner,
-                d.escalation.join(" → ")
-            ));
-        }
-        let met: Vec<String> = c
-            .trend
-            .iter()
-            .map(|(m, n)| {
-                if *n == 0 {
-                    "-".into()
-                } else {
-                    format!("{m}/{n}")
-                }
-            })
-            .collect();
-        s.push_str(&format!(
-            "Criteria met per day, last 14 days: {}\n",
-            met.join(" ")
-        ));
+        clinic_text(&mut s, d, c);
     }
     if let Some(u) = &d.public_url {
         s.push_str(&format!("\nStatus page: {u}\n"));
     }
     s.push_str("\nThis digest carries counts and names only, never patient identifiers.\n");
     s
+}
+
+/// One clinic's part of the plain text.
+fn clinic_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
+    let k = &c.card;
+    s.push_str(&format!(
+        "\n== {} — {} (wave {}, live since {}) ==\n{}\n",
+        k.clinic_name,
+        day_words(k.day),
+        k.wave,
+        k.go_live,
+        readiness(c)
+    ));
+    for cr in &k.criteria {
+        s.push_str(&format!(
+            "  {} {}: {} — {}\n",
+            mark(cr.state),
+            cr.name,
+            cr.state.words(),
+            cr.detail
+        ));
+    }
+    for (label, line) in status_lines(&k.figures, c.previous.as_ref()) {
+        s.push_str(&format!("{label}: {line}.\n"));
+    }
+    if c.feedback.is_empty() {
+        s.push_str(&format!("Feedback {}: none.\n", d.since_label));
+    } else {
+        let parts: Vec<String> = c.feedback.iter().map(|(l, n)| format!("{l} {n}")).collect();
+        s.push_str(&format!(
+            "Feedback {}: {}.\n",
+            d.since_label,
+            parts.join(", ")
+        ));
+    }
+    blockers_and_alerts_text(s, c);
+    rollback_text(s, d, c);
+    let met: Vec<String> = c
+        .trend
+        .iter()
+        .map(|(m, n)| {
+            if *n == 0 {
+                "-".into()
+            } else {
+                format!("{m}/{n}")
+            }
+        })
+        .collect();
+    s.push_str(&format!(
+        "Criteria met per day, last 14 days: {}\n",
+        met.join(" ")
+    ));
+}
+
+fn blockers_and_alerts_text(s: &mut String, c: &ClinicDigest) {
+    if c.open_blockers == 0 {
+        s.push_str("Open blockers: none.\n");
+    } else {
+        s.push_str(&format!(
+            "Open blockers: {} (oldest first, redacted text):\n",
+            c.open_blockers
+        ));
+        for b in &c.blockers {
+            s.push_str(&format!(
+                "  - since {} ({} day(s)), {}: \"{}\"\n",
+                b.opened, b.age_days, b.category, b.text
+            ));
+        }
+    }
+    if c.alerts.is_empty() {
+        s.push_str("Active alerts: none.\n");
+    } else {
+        s.push_str("Active alerts:\n");
+        for a in &c.alerts {
+            s.push_str(&format!(
+                "  - {} ({}): {}\n",
+                a.alertname, a.severity, a.summary
+            ));
+        }
+    }
+}
+
+fn rollback_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
+    let breached: Vec<_> = c.card.triggers.iter().filter(|t| t.breached).collect();
+    if breached.is_empty() {
+        s.push_str("Rollback triggers: none breached.\n");
+        return;
+    }
+    s.push_str("ROLLBACK DECISION NEEDED:\n");
+    for t in breached {
+        s.push_str(&format!("  - {}: {}\n", t.name, t.evidence));
+    }
+    s.push_str(&format!(
+        "  Contingency owner: {}. Escalation: {}.\n",
+        d.contingency_owner,
+        d.escalation.join(" → ")
+    ));
 }
 
 const FONT: &str = "font-family:Arial,Helvetica,sans-serif;color:#1b1f24;";

@@ -96,7 +96,7 @@ impl DocumentsMetrics {
             self.content_coverage
                 .with_label_values(&l)
                 .set(f.content_coverage);
-            for r in Reason::ALL {
+            for &r in Reason::ALL {
                 let n = f.by_reason.get(&r).copied().unwrap_or(0);
                 self.failed
                     .with_label_values(&[check, kind, r.as_str()])
@@ -132,7 +132,7 @@ impl DocumentsMetrics {
         let _ = self.content_checked.remove_label_values(&l);
         let _ = self.coverage.remove_label_values(&l);
         let _ = self.content_coverage.remove_label_values(&l);
-        for r in Reason::ALL {
+        for &r in Reason::ALL {
             let _ = self.failed.remove_label_values(&[check, kind, r.as_str()]);
         }
     }

@@ -6,35 +6,10 @@ use lettre::message::{Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
-use serde::{Deserialize, Serialize};
 
 use super::error::{SendError, SetupError};
 use crate::config::alerts::{SmtpConfig, SmtpTls};
-
-/// An e-mail as queued in the outbox (channel `smtp`). Anyone may queue
-/// one: alerts and digests do.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct EmailPayload {
-    pub to: Vec<String>,
-    pub subject: String,
-    pub text: String,
-    /// An HTML alternative to `text`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub html: Option<String>,
-    /// Images the HTML shows by `cid:` (sent as multipart/related).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub inline: Vec<InlineImage>,
-}
-
-/// An inline image of an HTML e-mail.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct InlineImage {
-    /// Content-ID without angle brackets, as the HTML's `cid:` names it.
-    pub cid: String,
-    pub content_type: String,
-    /// The bytes, base64.
-    pub base64: String,
-}
+use crate::store::EmailPayload;
 
 pub struct EmailSender {
     transport: AsyncSmtpTransport<Tokio1Executor>,

@@ -7,22 +7,11 @@
 
 use std::time::Duration;
 
-use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use super::error::SendError;
 use crate::config::Secret;
-
-/// An Alertmanager post as queued (channel `alertmanager:NAME`).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct AlertmanagerPayload {
-    /// Alerts in Alertmanager's v2 shape (labels, annotations, startsAt,
-    /// endsAt for resolved ones, generatorURL).
-    pub alerts: Vec<Value>,
-    /// For firing alerts: `endsAt` = send time + this.
-    #[serde(default)]
-    pub ends_in_ms: Option<i64>,
-}
+use crate::store::AlertmanagerPayload;
 
 async fn post(
     client: &reqwest::Client,

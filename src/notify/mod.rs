@@ -22,9 +22,7 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use tokio_util::sync::CancellationToken;
 
-pub use email::EmailPayload;
 pub use error::{SendError, SetupError};
-pub use http::AlertmanagerPayload;
 pub use metrics::NotifyMetrics;
 
 use crate::config::Config;

@@ -4,9 +4,9 @@
 //! [`DocumentFailure`] entries (store and `check --json`), never in
 //! summaries, logs or metric labels.
 //!
-//! The rotation's per-document state ([`Ledger`]) is carried here too: the
-//! caller loads it from the store before a run, and the run hands back what
-//! changed ([`LedgerUpdate`], never serialized with the details), so the
+//! The rotation's per-document state ([`Ledger`]) is typed here too: the
+//! scheduler loads it from the store into the run's input, and the run
+//! hands back what changed ([`LedgerUpdate`]) beside its result, so the
 //! check itself never sees the store.
 
 use std::collections::{BTreeMap, HashMap};
@@ -16,6 +16,8 @@ use serde::{Deserialize, Serialize};
 /// Why one document failed: a closed set, used as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum Reason {
     /// Kind, date, patient link or location absent from the metadata.
     MetadataMissing,
@@ -44,45 +46,17 @@ pub enum Reason {
 }
 
 impl Reason {
-    pub const ALL: [Reason; 12] = [
-        Reason::MetadataMissing,
-        Reason::InvalidLocation,
-        Reason::BrokenLink,
-        Reason::NotFound,
-        Reason::Forbidden,
-        Reason::Timeout,
-        Reason::ServerError,
-        Reason::Unreachable,
-        Reason::TypeMismatch,
-        Reason::SizeMismatch,
-        Reason::HashMismatch,
-        Reason::Unreadable,
-    ];
+    pub const ALL: &[Reason] = <Reason as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            Reason::MetadataMissing => "metadata_missing",
-            Reason::InvalidLocation => "invalid_location",
-            Reason::BrokenLink => "broken_link",
-            Reason::NotFound => "not_found",
-            Reason::Forbidden => "forbidden",
-            Reason::Timeout => "timeout",
-            Reason::ServerError => "server_error",
-            Reason::Unreachable => "unreachable",
-            Reason::TypeMismatch => "type_mismatch",
-            Reason::SizeMismatch => "size_mismatch",
-            Reason::HashMismatch => "hash_mismatch",
-            Reason::Unreadable => "unreadable",
-        }
-    }
-
-    pub fn parse(s: &str) -> Option<Reason> {
-        Reason::ALL.into_iter().find(|r| r.as_str() == s)
+        self.into()
     }
 }
 
-/// Figures of a documents check.
+/// Figures of a documents check. Every field defaults when read back, so
+/// details stored by an older version still read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct DocumentsDetails {
     /// Documents in the inventory, skipped ones excluded.
     pub inventory: u64,
@@ -120,9 +94,6 @@ pub struct DocumentsDetails {
     /// Why the check could not judge (the inventory or link query failed).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// What the run changed in the rotation state; saved by the caller, not stored with the result.
-    #[serde(skip)]
-    pub ledger: Option<Box<LedgerUpdate>>,
 }
 
 /// One document kind's figures.

@@ -14,6 +14,8 @@ pub struct IntegrityDetails {
 /// The kind of an integrity rule, a closed set used as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr)]
+#[strum(serialize_all = "snake_case")]
 pub enum RuleKind {
     Duplicates,
     Orphans,
@@ -24,13 +26,7 @@ pub enum RuleKind {
 
 impl RuleKind {
     pub fn as_str(self) -> &'static str {
-        match self {
-            RuleKind::Duplicates => "duplicates",
-            RuleKind::Orphans => "orphans",
-            RuleKind::Completeness => "completeness",
-            RuleKind::Validity => "validity",
-            RuleKind::Freshness => "freshness",
-        }
+        self.into()
     }
 }
 

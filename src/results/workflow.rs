@@ -10,6 +10,8 @@ use serde::{Deserialize, Serialize};
 /// How one step ended, a closed set used as a metric label.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum StepOutcome {
     /// The step answered and every expectation held.
     Ok,
@@ -34,32 +36,10 @@ pub enum StepOutcome {
 }
 
 impl StepOutcome {
-    pub const ALL: [StepOutcome; 10] = [
-        StepOutcome::Ok,
-        StepOutcome::Assertion,
-        StepOutcome::Timeout,
-        StepOutcome::Connect,
-        StepOutcome::HttpStatus,
-        StepOutcome::Extract,
-        StepOutcome::Sql,
-        StepOutcome::Auth,
-        StepOutcome::Error,
-        StepOutcome::Skipped,
-    ];
+    pub const ALL: &[StepOutcome] = <StepOutcome as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            StepOutcome::Ok => "ok",
-            StepOutcome::Assertion => "assertion",
-            StepOutcome::Timeout => "timeout",
-            StepOutcome::Connect => "connect",
-            StepOutcome::HttpStatus => "http_status",
-            StepOutcome::Extract => "extract",
-            StepOutcome::Sql => "sql",
-            StepOutcome::Auth => "auth",
-            StepOutcome::Error => "error",
-            StepOutcome::Skipped => "skipped",
-        }
+        self.into()
     }
 
     /// Whether the system answered wrongly or too slowly (the run fails),
@@ -75,8 +55,10 @@ impl StepOutcome {
     }
 }
 
-/// Figures of one workflow run.
+/// Figures of one workflow run. Every field defaults when read back, so
+/// details stored by an older version still read.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(default)]
 pub struct WorkflowDetails {
     /// `ok`, or the outcome of the first failing step.
     pub outcome: Option<StepOutcome>,

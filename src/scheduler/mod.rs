@@ -43,8 +43,9 @@ pub struct Scheduler {
     retention: Duration,
     /// When this process last purged old runs (epoch ms); purges run hourly.
     last_purge_ms: AtomicI64,
-    /// Workflow SLO samples read from the store so far.
-    slo_history: crate::slo::History,
+    /// Notified each time a run's result is stored, so the derive loop
+    /// refreshes the gauges at once.
+    finished: Arc<tokio::sync::Notify>,
 }
 
 /// How often old runs are purged.
@@ -61,7 +62,7 @@ impl Scheduler {
         Arc::new(Scheduler {
             retention,
             last_purge_ms: AtomicI64::new(0),
-            slo_history: Default::default(),
+            finished: Arc::new(tokio::sync::Notify::new()),
             store,
             metrics,
             owner,
@@ -154,8 +155,13 @@ impl Scheduler {
         }
     }
 
+    /// Notified each time a run's result is stored here.
+    pub fn finished(&self) -> Arc<tokio::sync::Notify> {
+        self.finished.clone()
+    }
+
     /// Heartbeat-independent upkeep: take over or close slots whose replica
-    /// stopped, refresh gauges from the store, purge old runs.
+    /// stopped, purge old runs.
     pub async fn housekeeping(self: &Arc<Self>, set: &CheckSet, now: DateTime<Utc>) {
         match self.store.expired_runs(ms(now)).await {
             Ok(expired) => {
@@ -186,7 +192,6 @@ impl Scheduler {
             }
             Err(e) => self.store_error("expired_runs", &e),
         }
-        self.sync_metrics(set).await;
         self.purge(now).await;
     }
 
@@ -204,56 +209,6 @@ impl Scheduler {
             Ok(n) => tracing::info!(runs = n, "purged runs older than the retention"),
             Err(e) => self.store_error("purge", &e),
         }
-    }
-
-    /// Refreshes the result gauges from the store, so every replica shows
-    /// the latest results whichever replica produced them.
-    pub async fn sync_metrics(&self, set: &CheckSet) {
-        let latest = match self.store.latest_results().await {
-            Ok(l) => l,
-            Err(e) => return self.store_error("latest_results", &e),
-        };
-        for run in latest {
-            let Some(check) = by_name(set, &run.check_name) else {
-                continue;
-            };
-            let meta = check.meta();
-            let (Some(outcome), Some(at)) = (
-                run.outcome(),
-                run.finished_ms.and_then(DateTime::from_timestamp_millis),
-            ) else {
-                continue;
-            };
-            let details = serde_json::from_str(&run.details)
-                .ok()
-                .and_then(|v| crate::results::Details::from_json(meta.kind, v).ok())
-                .unwrap_or(crate::results::Details::None {});
-            self.metrics.show_result(
-                meta.name.as_str(),
-                meta.kind,
-                outcome,
-                at,
-                &details,
-                meta.max_groups,
-            );
-        }
-        if let Ok(successes) = self.store.last_successes().await {
-            for (name, at) in successes {
-                if let (Some(check), Some(at)) =
-                    (by_name(set, &name), DateTime::from_timestamp_millis(at))
-                {
-                    self.metrics.show_success(&name, check.meta().kind, at);
-                }
-            }
-        }
-        crate::slo::refresh(
-            &self.store,
-            &self.metrics,
-            &self.slo_history,
-            set,
-            Utc::now(),
-        )
-        .await;
     }
 
     /// Waits for running checks up to `drain`, then cancels the rest and

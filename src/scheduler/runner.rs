@@ -7,8 +7,8 @@ use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
 
 use super::Scheduler;
-use crate::checks::{Check, PreviousRun};
-use crate::results::{CheckResult, Details, Outcome};
+use crate::checks::{Check, Memory, RunInput};
+use crate::results::{CheckResult, Details, Ledger, LedgerUpdate, Outcome};
 use crate::store::Claim;
 
 /// Epoch milliseconds, the store's time unit.
@@ -73,43 +73,31 @@ impl Scheduler {
         self.metrics.running().inc();
         let started = Instant::now();
         let heartbeat = self.clone().heartbeat(run_id);
-        let previous = if check.uses_previous() {
-            self.previous(&name, meta.kind).await
-        } else {
-            None
+        let input = RunInput {
+            memory: Some(self.memory(&name).await),
+            cancel: self.cancel_runs.child_token(),
         };
-        let run = async {
-            if !check.keeps_ledger() {
-                return check.run_after(previous).await;
-            }
-            let ledger = self.load_ledger(&name).await;
-            check.run_with_ledger(ledger).await
-        };
-        let result = tokio::select! {
-            r = tokio::time::timeout(meta.timeout, run) => r.unwrap_or_else(|_| CheckResult::error(
-                format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {})),
+        let output = tokio::select! {
+            r = tokio::time::timeout(meta.timeout, check.run(input)) => r.unwrap_or_else(|_| CheckResult::error(
+                format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {}).into()),
             _ = self.cancel_runs.cancelled() => CheckResult {
                 outcome: Outcome::Cancelled,
                 summary: "cancelled: hypercare shut down before the run finished".into(),
                 details: Details::None {},
-            },
-            _ = heartbeat => CheckResult::error("lost the store lease while running", Details::None {}),
+            }.into(),
+            _ = heartbeat => CheckResult::error("lost the store lease while running", Details::None {}).into(),
         };
         let took = started.elapsed();
         let finished = Utc::now();
-        self.save_ledger(&name, &result).await;
+        if let Some(update) = &output.ledger {
+            self.save_ledger(&name, update).await;
+        }
+        let result = output.result;
         self.record(run_id, &result, took, finished).await;
+        self.finished.notify_one();
         self.metrics
             .record_run(&name, meta.kind, result.outcome, took);
         self.metrics.record_details(&name, &result.details);
-        self.metrics.show_result(
-            &name,
-            meta.kind,
-            result.outcome,
-            finished,
-            &result.details,
-            meta.max_groups,
-        );
         self.metrics.running().dec();
         if let Ok(mut r) = self.running.lock() {
             r.remove(&name);
@@ -118,19 +106,22 @@ impl Scheduler {
             summary = %result.summary, "check finished");
     }
 
-    /// The check's previous completed run; none if the store cannot say (the
-    /// run then starts afresh, as on its first run).
-    async fn previous(&self, name: &str, kind: crate::results::CheckKind) -> Option<PreviousRun> {
-        let run = match self.store.previous_result(name).await {
-            Ok(run) => run?,
+    /// What the store remembers of the check: its previous completed run
+    /// and its rotation ledger. What the store cannot answer is left out (the
+    /// run then starts afresh, as on its first run), so the run still happens.
+    async fn memory(&self, name: &str) -> Memory {
+        let previous = match self.store.previous_result(name).await {
+            Ok(run) => run.map(|r| r.details),
             Err(e) => {
                 self.store_error("previous_result", &e);
-                return None;
+                None
             }
         };
-        let value = serde_json::from_str(&run.details).ok()?;
-        let details = Details::from_json(kind, value).ok()?;
-        Some(PreviousRun { details })
+        let ledger = self.store.load_ledger(name).await.unwrap_or_else(|e| {
+            self.store_error("load_ledger", &e);
+            Ledger::default()
+        });
+        Memory { previous, ledger }
     }
 
     /// Renews the lease until the run ends; returns only if the lease was lost.
@@ -198,20 +189,8 @@ impl Scheduler {
 }
 
 impl Scheduler {
-    /// A check's rotation state from the store; empty (every document new)
-    /// if the store cannot answer, so the run still happens.
-    async fn load_ledger(&self, check: &str) -> crate::results::Ledger {
-        self.store.load_ledger(check).await.unwrap_or_else(|e| {
-            self.store_error("load_ledger", &e);
-            crate::results::Ledger::default()
-        })
-    }
-
     /// Saves what a run changed in its rotation state.
-    async fn save_ledger(&self, check: &str, result: &CheckResult) {
-        let Some(update) = result.details.documents().and_then(|d| d.ledger.as_deref()) else {
-            return;
-        };
+    async fn save_ledger(&self, check: &str, update: &LedgerUpdate) {
         if let Err(e) = self.store.save_ledger(check, update).await {
             self.store_error("save_ledger", &e);
         }

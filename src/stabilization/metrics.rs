@@ -1,12 +1,9 @@
-//! Stabilization gauges (read from the store each round, so replicas agree)
-//! and the digest counter. Labels are config names and fixed states only.
+//! Stabilization gauges (read from the store each round, so replicas
+//! agree). Labels are config names and fixed states only.
 
-use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
+use prometheus::{IntGaugeVec, Opts, Registry};
 
-use super::scorecard::{Scorecard, State};
-
-/// The `clinic` label of the overall figures.
-pub const ALL: &str = "_all";
+use crate::derive::scorecard::{ALL, Scorecard, State};
 
 #[derive(Clone)]
 pub struct StabilizationMetrics {
@@ -14,7 +11,6 @@ pub struct StabilizationMetrics {
     criterion: IntGaugeVec,
     exit_ready: IntGaugeVec,
     trigger: IntGaugeVec,
-    digests: IntCounterVec,
 }
 
 impl StabilizationMetrics {
@@ -48,19 +44,11 @@ impl StabilizationMetrics {
                 ),
                 &["clinic", "trigger"],
             )?,
-            digests: IntCounterVec::new(
-                Opts::new(
-                    "hypercare_digests_sent_total",
-                    "Digest messages this process queued to the outbox (one per recipient and period).",
-                ),
-                &["digest"],
-            )?,
         };
         registry.register(Box::new(m.day.clone()))?;
         registry.register(Box::new(m.criterion.clone()))?;
         registry.register(Box::new(m.exit_ready.clone()))?;
         registry.register(Box::new(m.trigger.clone()))?;
-        registry.register(Box::new(m.digests.clone()))?;
         Ok(m)
     }
 
@@ -70,7 +58,7 @@ impl StabilizationMetrics {
         self.exit_ready.reset();
         self.trigger.reset();
         let set_states = |clinic: &str, name: &str, state: State| {
-            for st in State::ALL {
+            for &st in State::ALL {
                 self.criterion
                     .with_label_values(&[clinic, name, st.as_str()])
                     .set(i64::from(st == state));
@@ -99,14 +87,5 @@ impl StabilizationMetrics {
                 set_states(ALL, &cr.name, cr.state);
             }
         }
-    }
-
-    /// Shows a digest at 0 before its first message.
-    pub fn digest_known(&self, digest: &str) {
-        self.digests.with_label_values(&[digest]).inc_by(0);
-    }
-
-    pub fn digests_sent(&self, digest: &str, n: u64) {
-        self.digests.with_label_values(&[digest]).inc_by(n);
     }
 }

@@ -5,13 +5,49 @@
 //! nothing changed. The winner's transition row and outbox rows are written
 //! in the same transaction, so a transition is notified once and never lost.
 
-use sqlx::{ColumnIndex, Decode, Row, Type};
+use serde::Serialize;
 
 use super::outbox::{NewOutbox, insert_outbox};
 use super::{Store, StoreError, on_pool};
 
+/// Where an alert instance stands.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+#[strum(serialize_all = "snake_case")]
+pub enum AlertState {
+    Inactive,
+    Pending,
+    Firing,
+    Resolved,
+}
+
+impl AlertState {
+    pub fn as_str(self) -> &'static str {
+        self.into()
+    }
+}
+
+/// Decodes the stored text; an unknown state reads as inactive (it would
+/// be a row another version wrote), which the next round moves on from.
+impl From<String> for AlertState {
+    fn from(s: String) -> AlertState {
+        s.parse().unwrap_or(AlertState::Inactive)
+    }
+}
+
 /// One alert instance as stored: a rule and its labels, and where it stands.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct AlertRow {
     /// The rule name and labels, joined: the primary key.
     pub fingerprint: String,
@@ -20,8 +56,8 @@ pub struct AlertRow {
     pub labels: String,
     /// JSON object of the annotations (summary, description, URLs).
     pub annotations: String,
-    /// `inactive`, `pending`, `firing` or `resolved`.
-    pub state: String,
+    #[sqlx(try_from = "String")]
+    pub state: AlertState,
     pub value: f64,
     pub active_since_ms: Option<i64>,
     pub fired_ms: Option<i64>,
@@ -37,7 +73,7 @@ pub struct AlertRow {
 }
 
 /// A silence as stored (made through the admin API).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct SilenceRow {
     pub id: String,
     pub alertname: Option<String>,
@@ -55,80 +91,26 @@ pub struct SilenceRow {
 
 /// A state change to write with an instance update.
 #[derive(Debug, Clone)]
-pub struct TransitionRow<'a> {
-    pub from: &'a str,
-    pub to: &'a str,
+pub struct TransitionRow {
+    pub from: AlertState,
+    pub to: AlertState,
     pub at_ms: i64,
 }
 
+/// `notified` is stored as 0 or 1 on both backends: compared here, it
+/// decodes as a boolean on both.
 const COLUMNS: &str = "fingerprint, rule, labels, annotations, state, value, active_since_ms, fired_ms, \
-     resolved_ms, episode, notified, last_notified_ms, repeats, last_refresh_ms, refreshes, updated_ms, version";
-
-fn alert_row<'r, R>(r: &'r R) -> Result<AlertRow, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    f64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(AlertRow {
-        fingerprint: r.try_get("fingerprint")?,
-        rule: r.try_get("rule")?,
-        labels: r.try_get("labels")?,
-        annotations: r.try_get("annotations")?,
-        state: r.try_get("state")?,
-        value: r.try_get("value")?,
-        active_since_ms: r.try_get("active_since_ms")?,
-        fired_ms: r.try_get("fired_ms")?,
-        resolved_ms: r.try_get("resolved_ms")?,
-        episode: r.try_get("episode")?,
-        notified: r.try_get::<i64, _>("notified")? != 0,
-        last_notified_ms: r.try_get("last_notified_ms")?,
-        repeats: r.try_get("repeats")?,
-        last_refresh_ms: r.try_get("last_refresh_ms")?,
-        refreshes: r.try_get("refreshes")?,
-        updated_ms: r.try_get("updated_ms")?,
-        version: r.try_get("version")?,
-    })
-}
+     resolved_ms, episode, notified <> 0 AS notified, last_notified_ms, repeats, last_refresh_ms, refreshes, \
+     updated_ms, version";
 
 const SILENCE_COLUMNS: &str = "id, alertname, matchers, starts_ms, ends_ms, cron, duration_ms, comment, \
      created_by, created_ms, expired_ms";
-
-fn silence_row<'r, R>(r: &'r R) -> Result<SilenceRow, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(SilenceRow {
-        id: r.try_get("id")?,
-        alertname: r.try_get("alertname")?,
-        matchers: r.try_get("matchers")?,
-        starts_ms: r.try_get("starts_ms")?,
-        ends_ms: r.try_get("ends_ms")?,
-        cron: r.try_get("cron")?,
-        duration_ms: r.try_get("duration_ms")?,
-        comment: r.try_get("comment")?,
-        created_by: r.try_get("created_by")?,
-        created_ms: r.try_get("created_ms")?,
-        expired_ms: r.try_get("expired_ms")?,
-    })
-}
 
 impl Store {
     /// Every alert instance, in fingerprint order.
     pub async fn alert_instances(&self) -> Result<Vec<AlertRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM alert_instances ORDER BY fingerprint");
-        on_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            rows.iter().map(alert_row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
-        })
+        on_pool!(self, p => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
     }
 
     /// Writes an instance if it is still at `expected_version` (or, with
@@ -139,7 +121,7 @@ impl Store {
         &self,
         row: &AlertRow,
         expected_version: Option<i64>,
-        transition: Option<&TransitionRow<'_>>,
+        transition: Option<&TransitionRow>,
         outbox: &[NewOutbox<'_>],
     ) -> Result<bool, StoreError> {
         const INSERT: &str = "INSERT INTO alert_instances (fingerprint, rule, labels, annotations, state, value, \
@@ -161,7 +143,7 @@ impl Store {
             let mut tx = p.begin().await?;
             let mut q = sqlx::query(sql)
                 .bind(&row.fingerprint).bind(&row.rule).bind(&row.labels).bind(&row.annotations)
-                .bind(&row.state).bind(row.value).bind(row.active_since_ms).bind(row.fired_ms)
+                .bind(row.state.as_str()).bind(row.value).bind(row.active_since_ms).bind(row.fired_ms)
                 .bind(row.resolved_ms).bind(row.episode).bind(i64::from(row.notified))
                 .bind(row.last_notified_ms).bind(row.repeats).bind(row.last_refresh_ms)
                 .bind(row.refreshes).bind(row.updated_ms);
@@ -174,7 +156,7 @@ impl Store {
                 return Ok(false);
             }
             if let Some(t) = transition {
-                sqlx::query(TRANSITION).bind(&row.fingerprint).bind(&row.rule).bind(t.from).bind(t.to)
+                sqlx::query(TRANSITION).bind(&row.fingerprint).bind(&row.rule).bind(t.from.as_str()).bind(t.to.as_str())
                     .bind(t.at_ms).bind(row.value).execute(&mut *tx).await?;
             }
             for o in outbox {
@@ -234,10 +216,7 @@ impl Store {
         };
         let sql =
             format!("SELECT {SILENCE_COLUMNS} FROM silences{filter} ORDER BY created_ms DESC, id");
-        on_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?;
-            rows.iter().map(silence_row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
-        })
+        on_pool!(self, p => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).fetch_all(p).await?))
     }
 
     /// Ends a silence now; false when there is none by that id or it had ended.
@@ -245,24 +224,6 @@ impl Store {
         const SQL: &str =
             "UPDATE silences SET expired_ms = $2 WHERE id = $1 AND expired_ms IS NULL";
         on_pool!(self, p => Ok(sqlx::query(SQL).bind(id).bind(now_ms).execute(p).await?.rows_affected() == 1))
-    }
-
-    /// Finished pass/fail/error runs of a check since a time: `(status, details)`.
-    pub async fn runs_since(
-        &self,
-        check: &str,
-        since_ms: i64,
-    ) -> Result<Vec<(String, String)>, StoreError> {
-        const SQL: &str = "SELECT status, details FROM runs WHERE check_name = $1 AND finished_ms >= $2 \
-             AND status IN ('pass', 'fail', 'error')";
-        on_pool!(self, p => sqlx::query_as(SQL).bind(check).bind(since_ms).fetch_all(p).await.map_err(Into::into))
-    }
-
-    /// When each check last finished a run (any outcome but skipped).
-    pub async fn last_finished(&self) -> Result<Vec<(String, i64)>, StoreError> {
-        const SQL: &str = "SELECT check_name, MAX(finished_ms) FROM runs WHERE finished_ms IS NOT NULL \
-             AND status IN ('pass', 'fail', 'error', 'cancelled') GROUP BY check_name";
-        on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await.map_err(Into::into))
     }
 
     /// Feedback reports of a severity created since a time (any status).

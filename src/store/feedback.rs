@@ -5,8 +5,6 @@
 //! transaction with their audit event, so two people triaging the same
 //! report cannot both move it.
 
-use sqlx::{ColumnIndex, Decode, Row, Type};
-
 use super::{Store, StoreError, on_pool};
 
 /// A report to store (its text already redacted).
@@ -46,7 +44,7 @@ impl Inserted {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FeedbackRow {
     pub id: i64,
     pub created_ms: i64,
@@ -63,7 +61,7 @@ pub struct FeedbackRow {
     pub status_changed_ms: i64,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
 pub struct FeedbackEventRow {
     pub at_ms: i64,
     pub actor: String,
@@ -111,33 +109,10 @@ pub struct StatusChange<'a> {
     pub note: &'a str,
 }
 
-const COLUMNS: &str = "id, created_ms, clinic, role, category, severity, workaround, text, redactions, \
-                       contact, source, status, status_changed_ms";
-
-fn row<'r, R>(r: &'r R) -> Result<FeedbackRow, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<String>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(FeedbackRow {
-        id: r.try_get("id")?,
-        created_ms: r.try_get("created_ms")?,
-        clinic: r.try_get("clinic")?,
-        role: r.try_get("role")?,
-        category: r.try_get("category")?,
-        severity: r.try_get("severity")?,
-        workaround: r.try_get::<i64, _>("workaround")? != 0,
-        text: r.try_get("text")?,
-        redactions: r.try_get("redactions")?,
-        contact: r.try_get("contact")?,
-        source: r.try_get("source")?,
-        status: r.try_get("status")?,
-        status_changed_ms: r.try_get("status_changed_ms")?,
-    })
-}
+/// `workaround` is stored as 0 or 1 on both backends: compared here, it
+/// decodes as a boolean on both.
+const COLUMNS: &str = "id, created_ms, clinic, role, category, severity, workaround <> 0 AS workaround, text, \
+                       redactions, contact, source, status, status_changed_ms";
 
 enum Bind {
     Text(String),
@@ -220,36 +195,20 @@ impl Store {
                 q = match b { Bind::Text(t) => q.bind(t), Bind::Int(i) => q.bind(i) };
             }
             let rows = q.bind(f.limit).fetch_all(p).await?;
-            rows.iter().map(row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
+            rows.iter().map(sqlx::FromRow::from_row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
         })
     }
 
     pub async fn get_feedback(&self, id: i64) -> Result<Option<FeedbackRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM feedback WHERE id = $1");
-        on_pool!(self, p => {
-            let r = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?;
-            r.as_ref().map(row).transpose().map_err(StoreError::from)
-        })
+        on_pool!(self, p => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(id).fetch_optional(p).await?))
     }
 
     /// A report's audit trail, oldest first.
     pub async fn feedback_events(&self, id: i64) -> Result<Vec<FeedbackEventRow>, StoreError> {
         const SQL: &str = "SELECT at_ms, actor, from_status, to_status, note FROM feedback_events \
              WHERE feedback_id = $1 ORDER BY id";
-        let rows: Vec<(i64, String, Option<String>, String, String)> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(id).fetch_all(p).await?);
-        Ok(rows
-            .into_iter()
-            .map(
-                |(at_ms, actor, from_status, to_status, note)| FeedbackEventRow {
-                    at_ms,
-                    actor,
-                    from_status,
-                    to_status,
-                    note,
-                },
-            )
-            .collect())
+        on_pool!(self, p => Ok(sqlx::query_as(SQL).bind(id).fetch_all(p).await?))
     }
 
     /// Moves a report from `from` to `to` and records who did it, in one

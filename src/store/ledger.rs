@@ -25,7 +25,7 @@ impl Store {
         for (id, checked_ms, content_ms, reason) in rows {
             let reason = match reason {
                 None => None,
-                Some(r) => Some(Reason::parse(&r).ok_or_else(|| {
+                Some(r) => Some(r.parse::<Reason>().map_err(|_| {
                     StoreError::Corrupt(format!("unknown document failure reason `{r}`"))
                 })?),
             };

@@ -11,9 +11,9 @@ mod feedback;
 mod ledger;
 mod migrate;
 pub(crate) mod outbox;
+mod payloads;
 mod runs;
 mod stabilization;
-mod workflows;
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -23,13 +23,14 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
 };
 
-pub use alerts::{AlertRow, SilenceRow, TransitionRow};
+pub use alerts::{AlertRow, AlertState, SilenceRow, TransitionRow};
 pub use feedback::{
     FeedbackEventRow, FeedbackFilter, FeedbackRow, Inserted, NewFeedbackRow, StatusChange,
 };
 pub use outbox::{NewOutbox, OutboxCounts, OutboxRow};
+pub use payloads::{AlertmanagerPayload, EmailPayload, InlineImage};
 pub use runs::{Claim, NewClaim, StoredRun};
-pub use stabilization::{DayRow, OpenReport, RunRow, TriggerRow};
+pub use stabilization::{DayRow, OpenReport, TriggerRow};
 
 use crate::config::StoreConfig;
 

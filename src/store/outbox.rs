@@ -6,8 +6,6 @@
 //! row; it then marks the row delivered, or schedules a retry, or gives up.
 //! Knows nothing of alerts or mail: a row is a channel and a JSON payload.
 
-use sqlx::{ColumnIndex, Decode, Row, Type};
-
 use super::{Store, StoreError, on_pool};
 
 /// A message to send.
@@ -26,7 +24,7 @@ pub struct NewOutbox<'a> {
 }
 
 /// A stored message.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, sqlx::FromRow)]
 pub struct OutboxRow {
     pub id: i64,
     pub channel: String,
@@ -72,28 +70,6 @@ pub(crate) use insert_outbox;
 
 pub(crate) const INSERT_SQL: &str = INSERT;
 
-fn outbox_row<'r, R>(r: &'r R) -> Result<OutboxRow, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(OutboxRow {
-        id: r.try_get("id")?,
-        channel: r.try_get("channel")?,
-        idempotency_key: r.try_get("idempotency_key")?,
-        payload: r.try_get("payload")?,
-        created_ms: r.try_get("created_ms")?,
-        attempts: r.try_get("attempts")?,
-        next_attempt_ms: r.try_get("next_attempt_ms")?,
-        delivered_ms: r.try_get("delivered_ms")?,
-        failed_ms: r.try_get("failed_ms")?,
-        last_error: r.try_get("last_error")?,
-    })
-}
-
 impl Store {
     /// Queues a message on its own; true when written, false when a row
     /// with the same idempotency key exists.
@@ -111,10 +87,7 @@ impl Store {
              AND p.ordering_key = o.ordering_key AND p.id < o.id AND p.delivered_ms IS NULL AND p.failed_ms IS NULL)) \
              ORDER BY id LIMIT $2"
         );
-        on_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(now_ms).bind(limit).fetch_all(p).await?;
-            rows.iter().map(outbox_row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
-        })
+        on_pool!(self, p => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(now_ms).bind(limit).fetch_all(p).await?))
     }
 
     /// Leases a row for one delivery attempt; false when another replica has
@@ -190,10 +163,7 @@ impl Store {
     /// Every row of a channel, oldest first (for the admin page and tests).
     pub async fn outbox_rows(&self, channel: &str) -> Result<Vec<OutboxRow>, StoreError> {
         let sql = format!("SELECT {COLUMNS} FROM outbox WHERE channel = $1 ORDER BY id");
-        on_pool!(self, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(channel).fetch_all(p).await?;
-            rows.iter().map(outbox_row).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
-        })
+        on_pool!(self, p => Ok(sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(channel).fetch_all(p).await?))
     }
 
     /// Deletes delivered or failed rows settled before the cutoff.

@@ -1,9 +1,9 @@
-//! Runs: claiming scheduled slots, heartbeats, finishing, history.
-
-use sqlx::{ColumnIndex, Decode, Row, Type};
+//! Runs: claiming scheduled slots, heartbeats, finishing, history. The
+//! only file that queries the `runs` table: every reader gets typed runs.
 
 use super::{Store, StoreError, on_pool};
-use crate::results::{CheckKind, CheckResult, Outcome};
+use crate::config::checks::CheckKind;
+use crate::results::{CheckResult, Details, Outcome, RunStatus};
 
 /// A request to run `(check, slot)` on this replica.
 #[derive(Debug, Clone)]
@@ -29,14 +29,15 @@ pub enum Claim {
     Overlap { recorded: bool },
 }
 
-/// A run as stored.
+/// A run as stored, typed: its kind, status and details are the
+/// `results` types, decoded here once so no reader parses them again.
 #[derive(Debug, Clone)]
 pub struct StoredRun {
     pub id: i64,
     pub check_name: String,
-    pub kind: String,
+    pub kind: CheckKind,
     pub slot_ms: i64,
-    pub status: String,
+    pub status: RunStatus,
     pub owner: String,
     pub attempt: i64,
     pub started_ms: i64,
@@ -44,42 +45,99 @@ pub struct StoredRun {
     pub lease_expires_ms: Option<i64>,
     pub duration_ms: Option<i64>,
     pub summary: String,
-    pub details: String,
+    pub details: Details,
+}
+
+impl StoredRun {
+    /// How the run ended; `None` while it runs.
+    pub fn outcome(&self) -> Option<Outcome> {
+        self.status.outcome()
+    }
+
+    /// See [`Details::good_for_slo`]; a running row is not good.
+    pub fn good_for_slo(&self) -> bool {
+        self.outcome().is_some_and(|o| self.details.good_for_slo(o))
+    }
+}
+
+/// A `runs` row as the database gives it back.
+#[derive(sqlx::FromRow)]
+struct RunRow {
+    id: i64,
+    check_name: String,
+    kind: String,
+    slot_ms: i64,
+    status: String,
+    owner: String,
+    attempt: i64,
+    started_ms: i64,
+    finished_ms: Option<i64>,
+    lease_expires_ms: Option<i64>,
+    duration_ms: Option<i64>,
+    summary: String,
+    details: String,
+}
+
+/// Reads details stored as JSON, the run's kind picking the shape (the
+/// stored JSON carries no tag). Empty details read as none.
+fn details_of(kind: CheckKind, text: &str) -> Option<Details> {
+    let value: serde_json::Value = serde_json::from_str(text).ok()?;
+    if value.is_null() || value.as_object().is_some_and(|o| o.is_empty()) {
+        return Some(Details::None {});
+    }
+    let typed = match kind {
+        CheckKind::Reconcile => Details::Reconcile(serde_json::from_value(value).ok()?),
+        CheckKind::Integrity => Details::Integrity(serde_json::from_value(value).ok()?),
+        CheckKind::Workflow => Details::Workflow(serde_json::from_value(value).ok()?),
+        CheckKind::Documents => Details::Documents(serde_json::from_value(value).ok()?),
+    };
+    Some(typed)
+}
+
+impl TryFrom<RunRow> for StoredRun {
+    type Error = StoreError;
+
+    fn try_from(r: RunRow) -> Result<StoredRun, StoreError> {
+        let kind: CheckKind = r.kind.parse().map_err(|_| {
+            StoreError::Corrupt(format!("run {} has an unknown kind `{}`", r.id, r.kind))
+        })?;
+        let status: RunStatus = r.status.parse().map_err(|_| {
+            StoreError::Corrupt(format!("run {} has an unknown status `{}`", r.id, r.status))
+        })?;
+        // Details that no longer parse (written by another version) read as
+        // none rather than hiding the run; the serde message could quote
+        // record values, so it is not logged.
+        let details = details_of(kind, &r.details).unwrap_or_else(|| {
+                tracing::warn!(check = %r.check_name, run = r.id, "stored details do not parse; read as none");
+                Details::None {}
+            });
+        Ok(StoredRun {
+            id: r.id,
+            check_name: r.check_name,
+            kind,
+            slot_ms: r.slot_ms,
+            status,
+            owner: r.owner,
+            attempt: r.attempt,
+            started_ms: r.started_ms,
+            finished_ms: r.finished_ms,
+            lease_expires_ms: r.lease_expires_ms,
+            duration_ms: r.duration_ms,
+            summary: r.summary,
+            details,
+        })
+    }
 }
 
 const COLUMNS: &str = "id, check_name, kind, slot_ms, status, owner, attempt, started_ms, finished_ms, \
                        lease_expires_ms, duration_ms, summary, details";
 
-fn stored_run<'r, R>(r: &'r R) -> Result<StoredRun, sqlx::Error>
-where
-    R: Row,
-    &'static str: ColumnIndex<R>,
-    i64: Decode<'r, R::Database> + Type<R::Database>,
-    String: Decode<'r, R::Database> + Type<R::Database>,
-    Option<i64>: Decode<'r, R::Database> + Type<R::Database>,
-{
-    Ok(StoredRun {
-        id: r.try_get("id")?,
-        check_name: r.try_get("check_name")?,
-        kind: r.try_get("kind")?,
-        slot_ms: r.try_get("slot_ms")?,
-        status: r.try_get("status")?,
-        owner: r.try_get("owner")?,
-        attempt: r.try_get("attempt")?,
-        started_ms: r.try_get("started_ms")?,
-        finished_ms: r.try_get("finished_ms")?,
-        lease_expires_ms: r.try_get("lease_expires_ms")?,
-        duration_ms: r.try_get("duration_ms")?,
-        summary: r.try_get("summary")?,
-        details: r.try_get("details")?,
-    })
-}
-
+/// The runs a `SELECT {COLUMNS} …` returns, typed.
 macro_rules! select_runs {
     ($store:expr, $sql:expr, $($arg:expr),*) => {
         on_pool!($store, p => {
-            let rows = sqlx::query(sqlx::AssertSqlSafe($sql)) $(.bind($arg))* .fetch_all(p).await?;
-            rows.iter().map(|r| stored_run(r)).collect::<Result<Vec<_>, _>>().map_err(StoreError::from)
+            let rows: Vec<RunRow> = sqlx::query_as(sqlx::AssertSqlSafe($sql)) $(.bind($arg))* .fetch_all(p).await?;
+            rows.into_iter().map(StoredRun::try_from).collect::<Result<Vec<_>, _>>()
         })
     };
 }
@@ -226,14 +284,49 @@ impl Store {
         const SQL: &str = "DELETE FROM runs WHERE status <> 'running' AND slot_ms < $1";
         on_pool!(self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
     }
-}
 
-impl StoredRun {
-    pub fn outcome(&self) -> Option<Outcome> {
-        Outcome::parse(&self.status)
+    /// When each check last finished a run (any outcome but skipped).
+    pub async fn last_finished(&self) -> Result<Vec<(String, i64)>, StoreError> {
+        const SQL: &str = "SELECT check_name, MAX(finished_ms) FROM runs WHERE finished_ms IS NOT NULL \
+             AND status IN ('pass', 'fail', 'error', 'cancelled') GROUP BY check_name";
+        on_pool!(self, p => sqlx::query_as(SQL).fetch_all(p).await.map_err(Into::into))
     }
 
-    pub fn kind(&self) -> Option<CheckKind> {
-        CheckKind::parse(&self.kind)
+    /// A check's finished pass/fail/error runs since `since_ms`, oldest first.
+    pub async fn runs_since(
+        &self,
+        check: &str,
+        since_ms: i64,
+    ) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE check_name = $1 AND finished_ms >= $2 \
+             AND status IN ('pass', 'fail', 'error') ORDER BY finished_ms, id"
+        );
+        select_runs!(self, sql.clone(), check, since_ms)
+    }
+
+    /// Every check's finished pass/fail/error runs since `since_ms`, oldest first.
+    pub async fn runs_finished_since(&self, since_ms: i64) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE finished_ms >= $1 \
+             AND status IN ('pass', 'fail', 'error') ORDER BY finished_ms, id"
+        );
+        select_runs!(self, sql.clone(), since_ms)
+    }
+
+    /// Passing runs of one check (or, with `None`, of every check of a
+    /// kind) that finished in `[from_ms, to_ms)`, oldest first.
+    pub async fn passing_runs(
+        &self,
+        check: Option<&str>,
+        kind: CheckKind,
+        from_ms: i64,
+        to_ms: i64,
+    ) -> Result<Vec<StoredRun>, StoreError> {
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE ($1 IS NULL OR check_name = $1) AND kind = $2 \
+             AND status = 'pass' AND finished_ms >= $3 AND finished_ms < $4 ORDER BY finished_ms, id"
+        );
+        select_runs!(self, sql.clone(), check, kind.as_str(), from_ms, to_ms)
     }
 }

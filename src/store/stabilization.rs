@@ -7,16 +7,6 @@
 use super::outbox::{NewOutbox, insert_outbox};
 use super::{Store, StoreError, on_pool};
 
-/// One finished run, as the stabilization room reads it.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RunRow {
-    pub check_name: String,
-    pub kind: String,
-    pub status: String,
-    pub finished_ms: i64,
-    pub details: String,
-}
-
 /// One criterion's state on one day for one clinic (or `_all`).
 #[derive(Debug, Clone, PartialEq)]
 pub struct DayRow {
@@ -65,47 +55,6 @@ type DayTuple = (
 );
 
 impl Store {
-    /// Finished runs (pass, fail or error) since `since_ms`, oldest first.
-    pub async fn runs_finished_since(&self, since_ms: i64) -> Result<Vec<RunRow>, StoreError> {
-        const SQL: &str = "SELECT check_name, kind, status, finished_ms, details FROM runs \
-             WHERE finished_ms >= $1 AND status IN ('pass', 'fail', 'error') ORDER BY finished_ms, id";
-        let rows: Vec<(String, String, String, i64, String)> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(since_ms).fetch_all(p).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(check_name, kind, status, finished_ms, details)| RunRow {
-                check_name,
-                kind,
-                status,
-                finished_ms,
-                details,
-            })
-            .collect())
-    }
-
-    /// Finished runs of workflow checks between two times (baselines before go-live).
-    pub async fn workflow_runs_between(
-        &self,
-        from_ms: i64,
-        to_ms: i64,
-    ) -> Result<Vec<RunRow>, StoreError> {
-        const SQL: &str = "SELECT check_name, kind, status, finished_ms, details FROM runs \
-             WHERE kind = 'workflow' AND finished_ms >= $1 AND finished_ms < $2 AND status = 'pass' \
-             ORDER BY finished_ms, id";
-        let rows: Vec<(String, String, String, i64, String)> =
-            on_pool!(self, p => sqlx::query_as(SQL).bind(from_ms).bind(to_ms).fetch_all(p).await?);
-        Ok(rows
-            .into_iter()
-            .map(|(check_name, kind, status, finished_ms, details)| RunRow {
-                check_name,
-                kind,
-                status,
-                finished_ms,
-                details,
-            })
-            .collect())
-    }
-
     /// Open reports (not resolved), oldest first.
     pub async fn open_reports(&self) -> Result<Vec<OpenReport>, StoreError> {
         const SQL: &str = "SELECT id, created_ms, clinic, category, severity, text FROM feedback \

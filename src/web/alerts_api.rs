@@ -17,11 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
-use super::error::{Error, ErrorBody};
-use super::openapi::Refusals;
+use super::error::{Error, ErrorBody, Refusals};
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::config::{CronSchedule, Name};
-use crate::store::SilenceRow;
+use crate::store::{AlertState, SilenceRow};
 
 /// Longest silence, and the bounds of a label value and a comment.
 pub const MAX_DURATION_SECONDS: u64 = 366 * 86_400;
@@ -57,11 +56,11 @@ fn state_filter(query: Option<&str>) -> Result<Option<String>, Error> {
 }
 
 fn shown(a: &AlertView, state: Option<&str>) -> bool {
-    let silenced = a.state == "firing" && !a.silenced_by.is_empty();
+    let silenced = a.state == AlertState::Firing && !a.silenced_by.is_empty();
     match state {
-        None => a.state != "inactive",
+        None => a.state != AlertState::Inactive,
         Some("silenced") => silenced,
-        Some(s) => a.state == s,
+        Some(s) => s.parse::<AlertState>() == Ok(a.state),
     }
 }
 
@@ -291,7 +290,7 @@ pub async fn expire_silence(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 #[allow(dead_code)]
-pub enum AlertState {
+pub enum StateFilter {
     Firing,
     Pending,
     Silenced,
@@ -303,5 +302,5 @@ pub enum AlertState {
 #[allow(dead_code)]
 pub struct AlertQuery {
     /// Only this state; all but inactive when absent.
-    state: Option<AlertState>,
+    state: Option<StateFilter>,
 }

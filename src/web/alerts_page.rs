@@ -23,6 +23,7 @@ use super::auth::Actor;
 use super::error::Error;
 use super::page::{frame, message_page};
 use crate::alerts::{AlertView, SilenceView};
+use crate::store::AlertState;
 
 fn when(t: Option<DateTime<Utc>>) -> String {
     t.map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
@@ -54,7 +55,7 @@ fn alert_table(title: &str, alerts: &[&AlertView]) -> Markup {
                             td { (labels_text(&a.labels)) }
                             td { (a.annotations.get("summary").map_or("", String::as_str)) }
                             td { (a.value) }
-                            td { (when(if a.state == "resolved" { a.resolved_at } else { a.fired_at.or(a.active_since) })) }
+                            td { (when(if a.state == AlertState::Resolved { a.resolved_at } else { a.fired_at.or(a.active_since) })) }
                             td { (a.silenced_by.join(", ")) }
                         }
                     }
@@ -146,10 +147,10 @@ async fn page(
     };
     let (token, cookie) = state.site.csrf.token_for(headers, now.timestamp_millis());
     let pick = |f: &dyn Fn(&AlertView) -> bool| alerts.iter().filter(|a| f(a)).collect::<Vec<_>>();
-    let firing = pick(&|a| a.state == "firing" && a.silenced_by.is_empty());
-    let silenced = pick(&|a| a.state == "firing" && !a.silenced_by.is_empty());
-    let pending = pick(&|a| a.state == "pending");
-    let resolved = pick(&|a| a.state == "resolved");
+    let firing = pick(&|a| a.state == AlertState::Firing && a.silenced_by.is_empty());
+    let silenced = pick(&|a| a.state == AlertState::Firing && !a.silenced_by.is_empty());
+    let pending = pick(&|a| a.state == AlertState::Pending);
+    let resolved = pick(&|a| a.state == AlertState::Resolved);
     let views: Vec<SilenceView> = silences.iter().map(|s| s.view(now)).collect();
     let body = frame(
         "Alerts",

@@ -16,9 +16,8 @@ use serde::{Deserialize, Serialize};
 
 use super::AppState;
 use super::auth::Actor;
-use super::error::{Error, ErrorBody};
+use super::error::{Error, ErrorBody, Refusals};
 use super::filters;
-use super::openapi::Refusals;
 use crate::feedback::{Draft, Event, Item, Source, Status};
 
 fn parse_id(raw: &str) -> Result<i64, Error> {

@@ -62,6 +62,26 @@ pub struct FieldProblem {
     message: String,
 }
 
+/// The refusals every `/api/v1` operation can answer.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum Refusals {
+    #[response(status = 401, description = "No or wrong credentials.")]
+    Unauthorized(ErrorBody),
+    #[response(
+        status = 403,
+        description = "Admin access is not configured on this server."
+    )]
+    NotConfigured(ErrorBody),
+    #[response(
+        status = 429,
+        description = "Too many failed sign-ins from this address."
+    )]
+    Locked(ErrorBody),
+    #[response(status = 503, description = "The store is unavailable.")]
+    Unavailable(ErrorBody),
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {

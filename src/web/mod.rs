@@ -37,16 +37,17 @@ use tokio::sync::watch;
 pub use health::Readiness;
 pub use site::Site;
 
+use crate::config::checks::CheckMeta;
 use crate::feedback::Feedback;
 use crate::metrics::Metrics;
-use crate::scheduler::CheckSet;
 use crate::store::Store;
 
-/// What the web handlers read: the store, the metrics, the active checks.
+/// What the web handlers read: the store, the metrics, the configured checks.
 pub struct AppState {
     pub store: Store,
     pub metrics: Arc<Metrics>,
-    pub checks: watch::Receiver<CheckSet>,
+    /// The configured checks (from config; replaced on reload).
+    pub checks: watch::Receiver<Arc<Vec<CheckMeta>>>,
     /// Whether the scheduler runs and every loop lives (`/readyz`).
     pub readiness: Arc<Readiness>,
     /// Staff feedback: the form, triage and the API read and write through it.
@@ -55,8 +56,8 @@ pub struct AppState {
     pub site: Arc<Site>,
     /// Alert instances and silences (status page, admin, API).
     pub alerts: Arc<crate::alerts::Alerts>,
-    /// The clinic scorecard (status page) and the digests.
-    pub stabilization: Arc<crate::stabilization::Stabilization>,
+    /// The clinic scorecard (status page).
+    pub scorecards: Arc<crate::derive::scorecard::Scorecards>,
     pub digests: Arc<crate::digest::Digests>,
 }
 

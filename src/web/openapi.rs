@@ -6,10 +6,9 @@
 
 use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
-use utoipa::{IntoResponses, Modify, OpenApi};
+use utoipa::{Modify, OpenApi};
 
 use super::alerts_api::{MAX_LABEL_VALUE, MAX_LABELS};
-use super::error::ErrorBody;
 use crate::config::Config;
 use crate::feedback::{Kind, Severity, Status};
 
@@ -29,7 +28,7 @@ use crate::feedback::{Kind, Severity, Status};
         super::alerts_api::create_silence,
         super::alerts_api::expire_silence
     ),
-    components(schemas(super::alerts_api::AlertState)),
+    components(schemas(super::alerts_api::StateFilter)),
     modifiers(&Credentials),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -64,26 +63,6 @@ impl Modify for Credentials {
             ),
         );
     }
-}
-
-/// The refusals every `/api/v1` operation can answer.
-#[derive(IntoResponses)]
-#[allow(dead_code)]
-pub enum Refusals {
-    #[response(status = 401, description = "No or wrong credentials.")]
-    Unauthorized(ErrorBody),
-    #[response(
-        status = 403,
-        description = "Admin access is not configured on this server."
-    )]
-    NotConfigured(ErrorBody),
-    #[response(
-        status = 429,
-        description = "Too many failed sign-ins from this address."
-    )]
-    Locked(ErrorBody),
-    #[response(status = 503, description = "The store is unavailable.")]
-    Unavailable(ErrorBody),
 }
 
 /// The document, with the config's clinics, roles and categories.

@@ -6,8 +6,9 @@
 use maud::{Markup, PreEscaped, html};
 
 use super::AppState;
+use crate::config::stabilization::StabilizationConfig;
+use crate::derive::scorecard::{ALL, ClinicCard, Scorecard, State, TriggerState, today};
 use crate::digest::chart;
-use crate::stabilization::{ALL, Scorecard, State};
 
 fn state_class(s: State) -> &'static str {
     match s {
@@ -35,11 +36,11 @@ fn day_words(day: i64) -> String {
 
 /// The scorecard section, or nothing when no wave is configured.
 pub async fn section(state: &AppState, now_ms: i64) -> Markup {
-    let setup = state.stabilization.setup();
+    let setup = state.scorecards.setup();
     if setup.cfg.is_empty() {
         return html! {};
     }
-    let card: std::sync::Arc<Scorecard> = match state.stabilization.current(now_ms).await {
+    let card: std::sync::Arc<Scorecard> = match state.scorecards.current(now_ms).await {
         Ok(c) => c,
         Err(e) => {
             tracing::warn!(error = %e, "status page: scorecard unavailable");
@@ -47,11 +48,11 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
         }
     };
     let trend = state
-        .stabilization
+        .scorecards
         .trend(now_ms, crate::digest::content::TREND_DAYS)
         .await
         .unwrap_or_default();
-    let today = crate::stabilization::judge::today(now_ms);
+    let today = today(now_ms);
     let days: Vec<String> = (0..crate::digest::content::TREND_DAYS)
         .rev()
         .map(|b| (today - chrono::Duration::days(b)).to_string())
@@ -74,18 +75,7 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                 @if card.exit_ready { span class="pass" { "all clinics ready to leave hypercare" } }
                 @else { span { (card.clinics.iter().filter(|c| c.exit_ready).count()) " of " (card.clinics.len()) " clinics ready to leave hypercare" } }
             }
-            @if !breached.is_empty() {
-                div class="rollback" {
-                    h3 { "Rollback decision needed" }
-                    ul {
-                        @for (c, t) in &breached { li { strong { (c.clinic_name) " · " (t.name) } ": " (t.evidence) } }
-                    }
-                    p { "Contingency owner: " strong { (setup.cfg.contingency_owner) } }
-                    @if !setup.cfg.escalation.is_empty() {
-                        p { "Escalation: " (setup.cfg.escalation.join(" → ")) }
-                    }
-                }
-            }
+            (rollback_box(&breached, &setup.cfg))
             table class="cards" {
                 thead { tr {
                     th { "clinic" } th { "wave" } th { "day" }
@@ -114,6 +104,24 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                 }
             }
             p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
+        }
+    }
+}
+
+/// The breached rollback triggers with who decides and whom to call.
+fn rollback_box(breached: &[(&ClinicCard, &TriggerState)], cfg: &StabilizationConfig) -> Markup {
+    html! {
+    @if !breached.is_empty() {
+            div class="rollback" {
+                h3 { "Rollback decision needed" }
+                ul {
+                    @for (c, t) in breached { li { strong { (c.clinic_name) " · " (t.name) } ": " (t.evidence) } }
+                }
+                p { "Contingency owner: " strong { (cfg.contingency_owner) } }
+                @if !cfg.escalation.is_empty() {
+                    p { "Escalation: " (cfg.escalation.join(" → ")) }
+                }
+            }
         }
     }
 }

@@ -9,6 +9,9 @@ use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
 
 use super::AppState;
+use crate::alerts::AlertView;
+use crate::config::checks::CheckMeta;
+use crate::store::{AlertState, StoredRun};
 
 pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
     let runs = state.store.latest_results().await.map_err(|e| {
@@ -29,7 +32,7 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
         .await
         .unwrap_or_default()
         .into_iter()
-        .filter(|a| a.state == "firing" || a.state == "pending")
+        .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Pending))
         .collect();
     let scorecard = super::scorecard::section(&state, chrono::Utc::now().timestamp_millis()).await;
     Ok(html! {
@@ -46,53 +49,67 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
                 h1 { "hypercare" }
                 p { (configured.len()) " checks configured · refreshes every 30 s · " a href="/metrics" { "metrics" } }
                 (scorecard)
-                @if !alerts.is_empty() {
-                    h2 { "Alerts" }
-                    table {
-                        thead { tr { th { "alert" } th { "severity" } th { "check" } th { "state" } th { "summary" } } }
-                        tbody {
-                            @for a in &alerts {
-                                tr {
-                                    td { (a.alertname) }
-                                    td { (a.severity) }
-                                    td { (a.labels.get("check").map_or("", String::as_str)) }
-                                    @if a.silenced_by.is_empty() {
-                                        td class=(if a.state == "firing" { "fail" } else { "pending" }) { (a.state) }
-                                    } @else {
-                                        td class="pending" { (a.state) " (silenced)" }
-                                    }
-                                    td { (a.annotations.get("summary").map_or("", String::as_str)) }
-                                }
+                (alerts_table(&alerts))
+                (checks_table(&configured, &runs))
+            }
+        }
+    })
+}
+
+/// Firing and pending alerts, above the checks; nothing when there are none.
+fn alerts_table(alerts: &[AlertView]) -> Markup {
+    html! {
+        @if !alerts.is_empty() {
+            h2 { "Alerts" }
+            table {
+                thead { tr { th { "alert" } th { "severity" } th { "check" } th { "state" } th { "summary" } } }
+                tbody {
+                    @for a in alerts {
+                        tr {
+                            td { (a.alertname) }
+                            td { (a.severity) }
+                            td { (a.labels.get("check").map_or("", String::as_str)) }
+                            @if a.silenced_by.is_empty() {
+                                td class=(if a.state == AlertState::Firing { "fail" } else { "pending" }) { (a.state.as_str()) }
+                            } @else {
+                                td class="pending" { (a.state.as_str()) " (silenced)" }
                             }
+                            td { (a.annotations.get("summary").map_or("", String::as_str)) }
                         }
                     }
-                    h2 { "Checks" }
                 }
-                table {
-                    thead { tr { th { "check" } th { "kind" } th { "status" } th { "finished (UTC)" } th { "summary" } } }
-                    tbody {
-                        @for check in configured.iter() {
-                            @let name = check.meta().name.as_str();
-                            @let run = runs.iter().find(|r| r.check_name == name);
-                            tr {
-                                td { (name) }
-                                td { (check.meta().kind.as_str()) }
-                                @match run {
-                                    Some(r) => {
-                                        td class=(r.status) { (r.status) }
-                                        td { (r.finished_ms.and_then(chrono::DateTime::from_timestamp_millis)
-                                            .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()) }
-                                        td { (r.summary) }
-                                    }
-                                    None => { td class="pending" { "not run yet" } td {} td {} }
-                                }
+            }
+            h2 { "Checks" }
+        }
+    }
+}
+
+/// Every configured check and its latest stored result.
+fn checks_table(configured: &[CheckMeta], runs: &[StoredRun]) -> Markup {
+    html! {
+        table {
+            thead { tr { th { "check" } th { "kind" } th { "status" } th { "finished (UTC)" } th { "summary" } } }
+            tbody {
+                @for check in configured {
+                    @let name = check.name.as_str();
+                    @let run = runs.iter().find(|r| r.check_name == name);
+                    tr {
+                        td { (name) }
+                        td { (check.kind.as_str()) }
+                        @match run {
+                            Some(r) => {
+                                td class=(r.status.as_str()) { (r.status.as_str()) }
+                                td { (r.finished_ms.and_then(chrono::DateTime::from_timestamp_millis)
+                                    .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string()).unwrap_or_default()) }
+                                td { (r.summary) }
                             }
+                            None => { td class="pending" { "not run yet" } td {} td {} }
                         }
                     }
                 }
             }
         }
-    })
+    }
 }
 
 const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f24}\

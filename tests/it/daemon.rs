@@ -78,7 +78,7 @@ target = {{ from = "ehr", sql = "SELECT COUNT(*) FROM patients" }}
     assert!(health.status().is_success());
     let latest = state.store.latest_results().await.unwrap();
     let run = latest.iter().find(|r| r.check_name == "patients").unwrap();
-    assert_eq!(run.status, "error");
+    assert_eq!(run.status.as_str(), "error");
     assert!(run.summary.starts_with("target `ehr`"), "{}", run.summary);
     let metrics = reqwest::get(format!("{base}/metrics"))
         .await

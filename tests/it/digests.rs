@@ -402,12 +402,12 @@ async fn two_replicas_queuing_the_same_period_on_postgresql_queue_it_once() {
     let mut replicas = Vec::new();
     for _ in 0..2 {
         let store = hypercare::store::Store::open(&cfg.store).await.unwrap();
-        let stab = std::sync::Arc::new(hypercare::stabilization::Stabilization::new(
-            store,
+        let cards = std::sync::Arc::new(hypercare::derive::scorecard::Scorecards::new(store, &cfg));
+        replicas.push(hypercare::digest::Digests::new(
+            cards,
             &cfg,
             &prometheus::Registry::new(),
         ));
-        replicas.push(hypercare::digest::Digests::new(stab, &cfg));
     }
     let now = chrono::Utc::now().timestamp_millis();
     // Each replica queues the same period four times, all at once.

@@ -4,7 +4,8 @@
 
 use std::time::Duration;
 
-use hypercare::checks::PreviousRun;
+use hypercare::checks::RunInput;
+use hypercare::results::Details;
 use hypercare::results::{CheckResult, KeyedDiff, Outcome};
 
 use crate::helpers::{
@@ -64,10 +65,8 @@ fn keyed(r: &CheckResult) -> KeyedDiff {
     d.keyed.as_deref().expect("keyed diff").clone()
 }
 
-fn previous(r: &CheckResult) -> Option<PreviousRun> {
-    Some(PreviousRun {
-        details: r.details.clone(),
-    })
+fn previous(r: &CheckResult) -> Option<Details> {
+    Some(r.details.clone())
 }
 
 #[tokio::test]
@@ -95,7 +94,10 @@ async fn runs_classify_drift_compare_changed_rows_and_sweep_fully_on_schedule() 
 
     // Run 1, the first: a full sweep; both discrepancies are new and within
     // the 2-s grace period, so the check passes despite tolerance 0.
-    let r1 = visits.run_after(None).await;
+    let r1 = visits
+        .run(RunInput::remembering(None, Default::default()))
+        .await
+        .result;
     let d1 = keyed(&r1);
     assert_eq!(r1.outcome, Outcome::Pass, "{}", r1.summary);
     assert_eq!(d1.sweep.as_ref().unwrap().kind, "full");
@@ -132,7 +134,10 @@ async fn runs_classify_drift_compare_changed_rows_and_sweep_fully_on_schedule() 
     // Run 2, incremental: only 5 and 9 changed. 5 is resolved, 9 is new
     // (within grace), 7 was not looked at and is carried over, now past the
     // grace period: the check fails. 12 did not change: not seen yet.
-    let r2 = visits.run_after(previous(&r1)).await;
+    let r2 = visits
+        .run(RunInput::remembering(previous(&r1), Default::default()))
+        .await
+        .result;
     let d2 = keyed(&r2);
     let sweep = d2.sweep.as_ref().unwrap();
     assert_eq!(sweep.kind, "incremental", "{}", r2.summary);
@@ -166,7 +171,10 @@ async fn runs_classify_drift_compare_changed_rows_and_sweep_fully_on_schedule() 
     assert_eq!(r2.outcome, Outcome::Fail, "{}", r2.summary);
 
     // A check whose full sweep is due compares every row and finds 12.
-    let r3 = swept.run_after(previous(&r2)).await;
+    let r3 = swept
+        .run(RunInput::remembering(previous(&r2), Default::default()))
+        .await
+        .result;
     let d3 = keyed(&r3);
     let sweep = d3.sweep.as_ref().unwrap();
     assert_eq!(
@@ -179,7 +187,7 @@ async fn runs_classify_drift_compare_changed_rows_and_sweep_fully_on_schedule() 
     assert_eq!((drift.new, drift.persisting, drift.resolved), (1, 2, 0));
 
     // `hypercare check` has no history: no drift, every discrepancy counts.
-    let once = visits.run().await;
+    let once = visits.run(Default::default()).await.result;
     assert!(keyed(&once).drift.is_none());
     assert_eq!(once.outcome, Outcome::Fail);
 }

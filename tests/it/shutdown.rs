@@ -86,7 +86,7 @@ async fn a_check_past_its_timeout_ends_as_error_and_later_slots_still_run() {
     let timed_out = || async {
         let runs = state.store.history("slow", 20).await.unwrap_or_default();
         runs.iter()
-            .filter(|r| r.status == "error" && r.summary == "timed out after 1s")
+            .filter(|r| r.status.as_str() == "error" && r.summary == "timed out after 1s")
             .count()
             >= 2
     };

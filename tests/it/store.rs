@@ -1,7 +1,8 @@
 //! The store's slot-claiming rules, on SQLite and on PostgreSQL.
 
+use hypercare::config::checks::CheckKind;
 use hypercare::config::{Secret, StoreConfig};
-use hypercare::results::{CheckKind, CheckResult, Details, Outcome};
+use hypercare::results::{CheckResult, Details, Outcome};
 use hypercare::store::{Claim, NewClaim, Store};
 
 use crate::helpers::fresh_postgres;

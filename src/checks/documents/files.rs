@@ -5,8 +5,8 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use super::content::Verifier;
-use super::location::{Failure, Seen};
+use super::Failure;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 const CHUNK: usize = 256 * 1024;

@@ -8,9 +8,9 @@ use backon::{ConstantBuilder, Retryable};
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE, RANGE, RETRY_AFTER};
 use reqwest::{Method, Response, StatusCode};
 
-use super::content::Verifier;
-use super::location::{Failure, Seen};
+use super::Failure;
 use super::storage::Storage;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 /// Longest `Retry-After` waited for.

@@ -7,22 +7,21 @@
 //! the patient and encounter links in bulk ([`links`]), then checks each
 //! document with bounded concurrency and a per-host request rate
 //! ([`storage`]): reachability for all, content (streamed, hashed, sniffed)
-//! for a smaller share ([`verify`]). Every failure has one [`Reason`](crate::results::Reason).
+//! for a smaller share ([`verify`]). Every failure has one [`Reason`].
 //!
 //! The rotation state comes in as a [`Ledger`] (loaded by the scheduler from
 //! the store) and goes out in the result's details; the check never sees the store.
 
-mod content;
 mod files;
 mod http;
 mod inventory;
 mod kinds;
 mod links;
-mod location;
 mod plan;
 mod s3;
 mod sniff;
 mod storage;
+mod stream;
 mod tally;
 mod verify;
 
@@ -31,12 +30,15 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use futures_util::StreamExt;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::documents::{DocumentsConfig, Inventory, Links};
-use crate::results::{CheckKind, CheckResult, Details, DocumentsDetails, Ledger};
+use crate::results::{CheckResult, Details, DocumentsDetails, Ledger, Reason};
 use crate::sources::{FhirSource, Sources, SqlSource};
 
 pub use sniff::{Sniffed, sniff};
+
+/// A document failure: its reason and what was seen (no record values).
+pub(crate) type Failure = (Reason, String);
 
 /// Where the inventory is read from.
 pub(crate) enum InventorySource {
@@ -66,7 +68,7 @@ pub struct DocumentsCheck {
 }
 
 impl DocumentsCheck {
-    pub fn new(cfg: &DocumentsConfig, sources: &Sources) -> Self {
+    pub fn new(meta: CheckMeta, cfg: &DocumentsConfig, sources: &Sources) -> Self {
         let inventory = match &cfg.inventory {
             Inventory::Sql { from, sql } => sources
                 .sql(from)
@@ -93,14 +95,7 @@ impl DocumentsCheck {
             _ => None,
         };
         DocumentsCheck {
-            meta: CheckMeta {
-                name: cfg.name.clone(),
-                kind: CheckKind::Documents,
-                schedule: cfg.schedule.clone(),
-                timeout: cfg.timeout,
-                enabled: cfg.enabled,
-                max_groups: 0,
-            },
+            meta,
             links_missing: cfg.links.is_some() && links.is_none(),
             kinds: kinds::KindMap::new(&cfg.kinds),
             storage: Arc::new(storage::Storage::new(cfg, fhir)),
@@ -118,26 +113,26 @@ impl Check for DocumentsCheck {
     }
 
     /// Without a stored ledger (`hypercare check`), every document is new.
-    async fn run(&self) -> CheckResult {
-        self.run_with_ledger(Ledger::default()).await
-    }
-
-    fn keeps_ledger(&self) -> bool {
-        true
-    }
-
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run_with_ledger(&self, ledger: Ledger) -> CheckResult {
+    async fn run(&self, input: RunInput) -> RunOutput {
+        let ledger = input.memory.map(|m| m.ledger).unwrap_or_default();
+        self.rotate(ledger).await
+    }
+}
+
+impl DocumentsCheck {
+    /// One run of the rotation, from the state earlier runs left.
+    async fn rotate(&self, ledger: Ledger) -> RunOutput {
         let Some(source) = &self.inventory else {
             let what = format!(
                 "inventory source `{}` is not configured",
                 self.cfg.inventory.from()
             );
-            return error(what.clone(), what);
+            return error(what.clone(), what).into();
         };
         if self.links_missing {
             let what = "the links source is not configured".to_string();
-            return error(what.clone(), what);
+            return error(what.clone(), what).into();
         }
         let now_ms = chrono::Utc::now().timestamp_millis();
         let mut plan = plan::Plan::new(&self.cfg, &self.kinds, ledger, now_ms);
@@ -156,7 +151,8 @@ impl Check for DocumentsCheck {
             return error(
                 format!("the inventory could not be read: {class}"),
                 e.to_string(),
-            );
+            )
+            .into();
         }
         let mut selection = plan.finish();
         selection.skipped = skipped;
@@ -169,7 +165,8 @@ impl Check for DocumentsCheck {
                     return error(
                         format!("the patient and encounter links could not be looked up: {class}"),
                         e.to_string(),
-                    );
+                    )
+                    .into();
                 }
             },
         };

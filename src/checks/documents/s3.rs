@@ -10,9 +10,9 @@ use object_store::aws::AmazonS3Builder;
 use object_store::path::Path;
 use object_store::{Attribute, ClientOptions, ObjectStore, ObjectStoreExt, RetryConfig};
 
-use super::content::Verifier;
-use super::location::{Failure, Seen};
+use super::Failure;
 use super::storage::Storage;
+use super::stream::{Seen, Verifier};
 use crate::results::Reason;
 
 impl Storage {

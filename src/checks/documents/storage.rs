@@ -4,16 +4,33 @@
 
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::path::{Component, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use object_store::ObjectStore;
 
-use super::content::Verifier;
-use super::location::{self, Failure, Seen, Target};
+use super::Failure;
+use super::stream::{Seen, Verifier};
 use crate::config::documents::{Base, DocumentsConfig, S3Config};
+use crate::results::Reason;
 use crate::sources::FhirSource;
+
+/// A resolved location.
+#[derive(Debug)]
+pub(crate) enum Target {
+    /// `fhir`: on the inventory's FHIR server (its credentials go along).
+    Http {
+        url: url::Url,
+        fhir: bool,
+    },
+    File(PathBuf),
+    S3 {
+        bucket: String,
+        key: object_store::path::Path,
+    },
+}
 
 pub(crate) struct Storage {
     pub(super) http: reqwest::Client,
@@ -62,12 +79,63 @@ impl Storage {
     /// Where a location points. Relative locations resolve against the FHIR
     /// base (for FHIR inventories) or the configured base.
     pub fn resolve(&self, location: &str, from_fhir: bool) -> Result<Target, Failure> {
-        location::resolve(
-            location,
-            from_fhir,
-            self.fhir.as_deref(),
-            self.base.as_ref(),
-        )
+        let bad = |why: &str| (Reason::InvalidLocation, why.to_string());
+        let loc = location.trim();
+        if let Some(rest) = loc.strip_prefix("s3://") {
+            let (bucket, key) = rest
+                .split_once('/')
+                .ok_or_else(|| bad("s3 location without a key"))?;
+            let key = object_store::path::Path::parse(key)
+                .map_err(|_| bad("s3 key is not a valid object path"))?;
+            if bucket.is_empty() {
+                return Err(bad("s3 location without a bucket"));
+            }
+            return Ok(Target::S3 {
+                bucket: bucket.to_string(),
+                key,
+            });
+        }
+        if loc.starts_with("http://") || loc.starts_with("https://") {
+            let url = url::Url::parse(loc).map_err(|_| bad("malformed URL"))?;
+            return Ok(self.http_target(url, from_fhir));
+        }
+        if let Some(path) = loc.strip_prefix("file://") {
+            return local(path).ok_or_else(|| bad("file URL with a relative or `..` path"));
+        }
+        if loc.starts_with('/') {
+            return local(loc).ok_or_else(|| bad("path with `..`"));
+        }
+        if loc.contains("://") {
+            return Err(bad(
+                "unsupported scheme (use http, https, s3, file or a path)",
+            ));
+        }
+        if from_fhir && let Some(f) = &self.fhir {
+            let joined = format!("{}/{}", f.base().as_str().trim_end_matches('/'), loc);
+            let url = url::Url::parse(&joined).map_err(|_| bad("relative URL does not resolve"))?;
+            return Ok(self.http_target(url, true));
+        }
+        match &self.base {
+            Some(Base::Url(base)) => {
+                let url = base
+                    .join(loc)
+                    .map_err(|_| bad("relative URL does not resolve"))?;
+                Ok(self.http_target(url, false))
+            }
+            Some(Base::Folder(dir)) => {
+                let rel = PathBuf::from(loc);
+                if rel.components().any(|c| !matches!(c, Component::Normal(_))) {
+                    return Err(bad("relative path with `..`"));
+                }
+                Ok(Target::File(dir.join(rel)))
+            }
+            None => Err(bad("relative location and no storage base configured")),
+        }
+    }
+
+    fn http_target(&self, url: url::Url, from_fhir: bool) -> Target {
+        let fhir = from_fhir && self.fhir.as_ref().is_some_and(|f| f.same_server(&url));
+        Target::Http { url, fhir }
     }
 
     /// Is it there, how big, of which type (HEAD, stat, object head)?
@@ -100,4 +168,11 @@ impl Storage {
             Target::S3 { bucket, key } => self.s3_get(bucket, key, v).await,
         }
     }
+}
+
+/// An absolute local path without `..`.
+fn local(path: &str) -> Option<Target> {
+    let p = PathBuf::from(path);
+    let ok = p.is_absolute() && !p.components().any(|c| matches!(c, Component::ParentDir));
+    ok.then_some(Target::File(p))
 }

@@ -3,13 +3,14 @@
 //! or, for the content share, the bytes themselves: counted, hashed and
 //! sniffed as they stream past, never held whole.
 
-use super::content::{Verifier, expected_hash};
-use super::inventory::Doc;
+use base64::Engine;
+
+use super::Failure;
 use super::links::Found;
-use super::location::{Failure, Target};
 use super::plan::Picked;
 use super::sniff::{Sniffed, essence, sniff};
 use super::storage::Storage;
+use super::stream::Verifier;
 use crate::config::documents::HashAlgorithm;
 use crate::results::Reason;
 
@@ -20,25 +21,86 @@ pub(crate) struct Checked {
     pub content: bool,
 }
 
+/// Why an inventory's hash cannot be read (shown as missing metadata).
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum BadHash {
+    #[error("hash algorithm is not one of {0}")]
+    UnknownAlgorithm(&'static str),
+    #[error("hash without an algorithm, and its length does not tell")]
+    NoAlgorithm,
+    #[error("hash is not hex")]
+    NotHex,
+    #[error("hash is neither hex nor base64 of {0}")]
+    NotEncoded(&'static str),
+    #[error("hash is not the length of {0}")]
+    WrongLength(&'static str),
+}
+
+/// The expected digest: the algorithm named (or the default, or told by
+/// the length), the value read as hex or base64.
+pub(crate) fn expected_hash(
+    hash: &str,
+    named: Option<&str>,
+    default: Option<HashAlgorithm>,
+) -> Result<(HashAlgorithm, Vec<u8>), BadHash> {
+    let hash = hash.trim();
+    let is_hex = hash.len().is_multiple_of(2) && hash.bytes().all(|b| b.is_ascii_hexdigit());
+    let alg = match named {
+        Some(n) => {
+            HashAlgorithm::parse(n).ok_or(BadHash::UnknownAlgorithm(HashAlgorithm::NAMES))?
+        }
+        None => match (default, is_hex, hash.len()) {
+            (Some(a), _, _) => a,
+            (None, true, 40) | (None, false, 28) => HashAlgorithm::Sha1,
+            (None, true, 64) | (None, false, 44) => HashAlgorithm::Sha256,
+            _ => return Err(BadHash::NoAlgorithm),
+        },
+    };
+    let bytes = if is_hex && hash.len() == alg.digest_len() * 2 {
+        (0..hash.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&hash[i..i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .map_err(|_| BadHash::NotHex)?
+    } else {
+        base64::engine::general_purpose::STANDARD
+            .decode(hash)
+            .map_err(|_| BadHash::NotEncoded(alg.as_str()))?
+    };
+    if bytes.len() != alg.digest_len() {
+        return Err(BadHash::WrongLength(alg.as_str()));
+    }
+    Ok((alg, bytes))
+}
+
 /// Checks one picked document.
 pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Checked {
-    let d = &p.doc;
-    let failed = |failure| Checked {
-        failure: Some(failure),
+    let fail = |reason, detail: String| Checked {
+        failure: Some((reason, detail)),
         content: false,
     };
-    let expected = match before_fetch(d, storage.default_hash, found) {
-        Ok(e) => e,
-        Err(f) => return failed(f),
+    let d = &p.doc;
+    if let Some((r, why)) = missing_metadata(p) {
+        return fail(r, why);
+    }
+    let expected = match &d.hash {
+        None => None,
+        Some(h) => match expected_hash(h, d.hash_algorithm.as_deref(), storage.default_hash) {
+            Ok(e) => Some(e),
+            Err(why) => return fail(Reason::MetadataMissing, why.to_string()),
+        },
     };
+    if let Some((r, why)) = broken_link(p, found) {
+        return fail(r, why);
+    }
     let location = d.location.as_deref().unwrap_or_default();
     let target = match storage.resolve(location, d.from_fhir) {
         Ok(t) => t,
-        Err(f) => return failed(f),
+        Err((r, why)) => return fail(r, why),
     };
     // A FHIR Binary returns raw bytes for an Accept other than FHIR's own;
     // `*/*` could get the Binary resource as JSON, so it is not used there.
-    let on_fhir = matches!(target, Target::Http { fhir: true, .. });
+    let on_fhir = matches!(target, super::storage::Target::Http { fhir: true, .. });
     let accept = d.content_type.as_deref().unwrap_or(if on_fhir {
         "application/octet-stream"
     } else {
@@ -76,14 +138,9 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
     }
 }
 
-/// What can be judged before storage is asked: the metadata is complete,
-/// its hash readable, its patient and encounter in the target. The
-/// expected digest, if the inventory gives one.
-fn before_fetch(
-    d: &Doc,
-    default_hash: Option<HashAlgorithm>,
-    found: &Found,
-) -> Result<Option<(HashAlgorithm, Vec<u8>)>, Failure> {
+/// Kind, date, patient link or location absent from the metadata.
+fn missing_metadata(p: &Picked) -> Option<Failure> {
+    let d = &p.doc;
     let missing: Vec<&str> = [
         ("location", d.location.is_none()),
         ("kind", d.kind.is_none()),
@@ -94,31 +151,34 @@ fn before_fetch(
     .filter_map(|(what, absent)| absent.then_some(what))
     .collect();
     if !missing.is_empty() {
-        return Err((
+        return Some((
             Reason::MetadataMissing,
             format!("no {}", missing.join(", ")),
         ));
     }
-    let expected = match &d.hash {
-        None => None,
-        Some(h) => Some(
-            expected_hash(h, d.hash_algorithm.as_deref(), default_hash)
-                .map_err(|e| (Reason::MetadataMissing, e.to_string()))?,
-        ),
-    };
-    let broken = |what: &str| {
-        (
+    None
+}
+
+/// A patient or encounter link the target lacks.
+fn broken_link(p: &Picked, found: &Found) -> Option<Failure> {
+    let d = &p.doc;
+    if let Some(patient) = &d.patient
+        && !found.patient(patient)
+    {
+        return Some((
             Reason::BrokenLink,
-            format!("the linked {what} is not in the target"),
-        )
-    };
-    if d.patient.as_deref().is_some_and(|p| !found.patient(p)) {
-        return Err(broken("patient"));
+            "the linked patient is not in the target".into(),
+        ));
     }
-    if d.encounter.as_deref().is_some_and(|e| !found.encounter(e)) {
-        return Err(broken("encounter"));
+    if let Some(encounter) = &d.encounter
+        && !found.encounter(encounter)
+    {
+        return Some((
+            Reason::BrokenLink,
+            "the linked encounter is not in the target".into(),
+        ));
     }
-    Ok(expected)
+    None
 }
 
 /// Types that say nothing: not held against the metadata.
@@ -166,7 +226,7 @@ fn judge_content(
     v: Verifier,
 ) -> Option<Failure> {
     if let Some(f) =
-        size_differs(meta_size, Some(v.size)).or_else(|| type_differs(meta_type, served))
+        size_differs(meta_size, Some(v.size())).or_else(|| type_differs(meta_type, served))
     {
         return Some(f);
     }
@@ -200,4 +260,42 @@ fn judge_content(
     let (alg, want) = expected?;
     let got = v.digest()?;
     (got != want).then(|| (Reason::HashMismatch, format!("{} differs", alg.as_str())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn digest_of(alg: HashAlgorithm, bytes: &[u8]) -> Vec<u8> {
+        let mut v = Verifier::new(Some(alg));
+        for chunk in bytes.chunks(7) {
+            v.feed(chunk);
+        }
+        v.digest().expect("a hasher")
+    }
+
+    #[test]
+    fn hashes_in_every_spelling_are_read_and_match_streamed_content() {
+        let body = b"hello world";
+        // Known digests of "hello world".
+        let sha1_hex = "2aae6c35c94fcfb415dbe95f408b9ce91ee846ed";
+        let sha1_b64 = "Kq5sNclPz7QV2+lfQIuc6R7oRu0=";
+        let sha256_hex = "b94d27b9934d3e08a52e52d7da7dabfac484efe37a5380ee9088f7ace2efcde9";
+        let sha3_512_hex = "840006653e9ac9e95117a15c915caab81662918e925de9e004f774ff82d7079a40d4d27b1b372657c61d46d470304c88c788b3a4527ad074d1dccbee5dbaa99a";
+        for (hash, named, alg) in [
+            (sha1_hex, None, HashAlgorithm::Sha1),
+            (sha1_b64, None, HashAlgorithm::Sha1),
+            (sha256_hex, Some("SHA-256"), HashAlgorithm::Sha256),
+            (sha3_512_hex, Some("sha3-512"), HashAlgorithm::Sha3_512),
+        ] {
+            let (a, want) = expected_hash(hash, named, None).expect(hash);
+            assert_eq!(a, alg);
+            assert_eq!(digest_of(alg, body), want, "{hash}");
+        }
+        assert!(
+            expected_hash(&"ab".repeat(64), None, None).is_err(),
+            "128 hex digits need a named algorithm"
+        );
+        assert!(expected_hash("zz", Some("sha1"), None).is_err());
+    }
 }

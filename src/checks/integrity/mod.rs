@@ -25,12 +25,10 @@ use std::time::Instant;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::integrity::{IntegrityConfig, IntegrityRule, RuleSpec};
 use crate::config::{Engine, Tolerance};
-use crate::results::{
-    CheckKind, CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult,
-};
+use crate::results::{CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult};
 use crate::sources::{Sources, SqlSource};
 
 pub use codes::{loinc_valid, npi_check_digit, npi_valid};
@@ -59,16 +57,9 @@ pub struct IntegrityCheck {
 }
 
 impl IntegrityCheck {
-    pub fn new(cfg: &IntegrityConfig, sources: &Sources) -> Self {
+    pub fn new(meta: CheckMeta, cfg: &IntegrityConfig, sources: &Sources) -> Self {
         IntegrityCheck {
-            meta: CheckMeta {
-                name: cfg.name.clone(),
-                kind: CheckKind::Integrity,
-                schedule: cfg.schedule.clone(),
-                timeout: cfg.timeout,
-                enabled: cfg.enabled,
-                max_groups: 0,
-            },
+            meta,
             source: sources.sql(&cfg.from),
             cfg: cfg.clone(),
         }
@@ -82,7 +73,14 @@ impl Check for IntegrityCheck {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
+    async fn run(&self, _input: RunInput) -> RunOutput {
+        self.once().await.into()
+    }
+}
+
+impl IntegrityCheck {
+    /// One run: this kind builds on no earlier run.
+    async fn once(&self) -> CheckResult {
         let Some(source) = &self.source else {
             return CheckResult::error(
                 format!("source `{}` is not configured", self.cfg.from),

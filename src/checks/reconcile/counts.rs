@@ -5,11 +5,9 @@ use std::collections::BTreeMap;
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::{CountQuery, FhirCount, ReconcileConfig, SideQuery, Tolerance};
-use crate::results::{
-    CheckKind, CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side,
-};
+use crate::results::{CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side};
 use crate::sources::{CountRows, FhirSource, SourceError, Sources};
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -26,6 +24,7 @@ pub struct CountReconcile {
 
 impl CountReconcile {
     pub fn new(
+        meta: CheckMeta,
         cfg: &ReconcileConfig,
         source: &SideQuery,
         target: &SideQuery,
@@ -33,14 +32,7 @@ impl CountReconcile {
     ) -> Self {
         CountReconcile {
             queries: [source.clone(), target.clone()],
-            meta: CheckMeta {
-                name: cfg.name.clone(),
-                kind: CheckKind::Reconcile,
-                schedule: cfg.schedule.clone(),
-                timeout: cfg.timeout,
-                enabled: cfg.enabled,
-                max_groups: cfg.max_groups,
-            },
+            meta,
             sources: sources.clone(),
             cfg: cfg.clone(),
         }
@@ -106,7 +98,14 @@ impl Check for CountReconcile {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
+    async fn run(&self, _input: RunInput) -> RunOutput {
+        self.once().await.into()
+    }
+}
+
+impl CountReconcile {
+    /// One run: this kind builds on no earlier run.
+    async fn once(&self) -> CheckResult {
         let (source, target) = tokio::join!(self.side(Side::Source), self.side(Side::Target));
         let named = |side: Side, e: &SourceError| {
             let from = if side == Side::Source {
@@ -168,6 +167,29 @@ pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> 
     details.target_count = Some(t_total);
     let total_beyond = tolerance.exceeded(s_total, t_total - s_total);
 
+    let groups = per_group(source, target, tolerance);
+    let failing: Vec<(&String, &GroupCount)> =
+        groups.iter().filter(|(_, g)| g.beyond_tolerance).collect();
+    let outcome = if total_beyond || !failing.is_empty() {
+        Outcome::Fail
+    } else {
+        Outcome::Pass
+    };
+    let summary = summary(outcome, &groups, &failing, tolerance, (s_total, t_total));
+    details.groups = groups;
+    CheckResult {
+        outcome,
+        summary,
+        details: Details::Reconcile(details),
+    }
+}
+
+/// Both sides' counts per group, each judged against the tolerance.
+fn per_group(
+    source: &CountRows,
+    target: &CountRows,
+    tolerance: Tolerance,
+) -> BTreeMap<String, GroupCount> {
     let mut groups: BTreeMap<String, GroupCount> = BTreeMap::new();
     for (g, n) in source
         .iter()
@@ -185,16 +207,19 @@ pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> 
         gc.difference = gc.target - gc.source;
         gc.beyond_tolerance = tolerance.exceeded(gc.source, gc.difference);
     }
-    let failing: Vec<(&String, &GroupCount)> =
-        groups.iter().filter(|(_, g)| g.beyond_tolerance).collect();
+    groups
+}
 
-    let outcome = if total_beyond || !failing.is_empty() {
-        Outcome::Fail
-    } else {
-        Outcome::Pass
-    };
-    let summary = if groups.is_empty() {
-        match outcome {
+/// One line: the totals, or the groups beyond tolerance (the first few).
+fn summary(
+    outcome: Outcome,
+    groups: &BTreeMap<String, GroupCount>,
+    failing: &[(&String, &GroupCount)],
+    tolerance: Tolerance,
+    (s_total, t_total): (i64, i64),
+) -> String {
+    if groups.is_empty() {
+        return match outcome {
             Outcome::Pass => format!(
                 "counts match within tolerance {tolerance}: source {s_total}, target {t_total}"
             ),
@@ -202,34 +227,28 @@ pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> 
                 "target differs by {:+} from source ({s_total} vs {t_total}), beyond tolerance {tolerance}",
                 t_total - s_total
             ),
-        }
-    } else if failing.is_empty() {
-        format!(
+        };
+    }
+    if failing.is_empty() {
+        return format!(
             "all {} groups within tolerance {tolerance}: source {s_total}, target {t_total}",
             groups.len()
-        )
-    } else {
-        let mut named: Vec<String> = failing
-            .iter()
-            .take(SUMMARY_GROUPS)
-            .map(|(g, c)| format!("{g} {:+}", c.difference))
-            .collect();
-        if failing.len() > SUMMARY_GROUPS {
-            named.push(format!("and {} more", failing.len() - SUMMARY_GROUPS));
-        }
-        format!(
-            "{} of {} groups beyond tolerance {tolerance}: {} (source {s_total}, target {t_total})",
-            failing.len(),
-            groups.len(),
-            named.join(", ")
-        )
-    };
-    details.groups = groups;
-    CheckResult {
-        outcome,
-        summary,
-        details: Details::Reconcile(details),
+        );
     }
+    let mut named: Vec<String> = failing
+        .iter()
+        .take(SUMMARY_GROUPS)
+        .map(|(g, c)| format!("{g} {:+}", c.difference))
+        .collect();
+    if failing.len() > SUMMARY_GROUPS {
+        named.push(format!("and {} more", failing.len() - SUMMARY_GROUPS));
+    }
+    format!(
+        "{} of {} groups beyond tolerance {tolerance}: {} (source {s_total}, target {t_total})",
+        failing.len(),
+        groups.len(),
+        named.join(", ")
+    )
 }
 
 #[cfg(test)]

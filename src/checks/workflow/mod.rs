@@ -18,11 +18,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta};
+use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::Name;
 use crate::config::workflows::{Action, Baseline, Step, WorkflowConfig};
 use crate::results::{
-    BaselineRun, CheckKind, CheckResult, Details, Outcome, StepOutcome, StepResult, WorkflowDetails,
+    BaselineRun, CheckResult, Details, Outcome, StepOutcome, StepResult, WorkflowDetails,
 };
 use crate::sources::{FhirSource, Sources, SqlSource};
 
@@ -45,7 +45,7 @@ struct Pass {
 }
 
 impl WorkflowCheck {
-    pub fn new(cfg: &WorkflowConfig, sources: &Sources) -> Self {
+    pub fn new(meta: CheckMeta, cfg: &WorkflowConfig, sources: &Sources) -> Self {
         let sql = cfg
             .steps
             .iter()
@@ -55,14 +55,7 @@ impl WorkflowCheck {
             })
             .collect();
         WorkflowCheck {
-            meta: CheckMeta {
-                name: cfg.name.clone(),
-                kind: CheckKind::Workflow,
-                schedule: cfg.schedule.clone(),
-                timeout: cfg.timeout,
-                enabled: cfg.enabled,
-                max_groups: 0,
-            },
+            meta,
             target: sources.fhir(&cfg.target),
             baseline: match &cfg.baseline {
                 Some(Baseline::Live(n)) => sources.fhir(n),
@@ -152,12 +145,15 @@ impl Check for WorkflowCheck {
         &self.meta
     }
 
-    fn workflow(&self) -> Option<&WorkflowConfig> {
-        Some(&self.cfg)
-    }
-
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
+    async fn run(&self, _input: RunInput) -> RunOutput {
+        self.once().await.into()
+    }
+}
+
+impl WorkflowCheck {
+    /// One run: this kind builds on no earlier run.
+    async fn once(&self) -> CheckResult {
         let Some(target) = &self.target else {
             return CheckResult::error(
                 format!("system `{}` is not configured", self.cfg.target),

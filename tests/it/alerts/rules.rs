@@ -7,6 +7,7 @@ use std::path::Path;
 use chrono::{Duration, Utc};
 use hypercare::alerts::Alerts;
 use hypercare::alerts::rules::CheckRef;
+use hypercare::config::checks::CheckKind;
 use hypercare::store::{NewFeedbackRow, Store};
 
 use crate::helpers::exec;
@@ -44,7 +45,7 @@ async fn firing(alerts: &Alerts) -> Vec<String> {
         .await
         .unwrap()
         .into_iter()
-        .filter(|a| a.state == "firing")
+        .filter(|a| a.state.as_str() == "firing")
         .map(|a| a.fingerprint)
         .collect()
 }
@@ -52,7 +53,7 @@ async fn firing(alerts: &Alerts) -> Vec<String> {
 fn workflow(name: &str) -> CheckRef {
     CheckRef {
         name: name.into(),
-        kind: "workflow".into(),
+        kind: CheckKind::Workflow,
         interval_ms: Some(60_000),
     }
 }
@@ -137,12 +138,12 @@ async fn default_rules_judge_blocking_feedback_staleness_and_discrepancies() {
     let checks = [
         CheckRef {
             name: "checkin".into(),
-            kind: "reconcile".into(),
+            kind: CheckKind::Reconcile,
             interval_ms: Some(60_000),
         },
         CheckRef {
             name: "docs".into(),
-            kind: "documents".into(),
+            kind: CheckKind::Documents,
             interval_ms: Some(60_000),
         },
     ];

@@ -1,6 +1,7 @@
 //! The demo's documents: its own server and folder, its planted failures
 //! found once each with their reasons when the whole inventory is checked.
 
+use hypercare::checks::RunInput;
 use hypercare::demo::documents_data::{DOCUMENTS, PLANTED};
 use hypercare::results::{Ledger, Reason};
 
@@ -30,11 +31,19 @@ async fn the_demo_serves_its_documents_and_its_check_finds_what_was_planted() {
     )
     .expect("the check")
     .remove(0);
-    let result = check.run_with_ledger(Ledger::default()).await;
+    let result = check
+        .run(RunInput::remembering(None, Ledger::default()))
+        .await
+        .result;
     let d = details(&result);
     let expected = PLANTED
         .iter()
-        .map(|(n, r)| (format!("doc-{n:04}"), Reason::parse(r).expect("a reason")))
+        .map(|(n, r)| {
+            (
+                format!("doc-{n:04}"),
+                r.parse::<Reason>().expect("a reason"),
+            )
+        })
         .collect();
     assert_eq!(failures(d), expected, "{}", result.summary);
     assert_eq!(

@@ -11,6 +11,7 @@ use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
+use hypercare::checks::RunInput;
 use hypercare::results::{Ledger, Reason};
 use serde_json::{Value, json};
 
@@ -185,7 +186,10 @@ content_share = 1.0
     .unwrap_or_else(|e| panic!("{e}"));
     let sources = hypercare::sources::Sources::from_config(&cfg).expect("sources");
     let check = hypercare::checks::build_all(&cfg, &sources).remove(0);
-    let result = check.run_with_ledger(Ledger::default()).await;
+    let result = check
+        .run(RunInput::remembering(None, Ledger::default()))
+        .await
+        .result;
     let d = details(&result);
     assert_eq!(
         failures(d),

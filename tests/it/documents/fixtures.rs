@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 
 use base64::Engine;
+use hypercare::checks::{RunInput, RunOutput};
 use hypercare::results::{CheckResult, DocumentsDetails, Ledger, Reason};
 
 pub fn pdf(body: &str) -> Vec<u8> {
@@ -132,12 +133,17 @@ rate_per_host = 200
 
 /// Runs the config's only check once with the given ledger.
 pub async fn run(text: &str, ledger: Ledger) -> CheckResult {
+    run_output(text, ledger).await.result
+}
+
+/// Runs the config's only check once with the given ledger: its result and ledger update.
+pub async fn run_output(text: &str, ledger: Ledger) -> RunOutput {
     let cfg = hypercare::config::parse(text, Path::new("documents.toml"), &|_| None)
         .unwrap_or_else(|e| panic!("config: {e}"));
     let sources = hypercare::sources::Sources::from_config(&cfg).expect("sources");
     let checks = hypercare::checks::build_all(&cfg, &sources);
     assert_eq!(checks.len(), 1);
-    let result = checks[0].run_with_ledger(ledger).await;
+    let result = checks[0].run(RunInput::remembering(None, ledger)).await;
     sources.close().await;
     result
 }

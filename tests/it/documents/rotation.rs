@@ -3,6 +3,7 @@
 //! ones come next, the whole inventory is covered, and documents that left
 //! the inventory leave the ledger.
 
+use hypercare::checks::RunOutput;
 use hypercare::config::{Secret, StoreConfig};
 use hypercare::results::{CheckResult, Ledger, Reason};
 use hypercare::store::Store;
@@ -20,24 +21,34 @@ async fn open(url: &str) -> Store {
     .expect("open store")
 }
 
+/// A scheduled run's output, read as its result where a result is asked for.
+struct Scheduled(RunOutput);
+
+impl std::ops::Deref for Scheduled {
+    type Target = CheckResult;
+    fn deref(&self) -> &CheckResult {
+        &self.0.result
+    }
+}
+
 /// One scheduled run as the scheduler does it: load, run, save.
-async fn scheduled(store: &Store, text: &str) -> CheckResult {
+async fn scheduled(store: &Store, text: &str) -> Scheduled {
     let ledger: Ledger = store.load_ledger("docs").await.expect("load ledger");
-    let result = super::fixtures::run(text, ledger).await;
-    let update = details(&result).ledger.as_deref().expect("a ledger update");
+    let out = super::fixtures::run_output(text, ledger).await;
+    let update = out.ledger.as_ref().expect("a ledger update");
     store
         .save_ledger("docs", update)
         .await
         .expect("save ledger");
-    result
+    Scheduled(out)
 }
 
-fn picked_ids(r: &CheckResult) -> Vec<String> {
-    let mut ids: Vec<String> = details(r)
-        .ledger
-        .as_deref()
-        .map(|u| u.upserts.iter().map(|(id, _)| id.clone()).collect())
-        .unwrap_or_default();
+fn picked_ids(r: &Scheduled) -> Vec<String> {
+    let mut ids: Vec<String> =
+        r.0.ledger
+            .as_ref()
+            .map(|u| u.upserts.iter().map(|(id, _)| id.clone()).collect())
+            .unwrap_or_default();
     ids.sort();
     ids
 }

@@ -6,6 +6,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
+use hypercare::checks::RunInput;
 use hypercare::results::{Ledger, Reason};
 
 use super::fixtures::{details, expect, failures, pdf};
@@ -120,7 +121,10 @@ async fn documents_in_an_s3_compatible_store_are_checked_through_object_store() 
             .unwrap_or_else(|e| panic!("{e}"));
         let sources = hypercare::sources::Sources::from_config(&cfg).expect("sources");
         let check = hypercare::checks::build_all(&cfg, &sources).remove(0);
-        let result = check.run_with_ledger(Ledger::default()).await;
+        let result = check
+            .run(RunInput::remembering(None, Ledger::default()))
+            .await
+            .result;
         assert_eq!(failures(details(&result)), expected, "{}", result.summary);
         sources.close().await;
     }

@@ -9,7 +9,7 @@ async fn store_run(store: &hypercare::store::Store, slot_ms: i64, outcome: Outco
     use hypercare::store::{Claim, NewClaim};
     let claim = NewClaim {
         check: "w",
-        kind: hypercare::results::CheckKind::Workflow,
+        kind: hypercare::config::checks::CheckKind::Workflow,
         slot_ms,
         owner: "me",
         now_ms: slot_ms,
@@ -54,10 +54,10 @@ async fn slo_history_scenario(url: &str) {
     store_run(&store, now - 3 * min, Outcome::Pass, false).await;
     store_run(&store, now - 2 * min, Outcome::Fail, false).await;
     store_run(&store, now - min, Outcome::Pass, true).await;
-    let history = hypercare::slo::History::default();
+    let history = hypercare::derive::History::default();
     let samples = history.samples(&store, "w", now).await.unwrap();
     assert_eq!(samples.len(), 4, "{samples:?}");
-    let rates = hypercare::slo::burn_rates(&samples, now, 0.99);
+    let rates = hypercare::derive::burn_rates(&samples, now, 0.99);
     assert!((rates[0].1.unwrap() - 50.0).abs() < 1e-9, "{rates:?}");
     // One more good run; the next read adds it and keeps the others.
     store_run(&store, now + min, Outcome::Pass, true).await;
@@ -66,7 +66,7 @@ async fn slo_history_scenario(url: &str) {
     assert_eq!(samples.len(), 5);
     // 30m: 2 bad of 5. 5m, (later − 5 min, later]: the runs of −3, −2, −1
     // and +1 minutes (each finished 10 ms after its slot), 2 bad of 4.
-    let rates = hypercare::slo::burn_rates(&samples, later, 0.99);
+    let rates = hypercare::derive::burn_rates(&samples, later, 0.99);
     assert!((rates[1].1.unwrap() - 40.0).abs() < 1e-9, "{rates:?}");
     assert!((rates[0].1.unwrap() - 50.0).abs() < 1e-9, "{rates:?}");
 }

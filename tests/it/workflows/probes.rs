@@ -20,7 +20,10 @@ async fn an_assertion_failure_names_its_step_and_skips_the_rest() {
             r#"expect = { json = { "/resourceType" = "Practitioner" } }"#
         )
     );
-    let r = build(&load(dir.path(), &text), "open_chart").run().await;
+    let r = build(&load(dir.path(), &text), "open_chart")
+        .run(Default::default())
+        .await
+        .result;
     assert_eq!(r.outcome, Outcome::Fail);
     assert_eq!(
         r.summary.split(" after").next(),
@@ -57,8 +60,9 @@ async fn a_timeout_is_recorded_on_the_step_that_timed_out() {
         &load(dir.path(), &format!("{}{slow}", source(&base))),
         "open_chart",
     )
-    .run()
-    .await;
+    .run(Default::default())
+    .await
+    .result;
     let w = workflow(&r.details);
     assert_eq!(r.outcome, Outcome::Fail, "{}", r.summary);
     assert_eq!(w.failed_step.as_deref(), Some("slow_step"));
@@ -80,13 +84,19 @@ async fn a_refused_oauth2_token_is_replaced_on_the_next_run() {
         &load(dir.path(), &format!("{}{CHART}", source(&base))),
         "open_chart",
     );
-    assert_eq!(check.run().await.outcome, Outcome::Pass);
+    assert_eq!(
+        check.run(Default::default()).await.result.outcome,
+        Outcome::Pass
+    );
     ehr.revoked_below.store(1, Ordering::SeqCst);
-    let r = check.run().await;
+    let r = check.run(Default::default()).await.result;
     let w = workflow(&r.details);
     assert_eq!(w.failed_step.as_deref(), Some("search_patient"));
     assert_eq!(w.outcome, Some(StepOutcome::HttpStatus));
     assert_eq!(w.steps[0].status, Some(401));
-    assert_eq!(check.run().await.outcome, Outcome::Pass);
+    assert_eq!(
+        check.run(Default::default()).await.result.outcome,
+        Outcome::Pass
+    );
     assert_eq!(ehr.tokens_issued.load(Ordering::SeqCst), 2);
 }

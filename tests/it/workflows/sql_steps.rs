@@ -63,7 +63,10 @@ async fn scenario(db: &str, placeholder: &str, slow_sql: &str) {
     let (base, ehr) = serve().await;
     let dir = tempfile::tempdir().unwrap();
     let config = load(dir.path(), &workflow_on(&base, db, placeholder, slow_sql));
-    let r = build(&config, "lookup").run().await;
+    let r = build(&config, "lookup")
+        .run(Default::default())
+        .await
+        .result;
     assert_eq!(r.outcome, Outcome::Pass, "{db}: {}", r.summary);
     let w = workflow(&r.details);
     assert_eq!(w.steps[0].count, Some(1));
@@ -71,7 +74,10 @@ async fn scenario(db: &str, placeholder: &str, slow_sql: &str) {
     let q = ehr.searches.lock().unwrap().last().cloned().unwrap();
     assert_eq!(q.get("identifier").map(String::as_str), Some("T-42"));
     assert_eq!(q.get("visits").map(String::as_str), Some("7"));
-    let r = build(&config, "slow_query").run().await;
+    let r = build(&config, "slow_query")
+        .run(Default::default())
+        .await
+        .result;
     let w = workflow(&r.details);
     assert_eq!(r.outcome, Outcome::Fail, "{db}: {}", r.summary);
     assert_eq!(w.failed_step.as_deref(), Some("sleepy"));

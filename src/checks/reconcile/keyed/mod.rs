@@ -13,20 +13,20 @@ mod merge;
 mod normalize;
 mod plan;
 mod segments;
+mod verdict;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
-use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
 use async_trait::async_trait;
 
-use crate::checks::{Check, CheckMeta, PreviousRun};
+use crate::checks::{Check, CheckMeta, Memory, RunInput, RunOutput};
 use crate::config::{KeyedConfig, ReconcileConfig, Tolerance};
-use crate::results::{
-    CheckKind, CheckResult, Details, KeyedDiff, Outcome, ReconcileDetails, Side, Sweep,
-};
+pub use verdict::judge;
+
+use crate::results::{CheckResult, Details, KeyedDiff, ReconcileDetails, Side, Sweep};
 use crate::sources::{FhirSource, SourceError, Sources, SqlSource};
 
 pub struct KeyedReconcile {
@@ -43,16 +43,14 @@ pub struct KeyedReconcile {
 struct SideError(Side, SourceError);
 
 impl KeyedReconcile {
-    pub fn new(rc: &ReconcileConfig, cfg: &KeyedConfig, sources: &Sources) -> Self {
+    pub fn new(
+        meta: CheckMeta,
+        rc: &ReconcileConfig,
+        cfg: &KeyedConfig,
+        sources: &Sources,
+    ) -> Self {
         KeyedReconcile {
-            meta: CheckMeta {
-                name: rc.name.clone(),
-                kind: CheckKind::Reconcile,
-                schedule: rc.schedule.clone(),
-                timeout: rc.timeout,
-                enabled: rc.enabled,
-                max_groups: rc.max_groups,
-            },
+            meta,
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
@@ -87,12 +85,12 @@ impl KeyedReconcile {
         }
     }
 
-    async fn diff(
+    /// Both sides' column types, and the plan built from them.
+    async fn plan_for(
         &self,
         source: &SqlSource,
         target: &SqlSource,
-        mut sweep: Option<Sweep>,
-    ) -> Result<Compared, SideError> {
+    ) -> Result<plan::Plan, SideError> {
         let (s, t) = (&self.cfg.source, &self.cfg.target);
         let cols = |side: &crate::config::KeyedSide| {
             side.key
@@ -108,11 +106,20 @@ impl KeyedReconcile {
         );
         let s_types = s_types.map_err(|e| SideError(Side::Source, e))?;
         let t_types = t_types.map_err(|e| SideError(Side::Target, e))?;
-        let plan = plan::plan(
+        Ok(plan::plan(
             &self.cfg,
             (source.engine(), target.engine()),
             (&s_types, &t_types),
-        );
+        ))
+    }
+
+    async fn diff(
+        &self,
+        source: &SqlSource,
+        target: &SqlSource,
+        mut sweep: Option<Sweep>,
+    ) -> Result<Compared, SideError> {
+        let plan = self.plan_for(source, target).await?;
         let mut acc = merge::Acc::new(
             self.cfg.max_keys,
             &plan.key_kinds,
@@ -126,59 +133,21 @@ impl KeyedReconcile {
             plan: &plan,
         };
         let both = |e: SourceError| SideError(Side::Both, e);
-        let mut examined = None;
-        if let Some(sw) = sweep.as_mut().filter(|s| s.kind == "incremental") {
-            if plan.key_kinds[0] != plan::KeyKind::Int {
-                *sw = Sweep::full(sw.started_ms, "incremental runs need an integer first key");
-            } else {
-                let since = sw.since_ms.unwrap_or_default();
-                match sides.changed_keys(since).await.map_err(both)? {
-                    Some(keys) => {
-                        acc.diff.mode = "incremental".into();
-                        crate::checks::progress::start(self.meta.name.as_str(), None);
-                        sides.compare_keys(&mut acc, &keys).await.map_err(both)?;
-                        examined = Some(keys);
-                    }
-                    None => {
-                        let reason =
-                            format!("more than {} changed rows", incremental::MAX_CHANGED_KEYS);
-                        *sw = Sweep::full(sw.started_ms, reason);
-                    }
-                }
-            }
-        }
+        let name = self.meta.name.as_str();
+        let examined = match sweep.as_mut().filter(|s| s.kind == "incremental") {
+            Some(sw) => self.incremental(&sides, &mut acc, sw).await.map_err(both)?,
+            None => None,
+        };
         if examined.is_some() {
             // Compared by key above.
         } else if plan.checksums {
-            acc.diff.mode = "checksum".into();
-            let (sn, tn) = tokio::try_join!(
-                source.fetch_text(plan.source.null_keys_sql()),
-                target.fetch_text(plan.target.null_keys_sql())
-            )
-            .map_err(both)?;
-            let count = |rows: Vec<Vec<Option<String>>>| {
-                rows.first()
-                    .and_then(|r| r.first().cloned().flatten())
-                    .and_then(|v| v.parse().ok())
-                    .unwrap_or(0)
-            };
-            acc.diff.null_keys.source = count(sn);
-            acc.diff.null_keys.target = count(tn);
-            let (range, total) = sides.bounds().await.map_err(both)?;
-            crate::checks::progress::start(self.meta.name.as_str(), total);
-            if let Some(range) = range {
-                let (factor, threshold) = (self.cfg.bisection_factor, self.cfg.bisection_threshold);
-                sides
-                    .bisect(&mut acc, range, factor, threshold)
-                    .await
-                    .map_err(both)?;
-            }
+            self.by_checksums(&sides, &mut acc).await.map_err(both)?;
         } else {
             acc.diff.mode = "stream".into();
-            crate::checks::progress::start(self.meta.name.as_str(), None);
+            crate::checks::progress::start(name, None);
             sides.stream(&mut acc, None).await.map_err(both)?;
         }
-        crate::checks::progress::finish(self.meta.name.as_str());
+        crate::checks::progress::finish(name);
         let mut diff = acc.diff;
         diff.sweep = sweep;
         Ok(Compared {
@@ -186,6 +155,63 @@ impl KeyedReconcile {
             tracked: acc.tracked,
             examined,
         })
+    }
+
+    /// Compares only the keys changed since the last run; `None` (and the
+    /// sweep turned full) when that cannot be done.
+    async fn incremental(
+        &self,
+        sides: &segments::Sides<'_>,
+        acc: &mut merge::Acc<'_>,
+        sw: &mut Sweep,
+    ) -> Result<Option<BTreeSet<i128>>, SourceError> {
+        if sides.plan.key_kinds[0] != plan::KeyKind::Int {
+            *sw = Sweep::full(sw.started_ms, "incremental runs need an integer first key");
+            return Ok(None);
+        }
+        let since = sw.since_ms.unwrap_or_default();
+        match sides.changed_keys(since).await? {
+            Some(keys) => {
+                acc.diff.mode = "incremental".into();
+                crate::checks::progress::start(self.meta.name.as_str(), None);
+                sides.compare_keys(acc, &keys).await?;
+                Ok(Some(keys))
+            }
+            None => {
+                let reason = format!("more than {} changed rows", incremental::MAX_CHANGED_KEYS);
+                *sw = Sweep::full(sw.started_ms, reason);
+                Ok(None)
+            }
+        }
+    }
+
+    /// Checksums segments in both databases and bisects the ones that differ.
+    async fn by_checksums(
+        &self,
+        sides: &segments::Sides<'_>,
+        acc: &mut merge::Acc<'_>,
+    ) -> Result<(), SourceError> {
+        let plan = sides.plan;
+        acc.diff.mode = "checksum".into();
+        let (sn, tn) = tokio::try_join!(
+            sides.source.fetch_text(plan.source.null_keys_sql()),
+            sides.target.fetch_text(plan.target.null_keys_sql())
+        )?;
+        let count = |rows: Vec<Vec<Option<String>>>| {
+            rows.first()
+                .and_then(|r| r.first().cloned().flatten())
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(0)
+        };
+        acc.diff.null_keys.source = count(sn);
+        acc.diff.null_keys.target = count(tn);
+        let (range, total) = sides.bounds().await?;
+        crate::checks::progress::start(self.meta.name.as_str(), total);
+        if let Some(range) = range {
+            let (factor, threshold) = (self.cfg.bisection_factor, self.cfg.bisection_threshold);
+            sides.bisect(acc, range, factor, threshold).await?;
+        }
+        Ok(())
     }
 
     /// A diff between a SQL side and a FHIR side.
@@ -257,16 +283,16 @@ impl KeyedReconcile {
         })
     }
 
-    /// One run; `history` is the previous completed run when the scheduler
-    /// runs the check (`None` inside means a first run), or `None` for
-    /// `hypercare check`, which judges without drift or grace.
-    async fn execute(&self, history: Option<Option<PreviousRun>>) -> CheckResult {
+    /// One run; `history` is what the store remembers when the scheduler
+    /// runs the check (no previous run inside means a first run), or `None`
+    /// for `hypercare check`, which judges without drift or grace.
+    async fn execute(&self, history: Option<Memory>) -> CheckResult {
         let tolerance = Some(self.tolerance.to_string());
         let fhir_is_source = self.cfg.source.fhir.is_some();
         let now = Utc::now();
-        let previous = history.as_ref().and_then(|p| p.as_ref());
+        let previous = history.as_ref().and_then(|m| m.previous.as_ref());
         let prev_diff = previous
-            .and_then(|p| p.details.reconcile())
+            .and_then(|p| p.reconcile())
             .and_then(|r| r.keyed.as_deref());
         let sweep = self.cfg.incremental().then(|| self.sweep(prev_diff, now));
         let compared = match (&self.source, &self.target, &self.fhir) {
@@ -352,90 +378,7 @@ impl Check for KeyedReconcile {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self) -> CheckResult {
-        self.execute(None).await
-    }
-
-    fn uses_previous(&self) -> bool {
-        true
-    }
-
-    #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run_after(&self, previous: Option<PreviousRun>) -> CheckResult {
-        self.execute(Some(previous)).await
-    }
-}
-
-/// Pass when the differing records that count (all of them, or with
-/// history those past the grace period) are within the tolerance (records,
-/// or a percentage of the source rows) and no key is duplicated or NULL.
-pub fn judge(diff: KeyedDiff, tolerance: Tolerance, counted: u64, grace: Duration) -> CheckResult {
-    let key_problems = diff.duplicate_keys.source
-        + diff.duplicate_keys.target
-        + diff.null_keys.source
-        + diff.null_keys.target;
-    let beyond = tolerance.exceeded(diff.source_rows as i64, counted as i64);
-    let outcome = if beyond || key_problems > 0 {
-        Outcome::Fail
-    } else {
-        Outcome::Pass
-    };
-    let (m, e, c, s, t) = (
-        diff.missing,
-        diff.extra,
-        diff.changed,
-        diff.source_rows,
-        diff.target_rows,
-    );
-    let mut summary = match &diff.sweep {
-        Some(sw) if sw.kind == "incremental" => format!(
-            "{m} missing, {e} extra, {c} changed (incremental: {s} source and {t} target records changed since the last run)"
-        ),
-        _ => format!("{m} missing, {e} extra, {c} changed of {s} source and {t} target records"),
-    };
-    summary.push_str(if beyond {
-        ", beyond tolerance "
-    } else {
-        ", within tolerance "
-    });
-    summary.push_str(&tolerance.to_string());
-    if let Some(d) = &diff.drift {
-        summary.push_str(&format!(
-            "; since the last run: {} new, {} persisting, {} resolved",
-            d.new, d.persisting, d.resolved
-        ));
-        if d.within_grace > 0 {
-            summary.push_str(&format!(
-                "; {} within the {} grace period",
-                d.within_grace,
-                humantime::format_duration(grace)
-            ));
-        }
-    }
-    let d = &diff.duplicate_keys;
-    if d.source + d.target > 0 {
-        summary.push_str(&format!(
-            "; duplicate keys: {} in source, {} in target",
-            d.source, d.target
-        ));
-    }
-    let z = &diff.null_keys;
-    if z.source + z.target > 0 {
-        summary.push_str(&format!(
-            "; NULL keys: {} in source, {} in target",
-            z.source, z.target
-        ));
-    }
-    let details = ReconcileDetails {
-        source_count: Some(diff.source_rows as i64),
-        target_count: Some(diff.target_rows as i64),
-        tolerance: Some(tolerance.to_string()),
-        keyed: Some(Box::new(diff)),
-        ..Default::default()
-    };
-    CheckResult {
-        outcome,
-        summary,
-        details: Details::Reconcile(details),
+    async fn run(&self, input: RunInput) -> RunOutput {
+        self.execute(input.memory).await.into()
     }
 }

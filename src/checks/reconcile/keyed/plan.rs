@@ -4,7 +4,8 @@
 use super::normalize::{
     Class, checksum, classify, encode, fixed_width, pair, quote, render, with_rules,
 };
-use crate::config::{Engine, KeyedConfig, KeyedSide};
+
+use crate::config::{ColumnRule, Engine, KeyedConfig, KeyedSide};
 use crate::sources::ColumnInfo;
 
 /// How key parts compare: integers by value, anything else by bytes.
@@ -46,6 +47,20 @@ pub struct Plan {
     pub classes: Vec<Class>,
 }
 
+/// One compared position (key part or column): the class each side holds
+/// it in natively, the class both compare it in, and its rules.
+struct Common<'a> {
+    source: Class,
+    target: Class,
+    to: Class,
+    rules: &'a [ColumnRule],
+}
+
+/// Whether position `i` of a side is a SQL expression (compared as text).
+fn is_expression(side: &KeyedSide, k: usize, i: usize) -> bool {
+    i >= k && side.expressions.contains_key(&side.columns[i - k])
+}
+
 /// Builds the plan from both sides' declared column types (key columns
 /// first, then compared columns, in config order).
 pub fn plan(
@@ -55,13 +70,46 @@ pub fn plan(
 ) -> Plan {
     let (s, t) = (&cfg.source, &cfg.target);
     let k = s.key.len();
+    let common = common_classes(cfg, engines, types);
+    let key_kinds: Vec<KeyKind> = common[..k]
+        .iter()
+        .map(|c| {
+            if c.source == Class::Int && c.target == Class::Int {
+                KeyKind::Int
+            } else {
+                KeyKind::Text
+            }
+        })
+        .collect();
+    let source = side_plan(engines.0, s, true, &common, &key_kinds);
+    let target = side_plan(engines.1, t, false, &common, &key_kinds);
+    let checksums = key_kinds[0] == KeyKind::Int
+        && checksum(engines.0, "x").is_some()
+        && checksum(engines.1, "x").is_some();
+    Plan {
+        source,
+        target,
+        key_kinds,
+        columns: s.columns.clone(),
+        checksums,
+        classes: common.iter().map(|c| c.to).collect(),
+    }
+}
+
+/// The classes both sides compare each position in.
+fn common_classes<'a>(
+    cfg: &'a KeyedConfig,
+    engines: (Engine, Engine),
+    types: (&[ColumnInfo], &[ColumnInfo]),
+) -> Vec<Common<'a>> {
+    let (s, t) = (&cfg.source, &cfg.target);
+    let k = s.key.len();
     let classes = |engine, types: &[ColumnInfo], side: &KeyedSide| -> Vec<Class> {
         types
             .iter()
             .enumerate()
             .map(|(i, ti)| {
-                let overridden = i >= k && side.expressions.contains_key(&side.columns[i - k]);
-                if overridden {
+                if is_expression(side, k, i) {
                     Class::Text
                 } else {
                     classify(engine, ti)
@@ -75,117 +123,112 @@ pub fn plan(
     );
     // A side whose column is a SQL expression takes the other side's class.
     let native = |mine: &[Class], other: &[Class], side: &KeyedSide, i: usize| {
-        if i >= k && side.expressions.contains_key(&side.columns[i - k]) {
+        if is_expression(side, k, i) {
             other[i]
         } else {
             mine[i]
         }
     };
-    let mut common = Vec::with_capacity(sc.len());
-    for i in 0..sc.len() {
-        let (a, b) = (native(&sc, &tc, s, i), native(&tc, &sc, t, i));
-        let rules = if i >= k {
-            cfg.rules.get(&(i - k)).map(Vec::as_slice).unwrap_or(&[])
-        } else {
-            &[]
-        };
-        common.push((a, b, with_rules(pair(a, b), rules), rules));
-    }
-    let key_kinds: Vec<KeyKind> = common[..k]
-        .iter()
-        .map(|(a, b, _, _)| {
-            if *a == Class::Int && *b == Class::Int {
-                KeyKind::Int
+    (0..sc.len())
+        .map(|i| {
+            let (a, b) = (native(&sc, &tc, s, i), native(&tc, &sc, t, i));
+            let rules = if i >= k {
+                cfg.rules.get(&(i - k)).map(Vec::as_slice).unwrap_or(&[])
             } else {
-                KeyKind::Text
+                &[]
+            };
+            Common {
+                source: a,
+                target: b,
+                to: with_rules(pair(a, b), rules),
+                rules,
             }
         })
+        .collect()
+}
+
+/// One side's statements.
+fn side_plan(
+    engine: Engine,
+    side: &KeyedSide,
+    source_side: bool,
+    common: &[Common],
+    key_kinds: &[KeyKind],
+) -> SidePlan {
+    let k = key_kinds.len();
+    let refs: Vec<String> = side
+        .key
+        .iter()
+        .map(|c| quote(engine, c))
+        .chain(side.columns.iter().map(|c| match side.expressions.get(c) {
+            Some(expr) => format!("({expr})"),
+            None => quote(engine, c),
+        }))
         .collect();
-    let side_plan = |engine: Engine, side: &KeyedSide, source_side: bool| {
-        let refs: Vec<String> = side
-            .key
-            .iter()
-            .map(|c| quote(engine, c))
-            .chain(side.columns.iter().map(|c| match side.expressions.get(c) {
-                Some(expr) => format!("({expr})"),
-                None => quote(engine, c),
-            }))
-            .collect();
-        let texts: Vec<String> = refs
-            .iter()
-            .zip(&common)
-            .map(|(r, (a, b, to, rules))| {
-                render(engine, r, if source_side { *a } else { *b }, *to, rules)
-            })
-            .collect();
-        let order: Vec<String> = refs[..k]
-            .iter()
-            .zip(&texts[..k])
-            .zip(&key_kinds)
-            .map(|((raw, text), kind)| match (kind, engine) {
-                (KeyKind::Int, _) => raw.clone(),
-                (KeyKind::Text, Engine::Postgres) => format!("{text} COLLATE \"C\""),
-                (KeyKind::Text, Engine::MySql) => format!("CAST({text} AS BINARY)"),
-                (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
-            })
-            .collect();
-        let encoded: Vec<String> = texts
-            .iter()
-            .zip(&common)
-            .map(|(t, (_, _, to, _))| encode(engine, t, fixed_width(*to)))
-            .collect();
-        let encoded_row = match engine {
-            Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
-            _ => encoded.join(" || "),
-        };
-        let hash = match engine {
-            Engine::Postgres => Some(format!("substr(md5({encoded_row}), 1, 16)")),
-            Engine::MySql => Some(format!("SUBSTRING(MD5({encoded_row}), 1, 16)")),
-            Engine::Sqlite => None,
-        };
-        let select_hashed = hash.map(|h| {
-            let keys: Vec<String> = texts[..k]
-                .iter()
-                .enumerate()
-                .map(|(i, t)| format!("{t} AS c{i}"))
-                .collect();
-            format!("{}, {h} AS h", keys.join(", "))
-        });
-        SidePlan {
-            select_hashed,
-            engine,
-            from: quote(engine, &side.table),
-            filter: side
-                .filter
-                .as_ref()
-                .map_or("1 = 1".to_string(), |f| format!("({f})")),
-            first_key: refs[0].clone(),
-            // Aliases keep ORDER BY on the stored columns: PostgreSQL resolves
-            // `ORDER BY id` to an output column named `id` (the text) first.
-            select: texts
-                .iter()
-                .enumerate()
-                .map(|(i, t)| format!("{t} AS c{i}"))
-                .collect::<Vec<_>>()
-                .join(", "),
-            order_by: order.join(", "),
-            encoded_row,
-            updated: side.updated.as_ref().map(|u| quote(engine, u)),
-        }
+    let texts: Vec<String> = refs
+        .iter()
+        .zip(common)
+        .map(|(r, c)| {
+            let native = if source_side { c.source } else { c.target };
+            render(engine, r, native, c.to, c.rules)
+        })
+        .collect();
+    let order: Vec<String> = refs[..k]
+        .iter()
+        .zip(&texts[..k])
+        .zip(key_kinds)
+        .map(|((raw, text), kind)| match (kind, engine) {
+            (KeyKind::Int, _) => raw.clone(),
+            (KeyKind::Text, Engine::Postgres) => format!("{text} COLLATE \"C\""),
+            (KeyKind::Text, Engine::MySql) => format!("CAST({text} AS BINARY)"),
+            (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
+        })
+        .collect();
+    let encoded: Vec<String> = texts
+        .iter()
+        .zip(common)
+        .map(|(t, c)| encode(engine, t, fixed_width(c.to)))
+        .collect();
+    let encoded_row = match engine {
+        Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
+        _ => encoded.join(" || "),
     };
-    let source = side_plan(engines.0, s, true);
-    let target = side_plan(engines.1, t, false);
-    let checksums = key_kinds[0] == KeyKind::Int
-        && checksum(engines.0, "x").is_some()
-        && checksum(engines.1, "x").is_some();
-    Plan {
-        source,
-        target,
-        key_kinds,
-        columns: s.columns.clone(),
-        checksums,
-        classes: common.iter().map(|(_, _, to, _)| *to).collect(),
+    SidePlan {
+        select_hashed: select_hashed(engine, &texts[..k], &encoded_row),
+        engine,
+        from: quote(engine, &side.table),
+        filter: side
+            .filter
+            .as_ref()
+            .map_or("1 = 1".to_string(), |f| format!("({f})")),
+        first_key: refs[0].clone(),
+        // Aliases keep ORDER BY on the stored columns: PostgreSQL resolves
+        // `ORDER BY id` to an output column named `id` (the text) first.
+        select: aliased(&texts),
+        order_by: order.join(", "),
+        encoded_row,
+        updated: side.updated.as_ref().map(|u| quote(engine, u)),
     }
+}
+
+/// `t0 AS c0, t1 AS c1, …`.
+fn aliased(texts: &[String]) -> String {
+    texts
+        .iter()
+        .enumerate()
+        .map(|(i, t)| format!("{t} AS c{i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Key texts and a 64-bit row hash, where the engine can hash in SQL.
+fn select_hashed(engine: Engine, keys: &[String], encoded_row: &str) -> Option<String> {
+    let hash = match engine {
+        Engine::Postgres => format!("substr(md5({encoded_row}), 1, 16)"),
+        Engine::MySql => format!("SUBSTRING(MD5({encoded_row}), 1, 16)"),
+        Engine::Sqlite => return None,
+    };
+    Some(format!("{}, {hash} AS h", aliased(keys)))
 }
 
 /// An integer key range `[lo, hi)`.

@@ -1,5 +1,6 @@
-//! What the stabilization room concludes, in types the status page, the
-//! digests and the metrics share. Counts, shares and config names only.
+//! What the scorecard concludes, in types the stabilization room, the
+//! status page, the digests and the metrics share. Counts, shares and
+//! config names only.
 
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -7,6 +8,8 @@ use serde::{Deserialize, Serialize};
 /// A criterion's verdict. Without data to judge, `Unknown`, never `Met`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[derive(strum::IntoStaticStr, strum::EnumString, strum::VariantArray)]
+#[strum(serialize_all = "snake_case")]
 pub enum State {
     Met,
     NotMet,
@@ -14,14 +17,10 @@ pub enum State {
 }
 
 impl State {
-    pub const ALL: [State; 3] = [State::Met, State::NotMet, State::Unknown];
+    pub const ALL: &[State] = <State as strum::VariantArray>::VARIANTS;
 
     pub fn as_str(self) -> &'static str {
-        match self {
-            State::Met => "met",
-            State::NotMet => "not_met",
-            State::Unknown => "unknown",
-        }
+        self.into()
     }
 
     pub fn words(self) -> &'static str {
@@ -30,13 +29,6 @@ impl State {
             State::NotMet => "not met",
             State::Unknown => "unknown (no data yet)",
         }
-    }
-
-    pub fn parse(s: &str) -> State {
-        State::ALL
-            .into_iter()
-            .find(|v| v.as_str() == s)
-            .unwrap_or(State::Unknown)
     }
 
     /// Combines clinics: any not met → not met; any unknown → unknown.

@@ -1,5 +1,6 @@
 //! Error-budget burn rates and latency quantiles: pure functions over
-//! samples, tested against hand-computed figures.
+//! samples, tested against hand-computed figures. The only burn rate and
+//! the only quantile in the crate.
 
 /// The SRE workbook's windows (pairs 1h/5m, 6h/30m, 1d/2h, 3d/6h), as
 /// label value and length in milliseconds.
@@ -16,45 +17,56 @@ pub const WINDOWS: [(&str, i64); 7] = [
 /// The longest window: history older than this is not read.
 pub const LONGEST_MS: i64 = 3 * 86_400_000;
 
-/// Burn rate per window at `now_ms`: (bad runs / runs in the window) /
-/// (1 − objective). A window holds the samples with `now − length < t ≤ now`;
-/// one with no runs has no rate (`None`), not zero.
+/// The burn rate of one window at `now_ms`: (bad runs / runs) / (1 −
+/// objective), over the samples `(finished_ms, good)` with `now − length <
+/// t ≤ now`. A window with no runs (or an objective of 1, no budget) has no
+/// rate (`None`), not zero. Alerts and the SLO gauges both use this.
+pub fn burn_rate(
+    samples: &[(i64, bool)],
+    now_ms: i64,
+    length_ms: i64,
+    objective: f64,
+) -> Option<f64> {
+    let budget = 1.0 - objective;
+    let from = now_ms.saturating_sub(length_ms);
+    let (mut all, mut bad) = (0u64, 0u64);
+    for (t, good) in samples {
+        if *t > from && *t <= now_ms {
+            all += 1;
+            bad += u64::from(!good);
+        }
+    }
+    (all > 0 && budget > 0.0).then(|| (bad as f64 / all as f64) / budget)
+}
+
+/// Burn rate per window of [`WINDOWS`] at `now_ms` (see [`burn_rate`]).
 pub fn burn_rates(
     samples: &[(i64, bool)],
     now_ms: i64,
     objective: f64,
 ) -> Vec<(&'static str, Option<f64>)> {
-    let budget = 1.0 - objective;
     WINDOWS
         .iter()
-        .map(|(label, len)| {
-            let (mut all, mut bad) = (0u64, 0u64);
-            for (t, good) in samples {
-                if *t > now_ms - len && *t <= now_ms {
-                    all += 1;
-                    bad += u64::from(!good);
-                }
-            }
-            let rate = (all > 0 && budget > 0.0).then(|| (bad as f64 / all as f64) / budget);
-            (*label, rate)
-        })
+        .map(|(label, len)| (*label, burn_rate(samples, now_ms, *len, objective)))
         .collect()
 }
 
-/// The q-quantile (0..=1) of the values, interpolating linearly between
-/// closest ranks (as numpy's default and PromQL's `quantile`); `None` for none.
+/// The q-quantile (0..=1) of the values by nearest rank: the smallest value
+/// with at least q of the values at or below it; `None` for none.
+///
+/// Nearest rank, not interpolation, because every figure it gives is the
+/// latency of a run that happened: a clinic lead can find that run, and
+/// with the few runs of a day's window (a probe every few minutes) an
+/// interpolated figure would be a latency no run had. The SLO gauges, the
+/// baseline ratios and the stabilization criteria all use this one.
 pub fn quantile(values: &[f64], q: f64) -> Option<f64> {
-    if values.is_empty() {
-        return None;
-    }
     let mut v: Vec<f64> = values.iter().copied().filter(|x| x.is_finite()).collect();
     if v.is_empty() {
         return None;
     }
     v.sort_by(f64::total_cmp);
-    let rank = q.clamp(0.0, 1.0) * (v.len() - 1) as f64;
-    let (lo, hi) = (rank.floor() as usize, rank.ceil() as usize);
-    Some(v[lo] + (v[hi] - v[lo]) * (rank - lo as f64))
+    let rank = (q.clamp(0.0, 1.0) * v.len() as f64).ceil() as usize;
+    v.get(rank.clamp(1, v.len()) - 1).copied()
 }
 
 #[cfg(test)]
@@ -111,11 +123,15 @@ mod tests {
     }
 
     #[test]
-    fn quantiles_interpolate_between_ranks() {
+    fn quantiles_are_the_nearest_rank() {
         assert_eq!(quantile(&[], 0.5), None);
         assert_eq!(quantile(&[7.0], 0.95), Some(7.0));
-        assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), Some(2.5));
+        assert_eq!(quantile(&[4.0, 1.0, 3.0, 2.0], 0.5), Some(2.0));
         let v: Vec<f64> = (1..=100).map(f64::from).collect();
-        assert!((quantile(&v, 0.95).unwrap() - 95.05).abs() < 1e-9);
+        assert_eq!(quantile(&v, 0.95), Some(95.0));
+        assert_eq!(quantile(&v, 1.0), Some(100.0));
+        assert_eq!(quantile(&v, 0.0), Some(1.0));
+        let twenty: Vec<f64> = (0..20).map(|i| 100.0 + f64::from(i)).collect();
+        assert_eq!(quantile(&twenty, 0.95), Some(118.0));
     }
 }

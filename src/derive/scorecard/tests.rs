@@ -8,13 +8,19 @@ use std::time::Duration;
 use chrono::NaiveDate;
 use serde_json::json;
 
-use super::judge::{Facts, p95, scorecard};
-use super::scorecard::State;
+use super::{Facts, State, scorecard};
+use crate::config::checks::CheckKind;
 use crate::config::stabilization::{
     Criterion, CriterionKind, RollbackTrigger, StabilizationConfig, TriggerKind, Wave,
 };
 use crate::config::{Clinic, Name};
-use crate::store::{OpenReport, RunRow};
+use crate::results::Details;
+use crate::store::{OpenReport, StoredRun};
+
+/// The p95 every figure here uses: the crate's one quantile.
+fn p95(values: &mut [f64]) -> Option<f64> {
+    crate::derive::quantile(values, 0.95)
+}
 
 fn n(s: &str) -> Name {
     Name::parse(s).unwrap()
@@ -29,13 +35,29 @@ fn at(day: u32, hour: u32, min: u32) -> i64 {
         .timestamp_millis()
 }
 
-fn run(check: &str, kind: &str, status: &str, ms: i64, details: serde_json::Value) -> RunRow {
-    RunRow {
+/// A finished run, its details written as JSON and read as the store reads them.
+fn run(check: &str, kind: &str, status: &str, ms: i64, details: serde_json::Value) -> StoredRun {
+    let kind: CheckKind = kind.parse().unwrap();
+    let details = match kind {
+        CheckKind::Reconcile => Details::Reconcile(serde_json::from_value(details).unwrap()),
+        CheckKind::Integrity => Details::Integrity(serde_json::from_value(details).unwrap()),
+        CheckKind::Workflow => Details::Workflow(serde_json::from_value(details).unwrap()),
+        CheckKind::Documents => Details::Documents(serde_json::from_value(details).unwrap()),
+    };
+    StoredRun {
+        id: 0,
         check_name: check.into(),
-        kind: kind.into(),
-        status: status.into(),
-        finished_ms: ms,
-        details: details.to_string(),
+        kind,
+        slot_ms: ms,
+        status: status.parse().unwrap(),
+        owner: "test".into(),
+        attempt: 1,
+        started_ms: ms,
+        finished_ms: Some(ms),
+        lease_expires_ms: None,
+        duration_ms: Some(0),
+        summary: String::new(),
+        details,
     }
 }
 
@@ -114,7 +136,7 @@ fn config() -> (StabilizationConfig, Vec<Clinic>) {
     (cfg, clinics)
 }
 
-fn checks() -> Vec<(String, String)> {
+fn checks() -> Vec<(String, CheckKind)> {
     [
         ("patients_a", "reconcile"),
         ("docs_a", "documents"),
@@ -124,7 +146,7 @@ fn checks() -> Vec<(String, String)> {
         ("visit_b", "workflow"),
     ]
     .iter()
-    .map(|(a, b)| (a.to_string(), b.to_string()))
+    .map(|(a, b)| (a.to_string(), b.parse().unwrap()))
     .collect()
 }
 
@@ -388,10 +410,9 @@ fn a_workflow_slower_than_its_baseline_is_not_met() {
     let mut facts = history();
     // North's baseline was faster: p95 88 ms against today's 118 ms (1.34×).
     for r in &mut facts.baseline_runs {
-        let ms: f64 = serde_json::from_str::<serde_json::Value>(&r.details).unwrap()["total_ms"]
-            .as_f64()
-            .unwrap();
-        r.details = json!({"total_ms": ms - 20.0}).to_string();
+        if let Details::Workflow(w) = &mut r.details {
+            w.total_ms -= 20.0;
+        }
     }
     let s = scorecard(&cfg, &clinics, &facts);
     assert_eq!(state(&s, "north", "workflow_speed"), State::NotMet);

@@ -1,27 +1,19 @@
 //! Workflow SLOs and baselines, derived from stored runs: error-budget
 //! burn rates over the SRE workbook's windows, and the target's p50/p95
 //! latency against the baseline's (live runs or fixed pre-go-live figures).
-//!
-//! This room sits above the store and the metrics: it reads history and
-//! sets gauges, so every replica shows the same figures whichever ran the
-//! probes. The arithmetic is in [`burn`], pure and unit-tested.
-
-pub mod burn;
-mod history;
-
-use std::sync::Arc;
+//! It reads history and sets gauges, so every replica shows the same
+//! figures whichever ran the probes. The arithmetic is in [`super::burn`].
 
 use chrono::{DateTime, Utc};
 
-use crate::checks::Check;
+use super::burn::{burn_rates, quantile};
+use super::history::History;
+use crate::config::checks::CheckKind;
 use crate::config::workflows::{Baseline, WorkflowConfig};
 use crate::metrics::Metrics;
 use crate::metrics::workflows::{BASELINE, TARGET};
-use crate::results::{CheckKind, Details, StepOutcome};
+use crate::results::{StepOutcome, WorkflowDetails};
 use crate::store::{Store, StoreError};
-
-pub use burn::{WINDOWS, burn_rates, quantile};
-pub use history::History;
 
 /// The windowed comparison of a workflow with its baseline, in milliseconds.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -49,18 +41,14 @@ fn ratio(t: Option<f64>, b: Option<f64>) -> Option<f64> {
     (b > 0.0).then(|| t / b)
 }
 
-/// The target and baseline totals of passing runs (details as stored).
-pub fn baseline_report(details: &[String], baseline: Option<&Baseline>) -> BaselineReport {
+/// The target and baseline totals of passing runs.
+pub fn baseline_report<'a>(
+    runs: impl IntoIterator<Item = &'a WorkflowDetails>,
+    baseline: Option<&Baseline>,
+) -> BaselineReport {
     let mut target = Vec::new();
     let mut live = Vec::new();
-    for text in details {
-        let Some(d) = serde_json::from_str(text)
-            .ok()
-            .and_then(|v| Details::from_json(CheckKind::Workflow, v).ok())
-        else {
-            continue;
-        };
-        let Some(w) = d.workflow() else { continue };
+    for w in runs {
         target.push(w.total_ms);
         if let Some(b) = &w.baseline
             && b.outcome == Some(StepOutcome::Ok)
@@ -90,13 +78,10 @@ pub async fn refresh(
     store: &Store,
     metrics: &Metrics,
     history: &History,
-    checks: &[Arc<dyn Check>],
+    workflows: &[WorkflowConfig],
     now: DateTime<Utc>,
 ) {
-    for check in checks {
-        let Some(cfg) = check.workflow() else {
-            continue;
-        };
+    for cfg in workflows {
         if let Err(e) = refresh_one(store, metrics, history, cfg, now.timestamp_millis()).await {
             metrics.count_store_error("workflow_history");
             tracing::warn!(workflow = %cfg.name, error = %e, "cannot read workflow history");
@@ -122,10 +107,16 @@ async fn refresh_one(
         );
     }
     let window = i64::try_from(cfg.baseline_window.as_millis()).unwrap_or(i64::MAX);
-    let details = store
-        .passing_details(name, now_ms.saturating_sub(window))
+    let runs = store
+        .passing_runs(
+            Some(name),
+            CheckKind::Workflow,
+            now_ms.saturating_sub(window),
+            i64::MAX,
+        )
         .await?;
-    let r = baseline_report(&details, cfg.baseline.as_ref());
+    let details = runs.iter().filter_map(|r| r.details.workflow());
+    let r = baseline_report(details, cfg.baseline.as_ref());
     let secs = |ms: Option<f64>| ms.map(|v| v / 1000.0);
     m.show_latency(name, TARGET, "p50", secs(r.target_p50));
     m.show_latency(name, TARGET, "p95", secs(r.target_p95));

@@ -5,9 +5,10 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{Digests, period_of, render};
 use crate::config::Config;
 use crate::config::alerts::SMTP_CHANNEL;
+use crate::derive::scorecard::Scorecards;
+use crate::digest::{Digests, period_of, render};
 use crate::notify::Notify;
 use crate::stabilization::Stabilization;
 use crate::store::Store;
@@ -18,8 +19,9 @@ async fn open(cfg: &Config) -> anyhow::Result<(Store, Arc<Stabilization>, Digest
         .await
         .context("cannot open the store")?;
     let registry = prometheus::Registry::new();
-    let stab = Arc::new(Stabilization::new(store.clone(), cfg, &registry));
-    let digests = Digests::new(stab.clone(), cfg);
+    let cards = Arc::new(Scorecards::new(store.clone(), cfg));
+    let stab = Arc::new(Stabilization::new(cards.clone(), &registry));
+    let digests = Digests::new(cards, cfg, &registry);
     Ok((store, stab, digests))
 }
 

@@ -43,8 +43,9 @@ impl History {
             Some(at) => at - OVERLAP_MS,
             None => now_ms - LONGEST_MS,
         };
-        for (id, finished, good) in store.slo_samples(workflow, since).await? {
-            series.runs.insert(id, (finished, good));
+        for run in store.runs_since(workflow, since).await? {
+            let finished = run.finished_ms.unwrap_or(now_ms);
+            series.runs.insert(run.id, (finished, run.good_for_slo()));
         }
         series.runs.retain(|_, (t, _)| *t > now_ms - LONGEST_MS);
         series.read_at_ms = Some(now_ms);

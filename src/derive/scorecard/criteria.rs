@@ -1,0 +1,163 @@
+//! Exit criteria, one function per kind: each gives a state, the figure
+//! judged and what was measured against what, in plain words.
+
+use chrono::{Duration, NaiveDate};
+
+use super::facts::{DAY_MS, Facts, day_start_ms};
+use super::figures::{documents_in, drift_on, workflows_in};
+use super::types::State;
+use crate::config::stabilization::{CriterionKind, Wave};
+use crate::derive::percent;
+
+/// A criterion's verdict: state, the figure judged, and the words.
+pub(super) type Judged = (State, Option<f64>, String);
+
+/// Judges one criterion for a clinic of a wave on `day`.
+pub(super) fn criterion(
+    facts: &Facts,
+    wave: &Wave,
+    clinic: &str,
+    kind: CriterionKind,
+    day: NaiveDate,
+) -> Judged {
+    let from = day_start_ms(day);
+    let to = (from + DAY_MS).min(facts.now_ms + 1);
+    match kind {
+        CriterionKind::NoDrift { days } => no_drift(facts, wave, day, to, days),
+        CriterionKind::DocumentAccessibility { at_least } => {
+            documents(facts, wave, from, to, at_least)
+        }
+        CriterionKind::WorkflowP95 { max_ratio } => workflow_p95(facts, wave, from, to, max_ratio),
+        CriterionKind::NoOpenBlockers => {
+            let n = facts.blockers(clinic).count();
+            (
+                if n == 0 { State::Met } else { State::NotMet },
+                Some(n as f64),
+                format!("{n} open report(s) of work blocked"),
+            )
+        }
+        CriterionKind::NoPageAlerts => {
+            let n = facts.page_alerts(wave, clinic);
+            (
+                if n == 0 { State::Met } else { State::NotMet },
+                Some(n as f64),
+                format!("{n} page-level alert(s) firing"),
+            )
+        }
+    }
+}
+
+/// `days` consecutive days since go-live without new keyed-diff drift.
+fn no_drift(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: u32) -> Judged {
+    let mut clean = 0u32;
+    let mut unknown = 0u32;
+    for back in 0..days {
+        let d = day - Duration::days(i64::from(back));
+        if d < wave.go_live {
+            unknown += 1;
+            continue;
+        }
+        let f = day_start_ms(d);
+        match drift_on(facts, wave, f, (f + DAY_MS).min(to)) {
+            Some(0) => clean += 1,
+            Some(n) => {
+                return (
+                    State::NotMet,
+                    Some(f64::from(clean)),
+                    format!(
+                        "{n} new record discrepancies on {d}; {clean} clean day(s) since, {days} needed"
+                    ),
+                );
+            }
+            None => unknown += 1,
+        }
+    }
+    if unknown > 0 {
+        (
+            State::Unknown,
+            Some(f64::from(clean)),
+            format!(
+                "{clean} of {days} days without drift; {unknown} day(s) without keyed reconciliation data"
+            ),
+        )
+    } else {
+        (
+            State::Met,
+            Some(f64::from(clean)),
+            format!("{days} days in a row without new record discrepancies"),
+        )
+    }
+}
+
+/// At least `at_least` of the documents checked today were accessible.
+fn documents(facts: &Facts, wave: &Wave, from: i64, to: i64, at_least: f64) -> Judged {
+    match documents_in(facts, wave, from, to) {
+        None => (
+            State::Unknown,
+            None,
+            "no documents checked today".to_string(),
+        ),
+        Some((share, checked, failed)) => (
+            if share >= at_least {
+                State::Met
+            } else {
+                State::NotMet
+            },
+            Some(share),
+            format!(
+                "{} accessible ({failed} of {checked} checked failed; needed {})",
+                percent(share),
+                percent(at_least)
+            ),
+        ),
+    }
+}
+
+/// Every watched workflow's p95 today within `max_ratio` of its baseline.
+fn workflow_p95(facts: &Facts, wave: &Wave, from: i64, to: i64, max_ratio: f64) -> Judged {
+    let w = workflows_in(facts, wave, from, to);
+    if w.is_empty() {
+        return (
+            State::Unknown,
+            None,
+            "no workflow probes watch this clinic".into(),
+        );
+    }
+    let worst = w
+        .iter()
+        .filter_map(|f| f.ratio)
+        .fold(None, |a: Option<f64>, r| Some(a.map_or(r, |a| a.max(r))));
+    let names = |keep: &dyn Fn(Option<f64>) -> bool| -> Vec<&str> {
+        w.iter()
+            .filter(|f| keep(f.ratio))
+            .map(|f| f.name.as_str())
+            .collect()
+    };
+    let slow = names(&|r| r.is_some_and(|r| r > max_ratio));
+    let missing = names(&|r| r.is_none());
+    if !slow.is_empty() {
+        (
+            State::NotMet,
+            worst,
+            format!(
+                "slower than {max_ratio}× baseline at p95: {}",
+                slow.join(", ")
+            ),
+        )
+    } else if !missing.is_empty() {
+        (
+            State::Unknown,
+            worst,
+            format!("no p95 or no baseline yet for: {}", missing.join(", ")),
+        )
+    } else {
+        (
+            State::Met,
+            worst,
+            format!(
+                "every workflow within {max_ratio}× its baseline at p95 (worst {:.2}×)",
+                worst.unwrap_or(0.0)
+            ),
+        )
+    }
+}

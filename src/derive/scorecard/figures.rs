@@ -1,0 +1,133 @@
+//! The figures a clinic's card shows and its criteria judge: new drift in
+//! a day, documents accessible, workflow p95 against the baseline, open
+//! feedback. Each reads typed results (methods on `results` types).
+
+use chrono::NaiveDate;
+
+use super::facts::{DAY_MS, Facts, day_start_ms, finished};
+use super::types::{Figures, WorkflowFigure};
+use crate::config::checks::CheckKind;
+use crate::config::stabilization::Wave;
+use crate::derive::quantile;
+use crate::results::{RunStatus, StepOutcome};
+use crate::store::StoredRun;
+
+/// New discrepancies in one day's keyed runs; `None` when no run carried drift.
+pub(super) fn drift_on(facts: &Facts, wave: &Wave, from_ms: i64, to_ms: i64) -> Option<u64> {
+    let drifts: Vec<u64> = facts
+        .runs_in(wave, CheckKind::Reconcile, from_ms, to_ms)
+        .filter_map(|r| r.details.reconcile()?.keyed.as_ref()?.drift)
+        .map(|d| d.new)
+        .collect();
+    (!drifts.is_empty()).then(|| drifts.into_iter().fold(0, u64::saturating_add))
+}
+
+/// Documents checked and failed over some documents runs (errored ones left out).
+pub(super) fn documents_of<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> (u64, u64) {
+    runs.into_iter()
+        .filter(|r| r.status != RunStatus::Error)
+        .filter_map(|r| r.details.documents())
+        .fold((0, 0), |(c, f), d| {
+            (c.saturating_add(d.checked), f.saturating_add(d.failed))
+        })
+}
+
+/// The accessible share of `checked` documents of which `failed` failed.
+pub(super) fn accessible(checked: u64, failed: u64) -> f64 {
+    checked.saturating_sub(failed) as f64 / checked as f64
+}
+
+/// Accessible share of the documents checked in a window: (share, checked, failed).
+pub(super) fn documents_in(
+    facts: &Facts,
+    wave: &Wave,
+    from_ms: i64,
+    to_ms: i64,
+) -> Option<(f64, u64, u64)> {
+    let (checked, failed) = documents_of(facts.runs_in(wave, CheckKind::Documents, from_ms, to_ms));
+    (checked > 0).then(|| (accessible(checked, failed), checked, failed))
+}
+
+/// Per watched workflow: p95 today, the baseline p95 (live baseline runs
+/// today, else the wave's days before go-live), runs and failures.
+pub(super) fn workflows_in(
+    facts: &Facts,
+    wave: &Wave,
+    from_ms: i64,
+    to_ms: i64,
+) -> Vec<WorkflowFigure> {
+    let base_from = day_start_ms(wave.go_live) - i64::from(wave.baseline_days) * DAY_MS;
+    let base_to = day_start_ms(wave.go_live);
+    facts
+        .checks_of(wave, CheckKind::Workflow)
+        .map(|name| {
+            let mut target = Vec::new();
+            let mut live_base = Vec::new();
+            let (mut runs, mut failed) = (0u64, 0u64);
+            for r in facts
+                .runs_in(wave, CheckKind::Workflow, from_ms, to_ms)
+                .filter(|r| r.check_name == name)
+            {
+                runs += 1;
+                let w = r.details.workflow();
+                if r.status != RunStatus::Pass {
+                    failed += 1;
+                    continue;
+                }
+                target.extend(w.map(|w| w.total_ms));
+                let live = w.and_then(|w| w.baseline.as_ref());
+                if let Some(b) = live.filter(|b| b.outcome == Some(StepOutcome::Ok)) {
+                    live_base.push(b.total_ms);
+                }
+            }
+            let before: Vec<f64> = facts
+                .baseline_runs
+                .iter()
+                .filter(|r| {
+                    r.check_name == name && finished(r) >= base_from && finished(r) < base_to
+                })
+                .filter_map(|r| r.details.workflow().map(|w| w.total_ms))
+                .collect();
+            let p = quantile(&target, 0.95);
+            let base = quantile(&live_base, 0.95).or_else(|| quantile(&before, 0.95));
+            WorkflowFigure {
+                name: name.to_string(),
+                p95_ms: p,
+                ratio: match (p, base) {
+                    (Some(p), Some(b)) if b > 0.0 => Some(p / b),
+                    _ => None,
+                },
+                runs,
+                failed,
+            }
+        })
+        .collect()
+}
+
+/// The figures on a clinic's card for `day`.
+pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str, day: NaiveDate) -> Figures {
+    let from = day_start_ms(day);
+    let to = (from + DAY_MS).min(facts.now_ms + 1);
+    let latest = facts.latest(wave, CheckKind::Reconcile);
+    let discrepancies = (!latest.is_empty()).then(|| {
+        latest
+            .iter()
+            .filter_map(|r| r.details.discrepancies())
+            .fold(0, u64::saturating_add)
+    });
+    let docs = documents_in(facts, wave, from, to);
+    Figures {
+        discrepancies,
+        new_today: drift_on(facts, wave, from, to),
+        documents_accessible: docs.map(|d| d.0),
+        documents_checked: docs.map_or(0, |d| d.1),
+        documents_failed: docs.map_or(0, |d| d.2),
+        workflows: workflows_in(facts, wave, from, to),
+        open_reports: facts
+            .open
+            .iter()
+            .filter(|r| r.clinic.as_deref() == Some(clinic))
+            .count() as u64,
+        open_blockers: facts.blockers(clinic).count() as u64,
+    }
+}
