@@ -14,10 +14,10 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use super::AppState;
 use super::auth::Actor;
 use super::error::{Error, ErrorBody, Refusals};
 use super::filters;
+use super::state::AppState;
 use crate::feedback::{Draft, Event, Item, Source, Status};
 
 fn parse_id(raw: &str) -> Result<i64, Error> {

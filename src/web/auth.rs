@@ -2,10 +2,8 @@
 //! a bearer token, or basic auth, compared in constant time. Clients that
 //! keep presenting wrong credentials are turned away for a while.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use axum::Json;
@@ -17,9 +15,9 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 
-use super::AppState;
-use super::client::{Limiter, Peer, client_ip};
+use super::client::{Peer, client_ip};
 use super::page;
+use super::state::AppState;
 use crate::config::AdminAuth;
 
 /// Who is signed in; recorded in the audit trail.
@@ -34,43 +32,7 @@ pub enum AuthError {
     Invalid,
 }
 
-/// Wrong credentials allowed per client per minute before it must wait. High
-/// enough for a client probing every API operation once with wrong
-/// credentials (schemathesis does); a 16-character token stays unguessable.
-const FAILURES_PER_MINUTE: u32 = 30;
 const LONGEST_USER: usize = 200;
-
-/// Failed attempts per client, and who must wait until when.
-pub struct Lockout {
-    failures: Limiter,
-    blocked: Mutex<HashMap<IpAddr, Instant>>,
-}
-
-impl Default for Lockout {
-    fn default() -> Self {
-        Lockout {
-            failures: Limiter::per_minute(FAILURES_PER_MINUTE),
-            blocked: Mutex::new(HashMap::new()),
-        }
-    }
-}
-
-impl Lockout {
-    fn wait(&self, ip: IpAddr) -> Option<Duration> {
-        let mut blocked = self.blocked.lock().ok()?;
-        let now = Instant::now();
-        blocked.retain(|_, until| *until > now);
-        blocked.get(&ip).map(|until| *until - now)
-    }
-
-    fn failed(&self, ip: IpAddr) {
-        if let Err(wait) = self.failures.check(ip)
-            && let Ok(mut blocked) = self.blocked.lock()
-        {
-            blocked.insert(ip, Instant::now() + wait.max(Duration::from_secs(60)));
-        }
-    }
-}
 
 /// Checks a request's credentials against the config.
 pub fn authenticate(

@@ -1,10 +1,12 @@
 //! Who is asking: the client's address (through a trusted proxy's
 //! `X-Forwarded-For` when there is one) and per-client rate limits.
 
+use std::collections::HashMap;
 use std::convert::Infallible;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::num::NonZeroU32;
-use std::time::Duration;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::HeaderMap;
@@ -77,6 +79,43 @@ impl Limiter {
         self.inner
             .check_key(&ip)
             .map_err(|not_until| not_until.wait_time_from(self.clock.now()))
+    }
+}
+
+/// Wrong credentials allowed per client per minute before it must wait. High
+/// enough for a client probing every API operation once with wrong
+/// credentials (schemathesis does); a 16-character token stays unguessable.
+const FAILURES_PER_MINUTE: u32 = 30;
+
+/// Failed attempts per client, and who must wait until when.
+pub struct Lockout {
+    failures: Limiter,
+    blocked: Mutex<HashMap<IpAddr, Instant>>,
+}
+
+impl Default for Lockout {
+    fn default() -> Self {
+        Lockout {
+            failures: Limiter::per_minute(FAILURES_PER_MINUTE),
+            blocked: Mutex::new(HashMap::new()),
+        }
+    }
+}
+
+impl Lockout {
+    pub(super) fn wait(&self, ip: IpAddr) -> Option<Duration> {
+        let mut blocked = self.blocked.lock().ok()?;
+        let now = Instant::now();
+        blocked.retain(|_, until| *until > now);
+        blocked.get(&ip).map(|until| *until - now)
+    }
+
+    pub(super) fn failed(&self, ip: IpAddr) {
+        if let Err(wait) = self.failures.check(ip)
+            && let Ok(mut blocked) = self.blocked.lock()
+        {
+            blocked.insert(ip, Instant::now() + wait.max(Duration::from_secs(60)));
+        }
     }
 }
 

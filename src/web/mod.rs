@@ -1,23 +1,20 @@
 //! The HTTP side: one listener for metrics, health and the pages people read.
 
 mod admin;
-mod admin_page;
-mod alerts_api;
-mod alerts_page;
+mod alerts;
 mod api;
 mod auth;
 mod client;
 pub mod csrf;
-mod csv;
 mod error;
 mod feedback;
-mod feedback_page;
 mod filters;
 mod health;
 mod openapi;
 mod page;
-mod scorecard;
+mod readiness;
 mod site;
+mod state;
 mod status;
 
 use std::sync::Arc;
@@ -32,34 +29,9 @@ use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
-use tokio::sync::watch;
-
-pub use health::Readiness;
+pub use readiness::Readiness;
 pub use site::Site;
-
-use crate::config::checks::CheckMeta;
-use crate::feedback::Feedback;
-use crate::metrics::Metrics;
-use crate::store::Store;
-
-/// What the web handlers read: the store, the metrics, the configured checks.
-pub struct AppState {
-    pub store: Store,
-    pub metrics: Arc<Metrics>,
-    /// The configured checks (from config; replaced on reload).
-    pub checks: watch::Receiver<Arc<Vec<CheckMeta>>>,
-    /// Whether the scheduler runs and every loop lives (`/readyz`).
-    pub readiness: Arc<Readiness>,
-    /// Staff feedback: the form, triage and the API read and write through it.
-    pub feedback: Arc<Feedback>,
-    /// CSRF key, admin credentials, rate limits, the OpenAPI document.
-    pub site: Arc<Site>,
-    /// Alert instances and silences (status page, admin, API).
-    pub alerts: Arc<crate::alerts::Alerts>,
-    /// The clinic scorecard (status page).
-    pub scorecards: Arc<crate::derive::scorecard::Scorecards>,
-    pub digests: Arc<crate::digest::Digests>,
-}
+pub use state::AppState;
 
 /// Builds the router over the shared application state.
 pub fn router(state: Arc<AppState>) -> Router {
@@ -98,20 +70,20 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/v1/feedback", get(api::list).post(api::create))
         .route("/api/v1/feedback/{id}", get(api::get))
         .route("/api/v1/feedback/{id}/transition", post(api::transition))
-        .route("/admin/alerts", get(alerts_page::show))
-        .route("/admin/alerts/silences", post(alerts_page::create))
+        .route("/admin/alerts", get(alerts::page::show))
+        .route("/admin/alerts/silences", post(alerts::page::create))
         .route(
             "/admin/alerts/silences/{id}/expire",
-            post(alerts_page::expire),
+            post(alerts::page::expire),
         )
-        .route("/api/v1/alerts", get(alerts_api::list_alerts))
+        .route("/api/v1/alerts", get(alerts::api::list_alerts))
         .route(
             "/api/v1/silences",
-            get(alerts_api::list_silences).post(alerts_api::create_silence),
+            get(alerts::api::list_silences).post(alerts::api::create_silence),
         )
         .route(
             "/api/v1/silences/{id}",
-            axum::routing::delete(alerts_api::expire_silence),
+            axum::routing::delete(alerts::api::expire_silence),
         )
         .route_layer(middleware::from_fn_with_state(
             state.clone(),

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::alerts_api::{MAX_LABEL_VALUE, MAX_LABELS};
+use super::alerts::silences::{MAX_LABEL_VALUE, MAX_LABELS};
 use crate::config::Config;
 use crate::feedback::{Kind, Severity, Status};
 
@@ -23,12 +23,12 @@ use crate::feedback::{Kind, Severity, Status};
         super::api::create,
         super::api::get,
         super::api::transition,
-        super::alerts_api::list_alerts,
-        super::alerts_api::list_silences,
-        super::alerts_api::create_silence,
-        super::alerts_api::expire_silence
+        super::alerts::api::list_alerts,
+        super::alerts::api::list_silences,
+        super::alerts::api::create_silence,
+        super::alerts::api::expire_silence
     ),
-    components(schemas(super::alerts_api::StateFilter)),
+    components(schemas(super::alerts::api::StateFilter)),
     modifiers(&Credentials),
     security(("bearer" = []), ("basic" = []))
 )]
@@ -223,7 +223,7 @@ fn remove(doc: &mut Value, at: &str, key: &str) {
 mod tests {
     use super::*;
     use crate::feedback::model::{MAX_CONTACT_CHARS, MAX_NOTE_CHARS, MAX_TEXT_CHARS};
-    use crate::web::alerts_api::{
+    use crate::web::alerts::silences::{
         API_CRON_PATTERN, MAX_COMMENT, MAX_DURATION_SECONDS, MIN_DURATION_SECONDS,
     };
 

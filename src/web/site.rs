@@ -4,8 +4,8 @@
 use crate::config::{AdminAuth, Config};
 use crate::store::{Store, StoreError};
 
-use super::auth::Lockout;
 use super::client::Limiter;
+use super::client::Lockout;
 use super::csrf::{self, Csrf};
 use super::openapi;
 

@@ -5,10 +5,10 @@
 
 use maud::{Markup, PreEscaped, html};
 
-use super::AppState;
 use crate::config::stabilization::StabilizationConfig;
 use crate::derive::scorecard::{ALL, ClinicCard, Scorecard, State, TriggerState, today};
 use crate::digest::chart;
+use crate::web::state::AppState;
 
 fn state_class(s: State) -> &'static str {
     match s {

@@ -6,6 +6,8 @@
 //! message saying what to do. The thank-you page is shown only once the
 //! report is committed.
 
+mod view;
+
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -17,14 +19,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::AppState;
-use super::api::valid_submission_id;
-use super::client::{Peer, client_ip};
-use super::csrf;
-use super::feedback_page::{FormView, render, thanks};
-use super::page::message_page;
 use crate::feedback::{Draft, Feedback, Rejection, Source};
 use crate::store::StoreError;
+use crate::web::api::valid_submission_id;
+use crate::web::client::{Peer, client_ip};
+use crate::web::csrf;
+use crate::web::page::message_page;
+use crate::web::state::AppState;
+use view::{FormView, render, thanks};
 
 /// `?clinic=north&role=nurse`: presets, so each clinic can bookmark its own form.
 #[derive(Debug, Default, Deserialize)]

@@ -3,11 +3,11 @@
 
 use maud::{Markup, html};
 
-use super::csrf;
-use super::filters::to_query;
-use super::page::frame;
 use crate::feedback::{Event, Feedback, Item, Severity, Status};
 use crate::store::FeedbackFilter;
+use crate::web::csrf;
+use crate::web::filters::to_query;
+use crate::web::page::frame;
 
 /// What the detail page shows besides the report.
 #[derive(Debug, Default)]

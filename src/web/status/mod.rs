@@ -2,16 +2,18 @@
 //! names, outcomes, counts and summaries only. The clinic scorecard (see `scorecard.rs`)
 //! sits on top when `[stabilization]` has waves.
 
+mod scorecard;
+
 use std::sync::Arc;
 
 use axum::extract::State;
 use axum::http::StatusCode;
 use maud::{DOCTYPE, Markup, html};
 
-use super::AppState;
 use crate::alerts::AlertView;
 use crate::config::checks::CheckMeta;
 use crate::store::{AlertState, StoredRun};
+use crate::web::state::AppState;
 
 pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusCode, String)> {
     let runs = state.store.latest_results().await.map_err(|e| {
@@ -34,7 +36,7 @@ pub async fn page(State(state): State<Arc<AppState>>) -> Result<Markup, (StatusC
         .into_iter()
         .filter(|a| matches!(a.state, AlertState::Firing | AlertState::Pending))
         .collect();
-    let scorecard = super::scorecard::section(&state, chrono::Utc::now().timestamp_millis()).await;
+    let scorecard = scorecard::section(&state, chrono::Utc::now().timestamp_millis()).await;
     Ok(html! {
         (DOCTYPE)
         html lang="en" {

@@ -4,12 +4,12 @@
 
 use maud::{Markup, html};
 
-use super::csrf;
-use super::page::frame;
 use crate::feedback::model::{MAX_CONTACT_CHARS, MAX_TEXT_CHARS};
 use crate::feedback::{
     Draft, Feedback, Field, FieldError, Finding, Redacted, Severity, describe_all,
 };
+use crate::web::csrf;
+use crate::web::page::frame;
 
 /// Everything the form shows: what was typed, what is wrong, what to fix.
 pub struct FormView<'a> {

@@ -4,6 +4,9 @@
 //! exports CSV. Every value is escaped by maud; the CSV guards against
 //! formula injection.
 
+mod csv;
+mod view;
+
 use std::sync::Arc;
 
 use axum::Extension;
@@ -15,15 +18,14 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 
-use super::AppState;
-use super::admin_page::{DetailView, detail_page, list_page};
-use super::auth::Actor;
-use super::csv;
-use super::error::Error;
-use super::filters;
-use super::page::message_page;
 use crate::feedback::{Status, TransitionError};
 use crate::store::StoreError;
+use crate::web::auth::Actor;
+use crate::web::error::Error;
+use crate::web::filters;
+use crate::web::page::message_page;
+use crate::web::state::AppState;
+use view::{DetailView, detail_page, list_page};
 
 /// The largest CSV export, in reports.
 const MAX_EXPORT: usize = 100_000;
