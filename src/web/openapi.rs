@@ -69,80 +69,74 @@ impl Modify for Credentials {
 pub fn document(config: &Config) -> Value {
     // Serializing the document's own types cannot fail.
     let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_default();
-    let names = |ids: Vec<&str>| json!(ids);
+    let ids = |items: &mut dyn Iterator<Item = &str>| json!(items.collect::<Vec<_>>());
+    let fb = &config.feedback;
+    let choices = Choices {
+        roles: ids(&mut fb.roles.iter().map(|c| c.id.as_str())),
+        categories: ids(&mut fb.categories.iter().map(|c| c.id.as_str())),
+        severities: ids(&mut Severity::ALL.iter().map(|s| s.as_str())),
+        statuses: ids(&mut Status::ALL.iter().map(|s| s.as_str())),
+    };
+    report_choices(&mut doc, &choices);
     let clinics: Vec<&str> = config.clinics.iter().map(|c| c.id.as_str()).collect();
-    let roles = names(
-        config
-            .feedback
-            .roles
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect(),
-    );
-    let categories = names(
-        config
-            .feedback
-            .categories
-            .iter()
-            .map(|c| c.id.as_str())
-            .collect(),
-    );
-    let severities = names(Severity::ALL.iter().map(|s| s.as_str()).collect());
-    let statuses = names(Status::ALL.iter().map(|s| s.as_str()).collect());
-    let report = "/components/schemas/NewReport";
+    clinic_choice(&mut doc, &clinics);
+    shown_values(&mut doc, choices.severities, choices.statuses);
+    silence_rules(&mut doc);
+    doc
+}
+
+/// The values a report's closed fields take, from the config and the model.
+struct Choices {
+    roles: Value,
+    categories: Value,
+    severities: Value,
+    statuses: Value,
+}
+
+/// A new report and the list's filters take only these values.
+fn report_choices(doc: &mut Value, c: &Choices) {
+    let report = "/components/schemas/NewReport/properties";
+    set(doc, &format!("{report}/role"), "enum", c.roles.clone());
     set(
-        &mut doc,
-        &format!("{report}/properties/role"),
+        doc,
+        &format!("{report}/category"),
         "enum",
-        roles,
-    );
-    set(
-        &mut doc,
-        &format!("{report}/properties/category"),
-        "enum",
-        categories.clone(),
+        c.categories.clone(),
     );
     set(
-        &mut doc,
-        &format!("{report}/properties/severity"),
+        doc,
+        &format!("{report}/severity"),
         "enum",
-        severities.clone(),
+        c.severities.clone(),
     );
     let list = "/paths/~1api~1v1~1feedback/get/parameters";
     for (name, values) in [
-        ("category", &categories),
-        ("severity", &severities),
-        ("status", &statuses),
+        ("category", &c.categories),
+        ("severity", &c.severities),
+        ("status", &c.statuses),
     ] {
-        let at = param(&doc, list, name);
-        set(&mut doc, &at, "enum", values.clone());
+        let at = param(doc, list, name);
+        set(doc, &at, "enum", values.clone());
     }
-    clinic_choice(&mut doc, &clinics);
-    shown_values(&mut doc, severities, statuses);
-    // Alertname or labels (a silence of everything is refused), and each label's length.
-    let silence = "/components/schemas/NewSilence";
-    set(
-        &mut doc,
-        silence,
-        "anyOf",
-        json!([{ "required": ["alertname"] },
-        { "required": ["labels"], "properties": { "labels": { "minProperties": 1 } } }]),
-    );
-    let labels = format!("{silence}/properties/labels");
-    set(&mut doc, &labels, "maxProperties", json!(MAX_LABELS));
-    set(
-        &mut doc,
-        &labels,
-        "additionalProperties",
-        json!({ "type": "string", "maxLength": MAX_LABEL_VALUE }),
-    );
     // The real body refuses unknown fields whichever `to` it names.
     if let Some(Value::Array(variants)) = doc.pointer_mut("/components/schemas/Transition/oneOf") {
         for v in variants {
             v["additionalProperties"] = json!(false);
         }
     }
-    doc
+}
+
+/// Alertname or labels (a silence of everything is refused), and how many
+/// labels of what length.
+fn silence_rules(doc: &mut Value) {
+    let silence = "/components/schemas/NewSilence";
+    let either = json!([{ "required": ["alertname"] },
+        { "required": ["labels"], "properties": { "labels": { "minProperties": 1 } } }]);
+    set(doc, silence, "anyOf", either);
+    let labels = format!("{silence}/properties/labels");
+    set(doc, &labels, "maxProperties", json!(MAX_LABELS));
+    let value = json!({ "type": "string", "maxLength": MAX_LABEL_VALUE });
+    set(doc, &labels, "additionalProperties", value);
 }
 
 /// With clinics configured a report must name one of them; without, it names none.

@@ -63,22 +63,8 @@ pub(super) fn http(
         error: None,
     };
     let e = &step.expect;
-    let status_ok = match &e.status {
-        Some(list) => list.contains(&status),
-        None => (200..300).contains(&status),
-    };
-    if !status_ok {
-        let expected = e.status.as_ref().map_or("2xx".to_string(), |l| {
-            l.iter()
-                .map(u16::to_string)
-                .collect::<Vec<_>>()
-                .join(" or ")
-        });
-        return fail(
-            out,
-            StepOutcome::HttpStatus,
-            format!("HTTP {status}, expected {expected}"),
-        );
+    if let Some(why) = status_problem(e.status.as_deref(), status) {
+        return fail(out, StepOutcome::HttpStatus, why);
     }
     if let Some(text) = &e.body_contains
         && !contains_bytes(body, text.as_bytes())
@@ -98,40 +84,55 @@ pub(super) fn http(
         None
     };
     out.count = json.as_ref().and_then(count_of);
-    if let Some(v) = &json {
-        for (path, expected) in &e.json {
-            if !same(path.find(v), expected) {
-                return fail(
-                    out,
-                    StepOutcome::Assertion,
-                    format!("{} is not {expected}", show(path)),
-                );
-            }
-        }
-    }
-    if let Some(msg) = count_problem(e, out.count) {
+    let json_problem = json.as_ref().and_then(|v| {
+        e.json
+            .iter()
+            .find(|(path, expected)| !same(path.find(v), expected))
+            .map(|(path, expected)| format!("{} is not {expected}", show(path)))
+    });
+    if let Some(msg) = json_problem
+        .or_else(|| count_problem(e, out.count))
+        .or_else(|| duration_problem(e, took))
+    {
         return fail(out, StepOutcome::Assertion, msg);
     }
-    if let Some(msg) = duration_problem(e, took) {
-        return fail(out, StepOutcome::Assertion, msg);
+    match json.as_ref().map(|v| extract(step, v, vars)) {
+        Some(Err(why)) => fail(out, StepOutcome::Extract, why),
+        _ => out,
     }
-    if let Some(v) = &json {
-        for (var, path) in &step.extract {
-            match path.find(v).filter(|x| !x.is_null()) {
-                Some(x) => {
-                    vars.insert(var.clone(), as_text(x));
-                }
-                None => {
-                    return fail(
-                        out,
-                        StepOutcome::Extract,
-                        format!("`{var}` not found at {}", show(path)),
-                    );
-                }
-            }
-        }
+}
+
+/// A status the step does not expect (2xx unless it names its own).
+fn status_problem(expected: Option<&[u16]>, status: u16) -> Option<String> {
+    let ok = match expected {
+        Some(list) => list.contains(&status),
+        None => (200..300).contains(&status),
+    };
+    (!ok).then(|| {
+        let expected = expected.map_or("2xx".to_string(), |l| {
+            l.iter()
+                .map(u16::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ")
+        });
+        format!("HTTP {status}, expected {expected}")
+    })
+}
+
+/// Takes the step's variables from the answer, in order; the first missing one stops it.
+fn extract(
+    step: &Step,
+    v: &serde_json::Value,
+    vars: &mut BTreeMap<String, String>,
+) -> Result<(), String> {
+    for (var, path) in &step.extract {
+        let x = path
+            .find(v)
+            .filter(|x| !x.is_null())
+            .ok_or_else(|| format!("`{var}` not found at {}", show(path)))?;
+        vars.insert(var.clone(), as_text(x));
     }
-    out
+    Ok(())
 }
 
 pub(super) fn fail(mut out: StepResult, outcome: StepOutcome, why: String) -> StepResult {
