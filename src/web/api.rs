@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Actor;
-use super::error::{Error, ErrorBody, Refusals};
+use super::error::{BodyRefusals, Error, ErrorBody, Refusals};
 use super::filters;
 use super::state::AppState;
 use crate::feedback::{Draft, Event, Item, Source, Status};
@@ -125,10 +125,8 @@ fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<serde_json::
             headers(("Location" = String, description = "The report's URL."))),
         (status = 200, description = "Stored before with the same submission_id.", body = Item,
             headers(("Location" = String, description = "The report's URL."))),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is larger than `[feedback] max_body_bytes`."),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is missing or not valid; `fields` says which.", body = ErrorBody),
+        BodyRefusals,
         Refusals,
     ))]
 pub async fn create(

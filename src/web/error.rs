@@ -82,6 +82,21 @@ pub enum Refusals {
     Unavailable(ErrorBody),
 }
 
+/// The refusals of an operation that reads a JSON body.
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+pub enum BodyRefusals {
+    #[response(status = 400, description = "The body is not valid JSON.")]
+    NotJson(ErrorBody),
+    #[response(
+        status = 413,
+        description = "The body is larger than `[feedback] max_body_bytes`."
+    )]
+    TooLarge,
+    #[response(status = 415, description = "The body is not `application/json`.")]
+    NotJsonType(ErrorBody),
+}
+
 impl Error {
     pub fn status(&self) -> StatusCode {
         match self {

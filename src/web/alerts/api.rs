@@ -18,7 +18,7 @@ use super::silences::{API_CRON, NewSilence, silence_row};
 use crate::alerts::{AlertView, Silence, SilenceView};
 use crate::store::AlertState;
 use crate::web::auth::Actor;
-use crate::web::error::{Error, ErrorBody, Refusals};
+use crate::web::error::{BodyRefusals, Error, ErrorBody, Refusals};
 use crate::web::state::AppState;
 
 /// Which instances to list.
@@ -101,10 +101,8 @@ pub async fn list_silences(State(state): State<Arc<AppState>>) -> Result<Json<Si
     request_body = NewSilence,
     responses(
         (status = 201, description = "Created.", body = SilenceView),
-        (status = 400, description = "The body is not valid JSON.", body = ErrorBody),
-        (status = 413, description = "The body is too large."),
-        (status = 415, description = "The body is not `application/json`.", body = ErrorBody),
         (status = 422, description = "A field is missing or not valid.", body = ErrorBody),
+        BodyRefusals,
         Refusals,
     ))]
 pub async fn create_silence(
