@@ -96,9 +96,9 @@ pub(super) fn http(
     {
         return fail(out, StepOutcome::Assertion, msg);
     }
-    match json.as_ref().map(|v| extract(step, v, vars)) {
-        Some(Err(why)) => fail(out, StepOutcome::Extract, why),
-        _ => out,
+    match json.and_then(|v| extract(step, &v, vars)) {
+        Some(why) => fail(out, StepOutcome::Extract, why),
+        None => out,
     }
 }
 
@@ -119,20 +119,22 @@ fn status_problem(expected: Option<&[u16]>, status: u16) -> Option<String> {
     })
 }
 
-/// Takes the step's variables from the answer, in order; the first missing one stops it.
+/// Takes the step's variables from the answer, in order; what stopped it,
+/// if one is missing.
 fn extract(
     step: &Step,
     v: &serde_json::Value,
     vars: &mut BTreeMap<String, String>,
-) -> Result<(), String> {
+) -> Option<String> {
     for (var, path) in &step.extract {
-        let x = path
-            .find(v)
-            .filter(|x| !x.is_null())
-            .ok_or_else(|| format!("`{var}` not found at {}", show(path)))?;
-        vars.insert(var.clone(), as_text(x));
+        match path.find(v).filter(|x| !x.is_null()) {
+            Some(x) => {
+                vars.insert(var.clone(), as_text(x));
+            }
+            None => return Some(format!("`{var}` not found at {}", show(path))),
+        }
     }
-    Ok(())
+    None
 }
 
 pub(super) fn fail(mut out: StepResult, outcome: StepOutcome, why: String) -> StepResult {
