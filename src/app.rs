@@ -79,7 +79,7 @@ impl Application {
             .with_context(|| format!("cannot listen on {}", config.server.listen))?;
         let feedback = Arc::new(Feedback::new(store.clone(), &config, metrics.registry()));
         let site = Arc::new(
-            Site::new(&config, &store)
+            Site::new(&config, &store, crate::web::openapi_json(&config))
                 .await
                 .context("cannot set up the feedback form")?,
         );

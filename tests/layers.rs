@@ -294,6 +294,15 @@ impl<'ast> Visit<'ast> for Walker<'_> {
         self.visit_path(&m.path);
         self.tokens(m.tokens.clone());
     }
+
+    /// Derive helpers name code too (`#[openapi(paths(api::list))]`), so an
+    /// attribute's arguments are read like a macro body.
+    fn visit_attribute(&mut self, a: &'ast syn::Attribute) {
+        if let syn::Meta::List(list) = &a.meta {
+            self.tokens(list.tokens.clone());
+        }
+        syn::visit::visit_attribute(self, a);
+    }
 }
 
 /// Inline modules (`mod tests { … }`) of a parsed file, as module paths.

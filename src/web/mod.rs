@@ -34,6 +34,11 @@ pub use site::Site;
 pub use state::AppState;
 
 /// Builds the router over the shared application state.
+/// `/api/openapi.json` as served, rendered from the config once at start.
+pub fn openapi_json(config: &crate::config::Config) -> String {
+    openapi::document(config).to_string()
+}
+
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
         .route("/", get(status::page))

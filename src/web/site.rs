@@ -7,7 +7,6 @@ use crate::store::{Store, StoreError};
 use super::client::Limiter;
 use super::client::Lockout;
 use super::csrf::{self, Csrf};
-use super::openapi;
 
 pub struct Site {
     pub csrf: Csrf,
@@ -24,7 +23,9 @@ pub struct Site {
 const CSRF_KEY: &str = "csrf_hmac_sha256";
 
 impl Site {
-    pub async fn new(config: &Config, store: &Store) -> Result<Site, StoreError> {
+    /// `openapi` is the rendered document (`web::openapi_json`), passed in so
+    /// this file does not import the handlers the document describes.
+    pub async fn new(config: &Config, store: &Store, openapi: String) -> Result<Site, StoreError> {
         let key_hex = store.shared_secret(CSRF_KEY, &csrf::new_key_hex()).await?;
         let key = decode_hex(&key_hex)
             .ok_or_else(|| StoreError::Corrupt("the stored CSRF key is not hex".into()))?;
@@ -38,7 +39,7 @@ impl Site {
             auth: config.server.admin.clone(),
             submissions: Limiter::per_minute(config.feedback.rate_limit_per_minute),
             lockout: Lockout::default(),
-            openapi: openapi::document(config).to_string(),
+            openapi,
         })
     }
 }
