@@ -65,6 +65,11 @@ fn timestamp(raw: &str, p: u32) -> Option<String> {
     Some(full[..width].to_string())
 }
 
+/// More integer digits than any database column holds (PostgreSQL's
+/// `numeric` allows 131072, MySQL's `DECIMAL` 65): such a value is kept as
+/// written rather than expanded.
+const MAX_INTEGER_DIGITS: i64 = 131_072;
+
 /// A decimal number's text rounded half away from zero to `scale`
 /// decimals, printed with exactly that many (as `numeric` and `DECIMAL`
 /// round). Exact on the digits: no binary floating point.
@@ -87,8 +92,25 @@ fn round_text(raw: &str, scale: u32) -> Option<String> {
         return None;
     }
     // All digits, and where the decimal point sits after the exponent.
-    let mut all: Vec<u8> = int.bytes().chain(frac.bytes()).map(|b| b - b'0').collect();
-    let mut point = int.len() as i64 + i64::from(exp);
+    // Leading zeros are dropped first, so the exponent alone (remote text,
+    // up to ±2^31) never decides how many zeros are written out.
+    let mut all: Vec<u8> = int
+        .bytes()
+        .chain(frac.bytes())
+        .map(|b| b - b'0')
+        .skip_while(|d| *d == 0)
+        .collect();
+    let skipped = int.len() + frac.len() - all.len();
+    let mut point = int.len() as i64 + i64::from(exp) - skipped as i64;
+    if all.is_empty() || point < -i64::from(scale) - 1 {
+        // Zero, or below half a unit of the last decimal: rounds to zero.
+        all.clear();
+        point = 0;
+    }
+    if point > MAX_INTEGER_DIGITS {
+        // No column holds it: the text stays as written and so differs.
+        return None;
+    }
     if point < 0 {
         let pad = (-point) as usize;
         all.splice(0..0, std::iter::repeat_n(0, pad));
@@ -196,6 +218,32 @@ mod tests {
             )
             .as_deref(),
             Some("ng")
+        );
+    }
+
+    #[test]
+    fn huge_exponents_are_not_written_out() {
+        // Without the bound these allocate gigabytes of zeros.
+        let huge = c(json!("1e2147483647"), Class::Decimal(2));
+        assert_eq!(huge.as_deref(), Some("1e2147483647"));
+        let tiny = c(json!("-1E-2147483648"), Class::Decimal(2));
+        assert_eq!(tiny.as_deref(), Some("0.00"));
+        assert_eq!(
+            c(json!("0.005"), Class::Decimal(2)).as_deref(),
+            Some("0.01")
+        );
+        assert_eq!(
+            c(json!("00012.5e1"), Class::Decimal(0)).as_deref(),
+            Some("125")
+        );
+        assert_eq!(
+            c(json!("0.000e99"), Class::Decimal(1)).as_deref(),
+            Some("0.0")
+        );
+        assert_eq!(c(json!("5e-3"), Class::Decimal(2)).as_deref(), Some("0.01"));
+        assert_eq!(
+            c(json!("4.9e-3"), Class::Decimal(2)).as_deref(),
+            Some("0.00")
         );
     }
 }
