@@ -152,6 +152,7 @@ const KEYS: &[&str] = &[
     "workflows.baseline_p95",
     "workflows.baseline_window",
     "workflows.step_timeout",
+    "workflows.max_response_bytes",
     "workflows.slo_latency",
     "workflows.slo_objective",
     "workflows.vars",

@@ -235,6 +235,8 @@ pub struct RawWorkflow {
     pub baseline_p95: Option<S<String>>,
     pub baseline_window: Option<S<String>>,
     pub step_timeout: Option<S<String>>,
+    /// Cap on each HTTP step's response body, in bytes.
+    pub max_response_bytes: Option<S<u64>>,
     pub slo_latency: Option<S<String>>,
     pub slo_objective: Option<S<RawRatio>>,
     pub vars: Option<S<std::collections::BTreeMap<String, String>>>,

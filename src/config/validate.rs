@@ -416,7 +416,7 @@ pub(super) fn duration(
     default: Duration,
 ) -> Option<Duration> {
     let Some(raw) = raw else { return Some(default) };
-    humantime::parse_duration(raw.get_ref())
+    let parsed = humantime::parse_duration(raw.get_ref())
         .map_err(|e| {
             c.at(
                 raw.span(),
@@ -424,8 +424,21 @@ pub(super) fn duration(
                 Some("write a number with a unit, such as 500ms, 30s, 5m, 2h or 90d"),
             )
         })
-        .ok()
+        .ok()?;
+    if parsed > MAX_DURATION {
+        c.at(
+            raw.span(),
+            format!("`{}` is longer than 100 years", raw.get_ref()),
+            Some("durations are at most 100y; dates are computed from them"),
+        );
+        return None;
+    }
+    Some(parsed)
 }
+
+/// Longest duration in config: every date computed from one (a purge
+/// cut-off, a lease's end) stays far inside what the clock types hold.
+pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
 
 pub(super) fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32> {
     match raw {

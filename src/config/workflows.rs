@@ -45,7 +45,13 @@ pub struct WorkflowConfig {
     /// Test values rotated per run, by name (every pool has at least one).
     pub pools: BTreeMap<String, Vec<String>>,
     pub steps: Vec<Step>,
+    /// Cap on each HTTP step's response body, in bytes: past it the step
+    /// ends as `error` ("body over N bytes") instead of growing memory.
+    pub max_response_bytes: u64,
 }
+
+/// Default of `max_response_bytes`: 16 MiB, room for a stock journey's attachment.
+pub const DEFAULT_MAX_RESPONSE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// What the target's latency is compared with.
 #[derive(Debug, Clone, PartialEq)]

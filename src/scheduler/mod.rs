@@ -202,8 +202,14 @@ impl Scheduler {
             return;
         }
         self.last_purge_ms.store(ms(now), Ordering::Relaxed);
-        let cutoff =
-            now - chrono::Duration::from_std(self.retention).unwrap_or(chrono::Duration::MAX);
+        // Checked: a retention reaching before the clock's first date
+        // (config caps it at 100 years) purges nothing rather than panicking.
+        let Some(cutoff) = chrono::Duration::from_std(self.retention)
+            .ok()
+            .and_then(|r| now.checked_sub_signed(r))
+        else {
+            return;
+        };
         match self.store.purge_before(ms(cutoff)).await {
             Ok(0) => {}
             Ok(n) => tracing::info!(runs = n, "purged runs older than the retention"),

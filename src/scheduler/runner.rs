@@ -3,11 +3,14 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use std::panic::AssertUnwindSafe;
+
 use backon::{ExponentialBuilder, Retryable};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 
 use super::Scheduler;
-use crate::checks::{Check, Memory, RunInput};
+use crate::checks::{Check, Memory, RunInput, RunOutput};
 use crate::results::{CheckResult, Details, Ledger, LedgerUpdate, Outcome};
 use crate::store::Claim;
 
@@ -67,19 +70,25 @@ impl Scheduler {
     async fn execute(self: Arc<Self>, check: Arc<dyn Check>, run_id: i64) {
         let meta = check.meta().clone();
         let name = meta.name.to_string();
-        if let Ok(mut r) = self.running.lock() {
-            r.insert(name.clone(), ());
-        }
-        self.metrics.running().inc();
+        // Marks the check running here until dropped, which happens even
+        // when this task panics or is dropped mid-run.
+        let _running = Running::start(self.clone(), &name);
         let started = Instant::now();
         let heartbeat = self.clone().heartbeat(run_id);
         let input = RunInput {
             memory: Some(self.memory(&name).await),
             cancel: self.cancel_runs.child_token(),
         };
+        // A panic in a check is a bug in that check: it ends this run as
+        // `error` and leaves the scheduler and every other check running.
+        let run = AssertUnwindSafe(check.run(input)).catch_unwind();
         let output = tokio::select! {
-            r = tokio::time::timeout(meta.timeout, check.run(input)) => r.unwrap_or_else(|_| CheckResult::error(
-                format!("timed out after {}", humantime::format_duration(meta.timeout)), Details::None {}).into()),
+            r = tokio::time::timeout(meta.timeout, run) => match r {
+                Ok(Ok(output)) => output,
+                Ok(Err(_)) => panicked(&name),
+                Err(_) => CheckResult::error(format!("timed out after {}",
+                    humantime::format_duration(meta.timeout)), Details::None {}).into(),
+            },
             _ = self.cancel_runs.cancelled() => CheckResult {
                 outcome: Outcome::Cancelled,
                 summary: "cancelled: hypercare shut down before the run finished".into(),
@@ -98,10 +107,6 @@ impl Scheduler {
         self.metrics
             .record_run(&name, meta.kind, result.outcome, took);
         self.metrics.record_details(&name, &result.details);
-        self.metrics.running().dec();
-        if let Ok(mut r) = self.running.lock() {
-            r.remove(&name);
-        }
         tracing::info!(check = %name, outcome = result.outcome.as_str(), duration_ms = took.as_millis() as u64,
             summary = %result.summary, "check finished");
     }
@@ -185,6 +190,50 @@ impl Scheduler {
             }
             Err(e) => self.store_error("finish", &e),
         }
+    }
+}
+
+/// The result of a run whose check panicked. The panic's own message
+/// (printed by the panic hook) may quote data, so the result names only
+/// the check.
+fn panicked(name: &str) -> RunOutput {
+    tracing::error!(check = %name, "the check panicked; its run ends as error");
+    CheckResult::error(
+        format!("check `{name}` panicked: a bug in hypercare, the run ended as error"),
+        Details::None {},
+    )
+    .into()
+}
+
+/// A check running on this replica: in `running` (so its next slot here is
+/// an overlap) and counted in the gauge, until dropped.
+struct Running {
+    scheduler: Arc<Scheduler>,
+    name: String,
+}
+
+impl Running {
+    fn start(scheduler: Arc<Scheduler>, name: &str) -> Running {
+        if let Ok(mut r) = scheduler.running.lock() {
+            r.insert(name.to_string(), ());
+        }
+        scheduler.metrics.running().inc();
+        Running {
+            scheduler,
+            name: name.to_string(),
+        }
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.scheduler.metrics.running().dec();
+        // A poisoned lock still holds the map: clean it too.
+        let mut r = match self.scheduler.running.lock() {
+            Ok(r) => r,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        r.remove(&self.name);
     }
 }
 

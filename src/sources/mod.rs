@@ -4,6 +4,7 @@
 //! it. Pools connect lazily, so a source that is down at start-up does not
 //! stop the daemon: the checks using it report `error` until it returns.
 
+mod body;
 mod fhir;
 mod oauth;
 mod rows;
@@ -12,6 +13,7 @@ mod sql;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+pub use body::{BodyError, read_capped};
 pub use fhir::{FhirSource, bundle_total};
 pub use oauth::OAuthClient;
 pub use rows::{ColumnInfo, TextRow, TextRows};

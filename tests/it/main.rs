@@ -23,6 +23,7 @@ mod fhir_keyed;
 mod integrity;
 mod keyed;
 mod replicas;
+mod scheduler_faults;
 mod shutdown;
 mod store;
 mod supervision;

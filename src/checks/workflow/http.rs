@@ -10,7 +10,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, HeaderName, HeaderValue};
 use super::judge::{self, failed};
 use crate::config::workflows::{HttpRequest, Part, Step};
 use crate::results::{StepOutcome, StepResult};
-use crate::sources::FhirSource;
+use crate::sources::{BodyError, FhirSource, read_capped};
 
 const FHIR_JSON: &str = "application/fhir+json";
 
@@ -19,6 +19,7 @@ pub(super) async fn run(
     step: &Step,
     req: &HttpRequest,
     vars: &mut BTreeMap<String, String>,
+    max_body: u64,
 ) -> StepResult {
     let request = match build(system, req, vars).await {
         Ok(r) => r,
@@ -27,19 +28,25 @@ pub(super) async fn run(
     let client = system.client();
     let clock = Instant::now();
     let answer = tokio::time::timeout(step.timeout, async {
-        let resp = client.execute(request).await?;
+        let resp = client.execute(request).await.map_err(BodyError::Read)?;
         let status = resp.status().as_u16();
-        let body = resp.bytes().await?;
-        Ok::<_, reqwest::Error>((status, body))
+        let body = read_capped(resp, max_body).await?;
+        Ok::<_, BodyError>((status, body))
     })
     .await;
     let took = clock.elapsed();
     match answer {
         Err(_) => failed(step, StepOutcome::Timeout, Some(took), "timed out"),
         Ok(Err(e)) if e.is_timeout() => failed(step, StepOutcome::Timeout, Some(took), "timed out"),
-        Ok(Err(e)) if e.is_connect() => {
+        Ok(Err(BodyError::Read(e))) if e.is_connect() => {
             failed(step, StepOutcome::Connect, Some(took), "cannot connect")
         }
+        Ok(Err(e @ BodyError::TooLarge { .. })) => failed(
+            step,
+            StepOutcome::Error,
+            Some(took),
+            &format!("the response {e}"),
+        ),
         Ok(Err(_)) => failed(step, StepOutcome::Error, Some(took), "the request failed"),
         Ok(Ok((status, body))) => {
             if status == 401 {
@@ -102,6 +109,9 @@ fn url_of(base: &url::Url, req: &HttpRequest, vars: &BTreeMap<String, String>) -
             (abs.origin() == base.origin()).then_some(abs)?
         }
         _ => {
+            if climbs(req, vars) {
+                return None;
+            }
             let path = req.path.render(vars, encode_path);
             let joined = format!(
                 "{}/{}",
@@ -118,6 +128,21 @@ fn url_of(base: &url::Url, req: &HttpRequest, vars: &BTreeMap<String, String>) -
         }
     }
     Some(url)
+}
+
+/// Whether a value spliced into the path holds a `.` or `..` segment
+/// (also percent-encoded: URL parsers treat `%2e%2e` as `..`), which would
+/// move the request, with its credentials, elsewhere on the origin.
+fn climbs(req: &HttpRequest, vars: &BTreeMap<String, String>) -> bool {
+    req.path.parts.iter().any(|p| match p {
+        Part::Var(v) => vars.get(v).is_some_and(|value| {
+            value.split(['/', '\\']).any(|seg| {
+                let seg = seg.to_ascii_lowercase().replace("%2e", ".");
+                seg == "." || seg == ".."
+            })
+        }),
+        _ => false,
+    })
 }
 
 /// Percent-encodes a value for a path, keeping `/` (relative references
@@ -174,5 +199,34 @@ mod tests {
         let d = url_of(&base, &req("{{doc}}", &[]), &vars).unwrap();
         assert_eq!(d.as_str(), "http://ehr.test/fhir/Binary/7");
         assert!(url_of(&base, &req("{{evil}}", &[]), &vars).is_none());
+    }
+
+    #[test]
+    fn extracted_dot_segments_do_not_climb_the_path() {
+        let base = url::Url::parse("http://ehr.test/fhir").unwrap();
+        let req = |path: &str| HttpRequest {
+            method: "GET".into(),
+            path: Template::parse(path).unwrap(),
+            query: vec![],
+            headers: vec![],
+            body: None,
+        };
+        for evil in [
+            "../admin",
+            "..",
+            "x/../../admin",
+            "%2E%2e/admin",
+            "./x",
+            "..\\admin",
+        ] {
+            let vars = BTreeMap::from([("id".to_string(), evil.to_string())]);
+            assert!(
+                url_of(&base, &req("Patient/{{id}}"), &vars).is_none(),
+                "{evil}"
+            );
+        }
+        let vars = BTreeMap::from([("id".to_string(), "a..b/c.d".to_string())]);
+        let ok = url_of(&base, &req("Binary/{{id}}"), &vars).unwrap();
+        assert_eq!(ok.as_str(), "http://ehr.test/fhir/Binary/a..b/c.d");
     }
 }

@@ -130,7 +130,9 @@ impl WorkflowCheck {
         vars: &mut BTreeMap<String, String>,
     ) -> StepResult {
         match &step.action {
-            Action::Http(req) => http::run(system, step, req, vars).await,
+            Action::Http(req) => {
+                http::run(system, step, req, vars, self.cfg.max_response_bytes).await
+            }
             Action::Sql { from, sql, params } => match self.sql.get(from) {
                 Some(source) => sql::run(source, step, sql, params, vars).await,
                 None => judge::failed(step, StepOutcome::Sql, None, "its source is not configured"),

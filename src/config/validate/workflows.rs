@@ -8,7 +8,9 @@ use std::time::Duration;
 
 use super::super::errors::Collector;
 use super::super::raw::{RawStep, RawWorkflow, S};
-use super::super::workflows::{BUILTIN_VARS, Step, WorkflowConfig, journeys};
+use super::super::workflows::{
+    BUILTIN_VARS, DEFAULT_MAX_RESPONSE_BYTES, Step, WorkflowConfig, journeys,
+};
 use super::super::{FhirSourceConfig, Name, SourceConfig};
 use super::{cron, duration, name_at};
 
@@ -36,6 +38,7 @@ pub(in crate::config) fn check(
     let schedule = cron(c, &raw.schedule);
     let timeout = duration(c, &raw.timeout, default_timeout);
     let step_timeout = duration(c, &raw.step_timeout, Duration::from_secs(10));
+    let max_response_bytes = at_least_one(c, &raw.max_response_bytes, DEFAULT_MAX_RESPONSE_BYTES);
     let target = fhir_ref(c, &raw.target, known, "target");
     let baseline = baseline(c, &raw, known);
     let baseline_window = duration(c, &raw.baseline_window, Duration::from_secs(3600));
@@ -96,7 +99,24 @@ pub(in crate::config) fn check(
         vars: vars?,
         pools: pools?,
         steps: steps?,
+        max_response_bytes: max_response_bytes?,
     })
+}
+
+/// A byte cap: a number of bytes, at least 1.
+fn at_least_one(c: &mut Collector, raw: &Option<S<u64>>, default: u64) -> Option<u64> {
+    match raw {
+        None => Some(default),
+        Some(v) if *v.get_ref() == 0 => {
+            c.at(
+                v.span(),
+                "must be at least 1 byte",
+                Some("16777216 is 16 MiB"),
+            );
+            None
+        }
+        Some(v) => Some(*v.get_ref()),
+    }
 }
 
 /// A built-in journey: its steps are validated like written ones; a

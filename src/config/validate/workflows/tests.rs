@@ -190,3 +190,22 @@ buckets = ["1s", "10ms"]
         );
     }
 }
+
+#[test]
+fn response_caps_default_and_zero_or_endless_values_are_refused() {
+    let w = |extra: &str| {
+        format!(
+            "\n[[workflows]]\nname = \"w\"\nschedule = \"0 * * * * *\"\ntemplate = \"find_patient\"\ntarget = \"ehr\"\npools = {{ mrn = [\"T1\"] }}\nvars = {{ identifier_system = \"urn:oid:1\" }}\n{extra}\n"
+        )
+    };
+    let cfg = load(&w("")).unwrap();
+    assert_eq!(cfg.workflows[0].max_response_bytes, 16 * 1024 * 1024);
+    let cfg = load(&w("max_response_bytes = 4096")).unwrap();
+    assert_eq!(cfg.workflows[0].max_response_bytes, 4096);
+    let zero = load(&w("max_response_bytes = 0")).unwrap_err();
+    assert!(zero.contains("at least 1 byte"), "{zero}");
+    // A duration past 100 years would overflow date arithmetic later.
+    let huge = load(&w("timeout = \"200000000000y\"")).unwrap_err();
+    assert!(huge.contains("longer than 100 years"), "{huge}");
+    assert!(load(&w("timeout = \"100y\"")).is_ok());
+}
