@@ -21,6 +21,7 @@ mod faults;
 pub(crate) mod feedback;
 mod fhir;
 mod fhir_keyed;
+mod fhir_oauth;
 mod integrity;
 mod keyed;
 mod replicas;

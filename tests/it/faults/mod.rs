@@ -4,6 +4,7 @@
 mod clients;
 mod proxy;
 mod store;
+mod upkeep;
 
 use std::time::{Duration, Instant};
 
