@@ -2,7 +2,6 @@
 //! web server first and last (it serves `/metrics` through the drain), the
 //! scheduler, the loops that read results, the outbox.
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
@@ -19,14 +18,9 @@ impl Application {
             sup.panic_loop(name);
         }
         let router = crate::web::router(self.state.clone());
-        sup.spawn("server", Role::Critical, |stop| async move {
-            let app = router.into_make_service_with_connect_info::<SocketAddr>();
-            let served = axum::serve(listener, app)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!(error = %e, "web server stopped with an error");
-            }
+        let limits = crate::web::serve::Limits::default();
+        sup.spawn("server", Role::Critical, move |stop| {
+            crate::web::serve::serve(listener, router, limits, stop)
         });
         let s = &self.state;
         let (sched, checks) = (self.scheduler.clone(), self.checks_tx.subscribe());

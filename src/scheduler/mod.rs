@@ -82,10 +82,18 @@ impl Scheduler {
         let mut set = checks.borrow_and_update().clone();
         let mut next = next_slots(&set, Utc::now());
         let mut next_housekeeping = Utc::now();
+        let mut upkeep: Option<tokio::task::JoinHandle<()>> = None;
         loop {
             let now = Utc::now();
             if now >= next_housekeeping {
-                self.housekeeping(&set, now).await;
+                // Off the scheduling path: a slow purge or a hung store delays
+                // the upkeep, never the next slot. One pass at a time.
+                if upkeep.as_ref().is_none_or(|h| h.is_finished()) {
+                    let (this, set) = (self.clone(), set.clone());
+                    upkeep = Some(tokio::spawn(
+                        async move { this.housekeeping(&set, now).await },
+                    ));
+                }
                 next_housekeeping = now + self.lease / 3;
             }
             let wake = next
@@ -96,7 +104,12 @@ impl Scheduler {
                 .unwrap_or(next_housekeeping);
             let sleep = (wake - Utc::now()).to_std().unwrap_or_default();
             tokio::select! {
-                _ = shutdown.cancelled() => return,
+                _ = shutdown.cancelled() => {
+                    if let Some(h) = upkeep {
+                        h.abort();
+                    }
+                    return;
+                }
                 changed = checks.changed() => {
                     if changed.is_err() { return; }
                     set = checks.borrow_and_update().clone();

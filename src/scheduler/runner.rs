@@ -129,27 +129,30 @@ impl Scheduler {
         Memory { previous, ledger }
     }
 
-    /// Renews the lease until the run ends; returns only if the lease was lost.
+    /// Renews the lease until the run ends; returns only if the lease was
+    /// lost. A beat that hangs counts as failed: each may wait only a third
+    /// of the lease, and once the next beat could come after the lease this
+    /// replica holds runs out, the run gives up its slot rather than run on
+    /// while another replica may take it over.
     async fn heartbeat(self: Arc<Self>, run_id: i64) {
         let every = self.lease / 3;
-        let mut failures = 0;
+        let mut held_until = Instant::now() + self.lease;
         loop {
             tokio::time::sleep(every).await;
-            match self
-                .store
-                .heartbeat(run_id, &self.owner, ms(Utc::now() + self.lease))
-                .await
-            {
-                Ok(true) => failures = 0,
-                Ok(false) => return,
-                Err(e) => {
-                    self.store_error("heartbeat", &e);
-                    failures += 1;
-                    // The lease lapses after three missed beats: another replica may run the slot.
-                    if failures >= 3 {
-                        return;
-                    }
-                }
+            let sent = Instant::now();
+            let expires = ms(Utc::now() + self.lease);
+            let beat = self.store.heartbeat(run_id, &self.owner, expires);
+            match tokio::time::timeout(every, beat).await {
+                Ok(Ok(true)) => held_until = sent + self.lease,
+                Ok(Ok(false)) => return,
+                Ok(Err(e)) => self.store_error("heartbeat", &e),
+                Err(_) => self.store_error(
+                    "heartbeat",
+                    &crate::store::StoreError::Unavailable("the heartbeat hung".into()),
+                ),
+            }
+            if Instant::now() + every >= held_until {
+                return;
             }
         }
     }

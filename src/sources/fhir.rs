@@ -153,6 +153,10 @@ impl FhirSource {
         ) {
             return Err(Attempt::Busy(retry_after(&resp)));
         }
+        if status == StatusCode::UNAUTHORIZED {
+            // The token may have been revoked early: the next request fetches one.
+            self.token_refused().await;
+        }
         let detail = resp
             .json::<serde_json::Value>()
             .await

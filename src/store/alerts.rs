@@ -153,8 +153,8 @@ impl Store {
             let n = q.execute(&mut *tx).await?.rows_affected();
             if n != 1 {
                 tx.rollback().await?;
-                return Ok(false);
-            }
+                Ok(false)
+            } else {
             if let Some(t) = transition {
                 sqlx::query(TRANSITION).bind(&row.fingerprint).bind(&row.rule).bind(t.from.as_str()).bind(t.to.as_str())
                     .bind(t.at_ms).bind(row.value).execute(&mut *tx).await?;
@@ -164,6 +164,7 @@ impl Store {
             }
             tx.commit().await?;
             Ok(true)
+            }
         })
     }
 
@@ -189,7 +190,7 @@ impl Store {
         const TRANSITIONS: &str = "DELETE FROM alert_transitions WHERE at_ms < $1";
         const SILENCES: &str = "DELETE FROM silences WHERE (expired_ms IS NOT NULL AND expired_ms < $1) \
              OR (cron IS NULL AND ends_ms < $1)";
-        on_pool!(self, p => {
+        on_pool!(bulk self, p => {
             let n = sqlx::query(TRANSITIONS).bind(cutoff_ms).execute(p).await?.rows_affected();
             let m = sqlx::query(SILENCES).bind(cutoff_ms).execute(p).await?.rows_affected();
             Ok(n + m)

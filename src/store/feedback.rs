@@ -249,7 +249,7 @@ impl Store {
              (SELECT id FROM feedback WHERE status = 'resolved' AND status_changed_ms < $1)";
         const ITEMS: &str =
             "DELETE FROM feedback WHERE status = 'resolved' AND status_changed_ms < $1";
-        on_pool!(self, p => {
+        on_pool!(bulk self, p => {
             let mut tx = p.begin().await?;
             sqlx::query(EVENTS).bind(cutoff_ms).execute(&mut *tx).await?;
             let n = sqlx::query(ITEMS).bind(cutoff_ms).execute(&mut *tx).await?.rows_affected();

@@ -43,7 +43,7 @@ impl Store {
 
     /// Applies what one run changed, all or nothing.
     pub async fn save_ledger(&self, check: &str, update: &LedgerUpdate) -> Result<(), StoreError> {
-        on_pool!(self, p => {
+        on_pool!(bulk self, p => {
             let mut tx = p.begin().await?;
             for (id, e) in &update.upserts {
                 sqlx::query(UPSERT)

@@ -70,16 +70,50 @@ enum Pool {
     Postgres(PgPool),
 }
 
-/// Runs the same expression against whichever pool the store holds.
+/// How long one store call may take: a statement sent to a server that then
+/// stops answering (frozen network path, stopped process) would otherwise
+/// wait for the kernel's TCP timeouts. Short enough that the feedback form
+/// answers with the text kept well within 10 s.
+pub const CALL_TIMEOUT: Duration = Duration::from_secs(5);
+/// The same for calls that touch many rows (purges, a check's ledger).
+pub const BULK_TIMEOUT: Duration = Duration::from_secs(120);
+
+/// Runs the same expression against whichever pool the store holds, within
+/// [`CALL_TIMEOUT`] (or [`BULK_TIMEOUT`] with `bulk`). The expression may
+/// use `?` on sqlx errors; the macro yields its value and returns
+/// [`StoreError::Unavailable`] from the calling function past the time.
 macro_rules! on_pool {
     ($store:expr, $p:ident => $body:expr) => {
+        $crate::store::on_pool!(@within $crate::store::CALL_TIMEOUT, $store, $p => $body)
+    };
+    (bulk $store:expr, $p:ident => $body:expr) => {
+        $crate::store::on_pool!(@within $crate::store::BULK_TIMEOUT, $store, $p => $body)
+    };
+    (@within $limit:expr, $store:expr, $p:ident => $body:expr) => {
         match &$store.pool {
-            $crate::store::Pool::Sqlite($p) => $body,
-            $crate::store::Pool::Postgres($p) => $body,
+            $crate::store::Pool::Sqlite($p) => {
+                $crate::store::bounded($limit, async { Ok::<_, $crate::store::StoreError>($body) }).await?
+            }
+            $crate::store::Pool::Postgres($p) => {
+                $crate::store::bounded($limit, async { Ok::<_, $crate::store::StoreError>($body) }).await?
+            }
         }
     };
 }
 pub(crate) use on_pool;
+
+/// `call`, or [`StoreError::Unavailable`] if it takes longer than `limit`.
+pub(crate) async fn bounded<T>(
+    limit: Duration,
+    call: impl Future<Output = Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    tokio::time::timeout(limit, call).await.unwrap_or_else(|_| {
+        Err(StoreError::Unavailable(format!(
+            "no answer within {}",
+            humantime::format_duration(limit)
+        )))
+    })
+}
 
 impl Store {
     /// Opens the store (creating a SQLite file and its folder on first run)
@@ -88,10 +122,18 @@ impl Store {
         let url = cfg.url.expose();
         let acquire = Duration::from_secs(5);
         let pool = if cfg.is_postgres() {
+            // The server ends what the client gave up on: no statement outlives
+            // the longest call, no transaction sits idle holding locks.
+            let opts = sqlx::postgres::PgConnectOptions::from_str(url)
+                .map_err(|e| StoreError::Unavailable(e.to_string().replace(url, "<url>")))?
+                .options([
+                    ("statement_timeout", "120s"),
+                    ("idle_in_transaction_session_timeout", "120s"),
+                ]);
             let pool = PgPoolOptions::new()
                 .max_connections(cfg.max_connections)
                 .acquire_timeout(acquire)
-                .connect(url)
+                .connect_with(opts)
                 .await
                 .map_err(|e| StoreError::Unavailable(e.to_string().replace(url, "<url>")))?;
             Pool::Postgres(pool)
@@ -132,10 +174,14 @@ impl Store {
 
     /// A cheap round trip, for `/readyz`.
     pub async fn ping(&self) -> Result<(), StoreError> {
-        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ()).map_err(Into::into))
+        on_pool!(self, p => sqlx::query("SELECT 1").execute(p).await.map(|_| ())?);
+        Ok(())
     }
 
     pub async fn close(&self) {
-        on_pool!(self, p => p.close().await)
+        match &self.pool {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
     }
 }

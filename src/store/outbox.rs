@@ -170,6 +170,6 @@ impl Store {
     pub async fn purge_outbox(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         const SQL: &str = "DELETE FROM outbox WHERE (delivered_ms IS NOT NULL AND delivered_ms < $1) \
              OR (failed_ms IS NOT NULL AND failed_ms < $1)";
-        on_pool!(self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
+        on_pool!(bulk self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
     }
 }

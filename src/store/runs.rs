@@ -282,7 +282,7 @@ impl Store {
     /// Deletes finished runs older than the cutoff; returns how many.
     pub async fn purge_before(&self, cutoff_ms: i64) -> Result<u64, StoreError> {
         const SQL: &str = "DELETE FROM runs WHERE status <> 'running' AND slot_ms < $1";
-        on_pool!(self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
+        on_pool!(bulk self, p => Ok(sqlx::query(SQL).bind(cutoff_ms).execute(p).await?.rows_affected()))
     }
 
     /// When each check last finished a run (any outcome but skipped).

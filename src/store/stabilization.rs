@@ -92,7 +92,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (clinic, day, criterion) DO UPDATE SET \
              wave = excluded.wave, state = excluded.state, value = excluded.value, detail = excluded.detail, \
              updated_ms = excluded.updated_ms";
-        on_pool!(self, p => {
+        on_pool!(bulk self, p => {
             let mut tx = p.begin().await?;
             for r in rows {
                 sqlx::query(SQL).bind(&r.clinic).bind(&r.day).bind(&r.criterion).bind(&r.wave)
@@ -133,7 +133,7 @@ impl Store {
              VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (clinic, trigger_name) DO UPDATE SET \
              breached = excluded.breached, value = excluded.value, evidence = excluded.evidence, \
              updated_ms = excluded.updated_ms";
-        on_pool!(self, p => {
+        on_pool!(bulk self, p => {
             let mut tx = p.begin().await?;
             for r in rows {
                 sqlx::query(SQL).bind(&r.clinic).bind(&r.trigger).bind(i64::from(r.breached))

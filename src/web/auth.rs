@@ -30,6 +30,9 @@ pub enum AuthError {
     NotConfigured,
     Missing,
     Invalid,
+    /// The trusted proxy's user header came more than once: a proxy that
+    /// appends rather than replaces would let the client's copy win.
+    Repeated,
 }
 
 const LONGEST_USER: usize = 200;
@@ -42,6 +45,12 @@ pub fn authenticate(
 ) -> Result<Actor, AuthError> {
     if !auth.is_configured() {
         return Err(AuthError::NotConfigured);
+    }
+    if let (Some(name), Some(peer)) = (&auth.trusted_user_header, peer)
+        && auth.is_trusted_proxy(peer)
+        && headers.get_all(name.as_str()).iter().nth(1).is_some()
+    {
+        return Err(AuthError::Repeated);
     }
     if let (Some(name), Some(peer)) = (&auth.trusted_user_header, peer)
         && auth.is_trusted_proxy(peer)
@@ -117,11 +126,14 @@ pub async fn require_admin(
                 }
                 AuthError::Missing => "Sign in to see this page.",
                 AuthError::Invalid => "Those credentials are not valid.",
+                AuthError::Repeated => {
+                    "The proxy's user header came more than once; the proxy must replace it, not append to it."
+                }
             };
-            let status = if e == AuthError::NotConfigured {
-                StatusCode::FORBIDDEN
-            } else {
-                StatusCode::UNAUTHORIZED
+            let status = match e {
+                AuthError::NotConfigured => StatusCode::FORBIDDEN,
+                AuthError::Repeated => StatusCode::BAD_REQUEST,
+                AuthError::Missing | AuthError::Invalid => StatusCode::UNAUTHORIZED,
             };
             refuse(api, status, message, auth)
         }
@@ -200,6 +212,17 @@ mod tests {
             authenticate(&a, remote, &header),
             Err(AuthError::Missing),
             "only from a trusted proxy"
+        );
+        let mut twice = with("x-forwarded-user", "dr.lee");
+        twice.append("x-forwarded-user", HeaderValue::from_static("admin"));
+        twice.insert(
+            AUTHORIZATION,
+            HeaderValue::from_static("Bearer 0123456789abcdef0123"),
+        );
+        assert_eq!(
+            authenticate(&a, local, &twice),
+            Err(AuthError::Repeated),
+            "a header given twice is refused, whatever else came"
         );
         assert_eq!(
             authenticate(&AdminAuth::default(), remote, &bearer),

@@ -13,6 +13,7 @@ mod health;
 mod openapi;
 mod page;
 mod readiness;
+pub mod serve;
 mod site;
 mod state;
 mod status;
@@ -41,7 +42,11 @@ pub fn openapi_json(config: &crate::config::Config) -> String {
 
 pub fn router(state: Arc<AppState>) -> Router {
     Router::new()
-        .route("/", get(status::page))
+        // The status page is read in browsers like the form: same headers.
+        .route(
+            "/",
+            get(status::page).layer(middleware::from_fn(page::security_headers)),
+        )
         .route("/metrics", get(health::metrics))
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))

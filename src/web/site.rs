@@ -29,13 +29,8 @@ impl Site {
         let key_hex = store.shared_secret(CSRF_KEY, &csrf::new_key_hex()).await?;
         let key = decode_hex(&key_hex)
             .ok_or_else(|| StoreError::Corrupt("the stored CSRF key is not hex".into()))?;
-        let secure = config
-            .server
-            .public_url
-            .as_ref()
-            .is_some_and(|u| u.scheme() == "https");
         Ok(Site {
-            csrf: Csrf::new(&key, secure),
+            csrf: Csrf::new(&key, config.server.public_url.as_ref()),
             auth: config.server.admin.clone(),
             submissions: Limiter::per_minute(config.feedback.rate_limit_per_minute),
             lockout: Lockout::default(),

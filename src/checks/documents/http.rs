@@ -148,7 +148,15 @@ impl Storage {
         let failed = |reason, why: String| Refused::Failed((reason, why));
         match req.send().await {
             Ok(r) if r.status() == StatusCode::TOO_MANY_REQUESTS => Err(Refused::Busy(r)),
-            Ok(r) => Ok(r),
+            Ok(r) => {
+                if let (Some(f), true) =
+                    (&self.fhir, *fhir && r.status() == StatusCode::UNAUTHORIZED)
+                {
+                    // The source's token was refused: the next request fetches one.
+                    f.token_refused().await;
+                }
+                Ok(r)
+            }
             Err(e) if e.is_timeout() => Err(failed(
                 Reason::Timeout,
                 format!("no answer within {:?}", self.timeout),

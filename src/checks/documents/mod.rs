@@ -13,6 +13,8 @@
 //! the store) and goes out in the result's details; the check never sees the store.
 
 mod files;
+#[cfg(test)]
+mod fuzz;
 mod http;
 mod inventory;
 mod kinds;

@@ -94,6 +94,7 @@ fn parse_id(raw: &str) -> Option<i64> {
 pub async fn detail(
     State(state): State<Arc<AppState>>,
     Path(raw_id): Path<String>,
+    Extension(actor): Extension<Actor>,
     headers: HeaderMap,
     RawQuery(query): RawQuery,
 ) -> Response {
@@ -102,6 +103,7 @@ pub async fn detail(
         &state,
         &raw_id,
         &headers,
+        &actor.0,
         DetailView {
             changed,
             ..Default::default()
@@ -115,6 +117,7 @@ async fn show(
     state: &AppState,
     raw_id: &str,
     headers: &HeaderMap,
+    actor: &str,
     mut view: DetailView,
     status: StatusCode,
 ) -> Response {
@@ -133,10 +136,8 @@ async fn show(
         Ok(None) => return not_found(),
         Err(e) => return store_down(e),
     };
-    let (token, cookie) = state
-        .site
-        .csrf
-        .token_for(headers, chrono::Utc::now().timestamp_millis());
+    let now = chrono::Utc::now().timestamp_millis();
+    let (token, cookie) = state.site.csrf.token_for_actor(headers, actor, now);
     view.csrf = token;
     let mut r = (status, detail_page(&state.feedback, &item, &events, &view)).into_response();
     if let Some(v) = cookie.and_then(|c| HeaderValue::from_str(&c).ok()) {
@@ -173,15 +174,28 @@ pub async fn change_status(
         ..Default::default()
     };
     let now = chrono::Utc::now().timestamp_millis();
-    if let Err(e) = state.site.csrf.verify(&headers, m.csrf.as_deref(), now) {
+    if let Err(e) = state
+        .site
+        .csrf
+        .verify_actor(&headers, m.csrf.as_deref(), &actor.0, now)
+    {
         let v = view(format!("Not changed: {e}. Try again from this page."));
-        return show(&state, &raw_id, &headers, v, StatusCode::FORBIDDEN).await;
+        return show(
+            &state,
+            &raw_id,
+            &headers,
+            &actor.0,
+            v,
+            StatusCode::FORBIDDEN,
+        )
+        .await;
     }
     let Some(to) = m.to.as_deref().and_then(Status::parse) else {
         return show(
             &state,
             &raw_id,
             &headers,
+            &actor.0,
             view("Choose a status.".into()),
             StatusCode::UNPROCESSABLE_ENTITY,
         )
@@ -192,6 +206,7 @@ pub async fn change_status(
             &state,
             &raw_id,
             &headers,
+            &actor.0,
             DetailView::default(),
             StatusCode::NOT_FOUND,
         )
@@ -209,7 +224,7 @@ pub async fn change_status(
         Err(e) => {
             let e = Error::from(e);
             let v = view(format!("Not changed: {e}."));
-            show(&state, &raw_id, &headers, v, e.status()).await
+            show(&state, &raw_id, &headers, &actor.0, v, e.status()).await
         }
     }
 }

@@ -29,6 +29,7 @@ use crate::web::state::AppState;
 async fn page(
     state: &AppState,
     headers: &HeaderMap,
+    actor: &str,
     error: Option<&str>,
     status: StatusCode,
 ) -> Response {
@@ -47,7 +48,10 @@ async fn page(
                 .into_response();
         }
     };
-    let (token, cookie) = state.site.csrf.token_for(headers, now.timestamp_millis());
+    let (token, cookie) = state
+        .site
+        .csrf
+        .token_for_actor(headers, actor, now.timestamp_millis());
     let pick = |f: &dyn Fn(&AlertView) -> bool| alerts.iter().filter(|a| f(a)).collect::<Vec<_>>();
     let firing = pick(&|a| a.state == AlertState::Firing && a.silenced_by.is_empty());
     let silenced = pick(&|a| a.state == AlertState::Firing && !a.silenced_by.is_empty());
@@ -76,8 +80,12 @@ async fn page(
     r
 }
 
-pub async fn show(State(state): State<Arc<AppState>>, headers: HeaderMap) -> Response {
-    page(&state, &headers, None, StatusCode::OK).await
+pub async fn show(
+    State(state): State<Arc<AppState>>,
+    Extension(actor): Extension<Actor>,
+    headers: HeaderMap,
+) -> Response {
+    page(&state, &headers, &actor.0, None, StatusCode::OK).await
 }
 
 fn back() -> Response {
@@ -151,20 +159,23 @@ pub async fn create(
         return page(
             &state,
             &headers,
+            &actor.0,
             Some("The form could not be read."),
             StatusCode::BAD_REQUEST,
         )
         .await;
     };
     let now = Utc::now();
-    if let Err(e) = state
-        .site
-        .csrf
-        .verify(&headers, f.csrf.as_deref(), now.timestamp_millis())
-    {
+    if let Err(e) = state.site.csrf.verify_actor(
+        &headers,
+        f.csrf.as_deref(),
+        &actor.0,
+        now.timestamp_millis(),
+    ) {
         return page(
             &state,
             &headers,
+            &actor.0,
             Some(&format!("Not saved: {e}. Try again from this page.")),
             StatusCode::FORBIDDEN,
         )
@@ -176,6 +187,7 @@ pub async fn create(
             return page(
                 &state,
                 &headers,
+                &actor.0,
                 Some(&format!("Not saved: {e}.")),
                 StatusCode::UNPROCESSABLE_ENTITY,
             )
@@ -189,6 +201,7 @@ pub async fn create(
             page(
                 &state,
                 &headers,
+                &actor.0,
                 Some("Not saved: the store is unavailable."),
                 StatusCode::SERVICE_UNAVAILABLE,
             )
@@ -205,19 +218,22 @@ pub struct ExpireForm {
 pub async fn expire(
     State(state): State<Arc<AppState>>,
     Path(id): Path<String>,
+    Extension(actor): Extension<Actor>,
     headers: HeaderMap,
     body: Result<Form<ExpireForm>, FormRejection>,
 ) -> Response {
     let csrf = body.ok().and_then(|Form(f)| f.csrf);
     let now = Utc::now();
-    if let Err(e) = state
-        .site
-        .csrf
-        .verify(&headers, csrf.as_deref(), now.timestamp_millis())
+    if let Err(e) =
+        state
+            .site
+            .csrf
+            .verify_actor(&headers, csrf.as_deref(), &actor.0, now.timestamp_millis())
     {
         return page(
             &state,
             &headers,
+            &actor.0,
             Some(&format!("Not expired: {e}.")),
             StatusCode::FORBIDDEN,
         )
@@ -229,6 +245,7 @@ pub async fn expire(
             page(
                 &state,
                 &headers,
+                &actor.0,
                 Some("No active silence with that id."),
                 StatusCode::NOT_FOUND,
             )
@@ -238,6 +255,7 @@ pub async fn expire(
             page(
                 &state,
                 &headers,
+                &actor.0,
                 Some("The store is unavailable."),
                 StatusCode::SERVICE_UNAVAILABLE,
             )

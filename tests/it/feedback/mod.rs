@@ -5,6 +5,7 @@ mod admin;
 mod api;
 mod browser;
 mod config_and_demo;
-mod fixtures;
+pub(crate) mod fixtures;
 mod form;
+mod guard;
 mod webdriver;

@@ -7,6 +7,8 @@
 
 mod drift;
 mod fhir;
+#[cfg(test)]
+mod fuzz;
 mod incremental;
 mod json_values;
 mod merge;

@@ -1,0 +1,36 @@
+//! The fault suite: one test per fault of docs/reliability.md, each
+//! asserting the figure the table gives.
+
+mod clients;
+mod proxy;
+mod store;
+mod upkeep;
+
+use std::time::{Duration, Instant};
+
+/// The slowest `/healthz` answer over `during`, asked every 100 ms on a
+/// fresh connection each time (a wedged listener shows as a timeout).
+pub async fn healthz_latency(base: String, during: Duration) -> Duration {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .pool_max_idle_per_host(0)
+        .build()
+        .unwrap();
+    let (start, mut worst) = (Instant::now(), Duration::ZERO);
+    while start.elapsed() < during {
+        let asked = Instant::now();
+        let ok = client
+            .get(format!("{base}/healthz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status().is_success());
+        let took = if ok {
+            asked.elapsed()
+        } else {
+            Duration::from_secs(5)
+        };
+        worst = worst.max(took);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    worst
+}
