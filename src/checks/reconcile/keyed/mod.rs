@@ -7,6 +7,7 @@
 
 mod drift;
 mod fhir;
+mod hashing;
 mod incremental;
 mod json_values;
 mod merge;
