@@ -1,25 +1,26 @@
 #!/usr/bin/env bash
 # Generates the benchmark tables inside the databases (no row-by-row client):
-#   PostgreSQL hcbench.bench       N rows, the clean source
-#   MariaDB    hcbench.bench       the same rows (PostgreSQL's COPY piped into
+#   PostgreSQL DB.bench       N rows, the clean source
+#   MariaDB    DB.bench       the same rows (PostgreSQL's COPY piped into
 #                                  LOAD DATA), the target of both cases
-#   PostgreSQL hcbench.bench_diff  bench with 0.1 % planted differences:
+#   PostgreSQL DB.bench_diff  bench with 0.1 % planted differences:
 #                                  a third missing in the target, a third extra
 #                                  in the target, a third changed (`name`)
 # Every value is a function of the key, so the tables are the same run to run.
 # Writes OUT_DIR/expected.json with the planted keys.
-# usage: load.sh ROWS OUT_DIR
+# usage: load.sh ROWS OUT_DIR      (Env: BENCH_DB, the database name DB, default hcbench)
 set -euo pipefail
 rows=$1
 dir=$2
+db=${BENCH_DB:-hcbench}   # one database name on both engines
 mkdir -p "$dir"
 pg() { psql -qX -v ON_ERROR_STOP=1 -h 127.0.0.1 -U postgres "$@"; }
 # Planted keys: 0.1 % of keys, spread by a multiplicative hash; the residue
 # picks the kind. Missing rows are left out of the clean tables on both sides
 # and added back to bench_diff.
 planted="(id::bigint * 2654435761) % 1000003"
-pg -d test -c "DROP DATABASE IF EXISTS hcbench" -c "CREATE DATABASE hcbench"
-pg -d hcbench <<SQL
+pg -d test -c "DROP DATABASE IF EXISTS $db" -c "CREATE DATABASE $db"
+pg -d $db <<SQL
 CREATE FUNCTION bench_rows(lo bigint, hi bigint) RETURNS TABLE (id integer, name varchar(64),
   city varchar(64), born date, seen timestamp(6), amount numeric(12,2), active boolean, uid uuid,
   visits integer, note text) LANGUAGE sql AS \$\$
@@ -46,7 +47,7 @@ INSERT INTO bench_diff SELECT * FROM bench_rows(1, $rows) r WHERE $planted BETWE
 ALTER TABLE bench_diff ADD PRIMARY KEY (id);
 VACUUM ANALYZE bench; VACUUM ANALYZE bench_diff;
 SQL
-pg -d hcbench -At -c "SELECT json_build_object(
+pg -d $db -At -c "SELECT json_build_object(
   'missing', COALESCE(json_agg(id ORDER BY id) FILTER (WHERE p BETWEEN 0 AND 332), '[]'),
   'extra', COALESCE(json_agg(id ORDER BY id) FILTER (WHERE p BETWEEN 333 AND 665), '[]'),
   'changed', COALESCE(json_agg(id ORDER BY id) FILTER (WHERE p BETWEEN 666 AND 999), '[]'))
@@ -54,10 +55,10 @@ pg -d hcbench -At -c "SELECT json_build_object(
 # The target: PostgreSQL's rows through a pipe (booleans as 0/1 for TINYINT(1)).
 fifo="$dir/rows.fifo"
 rm -f "$fifo"; mkfifo "$fifo"
-pg -d hcbench -c "\\copy (SELECT id, name, city, born, seen, amount, active::int, uid, visits, note FROM bench ORDER BY id) TO '$fifo' WITH (FORMAT csv, NULL '\\N')" &
+pg -d $db -c "\\copy (SELECT id, name, city, born, seen, amount, active::int, uid, visits, note FROM bench ORDER BY id) TO '$fifo' WITH (FORMAT csv, NULL '\\N')" &
 mariadb -h127.0.0.1 -uroot --local-infile=1 <<SQL
 SET GLOBAL local_infile = 1;
-DROP DATABASE IF EXISTS hcbench; CREATE DATABASE hcbench; USE hcbench;
+DROP DATABASE IF EXISTS $db; CREATE DATABASE $db; USE $db;
 CREATE TABLE bench (id INT PRIMARY KEY, name VARCHAR(64), city VARCHAR(64), born DATE, seen DATETIME(6),
   amount DECIMAL(12,2), active TINYINT(1), uid CHAR(36), visits INT, note TEXT);
 LOAD DATA LOCAL INFILE '$fifo' INTO TABLE bench FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '"'

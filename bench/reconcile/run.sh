@@ -8,7 +8,8 @@
 # usage: bench/reconcile/run.sh [ROWS] [RUNS]     (defaults 1000000, 3)
 # Env: SKIP_LOAD=1 reuses loaded tables; CASES="clean diff"; TOOLS="floor
 # hypercare reladiff data-diff"; VENVS (default /work/bench-venvs);
-# BENCH_DATA (default /work/bench-data/ROWS); HYPERCARE_BIN (else a release build).
+# BENCH_DATA (default /work/bench-data/ROWS); BENCH_DB (database name on both,
+# default hcbench); HYPERCARE_BIN (else a release build); KEEP_RESULTS=FILE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -18,6 +19,8 @@ cases=${CASES:-clean diff}
 tools=${TOOLS:-floor hypercare reladiff data-diff}
 venvs=${VENVS:-/work/bench-venvs}
 data=${BENCH_DATA:-/work/bench-data/$rows}
+db=${BENCH_DB:-hcbench}
+export BENCH_DB=$db
 all_cols=(name city born seen amount active uid visits note)
 # data-diff prints a date differently through its two drivers and flags
 # every row: it compares the other nine columns (see README).
@@ -48,10 +51,10 @@ config() { # source_table
   local list; list=$(printf '"%s", ' "${all_cols[@]}"); list="[${list%, }]"
   cat <<TOML
 [sources.pg]
-url = "postgres://postgres@127.0.0.1:5432/hcbench"
+url = "postgres://postgres@127.0.0.1:5432/${db}"
 statement_timeout = "30m"
 [sources.my]
-url = "mysql://root@127.0.0.1:3306/hcbench"
+url = "mysql://root@127.0.0.1:3306/${db}"
 statement_timeout = "30m"
 [[reconcile]]
 name = "bench"
@@ -82,8 +85,8 @@ timed() { # run case tool findings_kind command...
 cols_list() { local IFS=,; echo "$*"; }
 floor_pg="SELECT sum(('x' || substr(md5(concat_ws('|', id, $(cols_list "${all_cols[@]}"))), 1, 15))::bit(60)::bigint) FROM"
 floor_my="SELECT SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('|', id, $(cols_list "${all_cols[@]}"))), 1, 15), 16, 10) AS UNSIGNED)) FROM"
-pg_url=postgresql://postgres:x@127.0.0.1:5432/hcbench   # a dummy password: both peers want one
-my_url=mysql://root@127.0.0.1:3306/hcbench
+pg_url=postgresql://postgres:x@127.0.0.1:5432/${db}   # a dummy password: both peers want one
+my_url=mysql://root@127.0.0.1:3306/${db}
 echo "rows=$rows runs=$runs cases=$cases tools=$tools load=$(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$runs"); do
   for case in $cases; do
@@ -91,8 +94,8 @@ for i in $(seq "$runs"); do
     for tool in $tools; do
       case $tool in
       floor)
-        timed "$i" "$case" floor-postgres none psql -qAtX -h 127.0.0.1 -U postgres -d hcbench -c "$floor_pg $src"
-        timed "$i" "$case" floor-mariadb none mariadb -h127.0.0.1 -uroot hcbench -Nse "$floor_my bench";;
+        timed "$i" "$case" floor-postgres none psql -qAtX -h 127.0.0.1 -U postgres -d ${db} -c "$floor_pg $src"
+        timed "$i" "$case" floor-mariadb none mariadb -h127.0.0.1 -uroot ${db} -Nse "$floor_my bench";;
       hypercare) timed "$i" "$case" hypercare hypercare "$bin" check --json -c "$out/$case.toml";;
       reladiff)
         args=("$pg_url" "$src" "$my_url" bench -k id); for c in "${all_cols[@]}"; do args+=(-c "$c"); done
