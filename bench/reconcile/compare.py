@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
-"""Checks a tool's findings against the planted keys.
-usage: compare.py hypercare|data-diff OUTPUT expected.json COLUMNS"""
+"""Checks a tool's findings against the planted keys; prints one verdict.
+usage: compare.py hypercare|diff OUTPUT expected.json
+(`diff`: reladiff's and data-diff's `+`/`-` row lines.)"""
 import json
 import re
 import sys
@@ -9,14 +10,13 @@ tool, path, expected_path = sys.argv[1:4]
 expected = {k: set(v) for k, v in json.load(open(expected_path)).items()}
 text = open(path).read()
 if tool == "hypercare":
-    run = json.loads(text)[0]
-    d = run["details"]
+    d = json.loads(text)[0]["details"]
     found = {
         "missing": {int(k) for k in d.get("missing_keys", [])},
         "extra": {int(k) for k in d.get("extra_keys", [])},
         "changed": {int(c["key"]) for c in d.get("changed_keys", [])},
     }
-    extra_info = f"mode={d.get('mode')} segments={d.get('segments')}"
+    mode = f" ({d.get('mode')}, {d.get('segments')} segments)"
 else:
     minus, plus = set(), set()
     for line in text.splitlines():
@@ -24,11 +24,12 @@ else:
         if m:
             (minus if m.group(1) == "-" else plus).add(int(m.group(2)))
     found = {"missing": minus - plus, "extra": plus - minus, "changed": minus & plus}
-    extra_info = ""
-same = all(found[k] == expected[k] for k in expected)
-counts = " ".join(f"{k}={len(found[k])}" for k in ("missing", "extra", "changed"))
-print(f"  {tool}: {counts} {'identical to the planted keys' if same else 'DIFFERENT from the planted keys'} {extra_info}")
-if not same:
-    for k in expected:
-        if found[k] != expected[k]:
-            print(f"    {k}: {len(found[k] - expected[k])} unexpected, {len(expected[k] - found[k])} not found")
+    mode = ""
+counts = "/".join(str(len(found[k])) for k in ("missing", "extra", "changed"))
+if all(found[k] == expected[k] for k in expected):
+    print(f"exact {counts}{mode}")
+else:
+    wrong = ", ".join(
+        f"{k}: {len(found[k] - expected[k])} false, {len(expected[k] - found[k])} not found"
+        for k in expected if found[k] != expected[k])
+    print(f"WRONG {counts} ({wrong}){mode}")

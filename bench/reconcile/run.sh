@@ -1,81 +1,111 @@
 #!/usr/bin/env bash
-# Keyed diff benchmark: hypercare against data-diff 0.11.2 on the same tables
-# (PostgreSQL source, MariaDB target), with the floors next to them.
+# Keyed diff benchmark, PostgreSQL source -> MariaDB target, in one run:
+# hypercare (release build, `hypercare check`), reladiff 0.6.0, data-diff
+# 0.11.2, and the floor (each database's raw MD5 checksum of the same
+# columns over the whole table; the slower one counts). Two cases: clean
+# tables, and 0.1 % planted differences. Every tool's findings are checked
+# against the planted keys. Prints a summary table (summary.py).
 # usage: bench/reconcile/run.sh [ROWS] [RUNS]     (defaults 1000000, 3)
-# Env: BENCH_DATA (CSV folder, default /tmp/hc-bench-ROWS), SKIP_LOAD=1 to reuse
-# the loaded tables, DD_VENV (default /tmp/dd-venv) for data-diff.
+# Env: SKIP_LOAD=1 reuses loaded tables; CASES="clean diff"; TOOLS="floor
+# hypercare reladiff data-diff"; VENVS (default /work/bench-venvs);
+# BENCH_DATA (default /work/bench-data/ROWS); BENCH_DB (database name on both,
+# default hcbench); HYPERCARE_BIN (else a release build); KEEP_RESULTS=FILE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rows=${1:-1000000}
 runs=${2:-3}
-data=${BENCH_DATA:-/tmp/hc-bench-$rows}
-venv=${DD_VENV:-/tmp/dd-venv}
-cols=(name city seen amount active uid visits note)   # what data-diff compares correctly
+cases=${CASES:-clean diff}
+tools=${TOOLS:-floor hypercare reladiff data-diff}
+venvs=${VENVS:-/work/bench-venvs}
+data=${BENCH_DATA:-/work/bench-data/$rows}
+db=${BENCH_DB:-hcbench}
+export BENCH_DB=$db
 all_cols=(name city born seen amount active uid visits note)
+# data-diff prints a date differently through its two drivers and flags
+# every row: it compares the other nine columns (see README).
+dd_cols=(name city seen amount active uid visits note)
 
-if [ ! -x "$venv/bin/data-diff" ]; then
-  python3 -m venv "$venv"
-  "$venv/bin/pip" install -q -c "$here/constraints.txt" "data-diff[postgresql,mysql]==0.11.2"
+install() { # venv package constraints...
+  local dir=$venvs/$1; shift
+  [ -x "$dir/bin/python" ] || python3 -m venv "$dir"
+  "$dir/bin/pip" install -q "$@"
+}
+case " $tools " in *" reladiff "*) [ -x "$venvs/reladiff/bin/reladiff" ] ||
+  install reladiff "reladiff[postgresql,mysql]==0.6.0";; esac
+case " $tools " in *" data-diff "*) [ -x "$venvs/datadiff/bin/data-diff" ] ||
+  install datadiff -c "$here/constraints.txt" "data-diff[postgresql,mysql]==0.11.2";; esac
+if [ "${SKIP_LOAD:-0}" != 1 ] || [ ! -f "$data/expected.json" ]; then
+  start=$(date +%s.%N); bash "$here/load.sh" "$rows" "$data"
+  echo "load: $(echo "$(date +%s.%N) - $start" | bc) s"
 fi
-[ -f "$data/expected.json" ] || python3 "$here/gen.py" "$rows" "$data"
-if [ "${SKIP_LOAD:-0}" != 1 ]; then
-  start=$(date +%s.%N); bash "$here/load.sh" "$data"; echo "load: $(echo "$(date +%s.%N) - $start" | bc) s"
+bin=${HYPERCARE_BIN:-}
+if [ -z "$bin" ]; then
+  (cd "$root" && cargo build --release --quiet)
+  bin=${CARGO_TARGET_DIR:-$root/target}/release/hypercare
 fi
-(cd "$root" && cargo build --release --quiet)
-bin=$root/target/release/hypercare
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
-config() { # name target_table columns...
-  local name=$1 target_table=$2; shift 2
-  local list; list=$(printf '"%s", ' "$@"); list="[${list%, }]"
+config() { # source_table
+  local list; list=$(printf '"%s", ' "${all_cols[@]}"); list="[${list%, }]"
   cat <<TOML
 [sources.pg]
-url = "postgres://postgres@127.0.0.1:5432/hcbench"
+url = "postgres://postgres@127.0.0.1:5432/${db}"
 statement_timeout = "30m"
 [sources.my]
-url = "mysql://root@127.0.0.1:3306/hcbench"
+url = "mysql://root@127.0.0.1:3306/${db}"
 statement_timeout = "30m"
 [[reconcile]]
-name = "$name"
+name = "bench"
 schedule = "0 0 0 * * *"
 timeout = "2h"
 max_keys = 1000000
-source = { from = "pg", table = "bench", key = "id", columns = $list }
-target = { from = "my", table = "$target_table", key = "id", columns = $list }
+source = { from = "pg", table = "$1", key = "id", columns = $list }
+target = { from = "my", table = "bench", key = "id", columns = $list }
 TOML
 }
-config bench bench "${cols[@]}" > "$out/same.toml"
-config bench bench "${all_cols[@]}" > "$out/all.toml"
-# No differences: the target holds the source's rows (checksums only).
-config bench bench_same "${all_cols[@]}" > "$out/nodiff.toml"
-echo '{"missing": [], "extra": [], "changed": []}' > "$out/none.json"
+config bench > "$out/clean.toml"
+config bench_diff > "$out/diff.toml"
+echo '{"missing": [], "extra": [], "changed": []}' > "$out/clean.json"
+cp "$data/expected.json" "$out/diff.json"
 
-timed() { # label command... ; prints "label wall_s rss_mb"
-  local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$out/time" "$@" > "$out/$label.out" 2> "$out/$label.err" || true
+results=$out/results.tsv
+timed() { # run case tool findings_kind command...
+  local run=$1 case=$2 tool=$3 kind=$4; shift 4
+  local log=$out/$case-$tool
+  /usr/bin/time -f "%e %M" -o "$out/time" "$@" > "$log.out" 2> "$log.err" || true
+  local wall rss verdict="-"
   read -r wall rss < <(tail -1 "$out/time")
-  echo "$label $wall $(echo "$rss / 1024" | bc)"
+  if [ "$kind" != none ]; then
+    verdict=$(python3 "$here/compare.py" "$kind" "$log.out" "$out/$case.json") || verdict="unreadable: $(tail -c 300 "$log.err")"
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$run" "$case" "$tool" "$wall" "$((rss / 1024))" "$verdict" | tee -a "$results"
 }
-
-floor_sql_pg="SELECT sum(('x' || substr(md5(concat_ws('|', id, name, city, born, seen, amount, active, uid, visits, note)), 1, 15))::bit(60)::bigint) FROM bench"
-floor_sql_my="SELECT SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('|', id, name, city, born, seen, amount, active, uid, visits, note)), 1, 15), 16, 10) AS UNSIGNED)) FROM bench"
-echo "rows=$rows runs=$runs"
+cols_list() { local IFS=,; echo "$*"; }
+floor_pg="SELECT sum(('x' || substr(md5(concat_ws('|', id, $(cols_list "${all_cols[@]}"))), 1, 15))::bit(60)::bigint) FROM"
+floor_my="SELECT SUM(CAST(CONV(SUBSTRING(MD5(CONCAT_WS('|', id, $(cols_list "${all_cols[@]}"))), 1, 15), 16, 10) AS UNSIGNED)) FROM"
+pg_url=postgresql://postgres:x@127.0.0.1:5432/${db}   # a dummy password: both peers want one
+my_url=mysql://root@127.0.0.1:3306/${db}
+echo "rows=$rows runs=$runs cases=$cases tools=$tools load=$(cut -d' ' -f1-3 /proc/loadavg)"
 for i in $(seq "$runs"); do
-  timed "pg_count" psql -qAt -h 127.0.0.1 -U postgres -d hcbench -c "SELECT COUNT(*) FROM bench"
-  timed "pg_checksum" psql -qAt -h 127.0.0.1 -U postgres -d hcbench -c "$floor_sql_pg"
-  timed "my_count" mariadb -h127.0.0.1 -uroot hcbench -Nse "SELECT COUNT(*) FROM bench"
-  timed "my_checksum" mariadb -h127.0.0.1 -uroot hcbench -Nse "$floor_sql_my"
-  timed "my_checksum_same" mariadb -h127.0.0.1 -uroot hcbench -Nse "${floor_sql_my/FROM bench/FROM bench_same}"
-  timed "hypercare_no_diff" "$bin" check --json -c "$out/nodiff.toml"
-  python3 "$here/compare.py" hypercare "$out/hypercare_no_diff.out" "$out/none.json" "${all_cols[*]}"
-  timed "hypercare" "$bin" check --json -c "$out/same.toml"
-  python3 "$here/compare.py" hypercare "$out/hypercare.out" "$data/expected.json" "${cols[*]}"
-  timed "hypercare_all_columns" "$bin" check --json -c "$out/all.toml"
-  python3 "$here/compare.py" hypercare "$out/hypercare_all_columns.out" "$data/expected.json" "${all_cols[*]}"
-  dd_args=(--no-tracking postgresql://postgres:x@127.0.0.1:5432/hcbench bench mysql://root@127.0.0.1:3306/hcbench bench -k id)
-  for c in "${cols[@]}"; do dd_args+=(-c "$c"); done
-  COLUMNS=1000 timed "data-diff" "$venv/bin/data-diff" "${dd_args[@]}"
-  python3 "$here/compare.py" data-diff "$out/data-diff.out" "$data/expected.json" "${cols[*]}"
+  for case in $cases; do
+    src=bench; [ "$case" = diff ] && src=bench_diff
+    for tool in $tools; do
+      case $tool in
+      floor)
+        timed "$i" "$case" floor-postgres none psql -qAtX -h 127.0.0.1 -U postgres -d ${db} -c "$floor_pg $src"
+        timed "$i" "$case" floor-mariadb none mariadb -h127.0.0.1 -uroot ${db} -Nse "$floor_my bench";;
+      hypercare) timed "$i" "$case" hypercare hypercare "$bin" check --json -c "$out/$case.toml";;
+      reladiff)
+        args=("$pg_url" "$src" "$my_url" bench -k id); for c in "${all_cols[@]}"; do args+=(-c "$c"); done
+        COLUMNS=1000 timed "$i" "$case" reladiff diff "$venvs/reladiff/bin/reladiff" "${args[@]}";;
+      data-diff)
+        args=(--no-tracking "$pg_url" "$src" "$my_url" bench -k id); for c in "${dd_cols[@]}"; do args+=(-c "$c"); done
+        COLUMNS=1000 timed "$i" "$case" data-diff diff "$venvs/datadiff/bin/data-diff" "${args[@]}";;
+      esac
+    done
+  done
 done
+python3 "$here/summary.py" "$results" "$rows"
+[ -z "${KEEP_RESULTS:-}" ] || cp "$results" "$KEEP_RESULTS"

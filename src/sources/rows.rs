@@ -22,6 +22,9 @@ pub struct ColumnInfo {
     pub scale: Option<u32>,
     /// Fractional-second digits of a timestamp column.
     pub time_precision: Option<u32>,
+    /// MySQL/MariaDB: the character set of a text column (`utf8mb4`…), so a
+    /// diff can hash its bytes as stored when they are already UTF-8.
+    pub charset: Option<String>,
 }
 
 fn text_row<R: Row>(r: &R) -> Result<TextRow, SourceError>
@@ -85,18 +88,20 @@ impl SqlSource {
         // Identifiers were validated as [A-Za-z0-9_]: safe to quote as literals.
         let sql = match self.engine() {
             Engine::Postgres => format!(
-                "SELECT column_name::text, lower(data_type)::text, numeric_scale::text, datetime_precision::text \
-                 FROM information_schema.columns WHERE table_schema = {} AND table_name = '{name}'",
+                "SELECT column_name::text, lower(data_type)::text, numeric_scale::text, datetime_precision::text, \
+                 NULL FROM information_schema.columns WHERE table_schema = {} AND table_name = '{name}'",
                 schema.map_or("current_schema()".to_string(), |s| format!("'{s}'"))
             ),
             Engine::MySql => format!(
                 "SELECT CAST(COLUMN_NAME AS CHAR), CAST(LOWER(COLUMN_TYPE) AS CHAR), CAST(NUMERIC_SCALE AS CHAR), \
-                 CAST(DATETIME_PRECISION AS CHAR) FROM information_schema.COLUMNS \
+                 CAST(DATETIME_PRECISION AS CHAR), CAST(CHARACTER_SET_NAME AS CHAR) FROM information_schema.COLUMNS \
                  WHERE TABLE_SCHEMA = {} AND TABLE_NAME = '{name}'",
                 schema.map_or("DATABASE()".to_string(), |s| format!("'{s}'"))
             ),
             Engine::Sqlite => {
-                format!("SELECT name, lower(type), NULL, NULL FROM pragma_table_info('{name}')")
+                format!(
+                    "SELECT name, lower(type), NULL, NULL, NULL FROM pragma_table_info('{name}')"
+                )
             }
         };
         let rows = self.fetch_text(sql).await?;
@@ -126,6 +131,7 @@ impl SqlSource {
                     data_type: row.get(1).cloned().flatten().unwrap_or_default(),
                     scale: num(2),
                     time_precision: num(3),
+                    charset: row.get(4).cloned().flatten(),
                 })
             })
             .collect()

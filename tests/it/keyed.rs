@@ -12,7 +12,7 @@ const PG_TABLE: &str = "CREATE TABLE people (id integer PRIMARY KEY, name varcha
   uid uuid, note text, email varchar(64))";
 const MY_TABLE: &str = "CREATE TABLE people (id INT PRIMARY KEY, name VARCHAR(64) COLLATE utf8mb4_general_ci,
   code CHAR(8), born DATE, seen DATETIME(6), seen_tz TIMESTAMP(6) NULL, amount DECIMAL(12,2), score DOUBLE,
-  active TINYINT(1), uid CHAR(36), note TEXT, email VARCHAR(64))";
+  active TINYINT(1), uid CHAR(36), note TEXT CHARACTER SET latin1, email VARCHAR(64))";
 
 /// One row as (pg values, mysql values), equal in meaning unless planted otherwise.
 fn row(id: i32) -> (String, String) {
@@ -234,16 +234,36 @@ async fn keyed_diff_across_postgres_and_mariadb_reports_each_planted_difference_
         );
     }
 
-    // Equal data reports zero differences.
-    exec(&pg, "DELETE FROM people WHERE id > 9").await;
-    exec(&my, "DELETE FROM people WHERE id > 9").await;
-    let cfg = write_config(dir.path(), &config(&pg, &my, 8));
+    // Equal data reports zero differences, and equal meanings spelled
+    // differently (17-19), accents in UTF-8 and latin1 columns hash equal:
+    // with a threshold of 1, any segment whose checksums differed would be
+    // bisected into more segments than the top-level 4.
+    exec(&pg, "DELETE FROM people WHERE id > 9 AND id NOT IN (17, 18, 19); UPDATE people SET note = 'café', name = 'Zoë', uid = 'ABCDEF00-0000-4000-8000-0000000000AB' WHERE id = 7").await;
+    exec(&my, "DELETE FROM people WHERE id > 9 AND id NOT IN (17, 18, 19); UPDATE people SET note = 'café', name = 'Zoë', uid = 'ABCDEF00-0000-4000-8000-0000000000AB' WHERE id = 7").await;
+    let cfg = write_config(dir.path(), &config(&pg, &my, 1));
+    let runs = run_check(&cfg);
+    let people = runs.iter().find(|r| r["name"] == "people").unwrap();
+    assert_eq!(people["status"], "pass", "{people:#}");
+    assert_eq!(people["details"]["changed"], 0);
+    assert_eq!(people["details"]["segments"], 4, "{people:#}");
+
+    // Checksums alone must see a comma moved from one text to the next and
+    // NULL against '' (rows are fetched only for segments whose sums differ).
+    exec(&pg, "UPDATE people SET name = 'a,b', note = 'c' WHERE id = 5; UPDATE people SET note = NULL WHERE id = 6").await;
+    exec(&my, "UPDATE people SET name = 'a', note = 'b,c' WHERE id = 5; UPDATE people SET note = '' WHERE id = 6").await;
     let people = run_check(&cfg)
         .into_iter()
         .find(|r| r["name"] == "people")
         .unwrap();
-    assert_eq!(people["status"], "pass", "{people:#}");
-    assert_eq!(people["details"]["changed"], 0);
+    assert_eq!(people["status"], "fail", "{people:#}");
+    let expected = BTreeMap::from([
+        (
+            "5".to_string(),
+            vec!["name".to_string(), "note".to_string()],
+        ),
+        ("6".to_string(), vec!["note".to_string()]),
+    ]);
+    assert_eq!(changed(&people["details"]), expected, "{people:#}");
 }
 
 #[tokio::test]

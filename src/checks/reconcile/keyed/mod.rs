@@ -9,6 +9,7 @@ mod drift;
 mod fhir;
 #[cfg(test)]
 mod fuzz;
+mod hashing;
 mod incremental;
 mod json_values;
 mod merge;

@@ -3,8 +3,8 @@
 //!
 //! A column pair gets one [`Class`] from both sides' declared types; each
 //! engine renders that class as canonical text in SQL (see
-//! docs/reconciliation.md for every rule). Rows are then encoded with
-//! length-prefixed fields, so NULL, `''` and separators never collide.
+//! docs/reconciliation.md for every rule). What a row hashes to is built
+//! from the same classes in [`super::hashing`].
 
 use crate::config::{ColumnRule, Engine};
 use crate::sources::ColumnInfo;
@@ -210,37 +210,6 @@ fn decimal(engine: Engine, v: &str, s: u32) -> String {
     }
 }
 
-/// A length-prefixed encoding of one text value: `N` for NULL, else
-/// `V<chars>:<value>`, so no two different rows encode the same.
-/// (Concatenating NULL gives NULL on every engine, so COALESCE picks `N`
-/// without evaluating the value a third time.) Classes whose canonical
-/// text has a fixed width ([`fixed_width`]) get the length as a constant,
-/// so the value is computed once instead of twice.
-pub fn encode(engine: Engine, t: &str, fixed: Option<usize>) -> String {
-    if let Some(n) = fixed {
-        return match engine {
-            Engine::MySql => format!("COALESCE(CONCAT('V{n}:', {t}), 'N')"),
-            _ => format!("COALESCE('V{n}:' || {t}, 'N')"),
-        };
-    }
-    match engine {
-        Engine::Postgres => format!("COALESCE('V' || char_length({t}) || ':' || {t}, 'N')"),
-        Engine::MySql => format!("COALESCE(CONCAT('V', CHAR_LENGTH({t}), ':', {t}), 'N')"),
-        Engine::Sqlite => format!("COALESCE('V' || length({t}) || ':' || {t}, 'N')"),
-    }
-}
-
-/// The width of a class's canonical text when every engine renders it with
-/// the same number of characters: dates, timestamps, booleans.
-pub fn fixed_width(class: Class) -> Option<usize> {
-    match class {
-        Class::Date => Some(10),
-        Class::Timestamp(p) => Some(if p == 0 { 19 } else { 20 + p.min(6) as usize }),
-        Class::Bool => Some(1),
-        _ => None,
-    }
-}
-
 /// SQL for the 60-bit integer taken from the MD5 of an encoded row, and the
 /// sum of those over a segment as exact text. `None`: the engine has no MD5
 /// (SQLite), so rows are streamed and compared here instead.
@@ -266,6 +235,7 @@ mod tests {
             data_type: t.into(),
             scale,
             time_precision: prec,
+            charset: None,
         }
     }
 

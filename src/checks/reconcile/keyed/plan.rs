@@ -1,9 +1,8 @@
 //! The SQL a keyed diff runs on each side, built from validated identifiers
 //! and the column classes both sides agree on.
 
-use super::normalize::{
-    Class, checksum, classify, encode, fixed_width, pair, quote, render, with_rules,
-};
+use super::hashing::{Position, encoded_row, term};
+use super::normalize::{Class, checksum, classify, pair, quote, render, with_rules};
 
 use crate::config::{ColumnRule, Engine, KeyedConfig, KeyedSide};
 use crate::sources::ColumnInfo;
@@ -54,6 +53,8 @@ struct Common<'a> {
     target: Class,
     to: Class,
     rules: &'a [ColumnRule],
+    /// Whether each side's text is stored as UTF-8 (hashed without a cast).
+    utf8: (bool, bool),
 }
 
 /// Whether position `i` of a side is a SQL expression (compared as text).
@@ -129,6 +130,17 @@ fn common_classes<'a>(
             mine[i]
         }
     };
+    let utf8 = |engine, info: &ColumnInfo, side: &KeyedSide, i: usize| match engine {
+        Engine::Postgres => true,
+        Engine::MySql => {
+            !is_expression(side, k, i)
+                && info
+                    .charset
+                    .as_deref()
+                    .is_some_and(|c| c.starts_with("utf8"))
+        }
+        Engine::Sqlite => false,
+    };
     (0..sc.len())
         .map(|i| {
             let (a, b) = (native(&sc, &tc, s, i), native(&tc, &sc, t, i));
@@ -142,6 +154,10 @@ fn common_classes<'a>(
                 target: b,
                 to: with_rules(pair(a, b), rules),
                 rules,
+                utf8: (
+                    utf8(engines.0, &types.0[i], s, i),
+                    utf8(engines.1, &types.1[i], t, i),
+                ),
             }
         })
         .collect()
@@ -184,15 +200,22 @@ fn side_plan(
             (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
         })
         .collect();
-    let encoded: Vec<String> = texts
+    let terms: Vec<String> = refs
         .iter()
         .zip(common)
-        .map(|(t, c)| encode(engine, t, fixed_width(c.to)))
+        .map(|(r, c)| {
+            let p = Position {
+                value: r,
+                native: if source_side { c.source } else { c.target },
+                to: c.to,
+                rules: c.rules,
+                utf8: if source_side { c.utf8.0 } else { c.utf8.1 },
+            };
+            term(engine, &p)
+        })
         .collect();
-    let encoded_row = match engine {
-        Engine::MySql => format!("CONCAT({})", encoded.join(", ")),
-        _ => encoded.join(" || "),
-    };
+    let classes: Vec<Class> = common.iter().map(|c| c.to).collect();
+    let encoded_row = encoded_row(engine, &terms, &classes);
     SidePlan {
         select_hashed: select_hashed(engine, &texts[..k], &encoded_row),
         engine,
