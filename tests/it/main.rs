@@ -20,6 +20,7 @@ mod drift;
 mod feedback;
 mod fhir;
 mod fhir_keyed;
+mod fhir_server;
 mod integrity;
 mod keyed;
 mod replicas;
