@@ -108,6 +108,8 @@ const KEYS: &[&str] = &[
     "reconcile.drift_keys",
     "reconcile.lag",
     "reconcile.full_sweep",
+    "reconcile.sort_dir",
+    "reconcile.sort_memory_mb",
     "reconcile.source.table",
     "reconcile.source.key",
     "reconcile.source.columns",

@@ -215,6 +215,10 @@ pub struct KeyedConfig {
     /// With incremental runs: the first run after each of these times
     /// compares every row. Without it, only the first run does.
     pub full_sweep: Option<CronSchedule>,
+    /// FHIR sides are sorted on disk in a fresh folder under this one.
+    pub sort_dir: std::path::PathBuf,
+    /// Bytes of rows sorted in memory before a run is spilled to disk.
+    pub sort_memory: usize,
 }
 
 impl KeyedConfig {

@@ -92,6 +92,10 @@ pub struct RawReconcile {
     pub lag: Option<S<String>>,
     /// Incremental keyed diffs: when a run compares every row instead.
     pub full_sweep: Option<S<String>>,
+    /// Keyed diffs with a FHIR side: where rows are sorted on disk.
+    pub sort_dir: Option<S<String>>,
+    /// Keyed diffs with a FHIR side: memory for sorting before spilling, MiB.
+    pub sort_memory_mb: Option<S<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -7,6 +7,7 @@
 //!
 //! Skipped with a message when the program is absent, failed under `CI=true`.
 
+mod pair;
 mod patients;
 
 use std::path::PathBuf;

@@ -11,14 +11,14 @@ use serde_json::{Value, json};
 
 use crate::helpers::{BIN, exec, fresh_postgres, write_config};
 
-const MRN: &str = "urn:oid:2.16.840.1.113883.19.5";
+pub(super) const MRN: &str = "urn:oid:2.16.840.1.113883.19.5";
 const FAMILIES: [&str; 8] = [
     "Nguyen", "Smith", "Garcia", "O'Brien", "Kowalski", "Okafor", "Lee", "Haddad",
 ];
 const GIVEN: [&str; 7] = ["Maria", "James", "Aisha", "Wei", "Olga", "Tomás", "Priya"];
 
 /// The legacy record `i`: MRN, family, first given name, birth date.
-fn legacy(i: u32) -> (String, String, String, String) {
+pub(super) fn legacy(i: u32) -> (String, String, String, String) {
     let family = FAMILIES[(i % 8) as usize].to_string();
     let given = GIVEN[(i % 7) as usize].to_string();
     let born = format!("19{:02}-{:02}-{:02}", 30 + i % 70, 1 + i % 12, 1 + i % 28);
@@ -26,7 +26,7 @@ fn legacy(i: u32) -> (String, String, String, String) {
 }
 
 /// The Patient the new EHR holds for a legacy record.
-fn patient(mrn: &str, family: &str, given: &str, born: &str, i: u32) -> Value {
+pub(super) fn patient(mrn: &str, family: &str, given: &str, born: &str, i: u32) -> Value {
     let mut names = vec![json!({"use": "official", "family": family, "given": [given, "Ann"]})];
     if i.is_multiple_of(5) {
         names.push(json!({"use": "old", "family": "Maiden", "given": ["Other"]}));
