@@ -129,6 +129,7 @@ const KEYS: &[&str] = &[
     "sources.NAME.password_env",
     "sources.NAME.password_file",
     "sources.NAME.max_retries",
+    "sources.NAME.max_response_mb",
     "reconcile.source.resource",
     "reconcile.source.params",
     "reconcile.source.group_param",

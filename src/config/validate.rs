@@ -327,10 +327,13 @@ fn source(
             None,
         );
     }
-    if let Some(r) = &raw.max_retries {
+    for r in [&raw.max_retries, &raw.max_response_mb]
+        .into_iter()
+        .flatten()
+    {
         c.at(
             r.span(),
-            "`max_retries` applies to FHIR sources (with `fhir`)",
+            "`max_retries` and `max_response_mb` apply to FHIR sources (with `fhir`)",
             None,
         );
     }

@@ -16,6 +16,7 @@ use super::SourceError;
 use super::oauth::OAuthClient;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
+mod capped;
 mod search;
 
 /// Longest wait honoured from a `Retry-After` header.
@@ -140,12 +141,9 @@ impl FhirSource {
         };
         let status = resp.status();
         if status.is_success() {
-            return resp.json().await.map_err(|e| {
-                Attempt::Final(SourceError::Shape(format!(
-                    "{what}: the response is not JSON: {}",
-                    e.without_url()
-                )))
-            });
+            return capped::json(resp, self.cfg.max_response, what)
+                .await
+                .map_err(Attempt::Final);
         }
         if matches!(
             status,
@@ -153,10 +151,10 @@ impl FhirSource {
         ) {
             return Err(Attempt::Busy(retry_after(&resp)));
         }
-        let detail = resp
-            .json::<serde_json::Value>()
+        let detail = capped::body(resp, capped::ERROR_BODY)
             .await
             .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| outcome_text(&v));
         Err(Attempt::Final(SourceError::Query(format!(
             "{what}: HTTP {status}{}",

@@ -129,12 +129,20 @@ async fn practitioners(headers: HeaderMap) -> Response {
     .into_response()
 }
 
+/// A page of 2 MiB: over a 1 MiB `max_response_mb`.
+async fn locations() -> Response {
+    let big = "x".repeat(2 << 20);
+    axum::Json(json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Location", "id": "l1", "name": big}}]}))
+        .into_response()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_diff_against_fhir_pages_normalizes_and_names_each_record() {
     let server = Arc::new(Server::default());
     let app = axum::Router::new()
         .route("/fhir/Patient", get(search))
         .route("/fhir/Practitioner", get(practitioners))
+        .route("/fhir/Location", get(locations))
         .with_state(server.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -175,6 +183,15 @@ url = "{db}"
 [sources.ehr]
 fhir = "http://127.0.0.1:{port}/fhir"
 token_env = "HC_TEST_FHIR_TOKEN"
+[sources.ehr_small]
+fhir = "http://127.0.0.1:{port}/fhir"
+max_response_mb = 1
+
+[[reconcile]]
+name = "locations"
+schedule = "0 * * * * *"
+source = {{ from = "ehr_small", resource = "Location", key = "id" }}
+target = {{ from = "legacy", table = "staff", key = "id" }}
 
 [[reconcile]]
 name = "patients_fhir"
@@ -269,6 +286,12 @@ target = {{ from = "legacy", table = "staff", key = "id" }}
     assert_eq!(staff["summary"], "source `ehr`: unexpected result");
     let error = staff["details"]["error"].as_str().unwrap();
     assert!(error.contains("another server"), "{error}");
+
+    // A page over the source's cap is refused, naming the key to raise.
+    let locations = by_name("locations");
+    assert_eq!(locations["status"], "error", "{locations:#}");
+    let error = locations["details"]["error"].as_str().unwrap();
+    assert!(error.contains("max_response_mb"), "{error}");
 }
 
 #[test]
