@@ -130,6 +130,7 @@ const KEYS: &[&str] = &[
     "sources.NAME.password_file",
     "sources.NAME.max_retries",
     "sources.NAME.max_response_mb",
+    "sources.NAME.bulk",
     "reconcile.source.resource",
     "reconcile.source.params",
     "reconcile.source.group_param",

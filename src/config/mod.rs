@@ -359,6 +359,8 @@ pub struct FhirSourceConfig {
     pub request_timeout: Duration,
     /// Retries after a 429, a 503 or a connection failure.
     pub max_retries: u32,
+    /// Keyed diffs read resources by Bulk Data `$export`, not paged search.
+    pub bulk: bool,
     /// The largest response body read (a search page, an error), bytes.
     pub max_response: usize,
 }

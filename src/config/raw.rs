@@ -59,6 +59,8 @@ pub struct RawSource {
     pub password_env: Option<S<String>>,
     pub password_file: Option<S<String>>,
     pub max_retries: Option<S<u32>>,
+    /// FHIR sources: keyed diffs read resources by Bulk Data `$export`.
+    pub bulk: Option<S<bool>>,
     /// FHIR sources: the largest response body read, MiB.
     pub max_response_mb: Option<S<u32>>,
     /// OAuth2 client credentials (FHIR sources): the token endpoint…

@@ -337,6 +337,13 @@ fn source(
             None,
         );
     }
+    if let Some(b) = &raw.bulk {
+        c.at(
+            b.span(),
+            "`bulk` applies to FHIR sources (with `fhir`)",
+            None,
+        );
+    }
     let what = format!("source `{}`", name.get_ref());
     let url = secret(
         c,

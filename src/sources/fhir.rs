@@ -17,6 +17,7 @@ use super::oauth::OAuthClient;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
 mod capped;
+mod export;
 mod search;
 
 /// Longest wait honoured from a `Retry-After` header.
@@ -61,6 +62,11 @@ impl FhirSource {
     /// The shared client (connection pool, connect and request timeouts).
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// Whether keyed diffs read by Bulk Data `$export`.
+    pub fn bulk(&self) -> bool {
+        self.cfg.bulk
     }
 
     /// The base URL, without a trailing `/`.

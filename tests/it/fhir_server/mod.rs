@@ -99,6 +99,11 @@ pub async fn start(test: &str) -> Option<Sekmet> {
 }
 
 impl Sekmet {
+    /// Where the server keeps its export files (`bulk/JOB/…`).
+    pub fn exports(&self) -> PathBuf {
+        self._dir.path().join("data").join("bulk")
+    }
+
     /// Stores resources with transaction bundles of up to 1,000 entries.
     pub async fn load(&self, resources: Vec<Value>) {
         let http = reqwest::Client::new();

@@ -90,12 +90,21 @@ async fn legacy_patients_against_500_patients_on_a_real_fhir_server() {
 url = "{db}"
 [sources.ehr]
 fhir = "{base}"
+[sources.ehr_bulk]
+fhir = "{base}"
+bulk = true
 
 [[reconcile]]
 name = "patients"
 schedule = "0 0 * * * *"
 source = {{ from = "legacy", table = "patient_data", key = "pubpid", columns = ["lname", "fname", "dob"] }}
 target = {{ from = "ehr", resource = "Patient", key = "identifier:{MRN}", columns = ["name.family", "name.given", "birthDate"] }}
+
+[[reconcile]]
+name = "patients_by_export"
+schedule = "0 0 * * * *"
+source = {{ from = "legacy", table = "patient_data", key = "pubpid", columns = ["lname", "fname", "dob"] }}
+target = {{ from = "ehr_bulk", resource = "Patient", key = "identifier:{MRN}", columns = ["name.family", "name.given", "birthDate"] }}
 "#,
             base = fhir.base
         ),
@@ -107,7 +116,21 @@ target = {{ from = "ehr", resource = "Patient", key = "identifier:{MRN}", column
         .unwrap();
     let runs: Value = serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&out.stderr)));
-    let run = &runs[0];
+    assert_eq!(runs.as_array().map(Vec::len), Some(2), "{runs:#}");
+    for run in runs.as_array().unwrap() {
+        nine_findings(run);
+    }
+    // An export ran (its folder was made) and was deleted when read: the
+    // server holds no files.
+    assert!(fhir.exports().is_dir(), "no export ran");
+    let left = std::fs::read_dir(fhir.exports())
+        .map(|d| d.count())
+        .unwrap_or(0);
+    assert_eq!(left, 0, "export files left on the server");
+}
+
+/// Exactly the planted differences: 4 missing, 2 extra, 3 changed.
+fn nine_findings(run: &Value) {
     let d = &run["details"];
     assert_eq!(run["status"], "fail", "{run:#}");
     assert_eq!(

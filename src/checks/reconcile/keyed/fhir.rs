@@ -85,6 +85,17 @@ pub async fn rows(
 ) -> Result<Sorted, SourceError> {
     let mut spill = Spill::new(&cfg.sort_dir, cfg.sort_memory, kinds);
     let resource = side.resource.as_str();
+    if source.bulk() {
+        source
+            .export(resource, &side.params, None, |r| {
+                if r.get("resourceType").and_then(|t| t.as_str()) == Some(resource) {
+                    spill.push(render(&r, side, cfg, classes))?;
+                }
+                Ok(())
+            })
+            .await?;
+        return spill.finish();
+    }
     source
         .search_pages(resource, &search_params(side), |bundle| {
             for r in matches(&bundle, resource)? {
