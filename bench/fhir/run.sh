@@ -38,12 +38,16 @@ YAML
 SERVER=$!
 for _ in $(seq 60); do curl -sf "$BASE/metadata" >/dev/null && break; sleep 1; done
 psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
-cat >"$WORK/hypercare.toml" <<TOML
+# One config per way of reading the FHIR side: paged search, $export.
+for mode in search export; do
+  bulk=false; [ "$mode" = export ] && bulk=true
+  cat >"$WORK/$mode.toml" <<TOML
 [sources.legacy]
 url = "$PG/$DB"
 [sources.ehr]
 fhir = "$BASE"
 statement_timeout = "600s"
+bulk = $bulk
 
 [[reconcile]]
 name = "patients"
@@ -53,26 +57,29 @@ sort_dir = "$WORK/sort"
 source = { from = "legacy", table = "patient_data", key = "pubpid", columns = ["lname", "fname", "dob"] }
 target = { from = "ehr", resource = "Patient", key = "identifier:urn:oid:2.16.840.1.113883.19.5", columns = ["name.family", "name.given", "birthDate"] }
 TOML
+done
 
 loaded=0
-printf '%-8s %-14s %-14s %-10s %-12s %-8s %s\n' size raw_s raw_per_s hc_s hc_per_s ratio peak_rss_MB
+printf '%-8s %-7s %-10s %-12s %-10s %-12s %-8s %s\n' size mode raw_s raw_per_s hc_s hc_per_s rate peak_rss_MB
 for n in "${SIZES[@]}"; do
   python3 bench/fhir/load.py "$BASE" "$PG/$DB" $((loaded + 1)) "$n"
   loaded=$n
   read -r got raw < <(python3 bench/fhir/page.py "$BASE")
   [ "$got" = "$n" ] || { echo "the server paged $got of $n"; exit 1; }
-  /usr/bin/time -v "$BIN" check --json -c "$WORK/hypercare.toml" >"$WORK/out.json" 2>"$WORK/time.txt" || true
-  python3 - "$WORK" "$n" "$raw" <<'PY'
+  for mode in search export; do
+    /usr/bin/time -v "$BIN" check --json -c "$WORK/$mode.toml" >"$WORK/out.json" 2>"$WORK/time.txt" || true
+    python3 - "$WORK" "$n" "$raw" "$mode" <<'PY'
 import json, re, sys
-work, n, raw = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+work, n, raw, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
 out = json.load(open(work + "/out.json"))[0]
 t = open(work + "/time.txt").read()
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
 m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", t)
 wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
 d = out["details"]
-assert out["status"] == "pass", (out["status"], out.get("summary"))
+assert out["status"] == "pass", (out["status"], out.get("summary"), d.get("error"))
 assert d["target_rows"] == n, d["target_rows"]
-print("%-8d %-14.1f %-14.0f %-10.1f %-12.0f %-8.2f %.1f" % (n, raw, n / raw, wall, n / wall, raw / wall, rss))
+print("%-8d %-7s %-10.1f %-12.0f %-10.1f %-12.0f %-8.2f %.1f" % (n, mode, raw, n / raw, wall, n / wall, raw / wall, rss))
 PY
+  done
 done
