@@ -7,6 +7,7 @@
 //!
 //! Skipped with a message when the program is absent, failed under `CI=true`.
 
+mod documents;
 mod pair;
 mod patients;
 
@@ -104,15 +105,29 @@ impl Sekmet {
         self._dir.path().join("data").join("bulk")
     }
 
-    /// Stores resources with transaction bundles of up to 1,000 entries.
+    /// Stores resources with transaction bundles of up to 1,000 entries,
+    /// the server choosing ids.
     pub async fn load(&self, resources: Vec<Value>) {
+        self.transaction(resources, false).await
+    }
+
+    /// Stores resources under their own ids (`PUT`), in one transaction.
+    pub async fn put(&self, resources: Vec<Value>) {
+        self.transaction(resources, true).await
+    }
+
+    async fn transaction(&self, resources: Vec<Value>, put: bool) {
         let http = reqwest::Client::new();
         for chunk in resources.chunks(1000) {
             let entry: Vec<Value> = chunk
                 .iter()
                 .map(|r| {
                     let ty = r["resourceType"].as_str().expect("resourceType");
-                    json!({"resource": r, "request": {"method": "POST", "url": ty}})
+                    let request = match (put, r["id"].as_str()) {
+                        (true, Some(id)) => json!({"method": "PUT", "url": format!("{ty}/{id}")}),
+                        _ => json!({"method": "POST", "url": ty}),
+                    };
+                    json!({"resource": r, "request": request})
                 })
                 .collect();
             let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entry});
