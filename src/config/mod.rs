@@ -359,8 +359,10 @@ pub struct FhirSourceConfig {
     pub request_timeout: Duration,
     /// Retries after a 429, a 503 or a connection failure.
     pub max_retries: u32,
-    /// Keyed diffs read resources by Bulk Data `$export`, not paged search.
-    pub bulk: bool,
+    /// Keyed diffs and inventories read resources by Bulk Data `$export`
+    /// (`Some(true)`), by paged search (`Some(false)`), or by `$export`
+    /// where the CapabilityStatement offers it (`None`).
+    pub bulk: Option<bool>,
     /// The largest response body read (a search page, an error), bytes.
     pub max_response: usize,
 }

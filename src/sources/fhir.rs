@@ -28,6 +28,8 @@ pub struct FhirSource {
     cfg: FhirSourceConfig,
     /// The token cache, for OAuth2 client credentials.
     oauth: Option<OAuthClient>,
+    /// Whether the CapabilityStatement offers `$export`, once asked.
+    exports: tokio::sync::OnceCell<bool>,
 }
 
 impl FhirSource {
@@ -56,6 +58,7 @@ impl FhirSource {
             client,
             cfg: cfg.clone(),
             oauth,
+            exports: tokio::sync::OnceCell::new(),
         })
     }
 
@@ -64,9 +67,26 @@ impl FhirSource {
         &self.client
     }
 
-    /// Whether keyed diffs read by Bulk Data `$export`.
-    pub fn bulk(&self) -> bool {
-        self.cfg.bulk
+    /// Whether keyed diffs and inventories read by Bulk Data `$export`:
+    /// as configured, or else when the server's CapabilityStatement offers
+    /// a system-level `export` (asked once per source; a server that does
+    /// not answer `metadata` is searched).
+    pub async fn bulk(&self) -> bool {
+        if let Some(b) = self.cfg.bulk {
+            return b;
+        }
+        *self
+            .exports
+            .get_or_init(|| async {
+                let mut url = self.cfg.base.clone();
+                if let Ok(mut p) = url.path_segments_mut() {
+                    p.push("metadata");
+                }
+                self.get_json(url, "metadata")
+                    .await
+                    .is_ok_and(|m| offers_export(&m))
+            })
+            .await
     }
 
     /// The base URL, without a trailing `/`.
@@ -203,6 +223,17 @@ impl Attempt {
     }
 }
 
+/// Whether a CapabilityStatement lists a system-level `export` operation.
+fn offers_export(cap: &serde_json::Value) -> bool {
+    let rests = cap.get("rest").and_then(|r| r.as_array());
+    rests.into_iter().flatten().any(|rest| {
+        let ops = rest.get("operation").and_then(|o| o.as_array());
+        ops.into_iter()
+            .flatten()
+            .any(|op| op.get("name").and_then(|n| n.as_str()) == Some("export"))
+    })
+}
+
 /// `Retry-After` as seconds or an HTTP date.
 fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
     let v = resp.headers().get(RETRY_AFTER)?.to_str().ok()?.trim();
@@ -255,6 +286,20 @@ fn outcome_text(v: &serde_json::Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn export_is_offered_by_a_system_level_operation() {
+        let cap = |ops: serde_json::Value| serde_json::json!({"resourceType": "CapabilityStatement", "rest": [{"mode": "server", "operation": ops}]});
+        assert!(offers_export(&cap(
+            serde_json::json!([{"name": "validate"}, {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}])
+        )));
+        assert!(!offers_export(&cap(
+            serde_json::json!([{"name": "validate"}])
+        )));
+        assert!(!offers_export(
+            &serde_json::json!({"resourceType": "CapabilityStatement"})
+        ));
+    }
 
     #[test]
     fn totals_are_read_leniently() {

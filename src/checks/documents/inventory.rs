@@ -99,7 +99,7 @@ pub(crate) async fn read(
             };
             // A source with `bulk = true` exports the inventory (`params`
             // as `_typeFilter`): NDJSON streamed, no pages.
-            if src.bulk() {
+            if src.bulk().await {
                 let doc = Some("DocumentReference");
                 src.export("DocumentReference", params, None, |r| {
                     if r.get("resourceType").and_then(Value::as_str) == doc {

@@ -1,7 +1,9 @@
 //! FHIR against FHIR: the old system's facade against the new EHR, two real
 //! FHIR servers with planted differences, each side sorted on disk (8,000
 //! Patients a side against a 1 MiB sort budget) in a folder that is empty
-//! again afterwards.
+//! again afterwards. The old facade is searched page by page (`bulk =
+//! false`); the new EHR is exported because its CapabilityStatement offers
+//! `$export` (`bulk` unset).
 
 use std::collections::BTreeMap;
 use std::process::Command;
@@ -45,6 +47,7 @@ async fn two_fhir_servers_with_planted_differences() {
         &format!(
             r#"[sources.old_facade]
 fhir = "{old}"
+bulk = false
 [sources.ehr]
 fhir = "{new}"
 
@@ -89,6 +92,10 @@ target = {{ from = "ehr", resource = "Patient", key = "identifier:{MRN}", column
     assert_eq!(
         (d["source_rows"].as_u64(), d["target_rows"].as_u64()),
         (Some(8000), Some(7999))
+    );
+    assert!(
+        new.exports().is_dir() && !old.exports().exists(),
+        "export by capability only"
     );
     let left = std::fs::read_dir(&sort_dir).map(|d| d.count()).unwrap_or(0);
     assert_eq!(left, 0, "the sort folder is emptied after the run");

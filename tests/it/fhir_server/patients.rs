@@ -90,9 +90,9 @@ async fn legacy_patients_against_500_patients_on_a_real_fhir_server() {
 url = "{db}"
 [sources.ehr]
 fhir = "{base}"
+bulk = false
 [sources.ehr_bulk]
 fhir = "{base}"
-bulk = true
 
 [[reconcile]]
 name = "patients"

@@ -85,7 +85,7 @@ pub async fn rows(
 ) -> Result<Sorted, SourceError> {
     let mut spill = Spill::new(&cfg.sort_dir, cfg.sort_memory, kinds);
     let resource = side.resource.as_str();
-    if source.bulk() {
+    if source.bulk().await {
         source
             .export(resource, &side.params, None, |r| {
                 if r.get("resourceType").and_then(|t| t.as_str()) == Some(resource) {
