@@ -143,6 +143,8 @@ const KEYS: &[&str] = &[
     "sources.NAME.client_id",
     "sources.NAME.client_secret_env",
     "sources.NAME.client_secret_file",
+    "sources.NAME.private_key_file",
+    "sources.NAME.key_id",
     "sources.NAME.scope",
     "workflows.name",
     "workflows.description",
@@ -582,6 +584,7 @@ fn example_config_validates() {
         ("lab-fhir-token", "lab-token\n"),
         ("telehealth-fhir-password", "tele-pw\n"),
         ("legacy-api-client-secret", "legacy-secret\n"),
+        ("ehr-smart-key.pem", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"),
         (
             "tickets-webhook-url",
             "https://tickets.example.org/hooks/hypercare\n",

@@ -376,13 +376,24 @@ pub enum FhirAuth {
         password: Secret,
     },
     /// OAuth2 client credentials: a token fetched from `token_url` (client
-    /// id and secret by HTTP basic auth) and cached until shortly before it expires.
+    /// id and secret by HTTP basic auth, or a signed JWT assertion) and
+    /// cached until shortly before it expires.
     OAuth2 {
         token_url: url::Url,
         client_id: String,
-        secret: Secret,
+        secret: ClientAuth,
         scope: Option<String>,
     },
+}
+
+/// How an OAuth2 client proves who it is at the token endpoint.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// A shared secret, sent as HTTP basic auth.
+    Secret(Secret),
+    /// SMART Backend Services: a JWT assertion signed with this PKCS#8 PEM
+    /// private key (RS384 or ES384), `kid` naming it in the client's JWKS.
+    PrivateKey { pem: Secret, kid: Option<String> },
 }
 
 /// How far target and source counts may differ before a check fails.

@@ -68,6 +68,9 @@ pub struct RawSource {
     pub client_id: Option<S<String>>,
     pub client_secret_env: Option<S<String>>,
     pub client_secret_file: Option<S<String>>,
+    /// SMART Backend Services: the private key signing client assertions.
+    pub private_key_file: Option<S<String>>,
+    pub key_id: Option<S<String>>,
     pub scope: Option<S<String>>,
 }
 

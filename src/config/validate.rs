@@ -316,6 +316,8 @@ fn source(
         &raw.client_id,
         &raw.client_secret_env,
         &raw.client_secret_file,
+        &raw.private_key_file,
+        &raw.key_id,
         &raw.scope,
     ]
     .into_iter()

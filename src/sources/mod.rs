@@ -7,6 +7,7 @@
 mod fhir;
 mod oauth;
 mod rows;
+mod smart;
 mod sql;
 
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
-//! OAuth2 client credentials: one token per source, fetched when first
+//! OAuth2 client credentials (a shared secret, or a signed JWT assertion
+//! for SMART Backend Services): one token per source, fetched when first
 //! needed and reused until shortly before it expires, so probes and counts
 //! do not pay a token round trip per request.
 
@@ -7,10 +8,12 @@ use std::time::{Duration, Instant};
 use tokio::sync::Mutex;
 
 use super::SourceError;
-use crate::config::Secret;
+use crate::config::ClientAuth;
 
 /// A token is renewed this long before the server says it expires.
 const EARLY: Duration = Duration::from_secs(30);
+/// RFC 7523's client assertion type, as SMART Backend Services use it.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Lifetime assumed when the token response has no `expires_in`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 
@@ -18,7 +21,7 @@ const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 pub struct OAuthClient {
     pub token_url: url::Url,
     pub client_id: String,
-    pub secret: Secret,
+    pub secret: ClientAuth,
     pub scope: Option<String>,
     cached: Mutex<Option<(String, Instant)>>,
 }
@@ -27,7 +30,7 @@ impl OAuthClient {
     pub fn new(
         token_url: url::Url,
         client_id: String,
-        secret: Secret,
+        secret: ClientAuth,
         scope: Option<String>,
     ) -> Self {
         OAuthClient {
@@ -66,11 +69,24 @@ impl OAuthClient {
             if let Some(s) = &self.scope {
                 form.append_pair("scope", s);
             }
+            if let ClientAuth::PrivateKey { pem, kid } = &self.secret {
+                let jwt = super::smart::client_assertion(
+                    &self.client_id,
+                    self.token_url.as_str(),
+                    pem.expose(),
+                    kid.as_deref(),
+                )?;
+                form.append_pair("client_assertion_type", JWT_BEARER);
+                form.append_pair("client_assertion", &jwt);
+            }
             form.finish()
         };
-        let resp = client
-            .post(self.token_url.clone())
-            .basic_auth(&self.client_id, Some(self.secret.expose()))
+        let req = client.post(self.token_url.clone());
+        let req = match &self.secret {
+            ClientAuth::Secret(s) => req.basic_auth(&self.client_id, Some(s.expose())),
+            ClientAuth::PrivateKey { .. } => req,
+        };
+        let resp = req
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",

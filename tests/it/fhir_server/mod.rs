@@ -10,6 +10,7 @@
 mod documents;
 mod pair;
 mod patients;
+mod smart;
 
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -22,6 +23,8 @@ pub struct Sekmet {
     child: Child,
     _dir: tempfile::TempDir,
     pub base: String,
+    /// A bearer token for loading, when the server asks for one.
+    pub token: Option<String>,
 }
 
 impl Drop for Sekmet {
@@ -53,13 +56,18 @@ fn skip_or_fail(test: &str, why: String) -> Option<Sekmet> {
 
 /// Starts an empty server on a free port, or says why not.
 pub async fn start(test: &str) -> Option<Sekmet> {
-    let dir = tempfile::tempdir().expect("tempdir");
+    start_with(test, tempfile::tempdir().expect("tempdir"), "").await
+}
+
+/// Starts a server in `dir` with more settings (YAML lines), such as
+/// `server_auth`.
+pub async fn start_with(test: &str, dir: tempfile::TempDir, extra: &str) -> Option<Sekmet> {
     let port = crate::helpers::free_port();
     let base = format!("http://127.0.0.1:{port}/fhir");
     // No simulator (it answers orders on its own), no inbound validation
     // (speed), no traffic log (it stores every request body).
     let settings = format!(
-        "base_url: {base}\nhost: 127.0.0.1\nport: {port}\ndata_dir: {data}\nlog_inbound: false\nsimulator: {{enabled: false}}\nvalidation: {{inbound: \"off\"}}\n",
+        "base_url: {base}\nhost: 127.0.0.1\nport: {port}\ndata_dir: {data}\nlog_inbound: false\nsimulator: {{enabled: false}}\nvalidation: {{inbound: \"off\"}}\n{extra}",
         data = dir.path().join("data").display()
     );
     let cfg = dir.path().join("settings.yaml");
@@ -82,6 +90,7 @@ pub async fn start(test: &str) -> Option<Sekmet> {
         child,
         _dir: dir,
         base,
+        token: None,
     };
     let http = reqwest::Client::new();
     let metadata = format!("{}/metadata", server.base);
@@ -131,8 +140,11 @@ impl Sekmet {
                 })
                 .collect();
             let bundle = json!({"resourceType": "Bundle", "type": "transaction", "entry": entry});
-            let r = http
-                .post(&self.base)
+            let mut req = http.post(&self.base);
+            if let Some(t) = &self.token {
+                req = req.bearer_auth(t);
+            }
+            let r = req
                 .header("content-type", "application/fhir+json")
                 .body(bundle.to_string())
                 .send()
