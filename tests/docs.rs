@@ -584,7 +584,10 @@ fn example_config_validates() {
         ("lab-fhir-token", "lab-token\n"),
         ("telehealth-fhir-password", "tele-pw\n"),
         ("legacy-api-client-secret", "legacy-secret\n"),
-        ("ehr-smart-key.pem", "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n"),
+        (
+            "ehr-smart-key.pem",
+            "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n",
+        ),
         (
             "tickets-webhook-url",
             "https://tickets.example.org/hooks/hypercare\n",
