@@ -19,6 +19,7 @@ mod documents;
 mod drift;
 mod feedback;
 mod fhir;
+mod fhir_export_cancel;
 mod fhir_keyed;
 mod fhir_server;
 mod integrity;
