@@ -525,21 +525,24 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         .as_ref()
         .map(|c| c.get_ref().clone())
         .unwrap_or_default();
+    // One message for every bad path: they share the `columns` span.
     let mut paths = Vec::new();
+    let mut bad = Vec::new();
     for col in &columns {
         match FhirPath::parse(col) {
-            Ok(p) if p.root().is_none() => c.at(
-                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
-                format!("columns: `{col}` must start with an element name"),
-                Some("FHIR paths such as birthDate, name[0].family, gender"),
-            ),
+            Ok(p) if p.root().is_none() => {
+                bad.push(format!("`{col}` must start with an element name"))
+            }
             Ok(p) => paths.push(p),
-            Err(e) => c.at(
-                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
-                format!("columns: {e}"),
-                Some("FHIR paths such as birthDate, name[0].family, gender"),
-            ),
+            Err(e) => bad.push(e.to_string()),
         }
+    }
+    if !bad.is_empty() {
+        c.at(
+            raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
+            format!("columns: {}", bad.join("; ")),
+            Some("FHIR paths such as birthDate, name.given, telecom[1].value, extension('URL').valueCode"),
+        );
     }
     let (key_text, key) = key?;
     (paths.len() == columns.len()).then_some(())?;

@@ -296,12 +296,17 @@ target = {{ from = "legacy", table = "staff", key = "id" }}
 
 #[test]
 fn fhir_keyed_side_mistakes_are_reported_with_their_lines() {
-    let text = "[sources.ehr]\nfhir = \"http://x/fhir\"\n[sources.db]\nurl = \"sqlite::memory:\"\n\n[[reconcile]]\nname = \"k\"\nschedule = \"0 * * * * *\"\nsource = { from = \"db\", table = \"p\", key = \"id\", columns = [\"a\"] }\ntarget = { from = \"ehr\", resource = \"Patient\", key = \"mrn\", columns = [\"name[x]\"], where = \"1 = 1\" }\n";
+    let text = "[sources.ehr]\nfhir = \"http://x/fhir\"\n[sources.db]\nurl = \"sqlite::memory:\"\n\n[[reconcile]]\nname = \"k\"\nschedule = \"0 * * * * *\"\nsource = { from = \"db\", table = \"p\", key = \"id\", columns = [\"a\"] }\ntarget = { from = \"ehr\", resource = \"Patient\", key = \"mrn\", columns = [\"name[x]\", \"extension(http://x).valueCode\"], where = \"1 = 1\" }\n";
     let errs = hypercare::config::parse(text, std::path::Path::new("k.toml"), &|_| None)
         .unwrap_err()
         .0;
     let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
-    for needle in ["not a FHIR key", "`name[x]` is not a path", "not `where`"] {
+    for needle in [
+        "not a FHIR key",
+        "`name[x]` is not a path",
+        "`extension(http://x).valueCode` is not a path",
+        "not `where`",
+    ] {
         assert!(
             got.iter().any(|(l, m)| *l == 10 && m.contains(needle)),
             "{needle}: {got:#?}"
