@@ -104,5 +104,8 @@ pub(super) fn fhir_source(
         connect_timeout: connect_timeout?,
         request_timeout: request_timeout?,
         max_retries: raw.max_retries.map_or(3, |r| *r.get_ref()),
+        bulk: raw.bulk.map(|b| *b.get_ref()),
+        max_response: (raw.max_response_mb.map_or(32, |r| *r.get_ref()).max(1) as usize)
+            .saturating_mul(1 << 20),
     })
 }

@@ -1,12 +1,13 @@
 //! OAuth2 client credentials on a FHIR source: `token_url`, `client_id`,
-//! `client_secret_env` / `client_secret_file` and an optional `scope`.
+//! `client_secret_env` / `client_secret_file` (or `private_key_file` and
+//! `key_id` for SMART Backend Services) and an optional `scope`.
 
 use toml::Spanned;
 
-use super::FhirAuth;
 use super::errors::Collector;
 use super::raw::RawSource;
 use super::validate::{Env, secret};
+use super::{ClientAuth, FhirAuth};
 
 /// `None` when no OAuth2 key is set; `Some(None)` after an error.
 pub(super) fn oauth(
@@ -19,6 +20,7 @@ pub(super) fn oauth(
         || raw.client_id.is_some()
         || raw.client_secret_env.is_some()
         || raw.client_secret_file.is_some()
+        || raw.private_key_file.is_some()
         || raw.scope.is_some();
     if !any {
         return None;
@@ -34,7 +36,7 @@ pub(super) fn oauth(
         );
         return Some(None);
     }
-    let secret = secret(
+    let client_secret = secret(
         c,
         &format!("{what} client secret"),
         (&None, &raw.client_secret_env, &raw.client_secret_file),
@@ -42,6 +44,28 @@ pub(super) fn oauth(
         None,
     )
     .flatten();
+    let key = secret(
+        c,
+        &format!("{what} private key"),
+        (&None, &None, &raw.private_key_file),
+        env,
+        None,
+    )
+    .flatten();
+    let kid = raw.key_id.as_ref().map(|k| k.get_ref().clone());
+    let secret = match (client_secret, key) {
+        (Some(_), Some(_)) => {
+            c.at(
+                name.span(),
+                format!("{what}: choose a client secret or a private key, not both"),
+                None,
+            );
+            return Some(None);
+        }
+        (Some(s), None) => Some(ClientAuth::Secret(s)),
+        (None, Some(pem)) => Some(ClientAuth::PrivateKey { pem, kid }),
+        (None, None) => None,
+    };
     let (Some(url), Some(id)) = (&raw.token_url, &raw.client_id) else {
         c.at(
             name.span(),
@@ -64,8 +88,8 @@ pub(super) fn oauth(
     let Some(secret) = secret else {
         c.at(
             id.span(),
-            format!("{what}: OAuth2 client credentials need a client secret"),
-            Some("client_secret_env = \"VAR\" or client_secret_file = \"/path\""),
+            format!("{what}: OAuth2 client credentials need a client secret or a private key"),
+            Some("client_secret_env = \"VAR\", client_secret_file = \"/path\" or private_key_file = \"/path/key.pem\""),
         );
         return Some(None);
     };

@@ -215,6 +215,10 @@ pub struct KeyedConfig {
     /// With incremental runs: the first run after each of these times
     /// compares every row. Without it, only the first run does.
     pub full_sweep: Option<CronSchedule>,
+    /// FHIR sides are sorted on disk in a fresh folder under this one.
+    pub sort_dir: std::path::PathBuf,
+    /// Bytes of rows sorted in memory before a run is spilled to disk.
+    pub sort_memory: usize,
 }
 
 impl KeyedConfig {
@@ -355,6 +359,12 @@ pub struct FhirSourceConfig {
     pub request_timeout: Duration,
     /// Retries after a 429, a 503 or a connection failure.
     pub max_retries: u32,
+    /// Keyed diffs and inventories read resources by Bulk Data `$export`
+    /// (`Some(true)`), by paged search (`Some(false)`), or by `$export`
+    /// where the CapabilityStatement offers it (`None`).
+    pub bulk: Option<bool>,
+    /// The largest response body read (a search page, an error), bytes.
+    pub max_response: usize,
 }
 
 #[derive(Debug, Clone)]
@@ -366,13 +376,24 @@ pub enum FhirAuth {
         password: Secret,
     },
     /// OAuth2 client credentials: a token fetched from `token_url` (client
-    /// id and secret by HTTP basic auth) and cached until shortly before it expires.
+    /// id and secret by HTTP basic auth, or a signed JWT assertion) and
+    /// cached until shortly before it expires.
     OAuth2 {
         token_url: url::Url,
         client_id: String,
-        secret: Secret,
+        secret: ClientAuth,
         scope: Option<String>,
     },
+}
+
+/// How an OAuth2 client proves who it is at the token endpoint.
+#[derive(Debug, Clone)]
+pub enum ClientAuth {
+    /// A shared secret, sent as HTTP basic auth.
+    Secret(Secret),
+    /// SMART Backend Services: a JWT assertion signed with this PKCS#8 PEM
+    /// private key (RS384 or ES384), `kid` naming it in the client's JWKS.
+    PrivateKey { pem: Secret, kid: Option<String> },
 }
 
 /// How far target and source counts may differ before a check fails.

@@ -59,11 +59,18 @@ pub struct RawSource {
     pub password_env: Option<S<String>>,
     pub password_file: Option<S<String>>,
     pub max_retries: Option<S<u32>>,
+    /// FHIR sources: keyed diffs read resources by Bulk Data `$export`.
+    pub bulk: Option<S<bool>>,
+    /// FHIR sources: the largest response body read, MiB.
+    pub max_response_mb: Option<S<u32>>,
     /// OAuth2 client credentials (FHIR sources): the token endpoint…
     pub token_url: Option<S<String>>,
     pub client_id: Option<S<String>>,
     pub client_secret_env: Option<S<String>>,
     pub client_secret_file: Option<S<String>>,
+    /// SMART Backend Services: the private key signing client assertions.
+    pub private_key_file: Option<S<String>>,
+    pub key_id: Option<S<String>>,
     pub scope: Option<S<String>>,
 }
 
@@ -92,6 +99,10 @@ pub struct RawReconcile {
     pub lag: Option<S<String>>,
     /// Incremental keyed diffs: when a run compares every row instead.
     pub full_sweep: Option<S<String>>,
+    /// Keyed diffs with a FHIR side: where rows are sorted on disk.
+    pub sort_dir: Option<S<String>>,
+    /// Keyed diffs with a FHIR side: memory for sorting before spilling, MiB.
+    pub sort_memory_mb: Option<S<u32>>,
 }
 
 #[derive(Debug, Deserialize)]

@@ -45,8 +45,9 @@ pub(super) fn reconcile_check(
             &raw.bisection_factor,
             &raw.bisection_threshold,
             &raw.drift_keys,
+            &raw.sort_memory_mb,
         ];
-        let texts = [&raw.grace, &raw.lag, &raw.full_sweep];
+        let texts = [&raw.grace, &raw.lag, &raw.full_sweep, &raw.sort_dir];
         let spans = (numbers.into_iter().flatten().map(|k| k.span()))
             .chain(texts.into_iter().flatten().map(|k| k.span()))
             .chain(raw.compare.iter().map(|k| k.span()));
@@ -250,14 +251,6 @@ fn keyed_config(
     let source = keyed_side(c, &raw.source, sources, declared);
     let target = keyed_side(c, &raw.target, sources, declared);
     let (source, target) = (source?, target?);
-    if source.fhir.is_some() && target.fhir.is_some() {
-        c.at(
-            raw.target.from.span(),
-            "a keyed diff compares a FHIR side with a SQL side, not two FHIR sides",
-            Some("compare two FHIR servers by counts"),
-        );
-        return None;
-    }
     if source.key.len() != target.key.len() {
         let span = raw
             .target
@@ -321,6 +314,7 @@ fn keyed_config(
     let drift_keys = positive(c, &raw.drift_keys, 10_000);
     let lag = duration(c, &raw.lag, Duration::ZERO);
     let full_sweep = raw.full_sweep.as_ref().map(|f| cron(c, f));
+    let sort_memory_mb = positive(c, &raw.sort_memory_mb, 16);
     let incremental = source.updated.is_some() && target.updated.is_some();
     if !incremental {
         let one_side = [&raw.source.updated, &raw.target.updated]
@@ -356,6 +350,12 @@ fn keyed_config(
             Some(f) => Some(f?),
             None => None,
         },
+        sort_dir: raw
+            .sort_dir
+            .as_ref()
+            .map(|d| std::path::PathBuf::from(d.get_ref()))
+            .unwrap_or_else(std::env::temp_dir),
+        sort_memory: (sort_memory_mb? as usize).saturating_mul(1 << 20),
     })
 }
 
@@ -525,21 +525,24 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         .as_ref()
         .map(|c| c.get_ref().clone())
         .unwrap_or_default();
+    // One message for every bad path: they share the `columns` span.
     let mut paths = Vec::new();
+    let mut bad = Vec::new();
     for col in &columns {
         match FhirPath::parse(col) {
-            Ok(p) if p.root().is_none() => c.at(
-                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
-                format!("columns: `{col}` must start with an element name"),
-                Some("FHIR paths such as birthDate, name[0].family, gender"),
-            ),
+            Ok(p) if p.root().is_none() => {
+                bad.push(format!("`{col}` must start with an element name"))
+            }
             Ok(p) => paths.push(p),
-            Err(e) => c.at(
-                raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
-                format!("columns: {e}"),
-                Some("FHIR paths such as birthDate, name[0].family, gender"),
-            ),
+            Err(e) => bad.push(e.to_string()),
         }
+    }
+    if !bad.is_empty() {
+        c.at(
+            raw.columns.as_ref().map(|c| c.span()).unwrap_or_default(),
+            format!("columns: {}", bad.join("; ")),
+            Some("FHIR paths such as birthDate, name.given, telecom[1].value, extension('URL').valueCode"),
+        );
     }
     let (key_text, key) = key?;
     (paths.len() == columns.len()).then_some(())?;

@@ -316,6 +316,8 @@ fn source(
         &raw.client_id,
         &raw.client_secret_env,
         &raw.client_secret_file,
+        &raw.private_key_file,
+        &raw.key_id,
         &raw.scope,
     ]
     .into_iter()
@@ -327,10 +329,20 @@ fn source(
             None,
         );
     }
-    if let Some(r) = &raw.max_retries {
+    for r in [&raw.max_retries, &raw.max_response_mb]
+        .into_iter()
+        .flatten()
+    {
         c.at(
             r.span(),
-            "`max_retries` applies to FHIR sources (with `fhir`)",
+            "`max_retries` and `max_response_mb` apply to FHIR sources (with `fhir`)",
+            None,
+        );
+    }
+    if let Some(b) = &raw.bulk {
+        c.at(
+            b.span(),
+            "`bulk` applies to FHIR sources (with `fhir`)",
             None,
         );
     }

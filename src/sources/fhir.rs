@@ -16,6 +16,8 @@ use super::SourceError;
 use super::oauth::OAuthClient;
 use crate::config::{FhirAuth, FhirSourceConfig};
 
+mod capped;
+mod export;
 mod search;
 
 /// Longest wait honoured from a `Retry-After` header.
@@ -26,6 +28,8 @@ pub struct FhirSource {
     cfg: FhirSourceConfig,
     /// The token cache, for OAuth2 client credentials.
     oauth: Option<OAuthClient>,
+    /// Whether the CapabilityStatement offers `$export`, once asked.
+    exports: tokio::sync::OnceCell<bool>,
 }
 
 impl FhirSource {
@@ -54,12 +58,35 @@ impl FhirSource {
             client,
             cfg: cfg.clone(),
             oauth,
+            exports: tokio::sync::OnceCell::new(),
         })
     }
 
     /// The shared client (connection pool, connect and request timeouts).
     pub fn client(&self) -> &reqwest::Client {
         &self.client
+    }
+
+    /// Whether keyed diffs and inventories read by Bulk Data `$export`:
+    /// as configured, or else when the server's CapabilityStatement offers
+    /// a system-level `export` (asked once per source; a server that does
+    /// not answer `metadata` is searched).
+    pub async fn bulk(&self) -> bool {
+        if let Some(b) = self.cfg.bulk {
+            return b;
+        }
+        *self
+            .exports
+            .get_or_init(|| async {
+                let mut url = self.cfg.base.clone();
+                if let Ok(mut p) = url.path_segments_mut() {
+                    p.push("metadata");
+                }
+                self.get_json(url, "metadata")
+                    .await
+                    .is_ok_and(|m| offers_export(&m))
+            })
+            .await
     }
 
     /// The base URL, without a trailing `/`.
@@ -140,12 +167,9 @@ impl FhirSource {
         };
         let status = resp.status();
         if status.is_success() {
-            return resp.json().await.map_err(|e| {
-                Attempt::Final(SourceError::Shape(format!(
-                    "{what}: the response is not JSON: {}",
-                    e.without_url()
-                )))
-            });
+            return capped::json(resp, self.cfg.max_response, what)
+                .await
+                .map_err(Attempt::Final);
         }
         if matches!(
             status,
@@ -157,10 +181,10 @@ impl FhirSource {
             // The token may have been revoked early: the next request fetches one.
             self.token_refused().await;
         }
-        let detail = resp
-            .json::<serde_json::Value>()
+        let detail = capped::body(resp, capped::ERROR_BODY)
             .await
             .ok()
+            .and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok())
             .and_then(|v| outcome_text(&v));
         Err(Attempt::Final(SourceError::Query(format!(
             "{what}: HTTP {status}{}",
@@ -201,6 +225,17 @@ impl Attempt {
             Attempt::Final(e) => e,
         }
     }
+}
+
+/// Whether a CapabilityStatement lists a system-level `export` operation.
+fn offers_export(cap: &serde_json::Value) -> bool {
+    let rests = cap.get("rest").and_then(|r| r.as_array());
+    rests.into_iter().flatten().any(|rest| {
+        let ops = rest.get("operation").and_then(|o| o.as_array());
+        ops.into_iter()
+            .flatten()
+            .any(|op| op.get("name").and_then(|n| n.as_str()) == Some("export"))
+    })
 }
 
 /// `Retry-After` as seconds or an HTTP date.
@@ -255,6 +290,20 @@ fn outcome_text(v: &serde_json::Value) -> Option<String> {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn export_is_offered_by_a_system_level_operation() {
+        let cap = |ops: serde_json::Value| serde_json::json!({"resourceType": "CapabilityStatement", "rest": [{"mode": "server", "operation": ops}]});
+        assert!(offers_export(&cap(
+            serde_json::json!([{"name": "validate"}, {"name": "export", "definition": "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/export"}])
+        )));
+        assert!(!offers_export(&cap(
+            serde_json::json!([{"name": "validate"}])
+        )));
+        assert!(!offers_export(
+            &serde_json::json!({"resourceType": "CapabilityStatement"})
+        ));
+    }
 
     #[test]
     fn totals_are_read_leniently() {

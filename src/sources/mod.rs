@@ -8,6 +8,7 @@ mod body;
 mod fhir;
 mod oauth;
 mod rows;
+mod smart;
 mod sql;
 
 use std::collections::BTreeMap;

@@ -1,4 +1,5 @@
-//! OAuth2 client credentials: one token per source, fetched when first
+//! OAuth2 client credentials (a shared secret, or a signed JWT assertion
+//! for SMART Backend Services): one token per source, fetched when first
 //! needed and reused until shortly before it expires, so probes and counts
 //! do not pay a token round trip per request.
 
@@ -8,10 +9,12 @@ use tokio::sync::Mutex;
 
 use super::SourceError;
 use super::body::read_capped;
-use crate::config::Secret;
+use crate::config::ClientAuth;
 
 /// A token is renewed this long before the server says it expires.
 const EARLY: Duration = Duration::from_secs(30);
+/// RFC 7523's client assertion type, as SMART Backend Services use it.
+const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 /// Lifetime assumed when the token response has no `expires_in`.
 const DEFAULT_LIFETIME: Duration = Duration::from_secs(300);
 /// Longest a token is reused, whatever `expires_in` says: a server's
@@ -24,7 +27,7 @@ pub const TOKEN_MAX_BYTES: u64 = 64 * 1024;
 pub struct OAuthClient {
     pub token_url: url::Url,
     pub client_id: String,
-    pub secret: Secret,
+    pub secret: ClientAuth,
     pub scope: Option<String>,
     cached: Mutex<Option<(String, Instant)>>,
 }
@@ -33,7 +36,7 @@ impl OAuthClient {
     pub fn new(
         token_url: url::Url,
         client_id: String,
-        secret: Secret,
+        secret: ClientAuth,
         scope: Option<String>,
     ) -> Self {
         OAuthClient {
@@ -75,11 +78,24 @@ impl OAuthClient {
             if let Some(s) = &self.scope {
                 form.append_pair("scope", s);
             }
+            if let ClientAuth::PrivateKey { pem, kid } = &self.secret {
+                let jwt = super::smart::client_assertion(
+                    &self.client_id,
+                    self.token_url.as_str(),
+                    pem.expose(),
+                    kid.as_deref(),
+                )?;
+                form.append_pair("client_assertion_type", JWT_BEARER);
+                form.append_pair("client_assertion", &jwt);
+            }
             form.finish()
         };
-        let resp = client
-            .post(self.token_url.clone())
-            .basic_auth(&self.client_id, Some(self.secret.expose()))
+        let req = client.post(self.token_url.clone());
+        let req = match &self.secret {
+            ClientAuth::Secret(s) => req.basic_auth(&self.client_id, Some(s.expose())),
+            ClientAuth::PrivateKey { .. } => req,
+        };
+        let resp = req
             .header(
                 reqwest::header::CONTENT_TYPE,
                 "application/x-www-form-urlencoded",
@@ -123,7 +139,6 @@ pub(super) fn parse_token(bytes: &[u8]) -> Result<(String, Duration), SourceErro
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Secret;
 
     async fn token_endpoint(answer: &'static str) -> url::Url {
         let app = axum::Router::new().fallback(move || async move {
@@ -142,7 +157,12 @@ mod tests {
     async fn a_huge_expires_in_is_capped_not_a_panic() {
         let url =
             token_endpoint(r#"{"access_token":"t1","expires_in":18446744073709551615}"#).await;
-        let oauth = OAuthClient::new(url, "id".into(), Secret::new("s"), None);
+        let oauth = OAuthClient::new(
+            url,
+            "id".into(),
+            crate::config::ClientAuth::Secret(crate::config::Secret::new("s")),
+            None,
+        );
         let client = reqwest::Client::new();
         assert_eq!(oauth.token(&client).await.unwrap(), "t1");
         // Cached: the second call does not fetch again, and did not overflow.

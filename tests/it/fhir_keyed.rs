@@ -129,12 +129,20 @@ async fn practitioners(headers: HeaderMap) -> Response {
     .into_response()
 }
 
+/// A page of 2 MiB: over a 1 MiB `max_response_mb`.
+async fn locations() -> Response {
+    let big = "x".repeat(2 << 20);
+    axum::Json(json!({"resourceType": "Bundle", "entry": [{"resource": {"resourceType": "Location", "id": "l1", "name": big}}]}))
+        .into_response()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keyed_diff_against_fhir_pages_normalizes_and_names_each_record() {
     let server = Arc::new(Server::default());
     let app = axum::Router::new()
         .route("/fhir/Patient", get(search))
         .route("/fhir/Practitioner", get(practitioners))
+        .route("/fhir/Location", get(locations))
         .with_state(server.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -175,6 +183,15 @@ url = "{db}"
 [sources.ehr]
 fhir = "http://127.0.0.1:{port}/fhir"
 token_env = "HC_TEST_FHIR_TOKEN"
+[sources.ehr_small]
+fhir = "http://127.0.0.1:{port}/fhir"
+max_response_mb = 1
+
+[[reconcile]]
+name = "locations"
+schedule = "0 * * * * *"
+source = {{ from = "ehr_small", resource = "Location", key = "id" }}
+target = {{ from = "legacy", table = "staff", key = "id" }}
 
 [[reconcile]]
 name = "patients_fhir"
@@ -269,16 +286,27 @@ target = {{ from = "legacy", table = "staff", key = "id" }}
     assert_eq!(staff["summary"], "source `ehr`: unexpected result");
     let error = staff["details"]["error"].as_str().unwrap();
     assert!(error.contains("another server"), "{error}");
+
+    // A page over the source's cap is refused, naming the key to raise.
+    let locations = by_name("locations");
+    assert_eq!(locations["status"], "error", "{locations:#}");
+    let error = locations["details"]["error"].as_str().unwrap();
+    assert!(error.contains("max_response_mb"), "{error}");
 }
 
 #[test]
 fn fhir_keyed_side_mistakes_are_reported_with_their_lines() {
-    let text = "[sources.ehr]\nfhir = \"http://x/fhir\"\n[sources.db]\nurl = \"sqlite::memory:\"\n\n[[reconcile]]\nname = \"k\"\nschedule = \"0 * * * * *\"\nsource = { from = \"db\", table = \"p\", key = \"id\", columns = [\"a\"] }\ntarget = { from = \"ehr\", resource = \"Patient\", key = \"mrn\", columns = [\"name[x]\"], where = \"1 = 1\" }\n";
+    let text = "[sources.ehr]\nfhir = \"http://x/fhir\"\n[sources.db]\nurl = \"sqlite::memory:\"\n\n[[reconcile]]\nname = \"k\"\nschedule = \"0 * * * * *\"\nsource = { from = \"db\", table = \"p\", key = \"id\", columns = [\"a\"] }\ntarget = { from = \"ehr\", resource = \"Patient\", key = \"mrn\", columns = [\"name[x]\", \"extension(http://x).valueCode\"], where = \"1 = 1\" }\n";
     let errs = hypercare::config::parse(text, std::path::Path::new("k.toml"), &|_| None)
         .unwrap_err()
         .0;
     let got: Vec<(usize, &str)> = errs.iter().map(|e| (e.line, e.message.as_str())).collect();
-    for needle in ["not a FHIR key", "`name[x]` is not a path", "not `where`"] {
+    for needle in [
+        "not a FHIR key",
+        "`name[x]` is not a path",
+        "`extension(http://x).valueCode` is not a path",
+        "not `where`",
+    ] {
         assert!(
             got.iter().any(|(l, m)| *l == 10 && m.contains(needle)),
             "{needle}: {got:#?}"

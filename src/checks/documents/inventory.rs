@@ -90,18 +90,32 @@ pub(crate) async fn read(
         }
         InventorySource::Fhir(src, params) => {
             let mut shared = Interner::default();
-            src.search_pages("DocumentReference", params, |bundle| {
-                for resource in entries(&bundle) {
-                    let status = resource.get("status").and_then(Value::as_str);
-                    let doc_status = resource.get("docStatus").and_then(Value::as_str);
-                    if skips(status, skipped).is_some() || skips(doc_status, skipped).is_some() {
-                        continue;
-                    }
+            let mut one = |resource: &Value| {
+                let status = resource.get("status").and_then(Value::as_str);
+                let doc_status = resource.get("docStatus").and_then(Value::as_str);
+                if skips(status, skipped).is_none() && skips(doc_status, skipped).is_none() {
                     fhir_docs(resource, kinds, &mut shared, &mut offer);
                 }
-                Ok(())
-            })
-            .await
+            };
+            // A source with `bulk = true` exports the inventory (`params`
+            // as `_typeFilter`): NDJSON streamed, no pages.
+            if src.bulk().await {
+                let doc = Some("DocumentReference");
+                src.export("DocumentReference", params, None, |r| {
+                    if r.get("resourceType").and_then(Value::as_str) == doc {
+                        one(&r);
+                    }
+                    Ok(())
+                })
+                .await
+                .map(|_| ())
+            } else {
+                src.search_pages("DocumentReference", params, |bundle| {
+                    entries(&bundle).for_each(&mut one);
+                    Ok(())
+                })
+                .await
+            }
         }
     }
 }

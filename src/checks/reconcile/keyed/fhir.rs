@@ -1,15 +1,19 @@
 //! Keyed diffs with a FHIR side: the SQL side streams its rows in key
 //! order as usual; the FHIR side pages through a search (asking only for
 //! the elements compared, following `next` links), renders each resource's
-//! key and values as the same canonical text, and is sorted here. The FHIR
-//! side's rows (key and compared values) are held in memory for the sort.
+//! key and values as the same canonical text, and is sorted here, on disk
+//! once it outgrows the check's sort memory ([`super::spill`]). Two FHIR
+//! sides compare their values as text, each sorted the same way.
 
 use futures_util::stream;
 
 use super::json_values::canonical;
-use super::merge::{Acc, cmp_keys};
-use super::plan::Plan;
+use super::merge::Acc;
+use super::normalize::Class;
+use super::plan::KeyKind;
+use super::spill::{Sorted, Spill};
 use crate::config::{FhirKey, FhirKeyed, KeyedConfig};
+use crate::results::{KeyedDiff, Side};
 use crate::sources::{FhirSource, SourceError, TextRow};
 
 /// Page size asked for unless the side's `params` set `_count`.
@@ -51,37 +55,56 @@ fn key_of(r: &serde_json::Value, key: &FhirKey) -> Option<serde_json::Value> {
     }
 }
 
-/// Reads every resource of the side's search as a row in the plan's classes
-/// (key first), sorted as the SQL side is.
+/// One resource as a row: its key, then each path's value rendered in the
+/// class of its position (`classes[0]` is the key's), with that column's
+/// compare rules. A further compared value is one more path.
+fn render(
+    r: &serde_json::Value,
+    side: &FhirKeyed,
+    cfg: &KeyedConfig,
+    classes: &[Class],
+) -> TextRow {
+    let mut row = Vec::with_capacity(1 + side.paths.len());
+    row.push(canonical(key_of(r, &side.key).as_ref(), classes[0], &[]));
+    for (i, path) in side.paths.iter().enumerate() {
+        let rules = cfg.rules.get(&i).map(Vec::as_slice).unwrap_or(&[]);
+        row.push(canonical(path.get(r), classes[1 + i], rules));
+    }
+    row
+}
+
+/// Reads every resource of the side's search as a row in `classes` (key
+/// first), sorted by `kinds` on disk under the check's `sort_dir` once
+/// more than `sort_memory` bytes of rows have come.
 pub async fn rows(
     source: &FhirSource,
     side: &FhirKeyed,
     cfg: &KeyedConfig,
-    plan: &Plan,
-) -> Result<Vec<TextRow>, SourceError> {
-    let mut rows: Vec<TextRow> = Vec::new();
-    let no_rules = Vec::new();
+    classes: &[Class],
+    kinds: &[KeyKind],
+) -> Result<Sorted, SourceError> {
+    let mut spill = Spill::new(&cfg.sort_dir, cfg.sort_memory, kinds);
     let resource = side.resource.as_str();
+    if source.bulk().await {
+        source
+            .export(resource, &side.params, None, |r| {
+                if r.get("resourceType").and_then(|t| t.as_str()) == Some(resource) {
+                    spill.push(render(&r, side, cfg, classes))?;
+                }
+                Ok(())
+            })
+            .await?;
+        return spill.finish();
+    }
     source
         .search_pages(resource, &search_params(side), |bundle| {
             for r in matches(&bundle, resource)? {
-                let mut row = Vec::with_capacity(1 + side.paths.len());
-                row.push(canonical(
-                    key_of(r, &side.key).as_ref(),
-                    plan.classes[0],
-                    &[],
-                ));
-                for (i, path) in side.paths.iter().enumerate() {
-                    let rules = cfg.rules.get(&i).unwrap_or(&no_rules);
-                    row.push(canonical(path.get(r), plan.classes[1 + i], rules));
-                }
-                rows.push(row);
+                spill.push(render(r, side, cfg, classes))?;
             }
             Ok(())
         })
         .await?;
-    rows.sort_by(|a, b| cmp_keys(&plan.key_kinds, &a[..1], &b[..1]));
-    Ok(rows)
+    spill.finish()
 }
 
 /// The resources a search page matched: entries of the searched type whose
@@ -115,15 +138,55 @@ fn matches<'b>(
 pub async fn merge(
     acc: &mut Acc<'_>,
     sql: crate::sources::TextRows<'_>,
-    fhir: Vec<TextRow>,
+    fhir: Sorted,
     fhir_is_source: bool,
 ) -> Result<(), SourceError> {
-    let fhir = stream::iter(fhir.into_iter().map(Ok));
+    // The run files are local and read through a buffer: short blocking reads.
+    let fhir = stream::iter(fhir);
     if fhir_is_source {
         acc.merge(fhir, sql).await
     } else {
         acc.merge(sql, fhir).await
     }
+}
+
+/// What a diff of two FHIR sides found, or the side that failed.
+pub struct PairOutcome {
+    pub diff: KeyedDiff,
+    pub tracked: Vec<String>,
+}
+
+/// Two FHIR sides (the old system's facade against the new EHR): both read
+/// at once, each sorted with bounded memory, merged. Values compare as
+/// text after the `compare` rules; keys in byte order.
+pub async fn pair(
+    (source, target): (&FhirSource, &FhirSource),
+    cfg: &KeyedConfig,
+    check: &str,
+) -> Result<PairOutcome, (Side, SourceError)> {
+    let (Some(s_side), Some(t_side)) = (cfg.source.fhir.as_ref(), cfg.target.fhir.as_ref()) else {
+        return Err((Side::Both, SourceError::Shape("not two FHIR sides".into())));
+    };
+    let classes = vec![Class::Text; 1 + s_side.paths.len()];
+    let kinds = [KeyKind::Text];
+    crate::checks::progress::start(check, None);
+    let (s_rows, t_rows) = tokio::join!(
+        rows(source, s_side, cfg, &classes, &kinds),
+        rows(target, t_side, cfg, &classes, &kinds)
+    );
+    let s_rows = s_rows.map_err(|e| (Side::Source, e))?;
+    let t_rows = t_rows.map_err(|e| (Side::Target, e))?;
+    let mut acc = Acc::new(cfg.max_keys, &kinds, &cfg.source.columns, check);
+    acc.track_cap = cfg.drift_keys;
+    acc.diff.mode = "fhir-stream".into();
+    acc.merge(stream::iter(s_rows), stream::iter(t_rows))
+        .await
+        .map_err(|e| (Side::Both, e))?;
+    crate::checks::progress::finish(check);
+    Ok(PairOutcome {
+        diff: acc.diff,
+        tracked: acc.tracked,
+    })
 }
 
 #[cfg(test)]

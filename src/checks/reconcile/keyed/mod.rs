@@ -16,6 +16,7 @@ mod merge;
 mod normalize;
 mod plan;
 mod segments;
+mod spill;
 mod verdict;
 
 use std::collections::BTreeSet;
@@ -38,8 +39,9 @@ pub struct KeyedReconcile {
     cfg: KeyedConfig,
     source: Option<Arc<SqlSource>>,
     target: Option<Arc<SqlSource>>,
-    /// The FHIR side, when one side is a FHIR server.
-    fhir: Option<Arc<FhirSource>>,
+    /// The FHIR servers of the sides that are one.
+    fhir_source: Option<Arc<FhirSource>>,
+    fhir_target: Option<Arc<FhirSource>>,
 }
 
 /// A failure on one side, for the error summary.
@@ -57,10 +59,8 @@ impl KeyedReconcile {
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
-            fhir: [&cfg.source, &cfg.target]
-                .into_iter()
-                .find(|s| s.fhir.is_some())
-                .and_then(|s| sources.fhir(&s.from)),
+            fhir_source: cfg.source.fhir.as_ref().and(sources.fhir(&cfg.source.from)),
+            fhir_target: cfg.target.fhir.as_ref().and(sources.fhir(&cfg.target.from)),
             cfg: cfg.clone(),
         }
     }
@@ -263,7 +263,7 @@ impl KeyedReconcile {
         };
         let plan = plan::plan(&mirror, (sql.engine(), sql.engine()), (&types, &types));
         crate::checks::progress::start(self.meta.name.as_str(), None);
-        let rows = fhir::rows(fhir, fhir_cfg, &self.cfg, &plan)
+        let rows = fhir::rows(fhir, fhir_cfg, &self.cfg, &plan.classes, &plan.key_kinds)
             .await
             .map_err(|e| SideError(fhir_end, e))?;
         let mut acc = merge::Acc::new(
@@ -291,17 +291,26 @@ impl KeyedReconcile {
     /// for `hypercare check`, which judges without drift or grace.
     async fn execute(&self, history: Option<Memory>) -> CheckResult {
         let tolerance = Some(self.tolerance.to_string());
-        let fhir_is_source = self.cfg.source.fhir.is_some();
         let now = Utc::now();
         let previous = history.as_ref().and_then(|m| m.previous.as_ref());
         let prev_diff = previous
             .and_then(|p| p.reconcile())
             .and_then(|r| r.keyed.as_deref());
         let sweep = self.cfg.incremental().then(|| self.sweep(prev_diff, now));
-        let compared = match (&self.source, &self.target, &self.fhir) {
+        let fhir = (&self.fhir_source, &self.fhir_target);
+        let compared = match (&self.source, &self.target, fhir) {
             (Some(source), Some(target), _) => self.diff(source, target, sweep).await,
-            (Some(sql), None, Some(fhir)) | (None, Some(sql), Some(fhir)) => {
-                self.diff_fhir(sql, fhir, fhir_is_source).await
+            (Some(sql), None, (None, Some(f))) => self.diff_fhir(sql, f, false).await,
+            (None, Some(sql), (Some(f), None)) => self.diff_fhir(sql, f, true).await,
+            (None, None, (Some(s), Some(t))) => {
+                fhir::pair((s, t), &self.cfg, self.meta.name.as_str())
+                    .await
+                    .map(|o| Compared {
+                        diff: o.diff,
+                        tracked: o.tracked,
+                        examined: None,
+                    })
+                    .map_err(|(side, e)| SideError(side, e))
             }
             _ => {
                 let details = ReconcileDetails {

@@ -1,0 +1,90 @@
+#!/usr/bin/env bash
+# FHIR side of a keyed diff at hospital scale, on a real FHIR server
+# (SEKMET from PyPI): PostgreSQL patient_data against N Patients, at 50 000
+# then 200 000 (the same server, 150 000 more loaded in between). For each
+# size: the server's own paging rate (page.py reads the same pages), then
+# hypercare's keyed diff, its wall time and peak RSS (/usr/bin/time -v),
+# and the ratio of rates. usage: bash bench/fhir/run.sh [SIZES...]
+# RAW=0 skips the raw paging pass; MODES="export" runs only $export.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+SIZES=("${@:-50000 200000}")
+read -r -a SIZES <<<"${SIZES[*]}"
+BIN=${HYPERCARE_BIN:-${CARGO_TARGET_DIR:-target}/release/hypercare}
+SEKMET=${HYPERCARE_TEST_SEKMET:-$HOME/.cache/hypercare-ci/sekmet-fhir-0.1.1/bin/sekmet}
+PG=${PG:-postgres://postgres@127.0.0.1:5432}
+[ -x "$BIN" ] || { echo "build first: cargo build --release ($BIN)"; exit 1; }
+[ -x "$SEKMET" ] || { echo "install SEKMET: python3 -m venv V && V/bin/pip install sekmet-fhir==0.1.1; HYPERCARE_TEST_SEKMET=V/bin/sekmet"; exit 1; }
+
+WORK=$(mktemp -d)
+PORT=18391
+BASE="http://127.0.0.1:$PORT/fhir"
+DB=bench_fhir_$$
+cleanup() {
+  [ -n "${SERVER:-}" ] && kill "$SERVER" 2>/dev/null || true
+  psql -q "$PG/postgres" -c "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1 || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+cat >"$WORK/settings.yaml" <<YAML
+base_url: $BASE
+host: 127.0.0.1
+port: $PORT
+data_dir: $WORK/data
+log_inbound: false
+simulator: {enabled: false}
+validation: {inbound: "off"}
+YAML
+(cd "$WORK" && exec "$SEKMET" serve -c settings.yaml >"$WORK/server.log" 2>&1) &
+SERVER=$!
+for _ in $(seq 60); do curl -sf "$BASE/metadata" >/dev/null && break; sleep 1; done
+psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
+# One config per way of reading the FHIR side: paged search, $export.
+for mode in search export; do
+  bulk=false; [ "$mode" = export ] && bulk=true
+  cat >"$WORK/$mode.toml" <<TOML
+[sources.legacy]
+url = "$PG/$DB"
+[sources.ehr]
+fhir = "$BASE"
+statement_timeout = "600s"
+bulk = $bulk
+
+[[reconcile]]
+name = "patients"
+schedule = "0 0 * * * *"
+timeout = "2h"
+sort_dir = "$WORK/sort"
+source = { from = "legacy", table = "patient_data", key = "pubpid", columns = ["lname", "fname", "dob"] }
+target = { from = "ehr", resource = "Patient", key = "identifier:urn:oid:2.16.840.1.113883.19.5", columns = ["name.family", "name.given", "birthDate"] }
+TOML
+done
+
+loaded=0
+printf '%-8s %-7s %-10s %-12s %-10s %-12s %-8s %s\n' size mode raw_s raw_per_s hc_s hc_per_s rate peak_rss_MB
+for n in "${SIZES[@]}"; do
+  python3 bench/fhir/load.py "$BASE" "$PG/$DB" $((loaded + 1)) "$n"
+  loaded=$n
+  raw=0
+  if [ "${RAW:-1}" = 1 ]; then
+    read -r got raw < <(python3 bench/fhir/page.py "$BASE")
+    [ "$got" = "$n" ] || { echo "the server paged $got of $n"; exit 1; }
+  fi
+  for mode in ${MODES:-search export}; do
+    /usr/bin/time -v "$BIN" check --json -c "$WORK/$mode.toml" >"$WORK/out.json" 2>"$WORK/time.txt" || true
+    python3 - "$WORK" "$n" "$raw" "$mode" <<'PY'
+import json, re, sys
+work, n, raw, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+out = json.load(open(work + "/out.json"))[0]
+t = open(work + "/time.txt").read()
+rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
+m = re.search(r"Elapsed \(wall clock\) time \(h:mm:ss or m:ss\): (?:(\d+):)?(\d+):([\d.]+)", t)
+wall = int(m.group(1) or 0) * 3600 + int(m.group(2)) * 60 + float(m.group(3))
+d = out["details"]
+assert out["status"] == "pass", (out["status"], out.get("summary"), d.get("error"))
+assert d["target_rows"] == n, d["target_rows"]
+raw_rate = n / raw if raw else 0
+print("%-8d %-7s %-10.1f %-12.0f %-10.1f %-12.0f %-8.2f %.1f" % (n, mode, raw, raw_rate, wall, n / wall, raw / wall, rss))
+PY
+  done
+done

@@ -1,0 +1,51 @@
+//! Response bodies read up to a cap: a FHIR server (or whatever answers at
+//! its address) decides how much it sends, hypercare how much it keeps.
+
+use super::super::SourceError;
+
+/// Bytes of an error body read for its OperationOutcome text.
+pub const ERROR_BODY: usize = 64 * 1024;
+
+/// Why a body was not read whole.
+pub enum Short {
+    /// Over `cap` bytes (by `Content-Length` or as it came).
+    TooLarge,
+    /// The connection failed mid-body.
+    Failed(String),
+}
+
+/// The body, refusing it as soon as it passes `cap` bytes.
+pub async fn body(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, Short> {
+    if resp.content_length().is_some_and(|n| n > cap as u64) {
+        return Err(Short::TooLarge);
+    }
+    let mut out = Vec::new();
+    while let Some(chunk) = resp
+        .chunk()
+        .await
+        .map_err(|e| Short::Failed(e.without_url().to_string()))?
+    {
+        if out.len().saturating_add(chunk.len()) > cap {
+            return Err(Short::TooLarge);
+        }
+        out.extend_from_slice(&chunk);
+    }
+    Ok(out)
+}
+
+/// A page or bundle as JSON, read under `cap`.
+pub async fn json(
+    resp: reqwest::Response,
+    cap: usize,
+    what: &str,
+) -> Result<serde_json::Value, SourceError> {
+    let bytes = body(resp, cap).await.map_err(|e| match e {
+        Short::TooLarge => SourceError::Shape(format!(
+            "{what}: the response is larger than {} MiB (max_response_mb)",
+            cap >> 20
+        )),
+        Short::Failed(e) => SourceError::Query(format!("{what}: reading the response: {e}")),
+    })?;
+    serde_json::from_slice(&bytes)
+        .map_err(|e| SourceError::Shape(format!("{what}: the response is not JSON: {e}")))
+}
