@@ -22,6 +22,7 @@ mod fhir;
 mod fhir_keyed;
 mod integrity;
 mod keyed;
+mod panels;
 mod replicas;
 mod shutdown;
 mod store;
