@@ -14,7 +14,7 @@ use prometheus::{
     Registry, TextEncoder,
 };
 
-use crate::config::checks::CheckKind;
+use crate::config::checks::{CheckKind, CheckMeta};
 use crate::results::{Details, Outcome};
 
 mod documents;
@@ -66,6 +66,28 @@ fn register_process(registry: &Registry, store_backend: &str) {
         prometheus::process_collector::ProcessCollector::for_self(),
     )));
 }
+
+/// Why a slot was not run (`hypercare_check_skipped_total`).
+pub const SKIP_REASONS: [&str; 2] = ["overlap", "late"];
+
+/// Every store operation counted by `hypercare_store_errors_total`, shown at
+/// 0 from the start; [`Metrics::count_store_error`] takes only these.
+pub const STORE_OPERATIONS: [&str; 14] = [
+    "abandon",
+    "claim",
+    "expired_runs",
+    "finish",
+    "heartbeat",
+    "insert_feedback",
+    "latest_results",
+    "load_ledger",
+    "previous_result",
+    "purge",
+    "record_skip",
+    "save_ledger",
+    "take_over",
+    "workflow_history",
+];
 
 /// The labels of per-check series.
 const CHECK: &[&str] = &["check", "kind"];
@@ -146,6 +168,12 @@ impl Metrics {
         for c in m.collectors() {
             must(m.registry.register(c));
         }
+        for op in STORE_OPERATIONS {
+            m.store_errors.with_label_values(&[op]).inc_by(0);
+        }
+        for result in ["ok", "error"] {
+            m.reloads.with_label_values(&[result]).inc_by(0);
+        }
         m
     }
 
@@ -216,7 +244,11 @@ impl Metrics {
         self.skipped.with_label_values(&[check, reason]).inc();
     }
 
-    pub fn count_store_error(&self, operation: &str) {
+    pub fn count_store_error(&self, operation: &'static str) {
+        debug_assert!(
+            STORE_OPERATIONS.contains(&operation),
+            "{operation} is not in STORE_OPERATIONS"
+        );
         self.store_errors.with_label_values(&[operation]).inc();
     }
 
@@ -248,8 +280,22 @@ impl Metrics {
         &self.running
     }
 
-    /// Clears the per-check gauges, before they are refilled for a new config.
-    pub fn reset_gauges(&self, checks_configured: usize) {
+    /// Clears the per-check gauges, before they are refilled for a new
+    /// config, and shows the new checks' counters at 0 (a check that has not
+    /// run yet reads 0 runs, not "No data").
+    pub fn reset_gauges(&self, checks: &[CheckMeta]) {
+        for c in checks {
+            let (name, kind) = (c.name.as_str(), c.kind.as_str());
+            for o in Outcome::ALL.iter().filter(|o| **o != Outcome::Skipped) {
+                self.runs
+                    .with_label_values(&[name, kind, o.as_str()])
+                    .inc_by(0);
+            }
+            for reason in SKIP_REASONS {
+                self.skipped.with_label_values(&[name, reason]).inc_by(0);
+            }
+        }
+        let checks_configured = checks.len();
         for g in [&self.last_run, &self.last_success] {
             g.reset();
         }

@@ -4,6 +4,8 @@
 
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 
+use crate::store::AlertState;
+
 #[derive(Clone)]
 pub struct AlertMetrics {
     alerts: IntGaugeVec,
@@ -53,6 +55,22 @@ impl AlertMetrics {
                 self.intervals
                     .with_label_values(&[check.as_str(), kind.as_str()])
                     .set(*ms as f64 / 1000.0);
+            }
+        }
+    }
+
+    /// Shows each configured rule's transition counters at 0.
+    pub fn known_rules<'a>(&self, names: impl Iterator<Item = &'a str>) {
+        for name in names {
+            for to in [
+                AlertState::Pending,
+                AlertState::Firing,
+                AlertState::Resolved,
+                AlertState::Inactive,
+            ] {
+                self.transitions
+                    .with_label_values(&[name, to.as_str()])
+                    .inc_by(0);
             }
         }
     }

@@ -129,9 +129,13 @@ impl Alerts {
         let metrics = AlertMetrics::new(registry)
             .map_err(|e| tracing::error!(error = %e, "alert metrics not registered"))
             .ok();
+        let ruleset = Ruleset::from_config(config);
+        if let Some(m) = &metrics {
+            m.known_rules(ruleset.rules.iter().map(|r| r.name.as_str()));
+        }
         Alerts {
             store,
-            ruleset: RwLock::new(Arc::new(Ruleset::from_config(config))),
+            ruleset: RwLock::new(Arc::new(ruleset)),
             metrics,
             public_url: config.server.public_url.as_ref().map(|u| u.to_string()),
             retention: config.store.retention,
@@ -151,6 +155,9 @@ impl Alerts {
         let mut new = Ruleset::from_config(config);
         // The outbox senders are built at start: notifier changes wait for a restart.
         new.notifiers = self.ruleset().notifiers.clone();
+        if let Some(m) = &self.metrics {
+            m.known_rules(new.rules.iter().map(|r| r.name.as_str()));
+        }
         let new = Arc::new(new);
         match self.ruleset.write() {
             Ok(mut r) => *r = new,

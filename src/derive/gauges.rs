@@ -7,7 +7,7 @@ use crate::config::checks::CheckMeta;
 use crate::metrics::Metrics;
 use crate::store::{Store, StoreError};
 
-fn failed(metrics: &Metrics, operation: &str, e: &StoreError) {
+fn failed(metrics: &Metrics, operation: &'static str, e: &StoreError) {
     metrics.count_store_error(operation);
     tracing::warn!(operation, error = %e, "store operation failed");
 }

@@ -76,7 +76,7 @@ pub struct Derive {
 impl Derive {
     pub fn new(store: Store, metrics: Arc<Metrics>, config: &Config) -> Derive {
         let setup = Setup::from_config(config);
-        metrics.reset_gauges(setup.checks.len());
+        metrics.reset_gauges(&setup.checks);
         Derive {
             store,
             metrics,
@@ -96,7 +96,7 @@ impl Derive {
     /// refresh fills for the new checks.
     pub fn reload(&self, config: &Config) {
         let setup = Arc::new(Setup::from_config(config));
-        self.metrics.reset_gauges(setup.checks.len());
+        self.metrics.reset_gauges(&setup.checks);
         match self.setup.write() {
             Ok(mut s) => *s = setup,
             Err(e) => *e.into_inner() = setup,

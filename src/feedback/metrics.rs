@@ -6,8 +6,9 @@
 
 use prometheus::{IntCounter, IntCounterVec, IntGaugeVec, Opts, Registry};
 
-use super::model::Severity;
+use super::model::{NO_CLINIC, Severity, Status};
 use super::phi::Kind;
+use crate::config::{Clinic, FeedbackConfig};
 
 /// Why a submission was not stored (`hypercare_feedback_rejected_total`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -19,6 +20,13 @@ pub enum Rejection {
 }
 
 impl Rejection {
+    const ALL: [Rejection; 4] = [
+        Rejection::Csrf,
+        Rejection::RateLimited,
+        Rejection::Invalid,
+        Rejection::StoreError,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Rejection::Csrf => "csrf",
@@ -100,6 +108,38 @@ impl FeedbackMetrics {
             m.open.with_label_values(&[s.as_str()]).set(0);
         }
         Ok(m)
+    }
+
+    /// Shows every series whose labels the config names at 0, so a fresh
+    /// site's panels read 0 rather than "No data" until the first report.
+    pub fn show_known(&self, config: &FeedbackConfig, clinics: &[Clinic]) {
+        let clinics: Vec<&str> = if clinics.is_empty() {
+            vec![NO_CLINIC]
+        } else {
+            clinics.iter().map(|c| c.id.as_str()).collect()
+        };
+        for clinic in &clinics {
+            for category in &config.categories {
+                let category = category.id.as_str();
+                for s in Severity::ALL {
+                    self.submissions
+                        .with_label_values(&[clinic, category, s.as_str()])
+                        .inc_by(0);
+                }
+                self.workarounds
+                    .with_label_values(&[clinic, category])
+                    .inc_by(0);
+            }
+        }
+        for r in Rejection::ALL {
+            self.rejected.with_label_values(&[r.as_str()]).inc_by(0);
+        }
+        for k in Kind::ALL {
+            self.redactions.with_label_values(&[k.as_str()]).inc_by(0);
+        }
+        for s in Status::ALL {
+            self.transitions.with_label_values(&[s.as_str()]).inc_by(0);
+        }
     }
 
     pub fn count_submission(

@@ -80,6 +80,9 @@ impl Feedback {
         let metrics = FeedbackMetrics::new(registry)
             .map_err(|e| tracing::error!(error = %e, "feedback metrics not registered"))
             .ok();
+        if let Some(m) = &metrics {
+            m.show_known(&config.feedback, &config.clinics);
+        }
         Feedback {
             store,
             guard: PhiGuard::new(config.feedback.mrn_pattern.as_ref()),

@@ -6,6 +6,9 @@ use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 
 use crate::store::OutboxCounts;
 
+/// The results of a delivery attempt (`hypercare_notifications_total`).
+const RESULTS: [&str; 3] = ["sent", "retry", "failed"];
+
 #[derive(Clone)]
 pub struct NotifyMetrics {
     pending: IntGaugeVec,
@@ -51,6 +54,15 @@ impl NotifyMetrics {
         registry.register(Box::new(m.oldest.clone()))?;
         registry.register(Box::new(m.deliveries.clone()))?;
         Ok(m)
+    }
+
+    /// Shows every configured channel's delivery counters at 0.
+    pub fn known(&self, channels: &[String]) {
+        for ch in channels {
+            for result in RESULTS {
+                self.deliveries.with_label_values(&[ch, result]).inc_by(0);
+            }
+        }
     }
 
     pub fn count(&self, channel: &str, result: &str) {

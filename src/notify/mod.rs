@@ -88,7 +88,7 @@ impl Notify {
         let metrics = NotifyMetrics::new(registry)
             .map_err(|e| tracing::error!(error = %e, "notification metrics not registered"))
             .ok();
-        Notify {
+        let notify = Notify {
             store,
             cfg: a.outbox.clone(),
             owner,
@@ -97,7 +97,11 @@ impl Notify {
             http,
             channels,
             metrics,
+        };
+        if let Some(m) = &notify.metrics {
+            m.known(&notify.known_channels());
         }
+        notify
     }
 
     /// Every channel this config can send on (shown at 0 in the gauges).

@@ -276,7 +276,7 @@ impl Scheduler {
         }
     }
 
-    pub(crate) fn store_error(&self, operation: &str, e: &crate::store::StoreError) {
+    pub(crate) fn store_error(&self, operation: &'static str, e: &crate::store::StoreError) {
         self.metrics.count_store_error(operation);
         tracing::warn!(operation, error = %e, "store operation failed");
     }

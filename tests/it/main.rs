@@ -26,6 +26,7 @@ mod fhir_oauth;
 mod fhir_server;
 mod integrity;
 mod keyed;
+mod panels;
 mod replicas;
 mod scheduler_faults;
 mod shutdown;
