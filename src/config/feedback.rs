@@ -12,7 +12,7 @@ use toml::Spanned;
 
 use super::Name;
 use super::de::recover;
-use super::values;
+use super::{refs, values};
 
 /// Longest label or clinic name shown on the form.
 const MAX_LABEL: usize = 100;
@@ -46,7 +46,7 @@ fn label<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
     if text.is_empty() || text.chars().count() > MAX_LABEL {
         let message = format!(
             "a {} label must be 1 to {MAX_LABEL} characters",
-            values::what()
+            refs::what()
         );
         return recover(
             v.span(),
@@ -60,7 +60,7 @@ fn label<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
 
 /// A list of categories or roles: not empty, each id once.
 fn choices<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<Vec<Choice>, D::Error> {
-    values::naming(what, || {
+    refs::naming(what, || {
         let list = Spanned::<Vec<Spanned<Choice>>>::deserialize(d)?;
         if list.get_ref().is_empty() {
             let hint = Some("leave the key out for the default list");

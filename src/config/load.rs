@@ -8,17 +8,15 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
-use super::de;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::feedback::Clinic;
-use super::raw::{RawAlert, RawNotifier, RawSilence, RawSmtp};
+use super::raw::{RawAlert, RawNotifier, RawSmtp};
 use super::raw::{RawReconcile, RawServer, RawSource, RawStore};
+use super::refs;
 use super::secret::interpolate;
-use super::stabilization::DigestConfig;
 use super::validate::{self, RawConfig};
-use super::values::{self, Known};
 
 mod integrity;
+mod typed;
 mod workflows;
 
 const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
@@ -66,7 +64,7 @@ pub fn parse(
     let mut raw = RawConfig::default();
     // Sections read straight into their typed form, after the sections
     // whose names they refer to.
-    let mut typed: [Option<Spanned<DeValue<'_>>>; 7] = Default::default();
+    let mut typed: [Option<Spanned<DeValue<'_>>>; 9] = Default::default();
     for (key, value) in root {
         match key.get_ref().as_ref() {
             "server" => raw.server = section::<RawServer>(&mut c, value),
@@ -80,17 +78,13 @@ pub fn parse(
             "clinics" => typed[6] = Some(value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
             "workflows" => raw.workflows = workflows::tables(&mut c, value),
-            "workflow_metrics" => {
-                raw.workflow_metrics = section::<super::raw::RawWorkflowMetrics>(&mut c, value)
-            }
+            "workflow_metrics" => typed[8] = Some(value),
             "alerting" => typed[4] = Some(value),
             "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
             "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
             "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
             "outbox" => typed[1] = Some(value),
-            "silences" => {
-                raw.alerting.silences = array_of_tables::<RawSilence>(&mut c, "silences", value)
-            }
+            "silences" => typed[7] = Some(value),
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
@@ -112,13 +106,18 @@ pub fn parse(
         alerting,
         feedback,
         clinics_value,
+        silences,
+        metrics,
     ] = typed;
+    use typed::{clinics, digests, each, known, read};
     raw.scheduler = read(&mut c, scheduler);
     raw.alerting.outbox = read(&mut c, outbox);
     raw.feedback = read(&mut c, feedback);
-    raw.clinics = values::naming("clinic", || clinics(&mut c, clinics_value));
+    raw.workflow_metrics = read(&mut c, metrics);
+    raw.alerting.silences = each(&mut c, "silences", silences);
+    raw.clinics = refs::naming("clinic", || clinics(&mut c, clinics_value));
     let known = known(&raw);
-    values::with_known(known, || {
+    refs::with_known(known, || {
         raw.alerting.alerting = read(&mut c, alerting);
         raw.stabilization = read(&mut c, stabilization);
         raw.digests = digests(&mut c, digests_value);
@@ -126,113 +125,6 @@ pub fn parse(
     let config = validate::build(&mut c, raw, path, env);
     c.finish()?;
     Ok(config.expect("a config is built whenever no error was recorded"))
-}
-
-/// Reads a section straight into its typed form, recording every mistake;
-/// an absent section reads as an empty table (its defaults).
-fn read<T: DeserializeOwned>(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<T> {
-    let value = value.unwrap_or_else(|| Spanned::new(0..0, DeValue::Table(DeTable::default())));
-    let (typed, problems) = de::read::<T>(value);
-    for p in problems {
-        c.at(p.span, p.message, p.hint.as_deref());
-    }
-    typed
-}
-
-/// The names references may use, from the sections that declare them.
-fn known(raw: &RawConfig) -> Known {
-    let checks = raw.reconcile.iter().map(|r| r.name.get_ref());
-    let checks = checks.chain(raw.integrity.iter().map(|r| r.name.get_ref()));
-    let checks = checks.chain(raw.workflows.iter().map(|r| r.name.get_ref()));
-    let checks = checks.chain(raw.documents.iter().map(|r| r.name.get_ref()));
-    let outbox_dir = raw.alerting.outbox.as_ref();
-    Known {
-        clinics: raw
-            .clinics
-            .iter()
-            .flatten()
-            .map(|c| c.id.to_string())
-            .collect(),
-        checks: checks.cloned().collect(),
-        notifiers: raw
-            .alerting
-            .notifiers
-            .iter()
-            .map(|(n, _)| n.get_ref().clone())
-            .collect(),
-        mail_route: raw.alerting.smtp.is_some() || outbox_dir.is_some_and(|o| o.mail_dir.is_some()),
-    }
-}
-
-/// `[[clinics]]`: each read on its own; ids are unique.
-fn clinics(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Vec<Clinic>> {
-    let mut seen = std::collections::HashSet::new();
-    let mut out = Some(Vec::new());
-    for item in items(c, "clinics", value) {
-        let id_span = item.get_ref().as_table().and_then(|t| {
-            let (_, id) = t.iter().find(|(k, _)| k.get_ref() == "id")?;
-            Some(id.span())
-        });
-        let Some(clinic) = read::<Clinic>(c, Some(item)) else {
-            out = None;
-            continue;
-        };
-        if !clinic.id.as_str().is_empty() && !seen.insert(clinic.id.clone()) {
-            let message = format!("clinic `{}` is listed twice", clinic.id);
-            c.at(id_span.unwrap_or_default(), message, None);
-        }
-        if let Some(out) = &mut out {
-            out.push(clinic);
-        }
-    }
-    out
-}
-
-/// The elements of a `[[what]]` array of tables.
-fn items<'i>(
-    c: &mut Collector,
-    what: &str,
-    value: Option<Spanned<DeValue<'i>>>,
-) -> Vec<Spanned<DeValue<'i>>> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
-    let span = value.span();
-    match value.into_inner() {
-        DeValue::Array(items) => items.to_vec(),
-        _ => {
-            c.at(
-                span,
-                format!("`{what}` must be an array of tables: write [[{what}]]"),
-                None,
-            );
-            Vec::new()
-        }
-    }
-}
-
-/// `[[digests]]`: each read on its own; names are unique.
-fn digests(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Vec<DigestConfig>> {
-    let mut names = std::collections::HashSet::new();
-    let mut out = Some(Vec::new());
-    for item in items(c, "digests", value) {
-        let Some(digest) = read::<Spanned<DigestConfig>>(c, Some(item)) else {
-            out = None;
-            continue;
-        };
-        let name = digest.get_ref().name.clone();
-        if !names.insert(name.clone()) {
-            c.at(
-                digest.span(),
-                format!("digest `{name}` is declared twice"),
-                None,
-            );
-        }
-        if let Some(out) = &mut out {
-            out.push(digest.into_inner());
-        }
-    }
-    out
 }
 
 /// Deserializes one value, recording its error (with the span toml gives) on failure.

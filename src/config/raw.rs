@@ -249,13 +249,6 @@ pub enum RawStatus {
     Many(Vec<u16>),
 }
 
-/// `[workflow_metrics]`: settings of the workflow histograms.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWorkflowMetrics {
-    pub buckets: Option<S<Vec<S<String>>>>,
-}
-
 /// An `[[alerts]]` rule: the keys of every condition, each checked against
 /// the rule's `condition` when validated.
 #[derive(Debug, Deserialize)]
@@ -308,19 +301,6 @@ pub struct RawSmtp {
     pub password_file: Option<S<String>>,
     pub timeout: Option<S<String>>,
     pub ca_file: Option<S<String>>,
-}
-
-/// A `[[silences]]` entry: one-off (`starts_at`/`ends_at`) or recurring (`cron` + `duration`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSilence {
-    pub alertname: Option<S<String>>,
-    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
-    pub starts_at: Option<S<String>>,
-    pub ends_at: Option<S<String>>,
-    pub cron: Option<S<String>>,
-    pub duration: Option<S<String>>,
-    pub comment: Option<String>,
 }
 
 /// A `[[documents]]` check.

@@ -1,5 +1,5 @@
 //! The typed `[stabilization]` section (go-live waves, exit criteria,
-//! rollback triggers, the contingency owner) and `[[digests]]`.
+//! rollback triggers, the contingency owner); `[[digests]]` are in `digests.rs`.
 
 use std::time::Duration;
 
@@ -7,9 +7,12 @@ use chrono::NaiveDate;
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
+use super::Name;
 use super::de::recover;
-use super::values::{self, check_refs, clinic_refs, count, duration, positive, secs};
-use super::{CronSchedule, Name};
+use super::refs::{self, check_refs};
+use super::values::{self, count, duration, positive, secs};
+
+pub use super::digests::DigestConfig;
 
 #[derive(Debug, Clone, PartialEq, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -108,48 +111,6 @@ pub struct RollbackTrigger {
     pub within: Duration,
 }
 
-/// A `[[digests]]` e-mail.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct DigestConfig {
-    #[serde(deserialize_with = "digest_name")]
-    pub name: Name,
-    pub schedule: CronSchedule,
-    #[serde(deserialize_with = "recipients")]
-    pub recipients: Vec<String>,
-    /// The clinics it covers; empty means every clinic of a wave.
-    #[serde(default, deserialize_with = "clinic_refs")]
-    pub clinics: Vec<Name>,
-    #[serde(default = "default_subject")]
-    pub subject: String,
-    /// A slot missed by more than this (daemon down) is not sent late.
-    #[serde(default = "secs::<21600>", deserialize_with = "duration")]
-    pub send_window: Duration,
-}
-
-fn default_subject() -> String {
-    "Hypercare digest".into()
-}
-
-/// A digest's name; a digest also needs a way for mail to leave.
-fn digest_name<'de, D: Deserializer<'de>>(d: D) -> Result<Name, D::Error> {
-    let name = Spanned::<Name>::deserialize(d)?;
-    if !values::known(|k| k.mail_route) {
-        let hint = "configure [smtp], or set [outbox] mail_dir to write .eml files";
-        let message = "a digest needs a way to send mail";
-        recover::<(), D::Error>(name.span(), message, Some(hint), ())?;
-    }
-    Ok(name.into_inner())
-}
-
-fn recipients<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
-    let list = values::non_empty::<D, Spanned<values::Mailbox>>(
-        d,
-        "a digest needs at least one recipient",
-    )?;
-    Ok(list.into_iter().map(|m| m.into_inner().0).collect())
-}
-
 /// The go-live day, `YYYY-MM-DD`.
 fn date<'de, D: Deserializer<'de>>(d: D) -> Result<NaiveDate, D::Error> {
     let v = Spanned::<String>::deserialize(d)?;
@@ -174,7 +135,7 @@ fn wave_clinics<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> 
             Vec::new(),
         );
     }
-    values::known_clinics(list.into_inner())
+    refs::known_clinics(list.into_inner())
 }
 
 /// Waves have distinct names, and a clinic goes live in one wave only.

@@ -40,7 +40,7 @@ pub(super) struct RawConfig {
     pub clinics: Option<Vec<super::feedback::Clinic>>,
     pub integrity: Vec<super::raw::RawIntegrity>,
     pub workflows: Vec<super::raw::RawWorkflow>,
-    pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
+    pub workflow_metrics: Option<super::WorkflowMetricsConfig>,
     pub alerting: alerts::RawAlertingSections,
     pub documents: Vec<super::raw::RawDocuments>,
     pub stabilization: Option<super::stabilization::StabilizationConfig>,
@@ -158,7 +158,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             env,
         ));
     }
-    let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
+    let workflow_metrics = raw.workflow_metrics;
     let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
         path: path.to_path_buf(),

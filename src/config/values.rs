@@ -5,13 +5,13 @@
 //! A value that breaks its rule is recorded with its span and a placeholder
 //! is read on, so every mistake of the file is reported at once.
 
-use std::cell::RefCell;
 use std::time::Duration;
 
 use serde::{Deserialize, Deserializer};
 use toml::Spanned;
 
 use super::de::recover;
+use super::refs::what;
 use super::{CronSchedule, Name, Tolerance};
 
 /// Defaults for `#[serde(default = …)]`.
@@ -23,8 +23,9 @@ pub(crate) fn count<const N: u32>() -> u32 {
     N
 }
 
-/// A duration is at most this long: later arithmetic on it cannot overflow.
-const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400);
+/// Longest duration in config: every date computed from one (a purge
+/// cut-off, a lease's end) stays far inside what the clock types hold.
+const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
 const DURATION_HINT: &str = "write a number with a unit, such as 500ms, 30s, 5m, 2h or 90d";
 
 fn spanned_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<Duration>, D::Error> {
@@ -34,7 +35,8 @@ fn spanned_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<Duration>
         Ok(v) if v <= MAX_DURATION => v,
         Ok(_) => {
             let message = format!("`{}` is longer than 100 years", s.get_ref());
-            recover(span.clone(), message, Some(DURATION_HINT), Duration::ZERO)?
+            let hint = "durations are at most 100y; dates are computed from them";
+            recover(span.clone(), message, Some(hint), Duration::ZERO)?
         }
         Err(e) => {
             let message = format!("`{}` is not a duration: {e}", s.get_ref());
@@ -47,6 +49,15 @@ fn spanned_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<Duration>
 /// A duration written with a unit (`30s`, `5m`, `90d`).
 pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     spanned_duration(d).map(Spanned::into_inner)
+}
+
+/// A duration as an element of a list.
+pub(crate) struct DurationItem(pub Duration);
+
+impl<'de> Deserialize<'de> for DurationItem {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        duration(d).map(DurationItem)
+    }
 }
 
 /// A duration of at least `min`; `message` and `hint` say why when shorter.
@@ -132,23 +143,6 @@ where
     Ok(items)
 }
 
-thread_local! {
-    /// What the names being read name ("category"), for messages.
-    static WHAT: std::cell::Cell<&'static str> = const { std::cell::Cell::new("") };
-}
-
-/// Reads with `what` as the thing names and labels belong to, for messages.
-pub(crate) fn naming<T>(what: &'static str, read: impl FnOnce() -> T) -> T {
-    let previous = WHAT.replace(what);
-    let out = read();
-    WHAT.set(previous);
-    out
-}
-
-pub(crate) fn what() -> &'static str {
-    WHAT.get()
-}
-
 impl<'de> Deserialize<'de> for Name {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Spanned::<String>::deserialize(d)?;
@@ -209,100 +203,4 @@ impl<'de> Deserialize<'de> for Tolerance {
             Ok,
         )
     }
-}
-
-/// The names declared elsewhere in the file, for references to be checked
-/// while they are read (the loader reads declarations first).
-#[derive(Default)]
-pub(crate) struct Known {
-    pub clinics: Vec<String>,
-    pub checks: Vec<String>,
-    /// `[notifiers.NAME]`
-    pub notifiers: Vec<String>,
-    /// Whether mail can leave: `[smtp]` or `[outbox] mail_dir`.
-    pub mail_route: bool,
-}
-
-thread_local! {
-    static KNOWN: RefCell<Known> = RefCell::new(Known::default());
-}
-
-/// Runs `read` with `known` as the names references may use.
-pub(crate) fn with_known<T>(known: Known, read: impl FnOnce() -> T) -> T {
-    let previous = KNOWN.replace(known);
-    let out = read();
-    KNOWN.set(previous);
-    out
-}
-
-pub(crate) fn known<T>(look: impl FnOnce(&Known) -> T) -> T {
-    KNOWN.with_borrow(look)
-}
-
-/// Clinics named by id, each declared in `[[clinics]]`.
-pub(crate) fn clinic_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
-    known_clinics(Vec::<Spanned<Name>>::deserialize(d)?)
-}
-
-/// Keeps the clinics declared in `[[clinics]]`, recording the others.
-pub(crate) fn known_clinics<E: serde::de::Error>(
-    names: Vec<Spanned<Name>>,
-) -> Result<Vec<Name>, E> {
-    let mut out = Vec::new();
-    for n in names {
-        let known = known(|k| k.clinics.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
-            out.push(n.into_inner());
-            continue;
-        }
-        let list = KNOWN.with_borrow(|k| k.clinics.join(", "));
-        let list = if list.is_empty() {
-            "none are".into()
-        } else {
-            list
-        };
-        let message = format!("unknown clinic `{}`", n.get_ref());
-        let hint = format!("clinics are declared in [[clinics]]: {list}");
-        recover::<(), E>(n.span(), message, Some(&hint), ())?;
-    }
-    Ok(out)
-}
-
-/// Checks named by name, each a `[[reconcile]]`, `[[documents]]`,
-/// `[[workflows]]` or `[[integrity]]` check.
-pub(crate) fn check_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
-    let names = Vec::<Spanned<Name>>::deserialize(d)?;
-    let mut out = Vec::new();
-    for n in names {
-        let known = known(|k| k.checks.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
-            out.push(n.into_inner());
-            continue;
-        }
-        let message = format!("unknown check `{}`", n.get_ref());
-        let hint = "name a [[reconcile]], [[documents]], [[workflows]] or [[integrity]] check";
-        recover::<(), D::Error>(n.span(), message, Some(hint), ())?;
-    }
-    Ok(out)
-}
-
-/// Notifiers named by name, each declared as `[notifiers.NAME]`.
-pub(crate) fn notifier_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
-    let names = Vec::<Spanned<Name>>::deserialize(d)?;
-    let mut out = Vec::new();
-    for n in names {
-        let known = known(|k| k.notifiers.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
-            out.push(n.into_inner());
-            continue;
-        }
-        let message = format!("no notifier is named `{}`", n.get_ref());
-        recover::<(), D::Error>(
-            n.span(),
-            message,
-            Some("declare it as [notifiers.NAME]"),
-            (),
-        )?;
-    }
-    Ok(out)
 }

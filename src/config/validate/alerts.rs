@@ -11,19 +11,17 @@ use super::super::alerts::{
     SilenceConfig,
 };
 use super::super::errors::Collector;
-use super::super::raw::{RawAlert, RawNotifier, RawSilence, RawSmtp, S};
+use super::super::raw::{RawAlert, RawNotifier, RawSmtp, S};
 use super::{Env, duration, name_at};
 use crate::config::{AlertingSections, Name};
 
 mod conditions;
 mod delivery;
-mod silences;
 #[cfg(test)]
 mod tests;
 
-use conditions::{condition, window};
+use conditions::condition;
 use delivery::{notifier, smtp};
-use silences::silence;
 
 /// The alerting sections as written.
 #[derive(Default)]
@@ -33,7 +31,7 @@ pub(in crate::config) struct RawAlertingSections {
     pub notifiers: Vec<(Spanned<String>, Option<RawNotifier>)>,
     pub smtp: Option<RawSmtp>,
     pub outbox: Option<super::super::alerts::OutboxConfig>,
-    pub silences: Vec<RawSilence>,
+    pub silences: Option<Vec<SilenceConfig>>,
 }
 
 /// Builds the alerting config; `checks` holds every configured check name.
@@ -80,9 +78,7 @@ pub(in crate::config) fn alerting(
         }
     }
     let outbox = raw.outbox;
-    let silences: Vec<Option<SilenceConfig>> =
-        raw.silences.into_iter().map(|s| silence(c, s)).collect();
-    let silences: Option<Vec<SilenceConfig>> = silences.into_iter().collect();
+    let silences = raw.silences;
     if !ok {
         return None;
     }
