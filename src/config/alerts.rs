@@ -10,33 +10,62 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{CronSchedule, Name, Secret};
+use super::{CronSchedule, Name, Secret, values};
 
-#[derive(Debug, Clone, PartialEq)]
+mod outbox;
+mod silence;
+
+pub use outbox::OutboxConfig;
+
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct AlertingConfig {
     /// How often every replica evaluates the rules.
+    #[serde(deserialize_with = "at_least_1s")]
     pub evaluation_interval: Duration,
     /// Re-notify an alert still firing after this long (e-mail and webhooks).
+    #[serde(deserialize_with = "values::duration")]
     pub repeat_interval: Duration,
     /// Re-post firing alerts to Alertmanager this often (their `endsAt` is
     /// set further out, so Alertmanager keeps them while hypercare lives).
+    #[serde(deserialize_with = "at_least_1s")]
     pub resend_interval: Duration,
     /// Add the default rules (see [`default_rules`](crate::alerts::rules)).
     pub default_rules: bool,
     /// `for` of the default rules.
+    #[serde(deserialize_with = "values::duration")]
     pub default_for: Duration,
     /// Notifiers of the default rules.
+    #[serde(deserialize_with = "super::refs::notifier_refs")]
     pub default_notify: Vec<Name>,
     /// A check is stale when it has not run for this many schedule intervals.
+    #[serde(deserialize_with = "values::positive")]
     pub stale_after_runs: u32,
     /// Default reconcile rule: fires above this many discrepant records.
+    #[serde(deserialize_with = "records")]
     pub discrepancy_threshold: f64,
     /// Default feedback rule: blocking reports at or above this count…
+    #[serde(deserialize_with = "values::positive")]
     pub blocker_threshold: u32,
     /// …created within this window.
+    #[serde(deserialize_with = "values::duration")]
     pub blocker_window: Duration,
     /// Send a notification when an alert resolves.
     pub send_resolved: bool,
+}
+
+fn at_least_1s<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    values::duration_at_least(d, Duration::from_secs(1), "must be at least 1s", None)
+}
+
+/// A number of records: finite, 0 or more.
+fn records<'de, D: serde::Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
+    let v = <toml::Spanned<f64> as serde::Deserialize>::deserialize(d)?;
+    if !(v.get_ref().is_finite() && *v.get_ref() >= 0.0) {
+        let message = "must be a number of records, 0 or more";
+        return super::de::recover(v.span(), message, None, 0.0);
+    }
+    Ok(v.into_inner())
 }
 
 impl Default for AlertingConfig {
@@ -227,38 +256,6 @@ pub struct SmtpConfig {
     pub timeout: Duration,
     /// PEM certificates trusted besides the Mozilla roots (an internal CA).
     pub ca_pem: Option<Vec<u8>>,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutboxConfig {
-    /// How often each replica looks for due messages.
-    pub poll_interval: Duration,
-    /// How long a claimed message stays this replica's (longer than any timeout).
-    pub lease: Duration,
-    /// Attempts before a message is given up (counted as failed).
-    pub max_attempts: u32,
-    /// Wait before the first retry; doubles each attempt…
-    pub backoff_initial: Duration,
-    /// …up to this.
-    pub backoff_max: Duration,
-    /// Delivered or failed messages are deleted after this.
-    pub retention: Duration,
-    /// With no `[smtp]` relay: e-mail is written here, one `.eml` file per message.
-    pub mail_dir: Option<std::path::PathBuf>,
-}
-
-impl Default for OutboxConfig {
-    fn default() -> Self {
-        OutboxConfig {
-            poll_interval: Duration::from_secs(2),
-            lease: Duration::from_secs(60),
-            max_attempts: 20,
-            backoff_initial: Duration::from_secs(5),
-            backoff_max: Duration::from_secs(900),
-            retention: Duration::from_secs(7 * 86_400),
-            mail_dir: None,
-        }
-    }
 }
 
 /// When a silence holds.

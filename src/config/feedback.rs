@@ -7,24 +7,136 @@
 
 use std::time::Duration;
 
+use serde::{Deserialize, Deserializer};
+use toml::Spanned;
+
 use super::Name;
+use super::de::recover;
+use super::{refs, values};
+
+/// Longest label or clinic name shown on the form.
+const MAX_LABEL: usize = 100;
 
 /// A clinic staff can report from; `id` is a label-safe name used in links
 /// (`/feedback?clinic=north`) and metric labels.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Clinic {
     pub id: Name,
     /// What people read.
+    #[serde(deserialize_with = "label")]
     pub name: String,
 }
 
 /// One option of a configurable list (a category or a role).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Choice {
     /// Label-safe: stored, used in links, filters and metric labels.
     pub id: Name,
     /// What the reporter reads.
+    #[serde(deserialize_with = "label")]
     pub label: String,
+}
+
+/// What people read: 1 to 100 characters, trimmed.
+fn label<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = Spanned::<String>::deserialize(d)?;
+    let text = v.get_ref().trim();
+    if text.is_empty() || text.chars().count() > MAX_LABEL {
+        let message = format!(
+            "a {} label must be 1 to {MAX_LABEL} characters",
+            refs::what()
+        );
+        return recover(
+            v.span(),
+            message,
+            Some("it is what staff read on the form"),
+            String::new(),
+        );
+    }
+    Ok(text.to_string())
+}
+
+/// A list of categories or roles: not empty, each id once.
+fn choices<'de, D: Deserializer<'de>>(d: D, what: &'static str) -> Result<Vec<Choice>, D::Error> {
+    refs::naming(what, || {
+        let list = Spanned::<Vec<Spanned<Choice>>>::deserialize(d)?;
+        if list.get_ref().is_empty() {
+            let hint = Some("leave the key out for the default list");
+            return recover(
+                list.span(),
+                format!("at least one {what} is needed"),
+                hint,
+                Vec::new(),
+            );
+        }
+        let mut seen = std::collections::HashSet::new();
+        for item in list.get_ref() {
+            let id = &item.get_ref().id;
+            if !id.as_str().is_empty() && !seen.insert(id.clone()) {
+                let message = format!("{what} `{id}` is listed twice");
+                recover::<(), D::Error>(item.span(), message, None, ())?;
+            }
+        }
+        Ok(list
+            .into_inner()
+            .into_iter()
+            .map(Spanned::into_inner)
+            .collect())
+    })
+}
+
+fn categories<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Choice>, D::Error> {
+    choices(d, "category")
+}
+
+fn roles<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Choice>, D::Error> {
+    choices(d, "role")
+}
+
+impl<'de> Deserialize<'de> for MrnPattern {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let raw = Spanned::<String>::deserialize(d)?;
+        let text = raw.get_ref();
+        let placeholder = || MrnPattern {
+            text: String::new(),
+            regex: regex::Regex::new("$^").expect("a valid placeholder"),
+        };
+        let built = match regex::RegexBuilder::new(text).size_limit(1 << 20).build() {
+            Ok(built) => built,
+            Err(e) => {
+                let first = e.to_string();
+                let reason = first.lines().last().unwrap_or("invalid").trim().to_string();
+                let message = format!("mrn_pattern is not a regular expression: {reason}");
+                let hint = r#"such as '\bE\d{8}\b' (single quotes keep the backslashes)"#;
+                return recover(raw.span(), message, Some(hint), placeholder());
+            }
+        };
+        if built.is_match("") {
+            let hint = r#"it must match the MRN itself, such as '\bE\d{8}\b'"#;
+            return recover(
+                raw.span(),
+                "mrn_pattern matches empty text",
+                Some(hint),
+                placeholder(),
+            );
+        }
+        Ok(MrnPattern {
+            text: text.clone(),
+            regex: built,
+        })
+    }
+}
+
+fn max_body_bytes<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    let v = Spanned::<u32>::deserialize(d)?;
+    if *v.get_ref() < MIN_MAX_BODY_BYTES {
+        let message = format!("max_body_bytes must be at least {MIN_MAX_BODY_BYTES}");
+        let hint = "a full-length report with non-ASCII text needs about 40000 bytes; the default is 65536";
+        return recover(v.span(), message, Some(hint), 0);
+    }
+    Ok(*v.get_ref() as usize)
 }
 
 /// The site's own MRN format, compiled once; compared by its text.
@@ -40,17 +152,23 @@ impl PartialEq for MrnPattern {
     }
 }
 
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct FeedbackConfig {
+    #[serde(deserialize_with = "categories")]
     pub categories: Vec<Choice>,
+    #[serde(deserialize_with = "roles")]
     pub roles: Vec<Choice>,
     /// Caught by the PHI guard besides the built-in patterns.
     pub mrn_pattern: Option<MrnPattern>,
     /// Resolved items whose resolution is older than this are deleted.
+    #[serde(deserialize_with = "values::duration")]
     pub retention: Duration,
     /// Form submissions accepted per client (IP address) per minute.
+    #[serde(deserialize_with = "values::positive")]
     pub rate_limit_per_minute: u32,
     /// Largest request body the form and the API read.
+    #[serde(deserialize_with = "max_body_bytes")]
     pub max_body_bytes: usize,
 }
 

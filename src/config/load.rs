@@ -9,14 +9,14 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::{RawAlert, RawAlerting, RawNotifier, RawOutbox, RawSilence, RawSmtp};
-use super::raw::{
-    RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
-};
+use super::raw::{RawAlert, RawNotifier, RawSmtp};
+use super::raw::{RawReconcile, RawServer, RawSource, RawStore};
+use super::refs;
 use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
 mod integrity;
+mod typed;
 mod workflows;
 
 const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
@@ -62,40 +62,35 @@ pub fn parse(
     }
 
     let mut raw = RawConfig::default();
+    // Sections read straight into their typed form, after the sections
+    // whose names they refer to.
+    let mut typed: [Option<Spanned<DeValue<'_>>>; 9] = Default::default();
     for (key, value) in root {
         match key.get_ref().as_ref() {
             "server" => raw.server = section::<RawServer>(&mut c, value),
             "store" => raw.store = section::<RawStore>(&mut c, value),
-            "scheduler" => raw.scheduler = section::<RawScheduler>(&mut c, value),
+            "scheduler" => typed[0] = Some(value),
             "sources" => raw.sources = named_tables::<RawSource>(&mut c, value),
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
-            "feedback" => raw.feedback = section::<RawFeedback>(&mut c, value),
-            "clinics" => raw.clinics = array_of_tables::<RawClinic>(&mut c, "clinics", value),
+            "feedback" => typed[5] = Some(value),
+            "clinics" => typed[6] = Some(value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
             "workflows" => raw.workflows = workflows::tables(&mut c, value),
-            "workflow_metrics" => {
-                raw.workflow_metrics = section::<super::raw::RawWorkflowMetrics>(&mut c, value)
-            }
-            "alerting" => raw.alerting.alerting = section::<RawAlerting>(&mut c, value),
+            "workflow_metrics" => typed[8] = Some(value),
+            "alerting" => typed[4] = Some(value),
             "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
             "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
             "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
-            "outbox" => raw.alerting.outbox = section::<RawOutbox>(&mut c, value),
-            "silences" => {
-                raw.alerting.silences = array_of_tables::<RawSilence>(&mut c, "silences", value)
-            }
+            "outbox" => typed[1] = Some(value),
+            "silences" => typed[7] = Some(value),
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
             }
-            "stabilization" => {
-                raw.stabilization = section::<super::raw::RawStabilization>(&mut c, value)
-            }
-            "digests" => {
-                raw.digests = array_of_tables::<super::raw::RawDigest>(&mut c, "digests", value)
-            }
+            "stabilization" => typed[2] = Some(value),
+            "digests" => typed[3] = Some(value),
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),
@@ -103,6 +98,30 @@ pub fn parse(
             ),
         }
     }
+    let [
+        scheduler,
+        outbox,
+        stabilization,
+        digests_value,
+        alerting,
+        feedback,
+        clinics_value,
+        silences,
+        metrics,
+    ] = typed;
+    use typed::{clinics, digests, each, known, read};
+    raw.scheduler = read(&mut c, scheduler);
+    raw.alerting.outbox = read(&mut c, outbox);
+    raw.feedback = read(&mut c, feedback);
+    raw.workflow_metrics = read(&mut c, metrics);
+    raw.alerting.silences = each(&mut c, "silences", silences);
+    raw.clinics = refs::naming("clinic", || clinics(&mut c, clinics_value));
+    let known = known(&raw);
+    refs::with_known(known, || {
+        raw.alerting.alerting = read(&mut c, alerting);
+        raw.stabilization = read(&mut c, stabilization);
+        raw.digests = digests(&mut c, digests_value);
+    });
     let config = validate::build(&mut c, raw, path, env);
     c.finish()?;
     Ok(config.expect("a config is built whenever no error was recorded"))

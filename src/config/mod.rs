@@ -8,6 +8,8 @@
 mod admin;
 pub mod alerts;
 pub mod checks;
+mod de;
+mod digests;
 pub mod documents;
 mod errors;
 mod feedback;
@@ -18,9 +20,11 @@ pub mod integrity;
 mod load;
 mod raw;
 mod reconcile;
+mod refs;
 mod secret;
 pub mod stabilization;
 mod validate;
+mod values;
 pub mod workflows;
 
 use std::collections::BTreeMap;
@@ -110,16 +114,26 @@ impl StoreConfig {
     }
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SchedulerConfig {
     /// How long running checks may finish after SIGTERM before they are cancelled.
+    #[serde(default = "values::secs::<30>", deserialize_with = "values::duration")]
     pub drain_timeout: Duration,
     /// The timeout of a check that sets none.
+    #[serde(default = "values::secs::<300>", deserialize_with = "values::duration")]
     pub default_timeout: Duration,
     /// How long a replica's claim on a running slot lasts without a heartbeat.
+    #[serde(default = "values::secs::<30>", deserialize_with = "scheduler_lease")]
     pub lease: Duration,
     /// This process's name among replicas; hostname and pid when unset.
+    #[serde(default)]
     pub replica_id: Option<String>,
+}
+
+fn scheduler_lease<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+    let hint = Some("a heartbeat renews it every third of the lease");
+    values::duration_at_least(d, Duration::from_secs(2), "lease must be at least 2s", hint)
 }
 
 /// The database engine of a SQL source, from its URL scheme.

@@ -32,15 +32,6 @@ pub struct RawStore {
     pub max_connections: Option<S<u32>>,
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawScheduler {
-    pub drain_timeout: Option<S<String>>,
-    pub default_timeout: Option<S<String>>,
-    pub lease: Option<S<String>>,
-    pub replica_id: Option<S<String>>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -138,32 +129,6 @@ pub struct RawSide {
 pub enum RawKey {
     One(String),
     Many(Vec<String>),
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawFeedback {
-    pub categories: Option<S<Vec<RawChoice>>>,
-    pub roles: Option<S<Vec<RawChoice>>>,
-    pub mrn_pattern: Option<S<String>>,
-    pub retention: Option<S<String>>,
-    pub rate_limit_per_minute: Option<S<u32>>,
-    pub max_body_bytes: Option<S<u32>>,
-}
-
-/// A category or a role: `{ id = "notes_slow", label = "Notes take longer" }`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawChoice {
-    pub id: S<String>,
-    pub label: S<String>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawClinic {
-    pub id: S<String>,
-    pub name: S<String>,
 }
 
 /// An `[[integrity]]` check. Its `rules` are read one by one by the loader
@@ -297,30 +262,6 @@ pub enum RawStatus {
     Many(Vec<u16>),
 }
 
-/// `[workflow_metrics]`: settings of the workflow histograms.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWorkflowMetrics {
-    pub buckets: Option<S<Vec<S<String>>>>,
-}
-
-/// `[alerting]`: evaluation, repeats, and the default rules.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAlerting {
-    pub evaluation_interval: Option<S<String>>,
-    pub repeat_interval: Option<S<String>>,
-    pub resend_interval: Option<S<String>>,
-    pub default_rules: Option<bool>,
-    pub default_for: Option<S<String>>,
-    pub default_notify: Option<Vec<S<String>>>,
-    pub stale_after_runs: Option<S<u32>>,
-    pub discrepancy_threshold: Option<S<f64>>,
-    pub blocker_threshold: Option<S<u32>>,
-    pub blocker_window: Option<S<String>>,
-    pub send_resolved: Option<bool>,
-}
-
 /// An `[[alerts]]` rule: the keys of every condition, each checked against
 /// the rule's `condition` when validated.
 #[derive(Debug, Deserialize)]
@@ -373,32 +314,6 @@ pub struct RawSmtp {
     pub password_file: Option<S<String>>,
     pub timeout: Option<S<String>>,
     pub ca_file: Option<S<String>>,
-}
-
-/// `[outbox]`: delivery of everything that leaves the process.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawOutbox {
-    pub poll_interval: Option<S<String>>,
-    pub lease: Option<S<String>>,
-    pub max_attempts: Option<S<u32>>,
-    pub backoff_initial: Option<S<String>>,
-    pub backoff_max: Option<S<String>>,
-    pub retention: Option<S<String>>,
-    pub mail_dir: Option<S<String>>,
-}
-
-/// A `[[silences]]` entry: one-off (`starts_at`/`ends_at`) or recurring (`cron` + `duration`).
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSilence {
-    pub alertname: Option<S<String>>,
-    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
-    pub starts_at: Option<S<String>>,
-    pub ends_at: Option<S<String>>,
-    pub cron: Option<S<String>>,
-    pub duration: Option<S<String>>,
-    pub comment: Option<String>,
 }
 
 /// A `[[documents]]` check.
@@ -454,62 +369,4 @@ pub struct RawDocStorage {
     pub s3_access_key_id_env: Option<S<String>>,
     pub s3_secret_access_key_env: Option<S<String>>,
     pub s3_allow_http: Option<bool>,
-}
-
-/// `[stabilization]`: go-live waves, exit criteria, rollback triggers.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStabilization {
-    pub contingency_owner: Option<S<String>>,
-    pub escalation: Option<Vec<S<String>>>,
-    pub evaluation_interval: Option<S<String>>,
-    pub waves: Option<Vec<RawWave>>,
-    pub criteria: Option<Vec<RawCriterion>>,
-    pub rollback: Option<Vec<RawRollback>>,
-}
-
-/// `[[stabilization.waves]]`: clinics going live on the same day.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawWave {
-    pub name: S<String>,
-    pub go_live: S<String>,
-    pub clinics: S<Vec<S<String>>>,
-    pub checks: Option<Vec<S<String>>>,
-    pub baseline_days: Option<S<u32>>,
-}
-
-/// `[[stabilization.criteria]]`: one exit criterion.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawCriterion {
-    pub name: S<String>,
-    pub kind: S<String>,
-    pub days: Option<S<u32>>,
-    pub at_least: Option<S<f64>>,
-    pub max_ratio: Option<S<f64>>,
-}
-
-/// `[[stabilization.rollback]]`: one rollback trigger.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawRollback {
-    pub name: S<String>,
-    pub kind: S<String>,
-    pub above: Option<S<f64>>,
-    pub below: Option<S<f64>>,
-    pub r#for: Option<S<String>>,
-    pub within: Option<S<String>>,
-}
-
-/// A `[[digests]]` e-mail.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDigest {
-    pub name: S<String>,
-    pub schedule: S<String>,
-    pub recipients: S<Vec<S<String>>>,
-    pub clinics: Option<Vec<S<String>>>,
-    pub subject: Option<S<String>>,
-    pub send_window: Option<S<String>>,
 }

@@ -7,10 +7,7 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{
-    RawClinic, RawFeedback, RawReconcile, RawScheduler, RawServer, RawSource, RawStore,
-    RawTolerance, S,
-};
+use super::raw::{RawReconcile, RawServer, RawSource, RawStore, RawTolerance, S};
 use super::reconcile::reconcile_check;
 use super::{
     Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, SchedulerConfig, Secret,
@@ -20,9 +17,7 @@ use super::{
 mod admin;
 pub(super) mod alerts;
 mod documents;
-mod feedback;
 mod integrity;
-mod stabilization;
 mod workflows;
 
 pub(super) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
@@ -37,19 +32,19 @@ pub(super) type SecretFields<'a> = (
 pub(super) struct RawConfig {
     pub server: Option<RawServer>,
     pub store: Option<RawStore>,
-    pub scheduler: Option<RawScheduler>,
+    pub scheduler: Option<SchedulerConfig>,
     /// Every declared source, `None` where its table did not deserialize.
     pub sources: Vec<(Spanned<String>, Option<RawSource>)>,
     pub reconcile: Vec<RawReconcile>,
-    pub feedback: Option<RawFeedback>,
-    pub clinics: Vec<RawClinic>,
+    pub feedback: Option<super::feedback::FeedbackConfig>,
+    pub clinics: Option<Vec<super::feedback::Clinic>>,
     pub integrity: Vec<super::raw::RawIntegrity>,
     pub workflows: Vec<super::raw::RawWorkflow>,
-    pub workflow_metrics: Option<super::raw::RawWorkflowMetrics>,
+    pub workflow_metrics: Option<super::WorkflowMetricsConfig>,
     pub alerting: alerts::RawAlertingSections,
     pub documents: Vec<super::raw::RawDocuments>,
-    pub stabilization: Option<super::raw::RawStabilization>,
-    pub digests: Vec<super::raw::RawDigest>,
+    pub stabilization: Option<super::stabilization::StabilizationConfig>,
+    pub digests: Option<Vec<super::stabilization::DigestConfig>>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -59,10 +54,10 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
     let server = server(c, raw_server)
         .zip(admin)
         .map(|(s, admin)| ServerConfig { admin, ..s });
-    let feedback = feedback::feedback(c, raw.feedback.unwrap_or_default());
-    let clinics = feedback::clinics(c, raw.clinics);
+    let feedback = raw.feedback;
+    let clinics = raw.clinics;
     let store = store(c, raw.store.unwrap_or_default(), env);
-    let scheduler = scheduler(c, raw.scheduler.unwrap_or_default());
+    let scheduler = raw.scheduler;
     // References are checked against every declared source, valid or not,
     // so one broken source table does not also fail every check naming it.
     let declared: Vec<String> = raw
@@ -163,26 +158,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             env,
         ));
     }
-    let workflow_metrics = workflows::metrics(c, raw.workflow_metrics.unwrap_or_default());
-    let mail_route = raw.alerting.smtp.is_some()
-        || raw
-            .alerting
-            .outbox
-            .as_ref()
-            .is_some_and(|o| o.mail_dir.is_some());
+    let workflow_metrics = raw.workflow_metrics;
     let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
-    let stabilization = stabilization::stabilization(
-        c,
-        raw.stabilization.unwrap_or_default(),
-        &check_names,
-        clinics.as_deref().unwrap_or_default(),
-    );
-    let digests = stabilization::digests(
-        c,
-        raw.digests,
-        clinics.as_deref().unwrap_or_default(),
-        mail_route,
-    );
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -198,8 +175,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         workflow_metrics: workflow_metrics?,
         alerting: alerting?,
         documents,
-        stabilization: stabilization?,
-        digests: digests?,
+        stabilization: raw.stabilization?,
+        digests: raw.digests?,
     })
 }
 
@@ -276,27 +253,6 @@ fn store(c: &mut Collector, raw: RawStore, env: Env) -> Option<StoreConfig> {
         url: url?,
         retention: retention?,
         max_connections: max_connections?,
-    })
-}
-
-fn scheduler(c: &mut Collector, raw: RawScheduler) -> Option<SchedulerConfig> {
-    let drain_timeout = duration(c, &raw.drain_timeout, Duration::from_secs(30));
-    let default_timeout = duration(c, &raw.default_timeout, Duration::from_secs(300));
-    let lease = duration(c, &raw.lease, Duration::from_secs(30));
-    if let (Some(l), Some(s)) = (lease, &raw.lease)
-        && l < Duration::from_secs(2)
-    {
-        c.at(
-            s.span(),
-            "lease must be at least 2s",
-            Some("a heartbeat renews it every third of the lease"),
-        );
-    }
-    Some(SchedulerConfig {
-        drain_timeout: drain_timeout?,
-        default_timeout: default_timeout?,
-        lease: lease?,
-        replica_id: raw.replica_id.map(Spanned::into_inner),
     })
 }
 

@@ -139,9 +139,24 @@ impl Step {
 
 /// `[workflow_metrics]`: the histogram buckets (seconds, ascending) of step
 /// and workflow latency. Changes take effect at the next start.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct WorkflowMetricsConfig {
+    #[serde(deserialize_with = "buckets")]
     pub buckets: Vec<f64>,
+}
+
+/// Durations above zero, ascending, as seconds.
+fn buckets<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<f64>, D::Error> {
+    let list =
+        <toml::Spanned<Vec<super::values::DurationItem>> as serde::Deserialize>::deserialize(d)?;
+    let buckets: Vec<f64> = list.get_ref().iter().map(|b| b.0.as_secs_f64()).collect();
+    if buckets.is_empty() || buckets.windows(2).any(|w| w[0] >= w[1]) || buckets[0] <= 0.0 {
+        let message = "buckets must be durations above zero in ascending order";
+        let hint = "such as [\"10ms\", \"50ms\", \"100ms\", \"500ms\", \"1s\", \"5s\", \"30s\"]";
+        return super::de::recover(list.span(), message, Some(hint), DEFAULT_BUCKETS.to_vec());
+    }
+    Ok(buckets)
 }
 
 impl Default for WorkflowMetricsConfig {

@@ -11,29 +11,27 @@ use super::super::alerts::{
     SilenceConfig,
 };
 use super::super::errors::Collector;
-use super::super::raw::{RawAlert, RawAlerting, RawNotifier, RawOutbox, RawSilence, RawSmtp, S};
-use super::{Env, duration, name_at, positive};
+use super::super::raw::{RawAlert, RawNotifier, RawSmtp, S};
+use super::{Env, duration, name_at};
 use crate::config::{AlertingSections, Name};
 
 mod conditions;
 mod delivery;
-mod silences;
 #[cfg(test)]
 mod tests;
 
-use conditions::{condition, window};
-use delivery::{notifier, outbox, smtp};
-use silences::silence;
+use conditions::condition;
+use delivery::{notifier, smtp};
 
 /// The alerting sections as written.
 #[derive(Default)]
 pub(in crate::config) struct RawAlertingSections {
-    pub alerting: Option<RawAlerting>,
+    pub alerting: Option<AlertingConfig>,
     pub alerts: Vec<RawAlert>,
     pub notifiers: Vec<(Spanned<String>, Option<RawNotifier>)>,
     pub smtp: Option<RawSmtp>,
-    pub outbox: Option<RawOutbox>,
-    pub silences: Vec<RawSilence>,
+    pub outbox: Option<super::super::alerts::OutboxConfig>,
+    pub silences: Option<Vec<SilenceConfig>>,
 }
 
 /// Builds the alerting config; `checks` holds every configured check name.
@@ -61,7 +59,7 @@ pub(in crate::config) fn alerting(
             _ => ok = false,
         }
     }
-    let alerting = general(c, raw.alerting.unwrap_or_default(), &declared);
+    let alerting = raw.alerting;
     let mut alerts = Vec::new();
     let mut names = HashMap::new();
     for r in raw.alerts {
@@ -79,10 +77,8 @@ pub(in crate::config) fn alerting(
             None => ok = false,
         }
     }
-    let outbox = outbox(c, raw.outbox.unwrap_or_default());
-    let silences: Vec<Option<SilenceConfig>> =
-        raw.silences.into_iter().map(|s| silence(c, s)).collect();
-    let silences: Option<Vec<SilenceConfig>> = silences.into_iter().collect();
+    let outbox = raw.outbox;
+    let silences = raw.silences;
     if !ok {
         return None;
     }
@@ -119,49 +115,6 @@ fn notify_list(
         }
     }
     ok.then_some(out)
-}
-
-fn general(c: &mut Collector, raw: RawAlerting, declared: &[String]) -> Option<AlertingConfig> {
-    let d = AlertingConfig::default();
-    let evaluation_interval = duration(c, &raw.evaluation_interval, d.evaluation_interval);
-    let repeat_interval = duration(c, &raw.repeat_interval, d.repeat_interval);
-    let resend_interval = duration(c, &raw.resend_interval, d.resend_interval);
-    let default_for = duration(c, &raw.default_for, d.default_for);
-    let blocker_window = duration(c, &raw.blocker_window, d.blocker_window);
-    let stale = positive(c, &raw.stale_after_runs, d.stale_after_runs);
-    let blockers = positive(c, &raw.blocker_threshold, d.blocker_threshold);
-    let notify = notify_list(c, &raw.default_notify, declared);
-    for (value, what) in [
-        (&raw.evaluation_interval, evaluation_interval),
-        (&raw.resend_interval, resend_interval),
-    ] {
-        if let (Some(v), Some(d)) = (value, what)
-            && d < Duration::from_secs(1)
-        {
-            c.at(v.span(), "must be at least 1s", None);
-        }
-    }
-    let discrepancy = match &raw.discrepancy_threshold {
-        Some(t) if !(t.get_ref().is_finite() && *t.get_ref() >= 0.0) => {
-            c.at(t.span(), "must be a number of records, 0 or more", None);
-            None
-        }
-        Some(t) => Some(*t.get_ref()),
-        None => Some(d.discrepancy_threshold),
-    };
-    Some(AlertingConfig {
-        evaluation_interval: evaluation_interval?,
-        repeat_interval: repeat_interval?,
-        resend_interval: resend_interval?,
-        default_rules: raw.default_rules.unwrap_or(d.default_rules),
-        default_for: default_for?,
-        default_notify: notify?,
-        stale_after_runs: stale?,
-        discrepancy_threshold: discrepancy?,
-        blocker_threshold: blockers?,
-        blocker_window: blocker_window?,
-        send_resolved: raw.send_resolved.unwrap_or(d.send_resolved),
-    })
 }
 
 fn text(c: &mut Collector, v: &Option<S<String>>, url: bool) -> Option<Option<String>> {

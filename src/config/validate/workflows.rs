@@ -17,7 +17,6 @@ use super::{cron, duration, name_at};
 mod settings;
 mod steps;
 
-pub(in crate::config) use settings::metrics;
 use settings::{baseline, pools, slo, vars};
 
 /// The sources a workflow may name.

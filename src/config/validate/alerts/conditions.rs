@@ -33,7 +33,7 @@ fn number(c: &mut Collector, v: Option<&S<f64>>, lo: f64, hi: f64, what: &str) -
     Some(x)
 }
 
-pub(super) fn window(c: &mut Collector, v: Option<&S<String>>) -> Option<Duration> {
+fn window(c: &mut Collector, v: Option<&S<String>>) -> Option<Duration> {
     let v = v?;
     let d = duration(c, &Some(v.clone()), Duration::ZERO)?;
     if d < Duration::from_secs(1) {

@@ -5,11 +5,11 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::super::super::alerts::{
-    NotifierConfig, NotifierKind, OutboxConfig, SmtpConfig, SmtpTls, WebhookFormat,
+    NotifierConfig, NotifierKind, SmtpConfig, SmtpTls, WebhookFormat,
 };
 use super::super::super::errors::Collector;
-use super::super::super::raw::{RawNotifier, RawOutbox, RawSmtp, S};
-use super::super::{Env, duration, positive, secret};
+use super::super::super::raw::{RawNotifier, RawSmtp, S};
+use super::super::{Env, duration, secret};
 use crate::config::Name;
 
 pub(super) fn notifier(
@@ -214,36 +214,4 @@ fn ca_file(c: &mut Collector, f: &S<String>, host: &str) -> Option<Vec<u8>> {
         return None;
     }
     Some(pem)
-}
-
-pub(super) fn outbox(c: &mut Collector, raw: RawOutbox) -> Option<OutboxConfig> {
-    let d = OutboxConfig::default();
-    let poll = duration(c, &raw.poll_interval, d.poll_interval);
-    let lease = duration(c, &raw.lease, d.lease);
-    let attempts = positive(c, &raw.max_attempts, d.max_attempts);
-    let initial = duration(c, &raw.backoff_initial, d.backoff_initial);
-    let max = duration(c, &raw.backoff_max, d.backoff_max);
-    let retention = duration(c, &raw.retention, d.retention);
-    if let (Some(l), Some(s)) = (lease, &raw.lease)
-        && l < Duration::from_secs(5)
-    {
-        c.at(
-            s.span(),
-            "lease must be at least 5s",
-            Some("it must outlast a delivery's timeout"),
-        );
-        return None;
-    }
-    Some(OutboxConfig {
-        poll_interval: poll?,
-        lease: lease?,
-        max_attempts: attempts?,
-        backoff_initial: initial?,
-        backoff_max: max?,
-        retention: retention?,
-        mail_dir: raw
-            .mail_dir
-            .as_ref()
-            .map(|d| std::path::PathBuf::from(d.get_ref())),
-    })
 }

@@ -1,13 +1,12 @@
 //! Validating a workflow's settings: the baseline (a live system or fixed
-//! figures), the SLO, constants and pools of test values, and the
-//! `[workflow_metrics]` buckets.
+//! figures), the SLO, constants and pools of test values.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
 use super::super::super::errors::Collector;
-use super::super::super::raw::{RawRatio, RawWorkflow, RawWorkflowMetrics};
-use super::super::super::workflows::{BUILTIN_VARS, Baseline, Slo, WorkflowMetricsConfig};
+use super::super::super::raw::{RawRatio, RawWorkflow};
+use super::super::super::workflows::{BUILTIN_VARS, Baseline, Slo};
 use super::super::duration;
 use super::{Known, fhir_ref};
 
@@ -150,26 +149,4 @@ pub(super) fn pools(c: &mut Collector, raw: &RawWorkflow) -> Option<BTreeMap<Str
         }
     }
     ok.then(|| p.get_ref().clone())
-}
-
-pub(in crate::config) fn metrics(
-    c: &mut Collector,
-    raw: RawWorkflowMetrics,
-) -> Option<WorkflowMetricsConfig> {
-    let Some(list) = raw.buckets else {
-        return Some(WorkflowMetricsConfig::default());
-    };
-    let mut buckets = Vec::new();
-    for b in list.get_ref() {
-        buckets.push(duration(c, &Some(b.clone()), Duration::ZERO)?.as_secs_f64());
-    }
-    if buckets.is_empty() || buckets.windows(2).any(|w| w[0] >= w[1]) || buckets[0] <= 0.0 {
-        c.at(
-            list.span(),
-            "buckets must be durations above zero in ascending order",
-            Some("such as [\"10ms\", \"50ms\", \"100ms\", \"500ms\", \"1s\", \"5s\", \"30s\"]"),
-        );
-        return None;
-    }
-    Some(WorkflowMetricsConfig { buckets })
 }

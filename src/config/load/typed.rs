@@ -1,0 +1,144 @@
+//! Reading the sections that are declared once (their typed structs name
+//! each option's rule) and collecting what other sections refer to.
+
+use std::collections::HashSet;
+
+use serde::de::DeserializeOwned;
+use toml::Spanned;
+use toml::de::{DeTable, DeValue};
+
+use super::super::de;
+use super::super::errors::Collector;
+use super::super::feedback::Clinic;
+use super::super::refs::Known;
+use super::super::stabilization::DigestConfig;
+use super::super::validate::RawConfig;
+
+/// Reads a section straight into its typed form, recording every mistake;
+/// an absent section reads as an empty table (its defaults).
+pub(super) fn read<T: DeserializeOwned>(
+    c: &mut Collector,
+    value: Option<Spanned<DeValue<'_>>>,
+) -> Option<T> {
+    let value = value.unwrap_or_else(|| Spanned::new(0..0, DeValue::Table(DeTable::default())));
+    let (typed, problems) = de::read::<T>(value);
+    for p in problems {
+        c.at(p.span, p.message, p.hint.as_deref());
+    }
+    typed
+}
+
+/// The names references may use, from the sections that declare them.
+pub(super) fn known(raw: &RawConfig) -> Known {
+    let checks = raw.reconcile.iter().map(|r| r.name.get_ref());
+    let checks = checks.chain(raw.integrity.iter().map(|r| r.name.get_ref()));
+    let checks = checks.chain(raw.workflows.iter().map(|r| r.name.get_ref()));
+    let checks = checks.chain(raw.documents.iter().map(|r| r.name.get_ref()));
+    let outbox_dir = raw.alerting.outbox.as_ref();
+    Known {
+        clinics: raw
+            .clinics
+            .iter()
+            .flatten()
+            .map(|c| c.id.to_string())
+            .collect(),
+        checks: checks.cloned().collect(),
+        notifiers: raw
+            .alerting
+            .notifiers
+            .iter()
+            .map(|(n, _)| n.get_ref().clone())
+            .collect(),
+        mail_route: raw.alerting.smtp.is_some() || outbox_dir.is_some_and(|o| o.mail_dir.is_some()),
+    }
+}
+
+/// `[[clinics]]`: each read on its own; ids are unique.
+pub(super) fn clinics(
+    c: &mut Collector,
+    value: Option<Spanned<DeValue<'_>>>,
+) -> Option<Vec<Clinic>> {
+    let mut seen = HashSet::new();
+    let mut out = Some(Vec::new());
+    for item in items(c, "clinics", value) {
+        let id_span = item.get_ref().as_table().and_then(|t| {
+            let (_, id) = t.iter().find(|(k, _)| k.get_ref() == "id")?;
+            Some(id.span())
+        });
+        let Some(clinic) = read::<Clinic>(c, Some(item)) else {
+            out = None;
+            continue;
+        };
+        if !clinic.id.as_str().is_empty() && !seen.insert(clinic.id.clone()) {
+            let message = format!("clinic `{}` is listed twice", clinic.id);
+            c.at(id_span.unwrap_or_default(), message, None);
+        }
+        if let Some(out) = &mut out {
+            out.push(clinic);
+        }
+    }
+    out
+}
+
+/// A `[[what]]` array of tables, each element read on its own.
+pub(super) fn each<T: DeserializeOwned>(
+    c: &mut Collector,
+    what: &str,
+    value: Option<Spanned<DeValue<'_>>>,
+) -> Option<Vec<T>> {
+    let read: Vec<Option<T>> = items(c, what, value)
+        .into_iter()
+        .map(|v| read(c, Some(v)))
+        .collect();
+    read.into_iter().collect()
+}
+
+/// The elements of a `[[what]]` array of tables.
+pub(super) fn items<'i>(
+    c: &mut Collector,
+    what: &str,
+    value: Option<Spanned<DeValue<'i>>>,
+) -> Vec<Spanned<DeValue<'i>>> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let span = value.span();
+    match value.into_inner() {
+        DeValue::Array(items) => items.to_vec(),
+        _ => {
+            c.at(
+                span,
+                format!("`{what}` must be an array of tables: write [[{what}]]"),
+                None,
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// `[[digests]]`: each read on its own; names are unique.
+pub(super) fn digests(
+    c: &mut Collector,
+    value: Option<Spanned<DeValue<'_>>>,
+) -> Option<Vec<DigestConfig>> {
+    let mut names = HashSet::new();
+    let mut out = Some(Vec::new());
+    for item in items(c, "digests", value) {
+        let Some(digest) = read::<Spanned<DigestConfig>>(c, Some(item)) else {
+            out = None;
+            continue;
+        };
+        let name = digest.get_ref().name.clone();
+        if !names.insert(name.clone()) {
+            c.at(
+                digest.span(),
+                format!("digest `{name}` is declared twice"),
+                None,
+            );
+        }
+        if let Some(out) = &mut out {
+            out.push(digest.into_inner());
+        }
+    }
+    out
+}
