@@ -56,6 +56,8 @@ impl Wave {
 pub enum CriterionKind {
     /// `days` consecutive days without new (unexplained) keyed-reconcile drift.
     NoDrift { days: u32 },
+    /// `days` consecutive days in which no probable duplicate clusters were added.
+    NoNewDuplicates { days: u32 },
     /// Documents accessible at or above this share (0–1).
     DocumentAccessibility { at_least: f64 },
     /// Each workflow's p95 within `max_ratio` × its baseline p95.
@@ -67,8 +69,7 @@ pub enum CriterionKind {
 }
 
 impl CriterionKind {
-    pub const NAMES: &'static str =
-        "no_drift, document_accessibility, workflow_p95, no_open_blockers, no_page_alerts";
+    pub const NAMES: &'static str = "no_drift, no_new_duplicates, document_accessibility, workflow_p95, no_open_blockers, no_page_alerts";
 }
 
 #[derive(Debug, Clone, PartialEq)]

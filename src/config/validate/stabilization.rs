@@ -114,18 +114,26 @@ fn wave(
     })
 }
 
+/// The `days` of a criterion counted in days: at least 1, 3 when not set.
+fn days(c: &mut Collector, raw: &RawCriterion) -> Option<u32> {
+    match &raw.days {
+        Some(d) if *d.get_ref() == 0 => {
+            c.at(d.span(), "days must be at least 1", None);
+            None
+        }
+        Some(d) => Some(*d.get_ref()),
+        None => Some(3),
+    }
+}
+
 fn criterion(c: &mut Collector, raw: RawCriterion) -> Option<Criterion> {
     let name = name_at(c, &raw.name, "criterion");
     let kind = match raw.kind.get_ref().as_str() {
         "no_drift" => Some(CriterionKind::NoDrift {
-            days: match &raw.days {
-                Some(d) if *d.get_ref() == 0 => {
-                    c.at(d.span(), "days must be at least 1", None);
-                    return None;
-                }
-                Some(d) => *d.get_ref(),
-                None => 3,
-            },
+            days: days(c, &raw)?,
+        }),
+        "no_new_duplicates" => Some(CriterionKind::NoNewDuplicates {
+            days: days(c, &raw)?,
         }),
         "document_accessibility" => Some(CriterionKind::DocumentAccessibility {
             at_least: ratio(c, &raw.at_least, "at_least", Some(0.999))?,

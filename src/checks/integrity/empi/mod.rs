@@ -84,8 +84,8 @@ pub async fn score(
         .map(|k| k.fields.iter().map(|f| *f as usize).collect())
         .collect();
     blocked.extend([vec![], vec![]]);
-    let share = model.estimate_m(&found.counts, &blocked);
-    model.set_prior(share, found.pairs, rows);
+    let share = model.set_prior(found.exact, found.pairs, rows);
+    model.estimate_m(&found.counts, &blocked, share);
     let pairs = found
         .kept
         .into_iter()

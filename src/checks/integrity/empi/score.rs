@@ -45,6 +45,8 @@ pub struct Candidates {
     pub counts: PatternCounts,
     pub kept: Vec<Kept>,
     pub pairs: u64,
+    /// Candidates agreeing exactly on given name, family name and birth date.
+    pub exact: u64,
     /// The model the keep test uses (default `m`, sampled `u`).
     pub prior: Model,
 }
@@ -55,6 +57,7 @@ impl Candidates {
             counts: PatternCounts::new(),
             kept: Vec::new(),
             pairs: 0,
+            exact: 0,
             prior,
         }
     }
@@ -63,6 +66,9 @@ impl Candidates {
         let pattern = compare(a, b);
         self.pairs += 1;
         *self.counts.entry((rule, pattern)).or_insert(0) += 1;
+        if pattern[..3] == [0, 0, 0] {
+            self.exact += 1;
+        }
         if self.prior.evidence(&pattern) < 0.0 {
             return;
         }

@@ -3,7 +3,13 @@
 //! person's two records do) starts from defaults and is estimated by
 //! expectation–maximisation on the candidate pairs, as Splink trains it:
 //! a pair's blocking fields agree by construction, so they are left out of
-//! that pair's likelihoods while training.
+//! that pair's likelihoods while training. The share of matches is not
+//! free in training: it is fixed, as Splink estimates it, from the pairs
+//! that agree exactly on given name, family name and birth date (assumed
+//! to be 90 % of the matches). Left free, EM may settle on another
+//! structure than "one person" (households, a common name in one postal
+//! code). The defaults act as prior pairs, so a field seen on few matches
+//! keeps sensible probabilities.
 
 use std::collections::HashMap;
 
@@ -17,6 +23,10 @@ pub type Table = [Vec<f64>; FIELD_COUNT];
 pub type PatternCounts = HashMap<(u8, Pattern), u64>;
 
 const EM_ROUNDS: usize = 40;
+/// Share of matches that agree exactly on given, family and birth date.
+pub const EXACT_RECALL: f64 = 0.9;
+/// Prior pairs the default `m` stands for in training.
+const PRIOR_PAIRS: f64 = 20.0;
 
 #[derive(Debug, Clone)]
 pub struct Model {
@@ -97,31 +107,36 @@ impl Model {
         }
     }
 
-    /// Trains `m` on candidate patterns; `blocked[rule]` lists the fields
-    /// rule `rule` blocked on. Returns the share of candidates that match.
-    pub fn estimate_m(&mut self, counts: &PatternCounts, blocked: &[Vec<usize>]) -> f64 {
-        let mut lambda = 0.1;
+    /// Trains `m` on candidate patterns, of which a share `lambda` match;
+    /// `blocked[rule]` lists the fields rule `rule` blocked on.
+    pub fn estimate_m(&mut self, counts: &PatternCounts, blocked: &[Vec<usize>], lambda: f64) {
+        let defaults = Model::default().m;
         for _ in 0..EM_ROUNDS {
-            let (m, next) = self.em_round(counts, blocked, lambda);
+            let m = self.em_round(counts, blocked, lambda, &defaults);
+            let moved = m
+                .iter()
+                .zip(&self.m)
+                .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+                .fold(0.0, f64::max);
             self.m = m;
-            let done = (next - lambda).abs() < 1e-7;
-            lambda = next;
-            if done {
+            if moved < 1e-6 {
                 break;
             }
         }
-        lambda
     }
 
-    /// One expectation–maximisation round: new `m` and match share.
+    /// One expectation–maximisation round: the new `m`.
     fn em_round(
         &self,
         counts: &PatternCounts,
         blocked: &[Vec<usize>],
         lambda: f64,
-    ) -> (Table, f64) {
-        let mut num: Vec<Vec<f64>> = self.m.iter().map(|l| vec![0.0; l.len()]).collect();
-        let (mut matched, mut total) = (0.0, 0.0);
+        defaults: &Table,
+    ) -> Table {
+        let mut num: Vec<Vec<f64>> = defaults
+            .iter()
+            .map(|l| l.iter().map(|d| d * PRIOR_PAIRS).collect())
+            .collect();
         for ((rule, p), n) in counts {
             let skip = blocked
                 .get(usize::from(*rule))
@@ -133,35 +148,25 @@ impl Model {
                 lu *= self.u[f][usize::from(p[f])];
             }
             let g = if lm + lu > 0.0 { lm / (lm + lu) } else { 0.0 };
-            let w = g * *n as f64;
-            matched += w;
-            total += *n as f64;
             for f in (0..FIELD_COUNT).filter(used) {
-                num[f][usize::from(p[f])] += w;
+                num[f][usize::from(p[f])] += g * *n as f64;
             }
         }
-        let m = std::array::from_fn(|f| {
+        std::array::from_fn(|f| {
             let seen: f64 = num[f].iter().sum();
-            if seen < 1.0 {
-                return self.m[f].clone();
-            }
-            let k = num[f].len() as f64;
-            num[f]
-                .iter()
-                .map(|x| (x + 0.1) / (seen + 0.1 * k))
-                .collect()
-        });
-        let share = if total > 0.0 { matched / total } else { lambda };
-        (m, share.clamp(1e-9, 0.999))
+            num[f].iter().map(|x| x / seen).collect()
+        })
     }
 
-    /// Sets the prior from the candidates' match share: the expected
+    /// The share of candidates that match, from the `exact` candidates
+    /// agreeing on given, family and birth date; and sets the prior: those
     /// matches among all `rows * (rows - 1) / 2` pairs of the table.
-    pub fn set_prior(&mut self, candidate_share: f64, candidates: u64, rows: u64) {
+    pub fn set_prior(&mut self, exact: u64, candidates: u64, rows: u64) -> f64 {
+        let expected = (exact.max(1) as f64) / EXACT_RECALL;
         let all = (rows as f64) * (rows.saturating_sub(1) as f64) / 2.0;
-        let expected = (candidate_share * candidates as f64).max(1.0);
         let lambda = (expected / all.max(1.0)).clamp(1e-12, 0.5);
         self.prior_bits = (lambda / (1.0 - lambda)).log2();
+        (expected / candidates.max(1) as f64).clamp(1e-9, 0.5)
     }
 }
 
@@ -179,10 +184,10 @@ mod tests {
         counts.insert((0, agree), 30);
         counts.insert((0, differ), 970);
         model.u[0] = vec![0.002, 0.001, 0.002, 0.02, 0.975];
-        let share = model.estimate_m(&counts, &[vec![2]]);
+        let share = model.set_prior(27, 1000, 10_000);
         assert!((share - 0.03).abs() < 0.005, "{share}");
-        assert!(model.m[0][0] > 0.95);
-        model.set_prior(share, 1000, 10_000);
+        model.estimate_m(&counts, &[vec![2]], share);
+        assert!(model.m[0][0] > 0.85, "{:?}", model.m[0]);
         let w = model.prior_bits + model.evidence(&agree);
         assert!(Model::probability(w) > 0.99);
         let w = model.prior_bits + model.evidence(&differ);
