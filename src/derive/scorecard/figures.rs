@@ -24,6 +24,9 @@ pub(super) fn drift_on(facts: &Facts, wave: &Wave, from_ms: i64, to_ms: i64) -> 
     (!drifts.is_empty()).then(|| drifts.into_iter().fold(0, u64::saturating_add))
 }
 
+/// Clusters of one check: last before the window, first and last in it.
+type Span = (Option<i64>, Option<i64>, Option<i64>);
+
 /// Probable duplicate clusters added in `[from, to)`: per watched integrity
 /// check, the clusters of its last run in the window over those of its last
 /// run before it (or its first in the window), summed; `None` when no run
@@ -43,7 +46,7 @@ pub(super) fn new_duplicates_on(
             .collect();
         (!counted.is_empty()).then(|| counted.iter().sum())
     };
-    let mut per_check: BTreeMap<&str, (Option<i64>, Option<i64>, Option<i64>)> = BTreeMap::new();
+    let mut per_check: BTreeMap<&str, Span> = BTreeMap::new();
     let mut runs: Vec<&StoredRun> = facts
         .runs_in(wave, CheckKind::Integrity, i64::MIN, to_ms)
         .collect();
