@@ -14,7 +14,9 @@ mod workflow;
 pub use documents::{
     DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
 };
-pub use integrity::{Cluster, FieldCompleteness, IntegrityDetails, RuleKind, RuleResult};
+pub use integrity::{
+    Cluster, FieldCompleteness, FieldEvidence, IntegrityDetails, RuleKind, RuleResult, ScoredPair,
+};
 pub use reconcile::{
     ChangedKey, Drift, DuplicateKeys, GroupCount, KeyedDiff, ReconcileDetails, Side, SideCounts,
     Sweep,

@@ -70,6 +70,10 @@ const KEYS: &[&str] = &[
     "integrity.rules.key",
     "integrity.rules.where",
     "integrity.rules.tolerance",
+    "integrity.rules.person",
+    "integrity.rules.probable",
+    "integrity.rules.review",
+    "integrity.rules.max_cluster_size",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",
@@ -101,6 +105,7 @@ const KEYS: &[&str] = &[
     "clinics.id",
     "clinics.name",
     "reconcile.compare",
+    "integrity.rules.person",
     "reconcile.max_keys",
     "reconcile.bisection_factor",
     "reconcile.bisection_threshold",
@@ -308,6 +313,7 @@ const KEYS: &[&str] = &[
 /// names inside are values, not config keys.
 const MAP_KEYS: &[&str] = &[
     "reconcile.compare",
+    "integrity.rules.person",
     "reconcile.source.expressions",
     "reconcile.target.expressions",
     "reconcile.source.groups",
@@ -325,6 +331,9 @@ const MAP_KEYS: &[&str] = &[
 
 /// Which section each raw config struct in `src/config/raw.rs` is read into.
 const RAW_STRUCTS: &[(&str, &[&str])] = &[
+    // The fields of `person = { … }` are documented in the `person` row and
+    // checked through MAP_KEYS above, like the other column maps.
+    ("RawPerson", &[]),
     ("RawServer", &["server"]),
     ("RawStore", &["store"]),
     ("RawScheduler", &["scheduler"]),
@@ -777,12 +786,19 @@ fn integrity_details() -> Details {
         ratio: 0.98,
         below_threshold: true,
     }];
+    let mut probable = rule(
+        "probable_duplicate_patients",
+        RuleKind::ProbableDuplicates,
+        2,
+    );
+    probable.review_pairs = Some(4);
     let mut fresh = rule("encounter_feed", RuleKind::Freshness, 1);
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);
     Details::Integrity(IntegrityDetails {
         rules: vec![
             dups,
+            probable,
             rule("appointment_orphans", RuleKind::Orphans, 2),
             complete,
             rule("npi", RuleKind::Validity, 1),

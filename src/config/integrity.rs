@@ -12,8 +12,10 @@ use chrono::NaiveDate;
 
 use super::{CronSchedule, Name, Tolerance};
 
+pub mod empi;
 mod sql_names;
 
+pub use empi::{EmpiSpec, PersonColumns};
 pub use sql_names::{Ident, SqlFilter, TableName};
 
 /// Sample keys kept per rule when `sample_keys` is not set.
@@ -86,6 +88,8 @@ pub enum RuleSpec {
     },
     /// The newest value of a timestamp column must be recent.
     Freshness { column: Ident, max_age: Duration },
+    /// Pairs of rows that probably stand for one person (fuzzy, scored).
+    ProbableDuplicates(Box<EmpiSpec>),
 }
 
 /// How a validity rule judges one value.

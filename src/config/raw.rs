@@ -180,6 +180,26 @@ pub struct RawIntegrityRule {
     pub mapping_column: Option<S<String>>,
     pub mapping_where: Option<S<String>>,
     pub max_age: Option<S<String>>,
+    /// `probable_duplicates`: which columns hold which person field.
+    pub person: Option<S<RawPerson>>,
+    pub probable: Option<S<f64>>,
+    pub review: Option<S<f64>>,
+    pub max_cluster_size: Option<S<u32>>,
+}
+
+/// The `person = { … }` column map of a `probable_duplicates` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawPerson {
+    pub given: Option<S<String>>,
+    pub family: Option<S<String>>,
+    pub birth_date: Option<S<String>>,
+    pub sex: Option<S<String>>,
+    pub phone: Option<S<String>>,
+    pub postal_code: Option<S<String>>,
+    pub address: Option<S<String>>,
+    pub city: Option<S<String>>,
+    pub identifier: Option<S<String>>,
 }
 
 /// A share written as a number from 0 to 1 or a percentage string.

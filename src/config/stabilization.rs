@@ -75,6 +75,8 @@ impl Wave {
 pub enum CriterionKind {
     /// `days` consecutive days without new (unexplained) keyed-reconcile drift.
     NoDrift { days: u32 },
+    /// `days` consecutive days in which no probable duplicate clusters were added.
+    NoNewDuplicates { days: u32 },
     /// Documents accessible at or above this share (0–1).
     DocumentAccessibility { at_least: f64 },
     /// Each workflow's p95 within `max_ratio` × its baseline p95.
@@ -185,6 +187,7 @@ struct CriterionText {
 #[serde(rename_all = "snake_case")]
 enum CriterionName {
     NoDrift,
+    NoNewDuplicates,
     DocumentAccessibility,
     WorkflowP95,
     NoOpenBlockers,
@@ -216,6 +219,7 @@ impl From<CriterionText> for Criterion {
     fn from(t: CriterionText) -> Self {
         let kind = match t.kind {
             CriterionName::NoDrift => CriterionKind::NoDrift { days: t.days },
+            CriterionName::NoNewDuplicates => CriterionKind::NoNewDuplicates { days: t.days },
             CriterionName::DocumentAccessibility => CriterionKind::DocumentAccessibility {
                 at_least: t.at_least,
             },

@@ -17,6 +17,7 @@ pub(super) struct IntegrityMetrics {
     status: IntGaugeVec,
     completeness: GaugeVec,
     duplicate_records: IntGaugeVec,
+    review_pairs: IntGaugeVec,
     newest_age: GaugeVec,
     /// Series shown per check, so rules and fields that disappear are removed.
     shown: Mutex<HashMap<String, Shown>>,
@@ -66,6 +67,11 @@ impl IntegrityMetrics {
             duplicate_records: int(
                 "hypercare_integrity_duplicate_records",
                 "Records in the duplicate clusters a duplicates rule found.",
+                &["check", "rule"],
+            ),
+            review_pairs: int(
+                "hypercare_integrity_review_pairs",
+                "Pairs a probable_duplicates rule reports for review (below probable).",
                 &["check", "rule"],
             ),
             newest_age: float(
@@ -128,6 +134,11 @@ impl IntegrityMetrics {
                 .with_label_values(&[check, &r.name])
                 .set(n);
         }
+        if let Some(n) = r.review_pairs {
+            self.review_pairs
+                .with_label_values(&[check, &r.name])
+                .set(n);
+        }
         if r.kind == RuleKind::Freshness {
             match r.age_seconds {
                 Some(age) => self
@@ -152,6 +163,7 @@ impl IntegrityMetrics {
                 .remove_label_values(&[check, rule, kind.as_str(), o.as_str()]);
         }
         let _ = self.duplicate_records.remove_label_values(&[check, rule]);
+        let _ = self.review_pairs.remove_label_values(&[check, rule]);
         let _ = self.newest_age.remove_label_values(&[check, rule]);
     }
 
@@ -162,6 +174,7 @@ impl IntegrityMetrics {
             &self.rows_checked,
             &self.status,
             &self.duplicate_records,
+            &self.review_pairs,
         ] {
             g.reset();
         }

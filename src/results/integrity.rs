@@ -22,6 +22,7 @@ pub enum RuleKind {
     Completeness,
     Validity,
     Freshness,
+    ProbableDuplicates,
 }
 
 impl RuleKind {
@@ -67,9 +68,42 @@ pub struct RuleResult {
     /// Duplicates: the first clusters by smallest key, up to `sample_keys`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sample_clusters: Vec<Cluster>,
+    /// Probable duplicates: pairs between `review` and `probable`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review_pairs: Option<i64>,
+    /// Probable duplicates: clusters above `max_cluster_size`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oversized_clusters: Option<i64>,
+    /// Probable duplicates: the first scored pairs, with why they matched.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_pairs: Vec<ScoredPair>,
     /// Why the rule could not judge (may quote the database's message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// A pair of records scored as one person, with each field's evidence:
+/// record keys and level names only, never the compared values.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredPair {
+    pub keys: [String; 2],
+    /// Match probability (0..1).
+    pub probability: f64,
+    /// Total match weight in bits (log2 of the Bayes factor, prior included).
+    pub weight: f64,
+    /// `probable` or `review`.
+    pub class: String,
+    pub fields: Vec<FieldEvidence>,
+}
+
+/// How one field of a pair compared and what it contributed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldEvidence {
+    pub field: String,
+    /// `exact`, `nickname`, `similar`, `swapped`, `different`, `missing`…
+    pub level: String,
+    /// Weight in bits (0 for a missing value).
+    pub weight: f64,
 }
 
 impl RuleResult {
@@ -89,6 +123,9 @@ impl RuleResult {
             age_seconds: None,
             sample_keys: Vec::new(),
             sample_clusters: Vec::new(),
+            review_pairs: None,
+            oversized_clusters: None,
+            sample_pairs: Vec::new(),
             error: None,
         }
     }

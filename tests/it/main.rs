@@ -17,6 +17,7 @@ mod deploy;
 mod digests;
 mod documents;
 mod drift;
+mod empi;
 mod faults;
 pub(crate) mod feedback;
 mod fhir;

@@ -12,6 +12,7 @@ mod catalog;
 mod codes;
 mod completeness;
 mod duplicates;
+pub mod empi;
 mod freshness;
 mod orphans;
 mod samples;
@@ -131,6 +132,7 @@ async fn run_rule(ctx: &Ctx<'_>, rule: &IntegrityRule) -> (RuleResult, Option<&'
         RuleSpec::Freshness { column, max_age } => {
             freshness::run(ctx, rule, column, *max_age, &mut out).await
         }
+        RuleSpec::ProbableDuplicates(spec) => empi::run(ctx, rule, spec, &mut out).await,
     };
     out.duration_ms = clock.elapsed().as_millis() as u64;
     match ran {
@@ -161,6 +163,7 @@ fn kind_of(spec: &RuleSpec) -> RuleKind {
         RuleSpec::Completeness { .. } => RuleKind::Completeness,
         RuleSpec::Validity { .. } => RuleKind::Validity,
         RuleSpec::Freshness { .. } => RuleKind::Freshness,
+        RuleSpec::ProbableDuplicates(_) => RuleKind::ProbableDuplicates,
     }
 }
 
@@ -171,5 +174,6 @@ fn threshold(spec: &RuleSpec) -> String {
         | RuleSpec::Validity { tolerance, .. } => tolerance.to_string(),
         RuleSpec::Completeness { min_ratio, .. } => format!("{}%", min_ratio * 100.0),
         RuleSpec::Freshness { max_age, .. } => humantime::format_duration(*max_age).to_string(),
+        RuleSpec::ProbableDuplicates(s) => format!("{} (p >= {})", s.tolerance, s.probable),
     }
 }

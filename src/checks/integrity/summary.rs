@@ -80,6 +80,10 @@ fn describe(r: &RuleResult) -> String {
             "{n} duplicate clusters ({} records)",
             r.records_involved.unwrap_or(0)
         ),
+        RuleKind::ProbableDuplicates => format!(
+            "{n} probable duplicate clusters ({} records)",
+            r.records_involved.unwrap_or(0)
+        ),
         RuleKind::Orphans => format!("{n} orphans"),
         RuleKind::Validity => format!("{n} invalid"),
         RuleKind::Completeness => {

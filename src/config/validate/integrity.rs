@@ -14,6 +14,7 @@ use super::super::raw::{RawIntegrity, RawIntegrityRule, S};
 use super::super::{Ident, Name, SourceConfig};
 use super::{cron, duration, name_at};
 
+mod empi;
 mod keys;
 mod kinds;
 
@@ -120,6 +121,7 @@ fn rule(c: &mut Collector, r: RawIntegrityRule) -> Option<IntegrityRule> {
         Kind::Completeness => kinds::completeness(c, &r),
         Kind::Validity => kinds::validity(c, &r),
         Kind::Freshness => kinds::freshness(c, &r),
+        Kind::ProbableDuplicates => empi::probable_duplicates(c, &r),
     };
     applicable.then_some(())?;
     Some(IntegrityRule {

@@ -4,7 +4,7 @@
 use chrono::{Duration, NaiveDate};
 
 use super::facts::{DAY_MS, Facts, day_start_ms};
-use super::figures::{documents_in, drift_on, workflows_in};
+use super::figures::{documents_in, drift_on, new_duplicates_on, workflows_in};
 use super::types::State;
 use crate::config::stabilization::{CriterionKind, Wave};
 use crate::derive::percent;
@@ -24,6 +24,7 @@ pub(super) fn criterion(
     let to = (from + DAY_MS).min(facts.now_ms + 1);
     match kind {
         CriterionKind::NoDrift { days } => no_drift(facts, wave, day, to, days),
+        CriterionKind::NoNewDuplicates { days } => no_new_duplicates(facts, wave, day, to, days),
         CriterionKind::DocumentAccessibility { at_least } => {
             documents(facts, wave, from, to, at_least)
         }
@@ -87,6 +88,37 @@ fn no_drift(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: u32) -> J
             format!("{days} days in a row without new record discrepancies"),
         )
     }
+}
+
+/// `days` consecutive days since go-live without new probable duplicate
+/// clusters (a registration desk creating patients again).
+fn no_new_duplicates(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: u32) -> Judged {
+    let (mut clean, mut unknown) = (0u32, 0u32);
+    for back in 0..days {
+        let d = day - Duration::days(i64::from(back));
+        let f = day_start_ms(d);
+        match (d >= wave.go_live)
+            .then(|| new_duplicates_on(facts, wave, f, (f + DAY_MS).min(to)))
+            .flatten()
+        {
+            Some(0) => clean += 1,
+            Some(n) => {
+                let words = format!(
+                    "{n} new probable duplicate patient(s) on {d}; {clean} clean day(s) since, {days} needed"
+                );
+                return (State::NotMet, Some(f64::from(clean)), words);
+            }
+            None => unknown += 1,
+        }
+    }
+    if unknown > 0 {
+        let words = format!(
+            "{clean} of {days} days without new probable duplicates; {unknown} day(s) without a duplicate check"
+        );
+        return (State::Unknown, Some(f64::from(clean)), words);
+    }
+    let words = format!("{days} days in a row without new probable duplicate patients");
+    (State::Met, Some(f64::from(clean)), words)
 }
 
 /// At least `at_least` of the documents checked today were accessible.

@@ -159,6 +159,8 @@ fn look_back_ms(setup: &Setup) -> i64 {
         .iter()
         .map(|c| match c.kind {
             CriterionKind::NoDrift { days } => i64::from(days),
+            // One more day: the clusters before the first day judged.
+            CriterionKind::NoNewDuplicates { days } => i64::from(days) + 1,
             _ => 1,
         })
         .max()

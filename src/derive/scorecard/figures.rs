@@ -2,6 +2,8 @@
 //! a day, documents accessible, workflow p95 against the baseline, open
 //! feedback. Each reads typed results (methods on `results` types).
 
+use std::collections::BTreeMap;
+
 use chrono::NaiveDate;
 
 use super::facts::{DAY_MS, Facts, day_start_ms, finished};
@@ -9,7 +11,7 @@ use super::types::{Figures, WorkflowFigure};
 use crate::config::checks::CheckKind;
 use crate::config::stabilization::Wave;
 use crate::derive::quantile;
-use crate::results::{RunStatus, StepOutcome};
+use crate::results::{Outcome, RuleKind, RunStatus, StepOutcome};
 use crate::store::StoredRun;
 
 /// New discrepancies in one day's keyed runs; `None` when no run carried drift.
@@ -20,6 +22,53 @@ pub(super) fn drift_on(facts: &Facts, wave: &Wave, from_ms: i64, to_ms: i64) -> 
         .map(|d| d.new)
         .collect();
     (!drifts.is_empty()).then(|| drifts.into_iter().fold(0, u64::saturating_add))
+}
+
+/// Clusters of one check: last before the window, first and last in it.
+type Span = (Option<i64>, Option<i64>, Option<i64>);
+
+/// Probable duplicate clusters added in `[from, to)`: per watched integrity
+/// check, the clusters of its last run in the window over those of its last
+/// run before it (or its first in the window), summed; `None` when no run
+/// in the window counted them.
+pub(super) fn new_duplicates_on(
+    facts: &Facts,
+    wave: &Wave,
+    from_ms: i64,
+    to_ms: i64,
+) -> Option<u64> {
+    let clusters = |r: &StoredRun| -> Option<i64> {
+        let rules = &r.details.integrity()?.rules;
+        let counted: Vec<i64> = rules
+            .iter()
+            .filter(|x| x.kind == RuleKind::ProbableDuplicates && x.status != Outcome::Error)
+            .filter_map(|x| x.problems)
+            .collect();
+        (!counted.is_empty()).then(|| counted.iter().sum())
+    };
+    let mut per_check: BTreeMap<&str, Span> = BTreeMap::new();
+    let mut runs: Vec<&StoredRun> = facts
+        .runs_in(wave, CheckKind::Integrity, i64::MIN, to_ms)
+        .collect();
+    runs.sort_by_key(|r| finished(r));
+    for r in runs {
+        let Some(n) = clusters(r) else { continue };
+        let e = per_check.entry(&r.check_name).or_default();
+        if finished(r) < from_ms {
+            e.0 = Some(n);
+        } else {
+            e.1 = e.1.or(Some(n));
+            e.2 = Some(n);
+        }
+    }
+    let added: Vec<u64> = per_check
+        .values()
+        .filter_map(|(before, first, last)| {
+            let base = before.or(*first)?;
+            Some(u64::try_from((*last)?.saturating_sub(base)).unwrap_or(0))
+        })
+        .collect();
+    (!added.is_empty()).then(|| added.into_iter().fold(0, u64::saturating_add))
 }
 
 /// Documents checked and failed over some documents runs (errored ones left out).
@@ -129,5 +178,67 @@ pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str, day: NaiveDate) 
             .filter(|r| r.clinic.as_deref() == Some(clinic))
             .count() as u64,
         open_blockers: facts.blockers(clinic).count() as u64,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::results::{Details, IntegrityDetails, RuleResult};
+
+    fn run(check: &str, ms: i64, clusters: i64, status: Outcome) -> StoredRun {
+        let mut rule = RuleResult::new("dups", RuleKind::ProbableDuplicates, "0".into());
+        rule.problems = Some(clusters);
+        rule.status = status;
+        StoredRun {
+            id: 0,
+            check_name: check.into(),
+            kind: CheckKind::Integrity,
+            slot_ms: ms,
+            status: RunStatus::Fail,
+            owner: "test".into(),
+            attempt: 1,
+            started_ms: ms,
+            finished_ms: Some(ms),
+            lease_expires_ms: None,
+            duration_ms: Some(0),
+            summary: String::new(),
+            details: Details::Integrity(IntegrityDetails { rules: vec![rule] }),
+        }
+    }
+
+    #[test]
+    fn new_duplicates_are_clusters_added_over_the_day_before() {
+        let day = NaiveDate::from_ymd_opt(2026, 11, 20).unwrap();
+        let from = day_start_ms(day);
+        let hour = 3_600_000;
+        let facts = Facts {
+            now_ms: from + DAY_MS,
+            runs: vec![
+                run("desk", from - hour, 14, Outcome::Fail),
+                run("desk", from + hour, 14, Outcome::Fail),
+                // An errored rule counts nothing.
+                run("desk", from + 2 * hour, 0, Outcome::Error),
+                run("desk", from + 3 * hour, 16, Outcome::Fail),
+                run("other", from + hour, 3, Outcome::Fail),
+            ],
+            baseline_runs: vec![],
+            checks: vec![],
+            open: vec![],
+            page_alerts: vec![],
+        };
+        let wave = Wave {
+            name: crate::config::Name::parse("w").unwrap(),
+            go_live: day,
+            clinics: vec![],
+            checks: vec![],
+            baseline_days: 7,
+        };
+        assert_eq!(
+            new_duplicates_on(&facts, &wave, from, from + DAY_MS),
+            Some(2)
+        );
+        let next = from + DAY_MS;
+        assert_eq!(new_duplicates_on(&facts, &wave, next, next + DAY_MS), None);
     }
 }

@@ -17,10 +17,12 @@ pub(super) enum Kind {
     Completeness,
     Validity,
     Freshness,
+    ProbableDuplicates,
 }
 
 impl Kind {
-    pub const NAMES: &'static str = "duplicates, orphans, completeness, validity, freshness";
+    pub const NAMES: &'static str =
+        "duplicates, orphans, completeness, validity, freshness, probable_duplicates";
 
     pub fn parse(s: &str) -> Option<Kind> {
         match s {
@@ -29,6 +31,7 @@ impl Kind {
             "completeness" => Some(Kind::Completeness),
             "validity" => Some(Kind::Validity),
             "freshness" => Some(Kind::Freshness),
+            "probable_duplicates" => Some(Kind::ProbableDuplicates),
             _ => None,
         }
     }
@@ -40,6 +43,7 @@ impl Kind {
             Kind::Completeness => "completeness",
             Kind::Validity => "validity",
             Kind::Freshness => "freshness",
+            Kind::ProbableDuplicates => "probable_duplicates",
         }
     }
 
@@ -72,6 +76,14 @@ impl Kind {
                 "mapping_where",
             ],
             Kind::Freshness => &["column", "max_age"],
+            Kind::ProbableDuplicates => &[
+                "key",
+                "tolerance",
+                "person",
+                "probable",
+                "review",
+                "max_cluster_size",
+            ],
         }
     }
 }
@@ -103,6 +115,10 @@ fn keys_set(r: &RawIntegrityRule) -> Vec<(&'static str, Range<usize>)> {
         ("mapping_column", span_of(&r.mapping_column)),
         ("mapping_where", span_of(&r.mapping_where)),
         ("max_age", span_of(&r.max_age)),
+        ("person", span_of(&r.person)),
+        ("probable", span_of(&r.probable)),
+        ("review", span_of(&r.review)),
+        ("max_cluster_size", span_of(&r.max_cluster_size)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))

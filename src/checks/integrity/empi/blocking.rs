@@ -1,0 +1,197 @@
+//! Blocking pushed into SQL: candidate pairs are the pairs of rows that
+//! share a blocking key, written per engine as a self-join the database
+//! plans (hash or index join), streamed back pair by pair. A pair found by
+//! an earlier key is not returned again by a later one, and a key shared by
+//! more than [`MAX_BLOCK`] rows (a placeholder phone, a default birth date)
+//! pairs nothing: such a block is not one person and would be quadratic.
+
+use crate::config::Engine;
+use crate::config::integrity::{EmpiSpec, IntegrityRule};
+
+use super::super::sql::{self, Sql};
+use super::compare::Field;
+use super::person::FIELDS;
+
+/// Rows sharing one blocking key beyond which the key pairs nothing.
+pub const MAX_BLOCK: usize = 200;
+
+/// One blocking key: its SQL expression and the fields it makes agree.
+pub struct BlockingKey {
+    pub expr: String,
+    pub fields: Vec<Field>,
+}
+
+/// Lower-cased, trimmed text, NULL when blank.
+fn clean(e: Engine, col: &str) -> String {
+    format!("NULLIF(LOWER(TRIM({})), '')", sql::text(e, col))
+}
+
+/// Values joined with `|`, NULL when any is NULL.
+fn concat(e: Engine, parts: &[String]) -> String {
+    match e {
+        Engine::MySql => format!("CONCAT({})", parts.join(", '|', ")),
+        Engine::Postgres | Engine::Sqlite => parts.join(" || '|' || "),
+    }
+}
+
+/// Phone digits without the usual separators, NULL when under 7 digits.
+fn phone_digits(e: Engine, col: &str) -> String {
+    let mut d = format!("TRIM({})", sql::text(e, col));
+    for sep in [" ", "-", "(", ")", ".", "+", "/"] {
+        d = format!("REPLACE({d}, '{sep}', '')");
+    }
+    format!("CASE WHEN LENGTH({d}) >= 7 THEN {d} END")
+}
+
+/// The blocking keys the mapped columns allow, in the order they run.
+pub fn keys(e: Engine, s: &EmpiSpec) -> Vec<BlockingKey> {
+    let col = |i: &crate::config::integrity::Ident| sql::ident(e, i);
+    let p = &s.person;
+    let dob = format!("NULLIF({}, '0000-00-00')", clean(e, &col(&p.birth_date)));
+    let given = clean(e, &col(&p.given));
+    let initial = format!("SUBSTR({given}, 1, 1)");
+    let mut keys = vec![BlockingKey {
+        expr: dob,
+        fields: vec![Field::BirthDate],
+    }];
+    if let Some(phone) = &p.phone {
+        keys.push(BlockingKey {
+            expr: phone_digits(e, &col(phone)),
+            fields: vec![Field::Phone],
+        });
+    }
+    if let Some(postal) = &p.postal_code {
+        keys.push(BlockingKey {
+            expr: concat(e, &[clean(e, &col(postal)), initial]),
+            fields: vec![Field::Postal],
+        });
+    }
+    keys.push(BlockingKey {
+        expr: concat(e, &[given, clean(e, &col(&p.family))]),
+        fields: vec![Field::Given, Field::Family],
+    });
+    keys
+}
+
+/// The person columns as text, in [`Person::from_cells`] order.
+fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
+    let p = &s.person;
+    let cols = [
+        Some(&p.given),
+        Some(&p.family),
+        Some(&p.birth_date),
+        p.sex.as_ref(),
+        p.phone.as_ref(),
+        p.postal_code.as_ref(),
+        p.address.as_ref(),
+        p.city.as_ref(),
+        p.identifier.as_ref(),
+    ];
+    debug_assert_eq!(cols.len(), FIELDS);
+    cols.iter()
+        .map(|c| match c {
+            Some(c) => sql::text(e, &sql::ident(e, c)),
+            None => sql::text(e, "NULL"),
+        })
+        .collect()
+}
+
+/// `WITH q AS (…)`: every row in scope with its key, person columns
+/// `c0…c8` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
+pub fn scope(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, keys: &[BlockingKey]) -> String {
+    let mut cols = vec![format!("{} AS k", sql::text(e, &sql::ident(e, &s.key)))];
+    cols.extend(
+        projection(e, s)
+            .iter()
+            .enumerate()
+            .map(|(i, c)| format!("{c} AS c{i}")),
+    );
+    cols.extend(
+        keys.iter()
+            .enumerate()
+            .map(|(i, k)| format!("{} AS r{i}", k.expr)),
+    );
+    let capped: Vec<String> = (0..keys.len())
+        .map(|i| {
+            format!(
+                "CASE WHEN COUNT(*) OVER (PARTITION BY r{i}) <= {MAX_BLOCK} THEN r{i} END AS b{i}"
+            )
+        })
+        .collect();
+    let person: Vec<String> = (0..FIELDS).map(|i| format!("c{i}")).collect();
+    format!(
+        "WITH p AS (SELECT {} FROM {} WHERE {}), \
+         q AS (SELECT k, {}, {} FROM p)",
+        cols.join(", "),
+        sql::table(e, &rule.table),
+        sql::filter(&rule.filter),
+        person.join(", "),
+        capped.join(", ")
+    )
+}
+
+/// The columns of one side of a pair: key, then person columns.
+fn side(alias: &str) -> String {
+    let mut c = vec![format!("{alias}.k")];
+    c.extend((0..FIELDS).map(|i| format!("{alias}.c{i}")));
+    c.join(", ")
+}
+
+/// Pairs sharing key `i` and no earlier key: `(a.k, a.c0…, b.k, b.c0…)`.
+pub fn pairs(e: Engine, scope: &str, i: usize) -> Sql {
+    let mut q = Sql::new(e);
+    let earlier: Vec<String> = (0..i)
+        .map(|j| format!(" AND (a.b{j} IS NULL OR b.b{j} IS NULL OR a.b{j} <> b.b{j})"))
+        .collect();
+    q.push(&format!(
+        "{scope} SELECT {}, {} FROM q a JOIN q b ON a.b{i} = b.b{i} AND a.k < b.k{}",
+        side("a"),
+        side("b"),
+        earlier.concat()
+    ));
+    q
+}
+
+/// Every row in scope ordered by birth year, with its SQL blocking keys,
+/// for the phonetic keys computed in Rust: `(k, c0…c8, b0…, year)`.
+pub fn by_year(e: Engine, scope: &str, keys: usize) -> Sql {
+    let mut q = Sql::new(e);
+    let b: Vec<String> = (0..keys).map(|i| format!("b{i}")).collect();
+    q.push(&format!(
+        "{scope}, y AS (SELECT {}, {}, SUBSTR(c2, 1, 4) AS yr FROM q) \
+         SELECT * FROM y WHERE yr IS NOT NULL AND yr <> '' AND yr <> '0000' ORDER BY yr",
+        side("q").replace("q.", ""),
+        b.join(", ")
+    ));
+    q
+}
+
+/// The rows in scope, counted.
+pub fn count(e: Engine, rule: &IntegrityRule) -> Sql {
+    let mut q = Sql::new(e);
+    q.push(&format!(
+        "SELECT {} FROM {} WHERE {}",
+        sql::bigint(e, "COUNT(*)"),
+        sql::table(e, &rule.table),
+        sql::filter(&rule.filter)
+    ));
+    q
+}
+
+/// A random sample of rows in scope (all of them when there are few), for `u`.
+pub fn sample(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, n: usize) -> Sql {
+    let random = match e {
+        Engine::MySql => "RAND()",
+        Engine::Postgres | Engine::Sqlite => "RANDOM()",
+    };
+    let mut cols = vec![sql::text(e, &sql::ident(e, &s.key))];
+    cols.extend(projection(e, s));
+    let mut q = Sql::new(e);
+    q.push(&format!(
+        "SELECT {} FROM {} WHERE {} ORDER BY {random} LIMIT {n}",
+        cols.join(", "),
+        sql::table(e, &rule.table),
+        sql::filter(&rule.filter)
+    ));
+    q
+}

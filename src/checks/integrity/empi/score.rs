@@ -1,0 +1,162 @@
+//! Candidate pairs as they stream in: each is compared once, its pattern
+//! counted for training, and kept only when its evidence (under the default
+//! `m`) is at least neutral, so memory follows the plausible pairs, not
+//! the candidates. Vetoes decided here overrule any weight.
+
+use super::compare::{ALL, Field, MISSING, Pattern, compare};
+use super::person::Person;
+use super::weights::{Model, PatternCounts};
+
+/// Birth dates further apart than this (and not a typo) are two people.
+const VETO_YEARS: i64 = 5;
+
+/// Why a pair may not be linked whatever its weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Veto {
+    /// Both records give a sex, and they differ.
+    Sex,
+    /// Birth dates years apart, not explained by a typo or swap.
+    BirthDate,
+    /// `Jr` against `Sr` (or `II` against `III`).
+    Suffix,
+    /// Same family name and birth date, clearly different given names.
+    Twins,
+}
+
+impl Veto {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Veto::Sex => "sex",
+            Veto::BirthDate => "birth_date",
+            Veto::Suffix => "suffix",
+            Veto::Twins => "twins",
+        }
+    }
+}
+
+/// A plausible pair, kept for scoring after training.
+pub struct Kept {
+    pub keys: [String; 2],
+    pub pattern: Pattern,
+    pub veto: Option<Veto>,
+}
+
+pub struct Candidates {
+    pub counts: PatternCounts,
+    pub kept: Vec<Kept>,
+    pub pairs: u64,
+    /// Candidates agreeing exactly on given name, family name and birth date.
+    pub exact: u64,
+    /// The model the keep test uses (default `m`, sampled `u`).
+    pub prior: Model,
+}
+
+impl Candidates {
+    pub fn new(prior: Model) -> Candidates {
+        Candidates {
+            counts: PatternCounts::new(),
+            kept: Vec::new(),
+            pairs: 0,
+            exact: 0,
+            prior,
+        }
+    }
+
+    pub fn add(&mut self, rule: u8, a: &Person, b: &Person) {
+        let pattern = compare(a, b);
+        self.pairs += 1;
+        *self.counts.entry((rule, pattern)).or_insert(0) += 1;
+        if pattern[..3] == [0, 0, 0] {
+            self.exact += 1;
+        }
+        if self.prior.evidence(&pattern) < 0.0 {
+            return;
+        }
+        self.kept.push(Kept {
+            keys: [a.key.clone(), b.key.clone()],
+            pattern,
+            veto: veto(a, b, &pattern),
+        });
+    }
+}
+
+fn level(p: &Pattern, f: Field) -> u8 {
+    p[ALL.iter().position(|x| *x == f).unwrap_or(0)]
+}
+
+/// The first veto that holds for a pair.
+pub fn veto(a: &Person, b: &Person, p: &Pattern) -> Option<Veto> {
+    if level(p, Field::Sex) == 1 {
+        return Some(Veto::Sex);
+    }
+    if let (Some(x), Some(y)) = (a.suffix, b.suffix)
+        && x != y
+    {
+        return Some(Veto::Suffix);
+    }
+    let dob = level(p, Field::BirthDate);
+    if dob == Field::BirthDate.different()
+        && let (Some(d), Some(e)) = (a.dob_date, b.dob_date)
+        && (d - e).num_days().abs() > VETO_YEARS * 365
+    {
+        return Some(Veto::BirthDate);
+    }
+    let given = level(p, Field::Given);
+    if dob == 0 && level(p, Field::Family) <= 1 && given == Field::Given.different() {
+        return Some(Veto::Twins);
+    }
+    None
+}
+
+/// A pair's weight (bits, prior included) and match probability.
+pub fn weigh(model: &Model, k: &Kept) -> (f64, f64) {
+    let w = model.prior_bits + model.evidence(&k.pattern);
+    match k.veto {
+        Some(_) => (w, 0.0),
+        None => (w, Model::probability(w)),
+    }
+}
+
+/// Each compared field's level name and weight.
+pub fn explain(model: &Model, p: &Pattern) -> Vec<crate::results::FieldEvidence> {
+    ALL.iter()
+        .enumerate()
+        .map(|(i, f)| crate::results::FieldEvidence {
+            field: f.name().to_string(),
+            level: match p[i] {
+                MISSING => "missing".to_string(),
+                l => f.levels()[usize::from(l)].to_string(),
+            },
+            weight: (model.bits(i, p[i]) * 100.0).round() / 100.0,
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn person(cells: &[&str]) -> Person {
+        let c: Vec<Option<String>> = cells
+            .iter()
+            .map(|s| (!s.is_empty()).then(|| s.to_string()))
+            .collect();
+        Person::from_cells("k".into(), &c)
+    }
+
+    #[test]
+    fn vetoes_name_the_classic_false_positives() {
+        let ann = person(&["Ann", "Lee", "2001-02-03", "F"]);
+        let tom = person(&["Tom", "Lee", "2001-02-03", "M"]);
+        assert_eq!(veto(&ann, &tom, &compare(&ann, &tom)), Some(Veto::Sex));
+        let amy = person(&["Amy", "Lee", "2001-02-03", "F"]);
+        assert_eq!(veto(&ann, &amy, &compare(&ann, &amy)), Some(Veto::Twins));
+        let sr = person(&["John", "Kim Sr", "1950-01-01"]);
+        let jr = person(&["John", "Kim Jr", "1950-01-01"]);
+        assert_eq!(veto(&sr, &jr, &compare(&sr, &jr)), Some(Veto::Suffix));
+        let son = person(&["John", "Kim", "1978-06-09"]);
+        assert_eq!(veto(&sr, &son, &compare(&sr, &son)), Some(Veto::BirthDate));
+        let typo = person(&["John", "Kim", "1905-01-01"]);
+        assert_eq!(veto(&sr, &typo, &compare(&sr, &typo)), None);
+    }
+}

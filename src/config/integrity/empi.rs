@@ -1,0 +1,44 @@
+//! The typed `probable_duplicates` rule: which column holds which person
+//! field, and the thresholds on the match probability of a pair.
+
+use super::super::Tolerance;
+use super::Ident;
+
+/// `probable` when not set: a pair this likely fails the rule.
+pub const DEFAULT_PROBABLE: f64 = 0.9;
+/// `review` when not set: a pair this likely is reported for review.
+pub const DEFAULT_REVIEW: f64 = 0.5;
+/// `max_cluster_size` when not set: larger clusters are chains of weak
+/// links (a common name at one address), not one person.
+pub const DEFAULT_MAX_CLUSTER: usize = 10;
+
+/// Which columns hold a person's fields. Given name, family name and birth
+/// date are required; the others add evidence when mapped.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PersonColumns {
+    pub given: Ident,
+    pub family: Ident,
+    pub birth_date: Ident,
+    pub sex: Option<Ident>,
+    pub phone: Option<Ident>,
+    pub postal_code: Option<Ident>,
+    pub address: Option<Ident>,
+    pub city: Option<Ident>,
+    /// A legacy MRN or a national number, compared exactly.
+    pub identifier: Option<Ident>,
+}
+
+/// A `probable_duplicates` rule.
+#[derive(Debug, Clone, PartialEq)]
+pub struct EmpiSpec {
+    pub key: Ident,
+    pub person: PersonColumns,
+    /// Pairs at or above this match probability form clusters and fail the rule.
+    pub probable: f64,
+    /// Pairs at or above this (and below `probable`) are reported, not failed.
+    pub review: f64,
+    /// Clusters above this size are reported as too large to be one person.
+    pub max_cluster_size: usize,
+    /// On the number of clusters.
+    pub tolerance: Tolerance,
+}
