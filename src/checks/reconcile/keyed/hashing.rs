@@ -31,16 +31,61 @@ pub struct Position<'a> {
     pub utf8: bool,
 }
 
+/// A position's hashed SQL, and SQL that is 1 when that value is NULL.
+pub struct Term {
+    pub sql: String,
+    pub null: String,
+}
+
+fn is_null(engine: Engine, v: &str) -> String {
+    match engine {
+        Engine::MySql => format!("ISNULL({v})"),
+        _ => format!("(({v}) IS NULL)::int"),
+    }
+}
+
 /// The cheapest SQL for a position's value that prints the same text on
-/// both engines (NULL stays NULL).
-pub fn term(engine: Engine, p: &Position) -> String {
+/// both engines (NULL stays NULL). Where the value is the stored column or
+/// a function of it that keeps NULLs, the NULL test reads the column, so
+/// MariaDB (which does not share subexpressions) computes nothing twice.
+pub fn term(engine: Engine, p: &Position) -> Term {
     let v = p.value;
-    let exact = || render(engine, v, p.native, p.to, p.rules);
+    let of_column = |sql: String| Term {
+        sql,
+        null: is_null(engine, v),
+    };
+    let sql = match raw_form(engine, p) {
+        Some(sql) => return of_column(sql),
+        None => render(engine, v, p.native, p.to, p.rules),
+    };
+    // MySQL zero dates count as NULL; a DATE or a DATETIME(p) at the common
+    // precision prints its own ISO text, no cast needed.
+    let own_text = match (p.native, p.to) {
+        (Class::Date, Class::Date) => true,
+        (Class::Timestamp(q), Class::Timestamp(r)) => q == r,
+        _ => false,
+    };
+    if engine == Engine::MySql && p.rules.is_empty() && own_text {
+        return Term {
+            sql: format!("CASE WHEN YEAR({v}) = 0 THEN NULL ELSE {v} END"),
+            null: format!("COALESCE(YEAR({v}) = 0, 1)"),
+        };
+    }
+    Term {
+        null: is_null(engine, &sql),
+        sql,
+    }
+}
+
+/// The stored value, or a NULL-keeping function of it, where both engines
+/// print it as the canonical text.
+fn raw_form(engine: Engine, p: &Position) -> Option<String> {
+    let v = p.value;
     if !p.rules.is_empty() || engine == Engine::Sqlite {
-        return exact();
+        return None;
     }
     let pg = engine == Engine::Postgres;
-    match (p.to, p.native) {
+    Some(match (p.to, p.native) {
         (Class::Text, Class::Text) if p.utf8 => v.to_string(),
         // Integers and same-scale decimals print the same digits on both.
         (Class::Int, Class::Int) => v.to_string(),
@@ -48,13 +93,13 @@ pub fn term(engine: Engine, p: &Position) -> String {
         (Class::Bool, Class::Bool) if pg => format!("({v})::int"),
         (Class::Bool, _) if pg => format!("(({v}) <> 0)::int"),
         (Class::Bool, _) => format!("({v} <> 0)"),
-        // Sessions use DateStyle ISO; MySQL keeps its zero-date rule.
+        // Sessions use DateStyle ISO.
         (Class::Date, Class::Date) if pg => v.to_string(),
         (Class::Uuid, Class::Uuid) if pg => v.to_string(),
         (Class::Uuid, Class::Text | Class::Char) if p.utf8 => format!("LOWER({v})"),
         (Class::Char, Class::Char | Class::Text) if p.utf8 => format!("RTRIM({v})"),
-        _ => exact(),
-    }
+        _ => return None,
+    })
 }
 
 /// Whether a class's text may contain the separator.
@@ -63,7 +108,7 @@ fn free_text(class: Class) -> bool {
 }
 
 /// The string a row hashes to, from its positions' [`term`]s and classes.
-pub fn encoded_row(engine: Engine, terms: &[String], classes: &[Class]) -> String {
+pub fn encoded_row(engine: Engine, terms: &[Term], classes: &[Class]) -> String {
     // A PostgreSQL uuid has no length function of its own.
     let (concat, length): (_, fn(&str) -> String) = match engine {
         Engine::MySql => ("CONCAT_WS", |t| format!("CHAR_LENGTH({t})")),
@@ -73,31 +118,24 @@ pub fn encoded_row(engine: Engine, terms: &[String], classes: &[Class]) -> Strin
     let mut parts = Vec::with_capacity(terms.len() * 2 + 1);
     for (i, (t, c)) in terms.iter().zip(classes).enumerate() {
         if free_text(*c) && Some(i) != last_free {
-            parts.push(length(t));
+            parts.push(length(&t.sql));
         }
-        parts.push(t.clone());
+        parts.push(t.sql.clone());
     }
     for chunk in terms.chunks(MASK_BITS) {
-        parts.push(null_mask(engine, chunk));
+        parts.push(null_mask(chunk));
     }
     format!("{concat}(',', {})", parts.join(", "))
 }
 
 /// Which of up to [`MASK_BITS`] values are NULL, as one integer.
-fn null_mask(engine: Engine, terms: &[String]) -> String {
+fn null_mask(terms: &[Term]) -> String {
     let bits: Vec<String> = terms
         .iter()
         .enumerate()
-        .map(|(j, t)| {
-            let is_null = match engine {
-                Engine::MySql => format!("ISNULL({t})"),
-                _ => format!("(({t}) IS NULL)::int"),
-            };
-            if j == 0 {
-                is_null
-            } else {
-                format!("{} * {is_null}", 1u32 << j)
-            }
+        .map(|(j, t)| match j {
+            0 => t.null.clone(),
+            _ => format!("{} * {}", 1u32 << j, t.null),
         })
         .collect();
     format!("({})", bits.join(" + "))
@@ -109,7 +147,13 @@ mod tests {
 
     #[test]
     fn free_text_carries_its_length_except_the_last() {
-        let terms = ["id".to_string(), "a".into(), "n".into(), "b".into()];
+        let terms: Vec<Term> = ["id", "a", "n", "b"]
+            .iter()
+            .map(|v| Term {
+                sql: v.to_string(),
+                null: is_null(Engine::MySql, v),
+            })
+            .collect();
         let classes = [Class::Int, Class::Text, Class::Int, Class::Text];
         let row = encoded_row(Engine::MySql, &terms, &classes);
         assert_eq!(
@@ -128,25 +172,18 @@ mod tests {
             rules: &[],
             utf8,
         };
-        assert_eq!(
-            term(Engine::MySql, &p(Class::Text, Class::Text, true)),
-            "`c`"
-        );
+        let sql = |native, to, utf8| term(Engine::MySql, &p(native, to, utf8)).sql;
+        assert_eq!(sql(Class::Text, Class::Text, true), "`c`");
         // latin1 (or unknown) text is converted first.
+        assert_eq!(sql(Class::Text, Class::Text, false), "CAST(`c` AS CHAR)");
+        assert_eq!(sql(Class::Bool, Class::Bool, true), "(`c` <> 0)");
         assert_eq!(
-            term(Engine::MySql, &p(Class::Text, Class::Text, false)),
-            "CAST(`c` AS CHAR)"
-        );
-        assert_eq!(
-            term(Engine::MySql, &p(Class::Bool, Class::Bool, true)),
-            "(`c` <> 0)"
-        );
-        assert_eq!(
-            term(
-                Engine::MySql,
-                &p(Class::Decimal(2), Class::Decimal(4), true)
-            ),
+            sql(Class::Decimal(2), Class::Decimal(4), true),
             "CAST(CAST(`c` AS DECIMAL(65, 4)) AS CHAR)"
         );
+        // A zero date is NULL, without casting the others.
+        let date = term(Engine::MySql, &p(Class::Date, Class::Date, true));
+        assert_eq!(date.sql, "CASE WHEN YEAR(`c`) = 0 THEN NULL ELSE `c` END");
+        assert_eq!(date.null, "COALESCE(YEAR(`c`) = 0, 1)");
     }
 }

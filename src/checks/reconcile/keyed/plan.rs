@@ -200,7 +200,7 @@ fn side_plan(
             (KeyKind::Text, Engine::Sqlite) => format!("{text} COLLATE BINARY"),
         })
         .collect();
-    let terms: Vec<String> = refs
+    let terms: Vec<_> = refs
         .iter()
         .zip(common)
         .map(|(r, c)| {
