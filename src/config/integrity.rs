@@ -16,7 +16,7 @@ pub mod empi;
 mod sql_names;
 
 pub use empi::{EmpiSpec, PersonColumns};
-pub use sql_names::{Ident, SqlFilter, TableName};
+pub use sql_names::{Ident, SqlFilter, TableName, one_statement};
 
 /// Sample keys kept per rule when `sample_keys` is not set.
 pub const DEFAULT_SAMPLE_KEYS: usize = 20;

@@ -6,8 +6,9 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
+use super::integrity::SqlFilter;
 use super::raw::{RawKey, RawReconcile, RawSide};
-use super::validate::{cron, duration, name_at, positive, tolerance};
+use super::validate::{cron, duration, name_at, one_statement_at, positive, tolerance};
 use super::{
     ColumnRule, Comparison, CountQuery, FhirCount, FhirKey, FhirKeyed, FhirPath, FhirSourceConfig,
     KeyedConfig, KeyedSide, Name, ReconcileConfig, SideQuery, SourceConfig, is_identifier,
@@ -147,6 +148,7 @@ fn count_side(
             Some("a query returning one integer, or (group, count) rows"),
         );
     }
+    one_statement_at(c, sql);
     Some(SideQuery {
         from: from?,
         query: CountQuery::Sql(sql.get_ref().clone()),
@@ -444,6 +446,7 @@ fn keyed_side(
             ok = false;
         }
     }
+    ok &= filters_checked(c, raw);
     ok.then_some(())?;
     Some(KeyedSide {
         from: from?,
@@ -455,6 +458,29 @@ fn keyed_side(
         expressions,
         fhir: None,
     })
+}
+
+/// `where` and each of `expressions` are spliced into the keyed diff's
+/// query: each must be one self-contained expression, as integrity rules'
+/// `where` is ([`SqlFilter`]), so none can end the statement or comment out
+/// the rest of it.
+fn filters_checked(c: &mut Collector, raw: &RawSide) -> bool {
+    let mut ok = true;
+    if let Some(w) = &raw.r#where
+        && let Err(e) = SqlFilter::parse(w.get_ref())
+    {
+        c.at(w.span(), format!("where: {e}"), None);
+        ok = false;
+    }
+    if let Some(e) = &raw.expressions {
+        for (name, expr) in e.get_ref() {
+            if let Err(why) = SqlFilter::parse(expr) {
+                c.at(e.span(), format!("expressions: `{name}`: {why}"), None);
+                ok = false;
+            }
+        }
+    }
+    ok
 }
 
 /// A keyed side on a FHIR source: `resource`, `params`, `key` (`id` or

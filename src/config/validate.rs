@@ -408,6 +408,23 @@ pub(super) fn duration(
 /// cut-off, a lease's end) stays far inside what the clock types hold.
 pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
 
+/// Whether a query from config is one statement; if not, says so at its line.
+pub(super) fn one_statement_at(c: &mut Collector, raw: &S<String>) -> bool {
+    match super::integrity::one_statement(raw.get_ref()) {
+        Ok(()) => true,
+        Err(e) => {
+            c.at(
+                raw.span(),
+                e,
+                Some(
+                    "hypercare only reads: write one SELECT, without a second statement after `;`",
+                ),
+            );
+            false
+        }
+    }
+}
+
 pub(super) fn positive(c: &mut Collector, raw: &Option<S<u32>>, default: u32) -> Option<u32> {
     match raw {
         None => Some(default),

@@ -33,6 +33,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "stabilization",
         include_str!("../../migrations/sqlite/0005_stabilization.sql"),
     ),
+    (
+        7,
+        "one_running_run",
+        include_str!("../../migrations/sqlite/0007_one_running_run.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -59,6 +64,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         5,
         "stabilization",
         include_str!("../../migrations/postgres/0005_stabilization.sql"),
+    ),
+    (
+        7,
+        "one_running_run",
+        include_str!("../../migrations/postgres/0007_one_running_run.sql"),
     ),
 ];
 

@@ -146,10 +146,21 @@ impl Store {
     /// Claims a slot: inserts it as running unless the slot exists already
     /// or an earlier run of the same check still holds a live lease.
     pub async fn claim(&self, c: &NewClaim<'_>) -> Result<Claim, StoreError> {
+        // A running row of an earlier slot whose lease lapsed is closed first:
+        // its replica stopped and this newer slot replaces it (housekeeping
+        // would abandon it too), and the unique index on running rows
+        // (migration 0007) would otherwise refuse the new one.
+        const CLOSE: &str = "UPDATE runs SET status = 'error', finished_ms = $1, duration_ms = $1 - started_ms, \
+             summary = 'abandoned: its replica stopped before finishing', lease_expires_ms = NULL \
+             WHERE check_name = $2 AND status = 'running' AND lease_expires_ms <= $1 AND slot_ms < $3";
+        on_pool!(self, p => sqlx::query(CLOSE).bind(c.now_ms).bind(c.check).bind(c.slot_ms).execute(p).await?.rows_affected());
+        // Conflict target left out: a taken slot (check, slot) and a run of
+        // the check already running (the partial unique index) both make the
+        // insert do nothing, so two racing replicas cannot both run.
         const SQL: &str = "INSERT INTO runs (check_name, kind, slot_ms, status, owner, started_ms, lease_expires_ms) \
              SELECT $1, $2, $3, 'running', $4, $5, $6 \
              WHERE NOT EXISTS (SELECT 1 FROM runs WHERE check_name = $1 AND status = 'running' AND lease_expires_ms > $5) \
-             ON CONFLICT (check_name, slot_ms) DO NOTHING RETURNING id";
+             ON CONFLICT DO NOTHING RETURNING id";
         let id: Option<i64> = on_pool!(self, p => sqlx::query_scalar(SQL)
             .bind(c.check).bind(c.kind.as_str()).bind(c.slot_ms).bind(c.owner).bind(c.now_ms).bind(c.lease_expires_ms)
             .fetch_optional(p).await?);

@@ -150,3 +150,48 @@ fn url_file_reads_a_secret_file() {
         "sqlite::memory:"
     );
 }
+
+/// SQL written into config is spliced into hypercare's queries (keyed
+/// `where` and `expressions`) or run as it is (count sides, SQL steps,
+/// inventories): each must stay one expression or one statement.
+const SECOND_STATEMENTS: &str = r#"[sources.legacy]
+url = "sqlite:///var/lib/legacy/legacy.db"
+
+[sources.target]
+url = "sqlite:///var/lib/ehr/ehr.db"
+
+[[reconcile]]
+name = "patients_keyed"
+schedule = "0 */5 * * * *"
+source = { from = "legacy", table = "patient_data", key = "pid", columns = ["pubpid"], where = "deleted = 0; DELETE FROM patient_data" }
+target = { from = "target", table = "patient", key = "legacy_pid", columns = ["mrn"], expressions = { mrn = "mrn FROM patient -- " } }
+
+[[reconcile]]
+name = "patient_counts"
+schedule = "0 */5 * * * *"
+source = { from = "legacy", sql = "SELECT COUNT(*) FROM patient_data; UPDATE patient_data SET deleted = 1" }
+target = { from = "target", sql = "SELECT COUNT(*) FROM patient;" }
+"#;
+
+#[test]
+fn config_sql_is_one_expression_or_one_statement() {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = write_config(dir.path(), SECOND_STATEMENTS);
+    let (code, stderr) = run(&["validate"], &cfg);
+    assert_eq!(code, Some(1), "{stderr}");
+    let file = cfg.display().to_string();
+    for (line, what) in [
+        (10, "where: `;` is not allowed"),
+        (11, "expressions: `mrn`: SQL comments"),
+        (16, "one statement only"),
+    ] {
+        let needle = format!("{file}:{line}:");
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&needle) && l.contains(what)),
+            "expected `{needle} … {what}` in:\n{stderr}"
+        );
+    }
+    assert!(stderr.contains("3 error(s)"), "{stderr}");
+}

@@ -164,3 +164,47 @@ async fn housekeeping_purges_runs_older_than_the_retention() {
         .collect();
     assert_eq!(left, vec!["new"]);
 }
+
+/// Two replicas claim different slots of one check at the same moment:
+/// only one may run (the store's unique index on running rows decides).
+async fn racing_claims(store: Store) {
+    for i in 0..40 {
+        let check = format!("race_{i}");
+        let claim = |slot_ms: i64, owner: &'static str| NewClaim {
+            check: &check,
+            kind: CheckKind::Reconcile,
+            slot_ms,
+            owner,
+            now_ms: 5000,
+            lease_expires_ms: 60_000,
+        };
+        let (a, b) = (claim(1000, "a"), claim(2000, "b"));
+        let (a, b) = tokio::join!(store.claim(&a), store.claim(&b));
+        let claimed = [a.unwrap(), b.unwrap()]
+            .iter()
+            .filter(|c| matches!(c, Claim::Claimed { .. }))
+            .count();
+        assert_eq!(claimed, 1, "round {i}: both replicas ran the check");
+    }
+    // A lapsed running run of an earlier slot does not block the next one.
+    let old = NewClaim { lease_expires_ms: 100, ..claim(1000, "dead", 50) };
+    assert!(matches!(store.claim(&old).await.unwrap(), Claim::Claimed { .. }));
+    assert!(matches!(
+        store.claim(&claim(2000, "b", 200)).await.unwrap(),
+        Claim::Claimed { .. }
+    ));
+}
+
+#[tokio::test]
+async fn racing_claims_run_once_on_sqlite() {
+    let dir = tempfile::tempdir().unwrap();
+    racing_claims(open(&format!("sqlite://{}/store.db", dir.path().display())).await).await;
+}
+
+#[tokio::test]
+async fn racing_claims_run_once_on_postgres() {
+    let Some(url) = fresh_postgres("racing_claims").await else {
+        return;
+    };
+    racing_claims(open(&url).await).await;
+}

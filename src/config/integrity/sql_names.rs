@@ -131,6 +131,62 @@ impl SqlFilter {
     }
 }
 
+/// Checks that a query from config is one statement (a trailing `;` is
+/// fine). SQLite runs every `;`-separated statement of a query text, so a
+/// second one (`…; DELETE …`) would run with the source's connection.
+/// Scanned twice, with and without backslash escapes in literals (MySQL
+/// reads `\'` as a quote, PostgreSQL and SQLite do not), and refused if
+/// either reading finds a second statement.
+pub fn one_statement(s: &str) -> Result<(), String> {
+    for backslash_escapes in [false, true] {
+        if statements(s, backslash_escapes) > 1 {
+            return Err("one statement only: nothing may follow a `;`".into());
+        }
+    }
+    Ok(())
+}
+
+/// How many statements hold anything but blanks and comments.
+fn statements(s: &str, backslash_escapes: bool) -> usize {
+    let (mut count, mut current_has_text) = (0, false);
+    let mut quote: Option<char> = None;
+    let mut chars = s.chars().peekable();
+    while let Some(ch) = chars.next() {
+        if let Some(q) = quote {
+            if backslash_escapes && ch == '\\' {
+                chars.next();
+            } else if ch == q && chars.next_if_eq(&q).is_none() {
+                quote = None;
+            }
+            continue;
+        }
+        match ch {
+            '-' if chars.peek() == Some(&'-') => {
+                chars.by_ref().find(|c| *c == '\n');
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                chars
+                    .by_ref()
+                    .find(|c| std::mem::replace(&mut prev, *c) == '*' && *c == '/');
+            }
+            ';' => {
+                count += usize::from(current_has_text);
+                current_has_text = false;
+            }
+            c if c.is_whitespace() => {}
+            c => {
+                current_has_text = true;
+                if matches!(c, '\'' | '"' | '`') {
+                    quote = Some(c);
+                }
+            }
+        }
+    }
+    count + usize::from(current_has_text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -183,6 +239,30 @@ mod tests {
             "x = 'a\\'' OR 1 = 1",
         ] {
             assert!(SqlFilter::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn queries_are_one_statement() {
+        for ok in [
+            "SELECT COUNT(*) FROM patient",
+            "SELECT COUNT(*) FROM patient;",
+            "SELECT 1; -- a note",
+            "SELECT ';' AS a, \"x;y\" FROM t /* ; */",
+            "SELECT 'it''s; fine'",
+        ] {
+            assert!(one_statement(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "SELECT 1; DELETE FROM patient",
+            "SELECT 1;DELETE FROM patient;",
+            "SELECT 1 /* x */; UPDATE t SET a = 1",
+            // PostgreSQL/SQLite: the literal ends at the second quote.
+            "SELECT 'a\\'; DELETE FROM t; SELECT '",
+            // MySQL: the backslash escapes the quote.
+            "SELECT 'a\\''; DELETE FROM t; SELECT ''",
+        ] {
+            assert!(one_statement(bad).is_err(), "{bad:?}");
         }
     }
 }

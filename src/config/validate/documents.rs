@@ -13,7 +13,7 @@ use super::super::documents::{
 use super::super::errors::Collector;
 use super::super::raw::{RawDocLinks, RawDocStorage, RawDocuments, RawRatio, S};
 use super::super::{FhirSourceConfig, Name, SourceConfig};
-use super::{Env, cron, duration, name_at, positive, secret, tolerance};
+use super::{Env, cron, duration, name_at, one_statement_at, positive, secret, tolerance};
 
 type SourceMaps<'a> = (
     &'a BTreeMap<Name, SourceConfig>,
@@ -118,10 +118,11 @@ fn inventory(
     let r = raw.get_ref();
     let (from, is_fhir) = source_of(c, &r.from, sources, declared)?;
     match (is_fhir, &r.sql, &r.params) {
-        (false, Some(sql), None) if !sql.get_ref().trim().is_empty() => Some(Inventory::Sql {
-            from,
-            sql: sql.get_ref().clone(),
-        }),
+        (false, Some(sql), None) if !sql.get_ref().trim().is_empty() => one_statement_at(c, sql)
+            .then(|| Inventory::Sql {
+                from,
+                sql: sql.get_ref().clone(),
+            }),
         (false, _, _) => {
             c.at(
                 raw.span(),
@@ -174,6 +175,13 @@ fn links(
         );
         return None;
     };
+    // Both are checked, so each mistake is reported.
+    let one = [Some(patients), r.encounters_sql.as_ref()]
+        .into_iter()
+        .flatten()
+        .filter(|sql| !one_statement_at(c, sql))
+        .count();
+    (one == 0).then_some(())?;
     Some(Links::Sql {
         from,
         patients: patients.get_ref().clone(),

@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::super::super::errors::Collector;
 use super::super::super::raw::{RawExpect, RawStatus, RawStep, S};
 use super::super::super::workflows::{Action, Expect, Extract, HttpRequest, Step, Template};
-use super::super::{duration, name_at};
+use super::super::{duration, name_at, one_statement_at};
 use super::Known;
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
@@ -196,6 +196,7 @@ fn sql(c: &mut Collector, r: &RawStep, known: &Known) -> Option<Action> {
         );
         return None;
     };
+    let mut ok = one_statement_at(c, text);
     let n = from.get_ref();
     if !known.declared.iter().any(|d| d == n) || known.declared_fhir.iter().any(|d| d == n) {
         c.at(
@@ -206,7 +207,6 @@ fn sql(c: &mut Collector, r: &RawStep, known: &Known) -> Option<Action> {
     }
     let source = known.sql.keys().find(|k| k.as_str() == n).cloned();
     let mut params = Vec::new();
-    let mut ok = true;
     if let Some(p) = &r.params {
         for v in p.get_ref() {
             match Template::parse(v) {
