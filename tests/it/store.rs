@@ -187,8 +187,14 @@ async fn racing_claims(store: Store) {
         assert_eq!(claimed, 1, "round {i}: both replicas ran the check");
     }
     // A lapsed running run of an earlier slot does not block the next one.
-    let old = NewClaim { lease_expires_ms: 100, ..claim(1000, "dead", 50) };
-    assert!(matches!(store.claim(&old).await.unwrap(), Claim::Claimed { .. }));
+    let old = NewClaim {
+        lease_expires_ms: 100,
+        ..claim(1000, "dead", 50)
+    };
+    assert!(matches!(
+        store.claim(&old).await.unwrap(),
+        Claim::Claimed { .. }
+    ));
     assert!(matches!(
         store.claim(&claim(2000, "b", 200)).await.unwrap(),
         Claim::Claimed { .. }
