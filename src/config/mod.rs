@@ -32,7 +32,7 @@ use std::time::Duration;
 
 pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
-pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
+pub use feedback::{Choice, Clinic, ClinicCodes, FeedbackConfig, MrnPattern, UNASSIGNED};
 pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};

@@ -153,6 +153,7 @@ pub struct RawChoice {
 pub struct RawClinic {
     pub id: S<String>,
     pub name: S<String>,
+    pub codes: Option<Vec<S<String>>>,
 }
 
 /// An `[[integrity]]` check. Its `rules` are read one by one by the loader

@@ -1,6 +1,6 @@
 //! Validating `[feedback]` and `[[clinics]]`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use toml::Spanned;
 
@@ -139,9 +139,11 @@ fn mrn_pattern(c: &mut Collector, raw: &S<String>) -> Option<MrnPattern> {
 
 pub(in crate::config) fn clinics(c: &mut Collector, raw: Vec<RawClinic>) -> Option<Vec<Clinic>> {
     let mut seen = HashSet::new();
+    let mut owners: HashMap<String, String> = HashMap::new();
     let mut ok = true;
     let mut out = Vec::new();
     for item in raw {
+        let codes = codes(c, &item, &mut owners);
         if !seen.insert(item.id.get_ref().clone()) {
             c.at(
                 item.id.span(),
@@ -153,8 +155,59 @@ pub(in crate::config) fn clinics(c: &mut Collector, raw: Vec<RawClinic>) -> Opti
         let id = name_at(c, &item.id, "clinic");
         let name = label(c, &item.name, "clinic");
         match (id, name) {
-            (Some(id), Some(name)) => out.push(Clinic { id, name }),
+            (Some(id), Some(name)) if codes.is_some() => out.push(Clinic {
+                id,
+                name,
+                codes: codes.unwrap_or_default(),
+            }),
             _ => ok = false,
+        }
+    }
+    ok.then_some(out)
+}
+
+/// Longest code: a FHIR reference with a long id still fits.
+const MAX_CODE: usize = 200;
+
+/// A clinic's codes: non-blank, and each owned by one clinic only (a value
+/// meaning two clinics could not be attributed).
+fn codes(
+    c: &mut Collector,
+    item: &RawClinic,
+    owners: &mut HashMap<String, String>,
+) -> Option<Vec<String>> {
+    let mut ok = true;
+    let mut out = Vec::new();
+    for code in item.codes.iter().flatten() {
+        let text = code.get_ref().trim();
+        if text.is_empty() || text.len() > MAX_CODE {
+            c.at(
+                code.span(),
+                format!("a clinic code must be 1 to {MAX_CODE} characters, not blank"),
+                Some("the value that means this clinic in the data, such as \"3\" or \"Organization/org-clinic-east\""),
+            );
+            ok = false;
+            continue;
+        }
+        let me = item.id.get_ref();
+        match owners.get(text) {
+            Some(owner) => {
+                let what = if owner == me {
+                    "is listed twice for this clinic".to_string()
+                } else {
+                    format!("already means clinic `{owner}`")
+                };
+                c.at(
+                    code.span(),
+                    format!("code `{text}` {what}"),
+                    Some("codes are unique across clinics: each value must mean one clinic"),
+                );
+                ok = false;
+            }
+            None => {
+                owners.insert(text.to_string(), me.clone());
+                out.push(text.to_string());
+            }
         }
     }
     ok.then_some(out)

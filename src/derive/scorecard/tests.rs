@@ -131,6 +131,7 @@ fn config() -> (StabilizationConfig, Vec<Clinic>) {
         .map(|c| Clinic {
             id: n(c),
             name: format!("{c} clinic"),
+            codes: vec![format!("{c}-code")],
         })
         .collect();
     (cfg, clinics)
