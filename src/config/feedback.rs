@@ -35,7 +35,11 @@ impl ClinicCodes {
     pub fn new(clinics: &[Clinic]) -> ClinicCodes {
         let by_code = clinics
             .iter()
-            .flat_map(|c| c.codes.iter().map(move |code| (code.clone(), c.id.to_string())))
+            .flat_map(|c| {
+                c.codes
+                    .iter()
+                    .map(move |code| (code.clone(), c.id.to_string()))
+            })
             .collect();
         ClinicCodes { by_code }
     }

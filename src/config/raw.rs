@@ -240,6 +240,8 @@ pub struct RawWorkflow {
     pub slo_objective: Option<S<RawRatio>>,
     pub vars: Option<S<std::collections::BTreeMap<String, String>>>,
     pub pools: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
+    /// The clinic this probe stands for (a `[[clinics]]` id).
+    pub clinic: Option<S<String>>,
     #[serde(skip)]
     pub steps: Vec<RawStep>,
     /// Steps that did not deserialize (their errors are recorded).

@@ -45,6 +45,9 @@ pub struct WorkflowConfig {
     /// Test values rotated per run, by name (every pool has at least one).
     pub pools: BTreeMap<String, Vec<String>>,
     pub steps: Vec<Step>,
+    /// The clinic this probe stands for; `None`: every clinic of the waves
+    /// watching it.
+    pub clinic: Option<Name>,
 }
 
 /// What the target's latency is compared with.

@@ -38,6 +38,9 @@ fn the_shortest_form_attributes_each_sides_codes_to_one_clinic() {
     let codes = ClinicCodes::new(&config.clinics);
     assert_eq!(codes.clinic_of(Some("1")), "north");
     assert_eq!(codes.clinic_of(Some("E03")), "east");
-    assert_eq!(codes.clinic_of(Some("Organization/org-clinic-north")), "north");
+    assert_eq!(
+        codes.clinic_of(Some("Organization/org-clinic-north")),
+        "north"
+    );
     assert_eq!(codes.clinic_of(Some("7")), UNASSIGNED);
 }
