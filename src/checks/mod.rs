@@ -109,7 +109,12 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     }
     for dc in &config.documents {
         let meta = CheckMeta::documents(dc);
-        checks.push(Arc::new(documents::DocumentsCheck::new(meta, dc, sources)));
+        checks.push(Arc::new(documents::DocumentsCheck::new(
+            meta,
+            dc,
+            sources,
+            codes.clone(),
+        )));
     }
     checks
 }
