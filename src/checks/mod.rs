@@ -93,9 +93,9 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
                 sources,
                 codes.clone(),
             )),
-            Comparison::Keyed(keyed) => {
-                Arc::new(reconcile::KeyedReconcile::new(meta, rc, keyed, sources))
-            }
+            Comparison::Keyed(keyed) => Arc::new(reconcile::KeyedReconcile::new(
+                meta, rc, keyed, sources, &codes,
+            )),
         };
         checks.push(check);
     }

@@ -238,6 +238,9 @@ pub struct KeyedSide {
     pub updated: Option<String>,
     /// A SQL expression replacing a column on this side, by column name.
     pub expressions: BTreeMap<String, String>,
+    /// The column or SQL expression holding each row's clinic code; the
+    /// check compares it as the clinic id the code stands for.
+    pub clinic: Option<String>,
     /// A FHIR side: `table` is then the resource type, `key` the key as
     /// written and `columns` the paths as written (for naming findings).
     pub fhir: Option<FhirKeyed>,

@@ -119,6 +119,8 @@ pub struct RawSide {
     pub r#where: Option<S<String>>,
     pub updated: Option<S<String>>,
     pub expressions: Option<S<std::collections::BTreeMap<String, String>>>,
+    /// Keyed sides: the column or SQL expression naming each row's clinic.
+    pub clinic: Option<S<String>>,
 }
 
 /// A key column, or several for a compound key.
