@@ -770,6 +770,7 @@ fn integrity_details() -> Details {
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);
     Details::Integrity(IntegrityDetails {
+        by_clinic: Default::default(),
         rules: vec![
             dups,
             rule("appointment_orphans", RuleKind::Orphans, 2),
@@ -821,6 +822,7 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         tolerance: Some("0".into()),
         error_side: None,
         error: None,
+        by_clinic: Default::default(),
         keyed: Some(Box::new(hypercare::results::KeyedDiff {
             missing: 3,
             drift: Some(hypercare::results::Drift::default()),
