@@ -442,15 +442,7 @@ pub(super) fn tolerance(c: &mut Collector, raw: Option<&S<RawTolerance>>) -> Opt
     };
     let parsed = match raw.get_ref() {
         RawTolerance::Absolute(n) => u64::try_from(*n).ok().map(Tolerance::Absolute),
-        RawTolerance::Text(t) => match t.trim().strip_suffix('%') {
-            Some(p) => p
-                .trim()
-                .parse::<f64>()
-                .ok()
-                .filter(|p| p.is_finite() && *p >= 0.0)
-                .map(Tolerance::Percent),
-            None => t.trim().parse::<u64>().ok().map(Tolerance::Absolute),
-        },
+        RawTolerance::Text(t) => super::values::tolerance_text(t),
     };
     if parsed.is_none() {
         c.at(

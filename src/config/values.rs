@@ -178,20 +178,26 @@ enum ToleranceText {
     Text(String),
 }
 
+/// A tolerance written as text: `"5"` records or `"0.5%"` of the source
+/// count. Shared with the sections still read through `validate.rs`.
+pub(super) fn tolerance_text(t: &str) -> Option<Tolerance> {
+    match t.trim().strip_suffix('%') {
+        Some(p) => p
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|p| p.is_finite() && *p >= 0.0)
+            .map(Tolerance::Percent),
+        None => t.trim().parse::<u64>().ok().map(Tolerance::Absolute),
+    }
+}
+
 impl<'de> Deserialize<'de> for Tolerance {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let v = Spanned::<ToleranceText>::deserialize(d)?;
         let parsed = match v.get_ref() {
             ToleranceText::Absolute(n) => u64::try_from(*n).ok().map(Tolerance::Absolute),
-            ToleranceText::Text(t) => match t.trim().strip_suffix('%') {
-                Some(p) => p
-                    .trim()
-                    .parse::<f64>()
-                    .ok()
-                    .filter(|p| p.is_finite() && *p >= 0.0)
-                    .map(Tolerance::Percent),
-                None => t.trim().parse::<u64>().ok().map(Tolerance::Absolute),
-            },
+            ToleranceText::Text(t) => tolerance_text(t),
         };
         parsed.map_or_else(
             || {

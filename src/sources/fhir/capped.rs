@@ -2,6 +2,7 @@
 //! its address) decides how much it sends, hypercare how much it keeps.
 
 use super::super::SourceError;
+use super::super::body::{BodyError, read_capped};
 
 /// Bytes of an error body read for its OperationOutcome text.
 pub const ERROR_BODY: usize = 64 * 1024;
@@ -14,23 +15,14 @@ pub enum Short {
     Failed(String),
 }
 
-/// The body, refusing it as soon as it passes `cap` bytes.
-pub async fn body(mut resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, Short> {
-    if resp.content_length().is_some_and(|n| n > cap as u64) {
-        return Err(Short::TooLarge);
-    }
-    let mut out = Vec::new();
-    while let Some(chunk) = resp
-        .chunk()
-        .await
-        .map_err(|e| Short::Failed(e.without_url().to_string()))?
-    {
-        if out.len().saturating_add(chunk.len()) > cap {
-            return Err(Short::TooLarge);
-        }
-        out.extend_from_slice(&chunk);
-    }
-    Ok(out)
+/// The body, refusing it as soon as it passes `cap` bytes (the shared
+/// capped reader, its errors told the FHIR way).
+pub async fn body(resp: reqwest::Response, cap: usize) -> Result<Vec<u8>, Short> {
+    let cap = u64::try_from(cap).unwrap_or(u64::MAX);
+    read_capped(resp, cap).await.map_err(|e| match e {
+        BodyError::TooLarge { .. } => Short::TooLarge,
+        BodyError::Read(e) => Short::Failed(e.without_url().to_string()),
+    })
 }
 
 /// A page or bundle as JSON, read under `cap`.
