@@ -6,11 +6,13 @@
 
 use serde::{Deserialize, Serialize};
 
+mod clinics;
 mod documents;
 mod integrity;
 mod reconcile;
 mod workflow;
 
+pub use clinics::{DocumentsSlice, KeyedSlice, ReconcileSlice, UNASSIGNED};
 pub use documents::{
     DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
 };

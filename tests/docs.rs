@@ -104,6 +104,7 @@ const KEYS: &[&str] = &[
     "feedback.max_body_bytes",
     "clinics.id",
     "clinics.name",
+    "clinics.codes",
     "reconcile.compare",
     "integrity.rules.person",
     "reconcile.max_keys",
@@ -127,6 +128,8 @@ const KEYS: &[&str] = &[
     "reconcile.target.where",
     "reconcile.target.updated",
     "reconcile.target.expressions",
+    "reconcile.source.clinic",
+    "reconcile.target.clinic",
     "sources.NAME.fhir",
     "sources.NAME.token_env",
     "sources.NAME.token_file",
@@ -164,6 +167,7 @@ const KEYS: &[&str] = &[
     "workflows.baseline_window",
     "workflows.step_timeout",
     "workflows.max_response_bytes",
+    "workflows.clinic",
     "workflows.slo_latency",
     "workflows.slo_objective",
     "workflows.vars",
@@ -796,6 +800,7 @@ fn integrity_details() -> Details {
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);
     Details::Integrity(IntegrityDetails {
+        by_clinic: Default::default(),
         rules: vec![
             dups,
             probable,
@@ -848,6 +853,7 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         tolerance: Some("0".into()),
         error_side: None,
         error: None,
+        by_clinic: Default::default(),
         keyed: Some(Box::new(hypercare::results::KeyedDiff {
             missing: 3,
             drift: Some(hypercare::results::Drift::default()),

@@ -14,7 +14,7 @@ use serde::Serialize;
 use tokio_util::sync::CancellationToken;
 
 pub use crate::config::checks::{CheckKind, CheckMeta};
-use crate::config::{Comparison, Config};
+use crate::config::{ClinicCodes, Comparison, Config};
 use crate::results::{CheckResult, Details, Ledger, LedgerUpdate, Outcome};
 use crate::sources::Sources;
 
@@ -81,15 +81,21 @@ pub trait Check: Send + Sync {
 /// Builds every configured check against the given sources.
 pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     let mut checks: Vec<Arc<dyn Check>> = Vec::new();
+    let codes = Arc::new(ClinicCodes::new(&config.clinics));
     for rc in &config.reconcile {
         let meta = CheckMeta::reconcile(rc);
         let check: Arc<dyn Check> = match &rc.compare {
             Comparison::Counts { source, target } => Arc::new(reconcile::CountReconcile::new(
-                meta, rc, source, target, sources,
+                meta,
+                rc,
+                source,
+                target,
+                sources,
+                codes.clone(),
             )),
-            Comparison::Keyed(keyed) => {
-                Arc::new(reconcile::KeyedReconcile::new(meta, rc, keyed, sources))
-            }
+            Comparison::Keyed(keyed) => Arc::new(reconcile::KeyedReconcile::new(
+                meta, rc, keyed, sources, &codes,
+            )),
         };
         checks.push(check);
     }
@@ -103,7 +109,12 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     }
     for dc in &config.documents {
         let meta = CheckMeta::documents(dc);
-        checks.push(Arc::new(documents::DocumentsCheck::new(meta, dc, sources)));
+        checks.push(Arc::new(documents::DocumentsCheck::new(
+            meta,
+            dc,
+            sources,
+            codes.clone(),
+        )));
     }
     checks
 }

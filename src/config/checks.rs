@@ -45,6 +45,8 @@ pub struct CheckMeta {
     pub enabled: bool,
     /// Cap on the group label values this check exposes in metrics.
     pub max_groups: usize,
+    /// The clinic a check stands for as a whole (a workflow's `clinic`).
+    pub clinic: Option<Name>,
 }
 
 impl CheckMeta {
@@ -67,6 +69,7 @@ impl CheckMeta {
             timeout,
             enabled: true,
             max_groups: 0,
+            clinic: None,
         }
     }
 
@@ -88,6 +91,7 @@ impl CheckMeta {
     pub fn workflow(c: &WorkflowConfig) -> CheckMeta {
         CheckMeta {
             enabled: c.enabled,
+            clinic: c.clinic.clone(),
             ..Self::new(&c.name, CheckKind::Workflow, &c.schedule, c.timeout)
         }
     }

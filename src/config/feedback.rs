@@ -26,6 +26,86 @@ pub struct Clinic {
     /// What people read.
     #[serde(deserialize_with = "label")]
     pub name: String,
+    /// The values that mean this clinic in the watched data (facility ids,
+    /// site codes, FHIR organization references); unique across clinics
+    /// (the loader checks that across the list).
+    #[serde(default, deserialize_with = "codes")]
+    pub codes: Vec<String>,
+}
+
+/// Longest code: a FHIR reference with a long id still fits.
+const MAX_CODE: usize = 200;
+
+/// A clinic's codes: each 1 to [`MAX_CODE`] characters once trimmed (a
+/// blank code would match every blank value in the data).
+fn codes<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    let list = Vec::<Spanned<String>>::deserialize(d)?;
+    let mut out = Vec::new();
+    for code in list {
+        let text = code.get_ref().trim();
+        if text.is_empty() || text.len() > MAX_CODE {
+            let message = format!("a clinic code must be 1 to {MAX_CODE} characters, not blank");
+            let hint = "the value that means this clinic in the data, such as \"3\" or \"Organization/org-clinic-east\"";
+            recover::<(), D::Error>(code.span(), message, Some(hint), ())?;
+            continue;
+        }
+        out.push(text.to_string());
+    }
+    Ok(out)
+}
+
+/// The clinic of findings whose value matches no clinic's codes.
+pub const UNASSIGNED: &str = "_unassigned";
+
+/// Finds the clinic a value in the watched data stands for, by the
+/// configured codes. Built once per check from `[[clinics]]`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct ClinicCodes {
+    by_code: std::collections::HashMap<String, String>,
+}
+
+impl ClinicCodes {
+    pub fn new(clinics: &[Clinic]) -> ClinicCodes {
+        let by_code = clinics
+            .iter()
+            .flat_map(|c| {
+                c.codes
+                    .iter()
+                    .map(move |code| (code.clone(), c.id.to_string()))
+            })
+            .collect();
+        ClinicCodes { by_code }
+    }
+
+    /// Whether any clinic has codes (else nothing can be attributed).
+    pub fn is_empty(&self) -> bool {
+        self.by_code.is_empty()
+    }
+
+    /// The clinic id of a value; surrounding blanks ignored (CHAR columns
+    /// pad), and an absent or unknown value is [`UNASSIGNED`].
+    pub fn clinic_of(&self, value: Option<&str>) -> &str {
+        value
+            .and_then(|v| self.by_code.get(v.trim()))
+            .map_or(UNASSIGNED, String::as_str)
+    }
+
+    /// Whether a value is one of the codes.
+    pub fn knows(&self, value: &str) -> bool {
+        self.by_code.contains_key(value.trim())
+    }
+
+    /// Every (code, clinic id), sorted by code (for SQL mapping the codes
+    /// to clinic ids inside a database).
+    pub fn pairs(&self) -> Vec<(&str, &str)> {
+        let mut v: Vec<(&str, &str)> = self
+            .by_code
+            .iter()
+            .map(|(c, id)| (c.as_str(), id.as_str()))
+            .collect();
+        v.sort_unstable();
+        v
+    }
 }
 
 /// One option of a configurable list (a category or a role).
@@ -242,6 +322,25 @@ impl FeedbackConfig {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn codes_find_their_clinic_and_anything_else_is_unassigned() {
+        let clinic = |id: &str, codes: &[&str]| Clinic {
+            id: Name::parse(id).unwrap(),
+            name: id.to_string(),
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        };
+        let m = ClinicCodes::new(&[
+            clinic("north", &["1", "N01"]),
+            clinic("east", &["3", "Organization/org-clinic-east"]),
+        ]);
+        assert_eq!(m.clinic_of(Some("N01")), "north");
+        assert_eq!(m.clinic_of(Some(" 3 ")), "east");
+        assert_eq!(m.clinic_of(Some("Organization/org-clinic-east")), "east");
+        assert_eq!(m.clinic_of(Some("2")), UNASSIGNED);
+        assert_eq!(m.clinic_of(None), UNASSIGNED);
+        assert_eq!(m.pairs()[0], ("1", "north"));
+    }
 
     #[test]
     fn the_default_lists_are_all_valid_names() {

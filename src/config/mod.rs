@@ -36,7 +36,7 @@ use std::time::Duration;
 
 pub use admin::{AdminAuth, BasicAuth, IpNet};
 pub use errors::{ConfigError, ConfigErrors};
-pub use feedback::{Choice, Clinic, FeedbackConfig, MrnPattern};
+pub use feedback::{Choice, Clinic, ClinicCodes, FeedbackConfig, MrnPattern, UNASSIGNED};
 pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
@@ -256,6 +256,9 @@ pub struct KeyedSide {
     pub updated: Option<String>,
     /// A SQL expression replacing a column on this side, by column name.
     pub expressions: BTreeMap<String, String>,
+    /// The column or SQL expression holding each row's clinic code; the
+    /// check compares it as the clinic id the code stands for.
+    pub clinic: Option<String>,
     /// A FHIR side: `table` is then the resource type, `key` the key as
     /// written and `columns` the paths as written (for naming findings).
     pub fhir: Option<FhirKeyed>,

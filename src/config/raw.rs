@@ -121,6 +121,8 @@ pub struct RawSide {
     pub r#where: Option<S<String>>,
     pub updated: Option<S<String>>,
     pub expressions: Option<S<std::collections::BTreeMap<String, String>>>,
+    /// Keyed sides: the column or SQL expression naming each row's clinic.
+    pub clinic: Option<S<String>>,
 }
 
 /// A key column, or several for a compound key.
@@ -237,6 +239,8 @@ pub struct RawWorkflow {
     pub slo_objective: Option<S<RawRatio>>,
     pub vars: Option<S<std::collections::BTreeMap<String, String>>>,
     pub pools: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
+    /// The clinic this probe stands for (a `[[clinics]]` id).
+    pub clinic: Option<S<String>>,
     #[serde(skip)]
     pub steps: Vec<RawStep>,
     /// Steps that did not deserialize (their errors are recorded).

@@ -134,10 +134,13 @@ fn count_side(
         );
         return None;
     };
-    for extra in [&raw.r#where, &raw.updated].into_iter().flatten() {
+    for extra in [&raw.r#where, &raw.updated, &raw.clinic]
+        .into_iter()
+        .flatten()
+    {
         c.at(
             extra.span(),
-            "`where` and `updated` apply to keyed sides (with `table`)",
+            "`where`, `updated` and `clinic` apply to keyed sides (with `table`); a count side's groups are matched against the clinic codes",
             None,
         );
     }
@@ -281,6 +284,7 @@ fn keyed_config(
             Some("columns are paired by position: list the same number on both sides"),
         );
     }
+    clinic_columns(c, raw, &source);
     let mut rules = BTreeMap::new();
     if let Some(compare) = &raw.compare {
         for (column, spec) in compare.get_ref() {
@@ -359,6 +363,27 @@ fn keyed_config(
             .unwrap_or_else(std::env::temp_dir),
         sort_memory: (sort_memory_mb? as usize).saturating_mul(1 << 20),
     })
+}
+
+/// `clinic` on both keyed sides or neither, and not a compared column too.
+fn clinic_columns(c: &mut Collector, raw: &RawReconcile, source: &KeyedSide) {
+    match (&raw.source.clinic, &raw.target.clinic) {
+        (Some(s), Some(_)) => {
+            if source.columns.iter().any(|col| col == s.get_ref().trim()) {
+                c.at(
+                    s.span(),
+                    format!("`{}` is a compared column already", s.get_ref()),
+                    Some("leave it out of `columns`: `clinic` compares it as the clinic it stands for"),
+                );
+            }
+        }
+        (Some(one), None) | (None, Some(one)) => c.at(
+            one.span(),
+            "`clinic` is needed on both sides of a keyed diff, or on neither",
+            Some("the column or SQL expression holding each side's clinic code, such as clinic = \"facility_id\""),
+        ),
+        (None, None) => {}
+    }
 }
 
 fn keyed_side(
@@ -456,6 +481,7 @@ fn keyed_side(
         filter: raw.r#where.as_ref().map(|f| f.get_ref().clone()),
         updated: raw.updated.as_ref().map(|u| u.get_ref().clone()),
         expressions,
+        clinic: raw.clinic.as_ref().map(|c| c.get_ref().trim().to_string()),
         fhir: None,
     })
 }
@@ -504,6 +530,13 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
     }
     if let Some(e) = &raw.expressions {
         c.at(e.span(), "`expressions` apply to SQL sides", None);
+    }
+    if let Some(k) = &raw.clinic {
+        c.at(
+            k.span(),
+            "`clinic` on a FHIR keyed side is not supported yet",
+            Some("attribute this check by a SQL side's clinic, or by counts with groups"),
+        );
     }
     let resource = fhir_resource(c, raw);
     let params = fhir_params(
@@ -581,6 +614,7 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         filter: None,
         updated: None,
         expressions: BTreeMap::new(),
+        clinic: None,
         fhir: Some(FhirKeyed {
             resource,
             params,

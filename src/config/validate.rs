@@ -137,6 +137,7 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             fhir: &fhir_sources,
             declared: &declared,
             declared_fhir: &declared_fhir,
+            clinics: clinics.as_deref().unwrap_or_default(),
         };
         workflows.extend(workflows::check(c, w, &known, default_timeout));
     }

@@ -48,6 +48,9 @@ pub struct WorkflowConfig {
     /// Cap on each HTTP step's response body, in bytes: past it the step
     /// ends as `error` ("body over N bytes") instead of growing memory.
     pub max_response_bytes: u64,
+    /// The clinic this probe stands for; `None`: every clinic of the waves
+    /// watching it.
+    pub clinic: Option<Name>,
 }
 
 /// Default of `max_response_bytes`: 16 MiB, room for a stock journey's attachment.

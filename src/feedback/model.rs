@@ -260,6 +260,7 @@ mod tests {
         vec![Clinic {
             id: Name::parse("north").unwrap(),
             name: "North".into(),
+            codes: Vec::new(),
         }]
     }
 

@@ -193,6 +193,7 @@ mod tests {
 
     fn details(rules: &[(&str, RuleKind, Outcome, i64)]) -> IntegrityDetails {
         IntegrityDetails {
+            by_clinic: Default::default(),
             rules: rules
                 .iter()
                 .map(|(name, kind, status, problems)| {

@@ -85,6 +85,10 @@ pub struct DocumentsDetails {
     /// Per document kind (config names, plus `_other` for unmapped kinds).
     #[serde(default)]
     pub kinds: BTreeMap<String, KindFigures>,
+    /// Per clinic id (and `_unassigned`): documents checked and failed this
+    /// run, adding up to `checked` and `failed`. Absent when unattributed.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_clinic: BTreeMap<String, super::DocumentsSlice>,
     /// Failing documents, by id: capped at `max_failures`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub failures: Vec<DocumentFailure>,

@@ -1,6 +1,8 @@
 //! What an integrity check finds: per rule, its verdict, counts, and a few
 //! sample keys (store and `check --json` only; never summaries or metrics).
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 use super::Outcome;
@@ -9,6 +11,10 @@ use super::Outcome;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct IntegrityDetails {
     pub rules: Vec<RuleResult>,
+    /// Per clinic id (and `_unassigned`): problems per rule, for the rules
+    /// with `clinic`; they add up to each such rule's `problems`.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_clinic: BTreeMap<String, BTreeMap<String, i64>>,
 }
 
 /// The kind of an integrity rule, a closed set used as a metric label.

@@ -28,6 +28,10 @@ pub struct ReconcileDetails {
     /// `check --json`) and never reaches the summary.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Per clinic id (and `_unassigned`): the same figures, adding up to
+    /// the totals. Absent for a check not attributed to clinics.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub by_clinic: BTreeMap<String, super::ReconcileSlice>,
     /// For keyed diffs: which records differ.
     #[serde(default, flatten, skip_serializing_if = "Option::is_none")]
     pub keyed: Option<Box<KeyedDiff>>,

@@ -22,7 +22,10 @@ fn discrepancies_are_read_from_each_kind_of_details() {
         r.problems = problems;
         rules.push(r);
     }
-    let integrity = Details::Integrity(IntegrityDetails { rules });
+    let integrity = Details::Integrity(IntegrityDetails {
+        rules,
+        ..Default::default()
+    });
     assert_eq!(integrity.discrepancies(), Some(7));
     assert_eq!(reconcile(serde_json::json!({})).discrepancies(), None);
     assert_eq!(Details::None {}.discrepancies(), None);

@@ -10,6 +10,7 @@ mod helpers;
 
 mod alerts;
 mod check_command;
+mod clinics;
 mod config_validation;
 mod daemon;
 mod demo;

@@ -52,6 +52,7 @@ fn every_second(name: &str) -> CheckMeta {
         timeout: Duration::from_secs(10),
         enabled: true,
         max_groups: 10,
+        clinic: None,
     }
 }
 

@@ -29,6 +29,9 @@ pub(crate) struct Doc {
     pub patient: Option<Box<str>>,
     pub encounter: Option<Box<str>>,
     pub has_date: bool,
+    /// The value naming the document's clinic (a SQL inventory's `clinic`
+    /// column, a FHIR `custodian` reference), matched against clinic codes.
+    pub clinic: Option<Arc<str>>,
     /// Read from a FHIR server: relative locations resolve against its base.
     pub from_fhir: bool,
 }
@@ -133,6 +136,7 @@ struct Columns {
     encounter: Option<usize>,
     date: Option<usize>,
     status: Option<usize>,
+    clinic: Option<usize>,
 }
 
 impl Columns {
@@ -157,6 +161,7 @@ impl Columns {
             encounter: at("encounter"),
             date: at("date"),
             status: at("status"),
+            clinic: at("clinic"),
         })
     }
 
@@ -189,6 +194,7 @@ impl Columns {
             patient: own(self.patient),
             encounter: own(self.encounter),
             has_date: self.get(v, self.date).is_some(),
+            clinic: self.get(v, self.clinic).map(|c| shared.get(c)),
             from_fhir: false,
         }
     }
@@ -222,6 +228,12 @@ fn fhir_docs(r: &Value, kinds: &KindMap, shared: &mut Interner, offer: &mut impl
         .and_then(|a| a.first())
         .and_then(|e| reference_id(Some(e)));
     let has_date = r.get("date").and_then(Value::as_str).is_some();
+    // The organization keeping the document stands for its clinic.
+    let clinic = r
+        .get("custodian")
+        .and_then(|c| c.get("reference"))
+        .and_then(Value::as_str)
+        .map(|c| shared.get(c));
     let contents: Vec<&Value> = r
         .get("content")
         .and_then(Value::as_array)
@@ -233,6 +245,7 @@ fn fhir_docs(r: &Value, kinds: &KindMap, shared: &mut Interner, offer: &mut impl
         patient,
         encounter,
         has_date,
+        clinic,
         from_fhir: true,
         ..Doc::default()
     };

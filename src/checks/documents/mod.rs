@@ -33,6 +33,7 @@ use async_trait::async_trait;
 use futures_util::StreamExt;
 
 use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
+use crate::config::ClinicCodes;
 use crate::config::documents::{DocumentsConfig, Inventory, Links};
 use crate::results::{CheckResult, Details, DocumentsDetails, Ledger, Reason};
 use crate::sources::{FhirSource, Sources, SqlSource};
@@ -67,10 +68,17 @@ pub struct DocumentsCheck {
     links_missing: bool,
     kinds: kinds::KindMap,
     storage: Arc<storage::Storage>,
+    /// Which clinic each document's `clinic` value stands for.
+    codes: Arc<ClinicCodes>,
 }
 
 impl DocumentsCheck {
-    pub fn new(meta: CheckMeta, cfg: &DocumentsConfig, sources: &Sources) -> Self {
+    pub fn new(
+        meta: CheckMeta,
+        cfg: &DocumentsConfig,
+        sources: &Sources,
+        codes: Arc<ClinicCodes>,
+    ) -> Self {
         let inventory = match &cfg.inventory {
             Inventory::Sql { from, sql } => sources
                 .sql(from)
@@ -98,6 +106,7 @@ impl DocumentsCheck {
         };
         DocumentsCheck {
             meta,
+            codes,
             links_missing: cfg.links.is_some() && links.is_none(),
             kinds: kinds::KindMap::new(&cfg.kinds),
             storage: Arc::new(storage::Storage::new(cfg, fhir)),
@@ -179,7 +188,13 @@ impl DocumentsCheck {
             self.cfg.concurrency,
         )
         .await;
-        tally::verdict(&self.cfg, &self.kinds, selection, outcomes, now_ms)
+        tally::verdict(
+            &self.cfg,
+            &self.kinds,
+            selection,
+            outcomes,
+            (now_ms, &self.codes),
+        )
     }
 }
 

@@ -9,6 +9,7 @@ use super::kinds::KindMap;
 use super::plan::{Picked, Selection};
 use super::verify::Checked;
 use crate::checks::RunOutput;
+use crate::config::ClinicCodes;
 use crate::config::documents::DocumentsConfig;
 use crate::results::{
     CheckResult, Details, DocumentFailure, DocumentsDetails, KindFigures, LedgerEntry,
@@ -24,6 +25,9 @@ struct Tally<'a> {
     covered: Vec<(u64, u64)>,
     failures: Vec<DocumentFailure>,
     update: LedgerUpdate,
+    /// Attributes documents to clinics (`None`: no codes, or no document
+    /// of the sample names a clinic).
+    codes: Option<&'a ClinicCodes>,
 }
 
 pub(crate) fn verdict(
@@ -31,9 +35,11 @@ pub(crate) fn verdict(
     kinds: &KindMap,
     selection: Selection,
     outcomes: Vec<(usize, Checked)>,
-    now_ms: i64,
+    (now_ms, codes): (i64, &ClinicCodes),
 ) -> RunOutput {
+    let named = selection.picked.iter().any(|p| p.doc.clinic.is_some());
     let mut t = Tally {
+        codes: (named && !codes.is_empty()).then_some(codes),
         kinds,
         figures: selection
             .kinds
@@ -85,6 +91,13 @@ impl Tally<'_> {
         self.covered[k].0 += u64::from(!p.covered);
         self.covered[k].1 += u64::from(checked.content && !p.content_covered);
         let reason = checked.failure.as_ref().map(|(r, _)| *r);
+        if let Some(codes) = self.codes {
+            let clinic = codes.clinic_of(p.doc.clinic.as_deref());
+            d.by_clinic
+                .entry(clinic.to_string())
+                .or_default()
+                .add(reason);
+        }
         if let Some((r, detail)) = checked.failure {
             f.failed += 1;
             d.failed += 1;

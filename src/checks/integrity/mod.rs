@@ -103,7 +103,13 @@ impl IntegrityCheck {
             }
             rules.push(result);
         }
-        summary::verdict(IntegrityDetails { rules }, &errors)
+        summary::verdict(
+            IntegrityDetails {
+                rules,
+                ..Default::default()
+            },
+            &errors,
+        )
     }
 }
 

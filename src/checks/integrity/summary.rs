@@ -122,6 +122,7 @@ mod tests {
     #[test]
     fn errors_outrank_failures_and_both_are_named() {
         let details = IntegrityDetails {
+            by_clinic: Default::default(),
             rules: vec![
                 rule("dups", RuleKind::Duplicates, Outcome::Fail, 3),
                 rule("orphans", RuleKind::Orphans, Outcome::Error, 0),
@@ -140,6 +141,7 @@ mod tests {
     #[test]
     fn passing_rules_report_problems_within_thresholds() {
         let details = IntegrityDetails {
+            by_clinic: Default::default(),
             rules: vec![
                 rule("zip", RuleKind::Validity, Outcome::Pass, 2),
                 rule("fresh", RuleKind::Freshness, Outcome::Pass, 0),

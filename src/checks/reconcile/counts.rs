@@ -2,12 +2,15 @@
 //! compared against a tolerance.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
-use crate::config::{CountQuery, FhirCount, ReconcileConfig, SideQuery, Tolerance};
-use crate::results::{CheckResult, Details, GroupCount, Outcome, ReconcileDetails, Side};
+use crate::config::{ClinicCodes, CountQuery, FhirCount, ReconcileConfig, SideQuery, Tolerance};
+use crate::results::{
+    CheckResult, Details, GroupCount, Outcome, ReconcileDetails, ReconcileSlice, Side,
+};
 use crate::sources::{CountRows, FhirSource, SourceError, Sources};
 use futures_util::{StreamExt, TryStreamExt};
 
@@ -20,6 +23,8 @@ pub struct CountReconcile {
     queries: [SideQuery; 2],
     /// The configured sources (handles on shared pools and clients).
     sources: Sources,
+    /// Which clinic each group value stands for.
+    codes: Arc<ClinicCodes>,
 }
 
 impl CountReconcile {
@@ -29,8 +34,10 @@ impl CountReconcile {
         source: &SideQuery,
         target: &SideQuery,
         sources: &Sources,
+        codes: Arc<ClinicCodes>,
     ) -> Self {
         CountReconcile {
+            codes,
             queries: [source.clone(), target.clone()],
             meta,
             sources: sources.clone(),
@@ -124,7 +131,7 @@ impl CountReconcile {
             })
         };
         match (source, target) {
-            (Ok(s), Ok(t)) => compare(&s, &t, self.cfg.tolerance),
+            (Ok(s), Ok(t)) => compare(&s, &t, self.cfg.tolerance, &self.codes),
             (Err(e), Ok(_)) => CheckResult::error(
                 named(Side::Source, &e),
                 details(Side::Source, e.to_string()),
@@ -142,7 +149,12 @@ impl CountReconcile {
 }
 
 /// Compares the two sides' counts. Pure, so it is tested on its own.
-pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> CheckResult {
+pub fn compare(
+    source: &CountRows,
+    target: &CountRows,
+    tolerance: Tolerance,
+    codes: &ClinicCodes,
+) -> CheckResult {
     // A single count is one row without a group; anything else (including
     // no rows, an empty grouped result) is per-group.
     let grouped = |rows: &CountRows| !rows.iter().any(|(g, _)| g.is_none());
@@ -176,6 +188,7 @@ pub fn compare(source: &CountRows, target: &CountRows, tolerance: Tolerance) -> 
         Outcome::Pass
     };
     let summary = summary(outcome, &groups, &failing, tolerance, (s_total, t_total));
+    details.by_clinic = by_clinic(&groups, codes);
     details.groups = groups;
     CheckResult {
         outcome,
@@ -208,6 +221,24 @@ fn per_group(
         gc.beyond_tolerance = tolerance.exceeded(gc.source, gc.difference);
     }
     groups
+}
+
+/// Each group's counts added to the clinic its value is a code of, when
+/// any group is one (counts per year or per kind stay unattributed).
+fn by_clinic(
+    groups: &BTreeMap<String, GroupCount>,
+    codes: &ClinicCodes,
+) -> BTreeMap<String, ReconcileSlice> {
+    if !groups.keys().any(|g| codes.knows(g)) {
+        return BTreeMap::new();
+    }
+    let mut out: BTreeMap<String, ReconcileSlice> = BTreeMap::new();
+    for (g, c) in groups {
+        let slice = out.entry(codes.clinic_of(Some(g)).to_string()).or_default();
+        slice.source = Some(slice.source.unwrap_or(0).saturating_add(c.source));
+        slice.target = Some(slice.target.unwrap_or(0).saturating_add(c.target));
+    }
+    out
 }
 
 /// One line: the totals, or the groups beyond tolerance (the first few).
@@ -254,6 +285,35 @@ fn summary(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::config::{Clinic, Name};
+
+    /// Without clinic codes: nothing is attributed.
+    fn compare(s: &CountRows, t: &CountRows, tolerance: Tolerance) -> CheckResult {
+        super::compare(s, t, tolerance, &ClinicCodes::default())
+    }
+
+    #[test]
+    fn groups_that_are_clinic_codes_add_up_per_clinic_and_the_rest_is_unassigned() {
+        let clinic = |id: &str, codes: &[&str]| Clinic {
+            id: Name::parse(id).unwrap(),
+            name: id.into(),
+            codes: codes.iter().map(|c| c.to_string()).collect(),
+        };
+        let codes = ClinicCodes::new(&[clinic("north", &["1", "N01"]), clinic("east", &["3"])]);
+        let s = rows(&[("1", 100), ("3", 50), ("9", 7)]);
+        let t = rows(&[("N01", 100), ("3", 47), ("9", 7)]);
+        let r = super::compare(&s, &t, Tolerance::Absolute(0), &codes);
+        let by = &r.details.reconcile().unwrap().by_clinic;
+        assert_eq!(
+            (by["north"].source, by["north"].target),
+            (Some(100), Some(100))
+        );
+        assert_eq!((by["east"].source, by["east"].target), (Some(50), Some(47)));
+        assert_eq!(by["_unassigned"].source, Some(7));
+        let years = rows(&[("2019", 1)]);
+        let r = super::compare(&years, &years, Tolerance::Absolute(0), &codes);
+        assert!(r.details.reconcile().unwrap().by_clinic.is_empty());
+    }
 
     fn rows(v: &[(&str, i64)]) -> CountRows {
         v.iter().map(|(g, n)| (Some(g.to_string()), *n)).collect()

@@ -1,7 +1,7 @@
 //! Reading the sections that are declared once (their typed structs name
 //! each option's rule) and collecting what other sections refer to.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::de::DeserializeOwned;
 use toml::Spanned;
@@ -53,18 +53,17 @@ pub(super) fn known(raw: &RawConfig) -> Known {
     }
 }
 
-/// `[[clinics]]`: each read on its own; ids are unique.
+/// `[[clinics]]`: each read on its own; ids and codes are unique.
 pub(super) fn clinics(
     c: &mut Collector,
     value: Option<Spanned<DeValue<'_>>>,
 ) -> Option<Vec<Clinic>> {
     let mut seen = HashSet::new();
+    let mut owners = HashMap::new();
     let mut out = Some(Vec::new());
     for item in items(c, "clinics", value) {
-        let id_span = item.get_ref().as_table().and_then(|t| {
-            let (_, id) = t.iter().find(|(k, _)| k.get_ref() == "id")?;
-            Some(id.span())
-        });
+        let id_span = key_span(&item, "id");
+        let code_spans = code_spans(&item);
         let Some(clinic) = read::<Clinic>(c, Some(item)) else {
             out = None;
             continue;
@@ -73,11 +72,66 @@ pub(super) fn clinics(
             let message = format!("clinic `{}` is listed twice", clinic.id);
             c.at(id_span.unwrap_or_default(), message, None);
         }
+        unique_codes(c, &clinic, &code_spans, &mut owners);
         if let Some(out) = &mut out {
             out.push(clinic);
         }
     }
     out
+}
+
+/// Where a key's value stands in a table (for errors after reading).
+fn key_span(item: &Spanned<DeValue<'_>>, key: &str) -> Option<std::ops::Range<usize>> {
+    let t = item.get_ref().as_table()?;
+    let (_, v) = t.iter().find(|(k, _)| k.get_ref() == key)?;
+    Some(v.span())
+}
+
+/// Each written code (trimmed, as the typed clinic holds it) with its span.
+fn code_spans(item: &Spanned<DeValue<'_>>) -> Vec<(String, std::ops::Range<usize>)> {
+    let Some(t) = item.get_ref().as_table() else {
+        return Vec::new();
+    };
+    let Some((_, list)) = t.iter().find(|(k, _)| k.get_ref() == "codes") else {
+        return Vec::new();
+    };
+    let Some(list) = list.get_ref().as_array() else {
+        return Vec::new();
+    };
+    list.iter()
+        .filter_map(|v| Some((v.get_ref().as_str()?.trim().to_string(), v.span())))
+        .collect()
+}
+
+/// Each code means one clinic: a value meaning two could not be attributed.
+fn unique_codes(
+    c: &mut Collector,
+    clinic: &Clinic,
+    spans: &[(String, std::ops::Range<usize>)],
+    owners: &mut HashMap<String, String>,
+) {
+    let me = clinic.id.to_string();
+    for code in &clinic.codes {
+        let Some(owner) = owners.insert(code.clone(), me.clone()) else {
+            continue;
+        };
+        let what = if owner == me {
+            "is listed twice for this clinic".to_string()
+        } else {
+            format!("already means clinic `{owner}`")
+        };
+        // The second writing of the code is the one to point at.
+        let span = spans
+            .iter()
+            .rev()
+            .find(|(t, _)| t == code)
+            .map(|(_, s)| s.clone());
+        c.at(
+            span.unwrap_or_default(),
+            format!("code `{code}` {what}"),
+            Some("codes are unique across clinics: each value must mean one clinic"),
+        );
+    }
 }
 
 /// A `[[what]]` array of tables, each element read on its own.

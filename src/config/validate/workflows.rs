@@ -25,6 +25,8 @@ pub(in crate::config) struct Known<'a> {
     pub fhir: &'a BTreeMap<Name, FhirSourceConfig>,
     pub declared: &'a [String],
     pub declared_fhir: &'a [String],
+    /// The valid `[[clinics]]`, for `clinic`.
+    pub clinics: &'a [super::super::Clinic],
 }
 
 pub(in crate::config) fn check(
@@ -44,6 +46,7 @@ pub(in crate::config) fn check(
     let slo = slo(c, &raw);
     let vars = vars(c, &raw);
     let pools = pools(c, &raw);
+    let clinic = clinic(c, raw.clinic.as_ref(), known);
     let defined: BTreeSet<String> = BUILTIN_VARS
         .iter()
         .map(|s| s.to_string())
@@ -99,6 +102,7 @@ pub(in crate::config) fn check(
         pools: pools?,
         steps: steps?,
         max_response_bytes: max_response_bytes?,
+        clinic: clinic?,
     })
 }
 
@@ -115,6 +119,29 @@ fn at_least_one(c: &mut Collector, raw: &Option<S<u64>>, default: u64) -> Option
             None
         }
         Some(v) => Some(*v.get_ref()),
+    }
+}
+
+/// `clinic`: one of `[[clinics]]`, the clinic the probe stands for.
+fn clinic(c: &mut Collector, raw: Option<&S<String>>, known: &Known) -> Option<Option<Name>> {
+    let Some(raw) = raw else {
+        return Some(None);
+    };
+    match known
+        .clinics
+        .iter()
+        .find(|k| k.id.as_str() == raw.get_ref())
+    {
+        Some(k) => Some(Some(k.id.clone())),
+        None => {
+            let ids: Vec<&str> = known.clinics.iter().map(|k| k.id.as_str()).collect();
+            c.at(
+                raw.span(),
+                format!("unknown clinic `{}`", raw.get_ref()),
+                Some(&format!("one of [[clinics]]: {}", ids.join(", "))),
+            );
+            None
+        }
     }
 }
 

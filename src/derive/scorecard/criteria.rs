@@ -23,12 +23,14 @@ pub(super) fn criterion(
     let from = day_start_ms(day);
     let to = (from + DAY_MS).min(facts.now_ms + 1);
     match kind {
-        CriterionKind::NoDrift { days } => no_drift(facts, wave, day, to, days),
+        CriterionKind::NoDrift { days } => no_drift(facts, (wave, clinic), day, to, days),
         CriterionKind::NoNewDuplicates { days } => no_new_duplicates(facts, wave, day, to, days),
         CriterionKind::DocumentAccessibility { at_least } => {
-            documents(facts, wave, from, to, at_least)
+            documents(facts, (wave, clinic), (from, to), at_least)
         }
-        CriterionKind::WorkflowP95 { max_ratio } => workflow_p95(facts, wave, from, to, max_ratio),
+        CriterionKind::WorkflowP95 { max_ratio } => {
+            workflow_p95(facts, (wave, clinic), (from, to), max_ratio)
+        }
         CriterionKind::NoOpenBlockers => {
             let n = facts.blockers(clinic).count();
             (
@@ -49,7 +51,13 @@ pub(super) fn criterion(
 }
 
 /// `days` consecutive days since go-live without new keyed-diff drift.
-fn no_drift(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: u32) -> Judged {
+fn no_drift(
+    facts: &Facts,
+    (wave, clinic): (&Wave, &str),
+    day: NaiveDate,
+    to: i64,
+    days: u32,
+) -> Judged {
     let mut clean = 0u32;
     let mut unknown = 0u32;
     for back in 0..days {
@@ -59,7 +67,7 @@ fn no_drift(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: u32) -> J
             continue;
         }
         let f = day_start_ms(d);
-        match drift_on(facts, wave, f, (f + DAY_MS).min(to)) {
+        match drift_on(facts, wave, clinic, f, (f + DAY_MS).min(to)) {
             Some(0) => clean += 1,
             Some(n) => {
                 return (
@@ -122,8 +130,13 @@ fn no_new_duplicates(facts: &Facts, wave: &Wave, day: NaiveDate, to: i64, days: 
 }
 
 /// At least `at_least` of the documents checked today were accessible.
-fn documents(facts: &Facts, wave: &Wave, from: i64, to: i64, at_least: f64) -> Judged {
-    match documents_in(facts, wave, from, to) {
+fn documents(
+    facts: &Facts,
+    (wave, clinic): (&Wave, &str),
+    (from, to): (i64, i64),
+    at_least: f64,
+) -> Judged {
+    match documents_in(facts, wave, clinic, from, to) {
         None => (
             State::Unknown,
             None,
@@ -146,8 +159,13 @@ fn documents(facts: &Facts, wave: &Wave, from: i64, to: i64, at_least: f64) -> J
 }
 
 /// Every watched workflow's p95 today within `max_ratio` of its baseline.
-fn workflow_p95(facts: &Facts, wave: &Wave, from: i64, to: i64, max_ratio: f64) -> Judged {
-    let w = workflows_in(facts, wave, from, to);
+fn workflow_p95(
+    facts: &Facts,
+    (wave, clinic): (&Wave, &str),
+    (from, to): (i64, i64),
+    max_ratio: f64,
+) -> Judged {
+    let w = workflows_in(facts, wave, clinic, from, to);
     if w.is_empty() {
         return (
             State::Unknown,

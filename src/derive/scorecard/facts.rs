@@ -28,6 +28,8 @@ pub struct Facts {
     pub baseline_runs: Vec<StoredRun>,
     /// Configured checks: (name, kind).
     pub checks: Vec<(String, CheckKind)>,
+    /// Checks that stand for one clinic (workflows with `clinic`), by name.
+    pub owners: BTreeMap<String, String>,
     /// Open feedback (redacted text).
     pub open: Vec<OpenReport>,
     /// Labels of firing critical (page-level) alerts.
@@ -85,6 +87,11 @@ impl Facts {
                 .iter()
                 .map(|c| (c.name.to_string(), c.kind))
                 .collect(),
+            owners: setup
+                .checks
+                .iter()
+                .filter_map(|c| Some((c.name.to_string(), c.clinic.as_ref()?.to_string())))
+                .collect(),
             open,
             page_alerts,
         })
@@ -127,6 +134,12 @@ impl Facts {
             }
         }
         by.into_values().collect()
+    }
+
+    /// Whether a check is the clinic's: one standing for no clinic is
+    /// every clinic's of the waves watching it.
+    pub(super) fn serves(&self, check: &str, clinic: &str) -> bool {
+        self.owners.get(check).is_none_or(|c| c == clinic)
     }
 
     /// Open reports of work blocked at a clinic.

@@ -15,10 +15,23 @@ use crate::results::{Outcome, RuleKind, RunStatus, StepOutcome};
 use crate::store::StoredRun;
 
 /// New discrepancies in one day's keyed runs; `None` when no run carried drift.
-pub(super) fn drift_on(facts: &Facts, wave: &Wave, from_ms: i64, to_ms: i64) -> Option<u64> {
+pub(super) fn drift_on(
+    facts: &Facts,
+    wave: &Wave,
+    clinic: &str,
+    from_ms: i64,
+    to_ms: i64,
+) -> Option<u64> {
     let drifts: Vec<u64> = facts
         .runs_in(wave, CheckKind::Reconcile, from_ms, to_ms)
-        .filter_map(|r| r.details.reconcile()?.keyed.as_ref()?.drift)
+        .filter_map(|r| {
+            r.details
+                .for_clinic(clinic)
+                .reconcile()?
+                .keyed
+                .as_ref()?
+                .drift
+        })
         .map(|d| d.new)
         .collect();
     (!drifts.is_empty()).then(|| drifts.into_iter().fold(0, u64::saturating_add))
@@ -71,13 +84,19 @@ pub(super) fn new_duplicates_on(
     (!added.is_empty()).then(|| added.into_iter().fold(0, u64::saturating_add))
 }
 
-/// Documents checked and failed over some documents runs (errored ones left out).
-pub(super) fn documents_of<'a>(runs: impl IntoIterator<Item = &'a StoredRun>) -> (u64, u64) {
+/// A clinic's documents checked and failed over some documents runs
+/// (errored ones left out).
+pub(super) fn documents_of<'a>(
+    runs: impl IntoIterator<Item = &'a StoredRun>,
+    clinic: &str,
+) -> (u64, u64) {
     runs.into_iter()
         .filter(|r| r.status != RunStatus::Error)
-        .filter_map(|r| r.details.documents())
-        .fold((0, 0), |(c, f), d| {
-            (c.saturating_add(d.checked), f.saturating_add(d.failed))
+        .fold((0, 0), |(c, f), r| {
+            match r.details.for_clinic(clinic).documents() {
+                Some(d) => (c.saturating_add(d.checked), f.saturating_add(d.failed)),
+                None => (c, f),
+            }
         })
 }
 
@@ -90,18 +109,22 @@ pub(super) fn accessible(checked: u64, failed: u64) -> f64 {
 pub(super) fn documents_in(
     facts: &Facts,
     wave: &Wave,
+    clinic: &str,
     from_ms: i64,
     to_ms: i64,
 ) -> Option<(f64, u64, u64)> {
-    let (checked, failed) = documents_of(facts.runs_in(wave, CheckKind::Documents, from_ms, to_ms));
+    let runs = facts.runs_in(wave, CheckKind::Documents, from_ms, to_ms);
+    let (checked, failed) = documents_of(runs, clinic);
     (checked > 0).then(|| (accessible(checked, failed), checked, failed))
 }
 
-/// Per watched workflow: p95 today, the baseline p95 (live baseline runs
+/// Per watched workflow of the clinic (its own and the wave's shared
+/// ones): p95 today, the baseline p95 (live baseline runs
 /// today, else the wave's days before go-live), runs and failures.
 pub(super) fn workflows_in(
     facts: &Facts,
     wave: &Wave,
+    clinic: &str,
     from_ms: i64,
     to_ms: i64,
 ) -> Vec<WorkflowFigure> {
@@ -109,6 +132,7 @@ pub(super) fn workflows_in(
     let base_to = day_start_ms(wave.go_live);
     facts
         .checks_of(wave, CheckKind::Workflow)
+        .filter(|name| facts.serves(name, clinic))
         .map(|name| {
             let mut target = Vec::new();
             let mut live_base = Vec::new();
@@ -161,17 +185,17 @@ pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str, day: NaiveDate) 
     let discrepancies = (!latest.is_empty()).then(|| {
         latest
             .iter()
-            .filter_map(|r| r.details.discrepancies())
+            .filter_map(|r| r.details.for_clinic(clinic).discrepancies())
             .fold(0, u64::saturating_add)
     });
-    let docs = documents_in(facts, wave, from, to);
+    let docs = documents_in(facts, wave, clinic, from, to);
     Figures {
         discrepancies,
-        new_today: drift_on(facts, wave, from, to),
+        new_today: drift_on(facts, wave, clinic, from, to),
         documents_accessible: docs.map(|d| d.0),
         documents_checked: docs.map_or(0, |d| d.1),
         documents_failed: docs.map_or(0, |d| d.2),
-        workflows: workflows_in(facts, wave, from, to),
+        workflows: workflows_in(facts, wave, clinic, from, to),
         open_reports: facts
             .open
             .iter()
@@ -203,7 +227,10 @@ mod tests {
             lease_expires_ms: None,
             duration_ms: Some(0),
             summary: String::new(),
-            details: Details::Integrity(IntegrityDetails { rules: vec![rule] }),
+            details: Details::Integrity(IntegrityDetails {
+                rules: vec![rule],
+                by_clinic: Default::default(),
+            }),
         }
     }
 
@@ -226,6 +253,7 @@ mod tests {
             checks: vec![],
             open: vec![],
             page_alerts: vec![],
+            owners: BTreeMap::new(),
         };
         let wave = Wave {
             name: crate::config::Name::parse("w").unwrap(),

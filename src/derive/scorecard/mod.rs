@@ -103,7 +103,7 @@ fn card(
         triggers: cfg
             .rollback
             .iter()
-            .map(|t| triggers::trigger(facts, wave, t, day_n))
+            .map(|t| triggers::trigger(facts, (wave, id), t, day_n))
             .collect(),
         figures: figures::figures(facts, wave, id, day),
         exit_ready: !criteria.is_empty() && criteria.iter().all(|c| c.state == State::Met),

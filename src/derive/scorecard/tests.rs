@@ -131,6 +131,7 @@ fn config() -> (StabilizationConfig, Vec<Clinic>) {
         .map(|c| Clinic {
             id: n(c),
             name: format!("{c} clinic"),
+            codes: vec![format!("{c}-code")],
         })
         .collect();
     (cfg, clinics)
@@ -238,6 +239,7 @@ fn history() -> Facts {
         runs,
         baseline_runs,
         checks: checks(),
+        owners: BTreeMap::new(),
         open: vec![OpenReport {
             id: 1,
             created_ms: at(19, 9, 0),
@@ -420,4 +422,64 @@ fn a_workflow_slower_than_its_baseline_is_not_met() {
     assert!((c.value.unwrap() - 118.0 / 88.0).abs() < 1e-9, "{c:?}");
     assert!(c.detail.contains("visit_a"), "{c:?}");
     assert!(!s.clinics[0].exit_ready);
+}
+
+/// A wave's sliced checks judge each clinic on its own slice: east lost
+/// 30 of its 300 records and 80 of its 400 documents, south nothing; the
+/// workflow standing for east fails without touching south.
+#[test]
+fn each_clinic_is_judged_on_its_own_slice_of_a_sliced_check() {
+    let (cfg, clinics) = config();
+    let mut facts = history();
+    facts.runs.retain(|r| !r.check_name.ends_with("_b"));
+    let mut keyed = keyed(0, 30, 1000);
+    keyed["by_clinic"] = json!({
+        "south": {"missing": 0, "extra": 0, "changed": 0, "source_rows": 600, "target_rows": 600, "new": 0},
+        "east": {"missing": 30, "extra": 0, "changed": 0, "source_rows": 300, "target_rows": 270, "new": 0},
+        "_unassigned": {"missing": 0, "extra": 0, "changed": 0, "source_rows": 100, "target_rows": 100, "new": 0}
+    });
+    facts
+        .runs
+        .push(run("patients_b", "reconcile", "fail", at(20, 6, 0), keyed));
+    facts.runs.push(run(
+        "docs_b",
+        "documents",
+        "fail",
+        at(20, 8, 0),
+        json!({"checked": 1000, "failed": 80, "by_clinic": {
+            "south": {"checked": 600, "failed": 0},
+            "east": {"checked": 400, "failed": 80, "by_reason": {"not_found": 80}}}}),
+    ));
+    for i in 0..60 {
+        let ms = at(20, 11, 0) + i * 60_000;
+        facts.runs.push(run(
+            "visit_b",
+            "workflow",
+            "fail",
+            ms,
+            json!({"total_ms": 5000.0}),
+        ));
+    }
+    facts.owners.insert("visit_b".into(), "east".into());
+    let s = scorecard(&cfg, &clinics, &facts);
+    let card = |id: &str| s.clinics.iter().find(|c| c.clinic == id).unwrap();
+    let breached = |id: &str| -> Vec<String> {
+        card(id)
+            .triggers
+            .iter()
+            .filter(|t| t.breached)
+            .map(|t| t.name.clone())
+            .collect()
+    };
+    assert_eq!(
+        breached("east"),
+        ["patients_missing", "documents_down", "workflow_down"]
+    );
+    assert!(breached("south").is_empty(), "{:?}", card("south").triggers);
+    assert_eq!(card("south").figures.discrepancies, Some(0));
+    assert_eq!(card("east").figures.discrepancies, Some(30));
+    assert_eq!(card("south").figures.documents_failed, 0);
+    assert_eq!(state(&s, "south", "documents"), State::Met);
+    assert_eq!(state(&s, "east", "documents"), State::NotMet);
+    assert!(card("south").figures.workflows.is_empty());
 }

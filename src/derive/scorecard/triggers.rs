@@ -13,14 +13,20 @@ use crate::results::RunStatus;
 /// (breached, the figure, the evidence).
 type Found = (bool, Option<f64>, String);
 
-/// Judges one trigger for a wave on day `day_n` since its go-live.
-pub(super) fn trigger(facts: &Facts, wave: &Wave, t: &RollbackTrigger, day_n: i64) -> TriggerState {
+/// Judges one trigger for a clinic of a wave on day `day_n` since its
+/// go-live, on the clinic's own slice of each sliced check.
+pub(super) fn trigger(
+    facts: &Facts,
+    (wave, clinic): (&Wave, &str),
+    t: &RollbackTrigger,
+    day_n: i64,
+) -> TriggerState {
     let within_days = t.within.as_secs_f64() / 86_400.0;
     let armed = day_n >= 0 && (day_n as f64) < within_days;
     let (breached, value, evidence) = match t.kind {
-        TriggerKind::MissingRecords { above } => missing_records(facts, wave, above),
-        TriggerKind::DocumentAccessibility { below } => documents_down(facts, wave, below),
-        TriggerKind::WorkflowFailing { for_ } => workflow_failing(facts, wave, for_),
+        TriggerKind::MissingRecords { above } => missing_records(facts, wave, clinic, above),
+        TriggerKind::DocumentAccessibility { below } => documents_down(facts, wave, clinic, below),
+        TriggerKind::WorkflowFailing { for_ } => workflow_failing(facts, wave, clinic, for_),
     };
     TriggerState {
         name: t.name.to_string(),
@@ -33,11 +39,11 @@ pub(super) fn trigger(facts: &Facts, wave: &Wave, t: &RollbackTrigger, day_n: i6
 
 /// The worst share of source records missing in the target, over the
 /// latest reconcile run of each watched check.
-fn missing_records(facts: &Facts, wave: &Wave, above: f64) -> Found {
+fn missing_records(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> Found {
     let mut worst: Option<(f64, String)> = None;
     for r in facts.latest(wave, CheckKind::Reconcile) {
-        let Some((missing, total)) = r.details.reconcile().and_then(|d| d.missing_of_source())
-        else {
+        let mine = r.details.for_clinic(clinic);
+        let Some((missing, total)) = mine.reconcile().and_then(|d| d.missing_of_source()) else {
             continue;
         };
         if total == 0 {
@@ -66,8 +72,8 @@ fn missing_records(facts: &Facts, wave: &Wave, above: f64) -> Found {
 }
 
 /// The accessible share of documents over the latest run of each watched check.
-fn documents_down(facts: &Facts, wave: &Wave, below: f64) -> Found {
-    let (checked, failed) = documents_of(facts.latest(wave, CheckKind::Documents));
+fn documents_down(facts: &Facts, wave: &Wave, clinic: &str, below: f64) -> Found {
+    let (checked, failed) = documents_of(facts.latest(wave, CheckKind::Documents), clinic);
     if checked == 0 {
         return (false, None, "no documents checked".to_string());
     }
@@ -84,11 +90,14 @@ fn documents_down(facts: &Facts, wave: &Wave, below: f64) -> Found {
 }
 
 /// Watched workflows failing, without a passing run since, for `for_` or longer.
-fn workflow_failing(facts: &Facts, wave: &Wave, for_: std::time::Duration) -> Found {
+fn workflow_failing(facts: &Facts, wave: &Wave, clinic: &str, for_: std::time::Duration) -> Found {
     let now = facts.now_ms;
     let for_ms = i64::try_from(for_.as_millis()).unwrap_or(i64::MAX);
     let mut failing: Vec<(String, i64)> = Vec::new();
-    for name in facts.checks_of(wave, CheckKind::Workflow) {
+    let mine = facts
+        .checks_of(wave, CheckKind::Workflow)
+        .filter(|name| facts.serves(name, clinic));
+    for name in mine {
         let runs: Vec<_> = facts
             .runs_in(wave, CheckKind::Workflow, i64::MIN, i64::MAX)
             .filter(|r| r.check_name == name)

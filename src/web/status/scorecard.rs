@@ -26,6 +26,15 @@ fn mark(s: State) -> &'static str {
     }
 }
 
+/// A cell's word: the legend and the hover say the rest.
+fn short(s: State) -> &'static str {
+    match s {
+        State::Met => "met",
+        State::NotMet => "not met",
+        State::Unknown => "no data",
+    }
+}
+
 fn day_words(day: i64) -> String {
     match day {
         d if d < 0 => format!("live in {} d", -d),
@@ -76,10 +85,11 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                 @else { span { (card.clinics.iter().filter(|c| c.exit_ready).count()) " of " (card.clinics.len()) " clinics ready to leave hypercare" } }
             }
             (rollback_box(&breached, &setup.cfg))
-            table class="cards" {
+            div class="fit" { table class="cards" {
                 thead { tr {
                     th { "clinic" } th { "wave" } th { "day" }
-                    @for c in &setup.cfg.criteria { th { (c.name) } }
+                    // Names break at underscores so long ones do not widen the table.
+                    @for c in &setup.cfg.criteria { th { (c.name.as_str().replace('_', "_\u{200b}")) } }
                     th { "exit" } th { "14 days" }
                 } }
                 tbody {
@@ -89,7 +99,7 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                             td { (c.wave) }
                             td { (day_words(c.day)) }
                             @for cr in &c.criteria {
-                                td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (cr.state.words()) }
+                                td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (short(cr.state)) }
                             }
                             td class=(if c.exit_ready { "pass" } else { "pending" }) { (if c.exit_ready { "ready" } else { "not yet" }) }
                             td { (PreEscaped(chart::svg(&bars(&c.clinic), 168, 36))) }
@@ -97,15 +107,32 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                     }
                     tr class="overall" {
                         td class="name" { "All clinics" } td {} td { (day_words(card.day)) }
-                        @for cr in &card.overall { td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (cr.state.words()) } }
+                        @for cr in &card.overall { td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (short(cr.state)) } }
                         td class=(if card.exit_ready { "pass" } else { "pending" }) { (if card.exit_ready { "ready" } else { "not yet" }) }
                         td { (PreEscaped(chart::svg(&bars(ALL), 168, 36))) }
                     }
                 }
             }
+            }
             p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
         }
     }
+}
+
+/// Each breached trigger once: the clinics it applies to, and the
+/// evidence (once when it is the same for all, as for a shared check).
+fn grouped<'a>(
+    breached: &[(&'a ClinicCard, &'a TriggerState)],
+) -> Vec<(&'a str, Vec<(&'a str, &'a str)>)> {
+    let mut out: Vec<(&str, Vec<(&str, &str)>)> = Vec::new();
+    for (c, t) in breached {
+        let entry = (c.clinic_name.as_str(), t.evidence.as_str());
+        match out.iter_mut().find(|(n, _)| *n == t.name) {
+            Some((_, v)) => v.push(entry),
+            None => out.push((t.name.as_str(), vec![entry])),
+        }
+    }
+    out
 }
 
 /// The breached rollback triggers with who decides and whom to call.
@@ -115,7 +142,14 @@ fn rollback_box(breached: &[(&ClinicCard, &TriggerState)], cfg: &StabilizationCo
             div class="rollback" {
                 h3 { "Rollback decision needed" }
                 ul {
-                    @for (c, t) in breached { li { strong { (c.clinic_name) " · " (t.name) } ": " (t.evidence) } }
+                    @for (name, per) in grouped(breached) {
+                        @let clinics: Vec<&str> = per.iter().map(|(c, _)| *c).collect();
+                        li {
+                            strong { (name) } " — " (clinics.join(", ")) ": "
+                            @if per.iter().all(|(_, e)| *e == per[0].1) { (per[0].1) }
+                            @else { @for (c, e) in &per { br; (c) ": " (e) } }
+                        }
+                    }
                 }
                 p { "Contingency owner: " strong { (cfg.contingency_owner) } }
                 @if !cfg.escalation.is_empty() {

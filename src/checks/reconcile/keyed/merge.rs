@@ -6,6 +6,7 @@ use std::cmp::Ordering;
 
 use futures_util::{Stream, StreamExt};
 
+use super::clinics::{Found, Tally};
 use super::plan::KeyKind;
 use crate::results::{ChangedKey, KeyedDiff};
 use crate::sources::{SourceError, TextRow};
@@ -29,6 +30,9 @@ pub struct Acc<'a> {
     /// to `track_cap`, for drift from run to run.
     pub tracked: Vec<String>,
     pub track_cap: usize,
+    /// Findings per clinic, when the sides carry a clinic column (last in
+    /// full rows, right after the key in hash rows).
+    pub clinics: Option<Tally>,
 }
 
 /// Source rows merged between two progress reports.
@@ -52,6 +56,7 @@ impl<'a> Acc<'a> {
             unreported: 0,
             tracked: Vec::new(),
             track_cap: 0,
+            clinics: None,
         }
     }
 
@@ -62,11 +67,45 @@ impl<'a> Acc<'a> {
             ..Default::default()
         };
         self.tracked.clear();
+        if let Some(t) = &mut self.clinics {
+            *t = Tally::default();
+        }
     }
 
-    fn track(&mut self, kind: &str, key: &str) {
+    fn track(&mut self, kind: &str, key: &str, row: &TextRow) {
         if self.tracked.len() < self.track_cap {
-            self.tracked.push(format!("{kind}:{key}"));
+            let tagged = format!("{kind}:{key}");
+            if let Some(clinic) = self.clinic_of(row) {
+                let clinic = clinic.to_string();
+                if let Some(t) = &mut self.clinics {
+                    t.tracked.insert(tagged.clone(), clinic);
+                }
+            }
+            self.tracked.push(tagged);
+        }
+    }
+
+    /// The clinic id a row carries, when the diff is attributed.
+    fn clinic_of<'r>(&self, row: &'r TextRow) -> Option<&'r str> {
+        self.clinics.as_ref()?;
+        let at = if self.hashed.is_some() {
+            self.key_kinds.len()
+        } else {
+            row.len().checked_sub(1)?
+        };
+        Some(
+            row.get(at)?
+                .as_deref()
+                .unwrap_or(super::clinics::UNASSIGNED_ID),
+        )
+    }
+
+    fn attribute(&mut self, row: &TextRow, what: Found) {
+        if let Some(clinic) = self.clinic_of(row) {
+            let clinic = clinic.to_string();
+            if let Some(t) = &mut self.clinics {
+                t.add(&clinic, what);
+            }
         }
     }
 
@@ -136,6 +175,15 @@ impl Acc<'_> {
             } else {
                 d.source_rows += 1
             }
+            if self.report_rows {
+                let side = if target {
+                    Found::TargetRow
+                } else {
+                    Found::SourceRow
+                };
+                self.attribute(&row, side);
+            }
+            let d = &mut self.diff;
             if last
                 .as_ref()
                 .is_some_and(|l| cmp_keys(self.key_kinds, &l[..k], &row[..k]).is_eq())
@@ -178,16 +226,18 @@ impl Acc<'_> {
                 Ordering::Less => {
                     let row = s.take().unwrap_or_default();
                     self.diff.missing += 1;
+                    self.attribute(&row, Found::Missing);
                     let key = key_text(&row[..k]);
-                    self.track("missing", &key);
+                    self.track("missing", &key, &row);
                     push_capped(&mut self.diff.missing_keys, self.cap, key);
                     s = self.next(&mut source, &mut last_s, false).await?;
                 }
                 Ordering::Greater => {
                     let row = t.take().unwrap_or_default();
                     self.diff.extra += 1;
+                    self.attribute(&row, Found::Extra);
                     let key = key_text(&row[..k]);
-                    self.track("extra", &key);
+                    self.track("extra", &key, &row);
                     push_capped(&mut self.diff.extra_keys, self.cap, key);
                     t = self.next(&mut target, &mut last_t, true).await?;
                 }
@@ -218,7 +268,8 @@ impl Acc<'_> {
             return;
         }
         self.diff.changed += 1;
-        self.track("changed", &key_text(&a[..k]));
+        self.attribute(a, Found::Changed);
+        self.track("changed", &key_text(&a[..k]), a);
         for c in &differing {
             *self.diff.changed_columns.entry(c.clone()).or_default() += 1;
         }

@@ -5,6 +5,7 @@
 //! segments inside the databases ([`segments`]) or merges two key-ordered
 //! streams ([`merge`]). The algorithm and every rule: docs/reconciliation.md.
 
+mod clinics;
 mod drift;
 mod fhir;
 #[cfg(test)]
@@ -27,7 +28,7 @@ use chrono::{DateTime, Utc};
 use async_trait::async_trait;
 
 use crate::checks::{Check, CheckMeta, Memory, RunInput, RunOutput};
-use crate::config::{KeyedConfig, ReconcileConfig, Tolerance};
+use crate::config::{ClinicCodes, KeyedConfig, ReconcileConfig, Tolerance};
 pub use verdict::judge;
 
 use crate::results::{CheckResult, Details, KeyedDiff, ReconcileDetails, Side, Sweep};
@@ -42,6 +43,8 @@ pub struct KeyedReconcile {
     /// The FHIR servers of the sides that are one.
     fhir_source: Option<Arc<FhirSource>>,
     fhir_target: Option<Arc<FhirSource>>,
+    /// Both sides carry a clinic column (see [`clinics`]).
+    sliced: bool,
 }
 
 /// A failure on one side, for the error summary.
@@ -53,15 +56,19 @@ impl KeyedReconcile {
         rc: &ReconcileConfig,
         cfg: &KeyedConfig,
         sources: &Sources,
+        codes: &ClinicCodes,
     ) -> Self {
+        let engine = |s: &crate::config::KeyedSide| sources.sql(&s.from).map(|q| q.engine());
+        let sliced = clinics::attributed(cfg, codes, (engine(&cfg.source), engine(&cfg.target)));
         KeyedReconcile {
             meta,
+            sliced: sliced.is_some(),
             tolerance: rc.tolerance,
             source: sources.sql(&cfg.source.from),
             target: sources.sql(&cfg.target.from),
             fhir_source: cfg.source.fhir.as_ref().and(sources.fhir(&cfg.source.from)),
             fhir_target: cfg.target.fhir.as_ref().and(sources.fhir(&cfg.target.from)),
-            cfg: cfg.clone(),
+            cfg: sliced.unwrap_or_else(|| cfg.clone()),
         }
     }
 
@@ -95,10 +102,12 @@ impl KeyedReconcile {
         target: &SqlSource,
     ) -> Result<plan::Plan, SideError> {
         let (s, t) = (&self.cfg.source, &self.cfg.target);
+        // The clinic column is computed: the catalogue does not know it.
         let cols = |side: &crate::config::KeyedSide| {
             side.key
                 .iter()
                 .chain(&side.columns)
+                .filter(|c| !clinics::is_clinic(side, c))
                 .cloned()
                 .collect::<Vec<_>>()
         };
@@ -107,8 +116,12 @@ impl KeyedReconcile {
             source.column_types(&s.table, &s_cols),
             target.column_types(&t.table, &t_cols)
         );
-        let s_types = s_types.map_err(|e| SideError(Side::Source, e))?;
-        let t_types = t_types.map_err(|e| SideError(Side::Target, e))?;
+        let mut s_types = s_types.map_err(|e| SideError(Side::Source, e))?;
+        let mut t_types = t_types.map_err(|e| SideError(Side::Target, e))?;
+        if self.sliced {
+            s_types.extend(s.clinic.as_deref().map(clinics::column_info));
+            t_types.extend(t.clinic.as_deref().map(clinics::column_info));
+        }
         Ok(plan::plan(
             &self.cfg,
             (source.engine(), target.engine()),
@@ -130,6 +143,7 @@ impl KeyedReconcile {
             self.meta.name.as_str(),
         );
         acc.track_cap = self.cfg.drift_keys;
+        acc.clinics = self.sliced.then(clinics::Tally::default);
         let sides = segments::Sides {
             source,
             target,
@@ -145,6 +159,9 @@ impl KeyedReconcile {
             // Compared by key above.
         } else if plan.checksums {
             self.by_checksums(&sides, &mut acc).await.map_err(both)?;
+            if acc.diff.mode == "checksum" {
+                clinic_rows(&sides, &mut acc).await.map_err(both)?;
+            }
         } else {
             acc.diff.mode = "stream".into();
             crate::checks::progress::start(name, None);
@@ -157,6 +174,7 @@ impl KeyedReconcile {
             diff,
             tracked: acc.tracked,
             examined,
+            clinics: acc.clinics,
         })
     }
 
@@ -283,6 +301,7 @@ impl KeyedReconcile {
             diff: acc.diff,
             tracked: acc.tracked,
             examined: None,
+            clinics: None,
         })
     }
 
@@ -309,6 +328,7 @@ impl KeyedReconcile {
                         diff: o.diff,
                         tracked: o.tracked,
                         examined: None,
+                        clinics: None,
                     })
                     .map_err(|(side, e)| SideError(side, e))
             }
@@ -329,6 +349,7 @@ impl KeyedReconcile {
                 mut diff,
                 tracked,
                 examined,
+                clinics,
             }) => {
                 let counted = if history.is_some() {
                     let examined = match &examined {
@@ -349,7 +370,14 @@ impl KeyedReconcile {
                 } else {
                     diff.discrepancies()
                 };
-                judge(diff, self.tolerance, counted, self.cfg.grace)
+                let now_ms = now.timestamp_millis();
+                let seen = history.is_some().then_some((&diff.first_seen, now_ms));
+                let by_clinic = clinics.map(|t| t.slices(seen)).unwrap_or_default();
+                let mut result = judge(diff, self.tolerance, counted, self.cfg.grace);
+                if let Details::Reconcile(d) = &mut result.details {
+                    d.by_clinic = by_clinic;
+                }
+                result
             }
             Err(SideError(side, e)) => {
                 let from = match side {
@@ -381,6 +409,28 @@ struct Compared {
     tracked: Vec<String>,
     /// Incremental runs: the first keys compared.
     examined: Option<BTreeSet<i128>>,
+    /// Findings per clinic, when attributed.
+    clinics: Option<clinics::Tally>,
+}
+
+/// Rows per clinic from the databases, for a checksum run (which streams
+/// only the segments that differ).
+async fn clinic_rows(
+    sides: &segments::Sides<'_>,
+    acc: &mut merge::Acc<'_>,
+) -> Result<(), SourceError> {
+    let Some(tally) = acc.clinics.as_mut() else {
+        return Ok(());
+    };
+    let (Some(s), Some(t)) = (
+        sides.plan.source.clinic_counts_sql(),
+        sides.plan.target.clinic_counts_sql(),
+    ) else {
+        return Ok(());
+    };
+    let (s, t) = tokio::try_join!(sides.source.fetch_text(s), sides.target.fetch_text(t))?;
+    tally.set_rows(&s, &t);
+    Ok(())
 }
 
 #[async_trait]

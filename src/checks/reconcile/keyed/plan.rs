@@ -29,6 +29,8 @@ pub struct SidePlan {
     encoded_row: String,
     /// The last-changed column, quoted, for incremental runs.
     updated: Option<String>,
+    /// The clinic id's text (the last compared column), when attributed.
+    clinic: Option<String>,
 }
 
 /// Both sides, and what the columns mean.
@@ -216,8 +218,13 @@ fn side_plan(
         .collect();
     let classes: Vec<Class> = common.iter().map(|c| c.to).collect();
     let encoded_row = encoded_row(engine, &terms, &classes);
+    // The clinic rides with the key in hash streams, so a missing or extra
+    // row is attributed without reading its other columns.
+    let clinic = side.clinic.as_ref().and_then(|_| texts.last().cloned());
+    let hashed_keys: Vec<String> = texts[..k].iter().chain(&clinic).cloned().collect();
     SidePlan {
-        select_hashed: select_hashed(engine, &texts[..k], &encoded_row),
+        select_hashed: select_hashed(engine, &hashed_keys, &encoded_row),
+        clinic,
         engine,
         from: quote(engine, &side.table),
         filter: side
@@ -343,6 +350,17 @@ impl SidePlan {
             self.from,
             self.filter,
             self.range(Some(r))
+        ))
+    }
+
+    /// Rows per clinic id, when attributed.
+    pub fn clinic_counts_sql(&self) -> Option<String> {
+        let count = render(self.engine, "COUNT(*)", Class::Text, Class::Text, &[]);
+        Some(format!(
+            "SELECT {}, {count} FROM {} WHERE {} GROUP BY 1",
+            self.clinic.as_ref()?,
+            self.from,
+            self.filter
         ))
     }
 
