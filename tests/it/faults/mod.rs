@@ -3,6 +3,8 @@
 
 mod clients;
 mod proxy;
+mod scene;
+mod sources;
 mod store;
 mod upkeep;
 
