@@ -6,6 +6,7 @@ mod proxy;
 mod scene;
 mod sources;
 mod store;
+mod store_run;
 mod upkeep;
 
 use std::time::{Duration, Instant};

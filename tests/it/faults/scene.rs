@@ -32,6 +32,16 @@ impl Scene {
     /// Starts the daemon with the steady check and `affected` (config text
     /// naming `{d}` for the scene's folder, already filled in by the caller).
     pub async fn start(dir: tempfile::TempDir, affected: &str) -> Scene {
+        let store = format!("sqlite://{}/store.db", dir.path().display());
+        Scene::start_with(dir, (store.clone(), store), affected).await
+    }
+
+    /// With the store the daemon uses and the URL the test reads it through.
+    pub async fn start_with(
+        dir: tempfile::TempDir,
+        (store_url, read_url): (String, String),
+        affected: &str,
+    ) -> Scene {
         let d = dir.path().display().to_string();
         exec(
             &format!("sqlite://{d}/steady.db"),
@@ -39,9 +49,8 @@ impl Scene {
         )
         .await;
         let port = free_port();
-        let store = format!("sqlite://{d}/store.db");
         let text = format!(
-            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nurl = \"{store}\"\n\
+            "[server]\nlisten = \"127.0.0.1:{port}\"\n[store]\nurl = \"{store_url}\"\n\
              [sources.steady_db]\nurl = \"sqlite://{d}/steady.db\"\n\
              [[reconcile]]\nname = \"steady\"\nschedule = \"* * * * * *\"\n\
              source = {{ from = \"steady_db\", sql = \"SELECT COUNT(*) FROM t\" }}\n\
@@ -56,22 +65,29 @@ impl Scene {
         Scene {
             base: format!("http://127.0.0.1:{port}"),
             _dir: dir,
-            store,
+            store: read_url,
             shutdown,
             running,
         }
     }
 
     pub async fn runs(&self, check: &str) -> Vec<Run> {
+        const SQL: &str = "SELECT status, summary, started_ms, finished_ms FROM runs \
+             WHERE check_name = $1 ORDER BY started_ms";
+        if self.store.starts_with("postgres") {
+            let mut c = sqlx::PgConnection::connect(&self.store).await.unwrap();
+            return sqlx::query_as(SQL)
+                .bind(check)
+                .fetch_all(&mut c)
+                .await
+                .unwrap();
+        }
         let mut c = sqlx::SqliteConnection::connect(&self.store).await.unwrap();
-        sqlx::query_as(
-            "SELECT status, summary, started_ms, finished_ms FROM runs \
-             WHERE check_name = ? ORDER BY started_ms",
-        )
-        .bind(check)
-        .fetch_all(&mut c)
-        .await
-        .unwrap()
+        sqlx::query_as(SQL)
+            .bind(check)
+            .fetch_all(&mut c)
+            .await
+            .unwrap()
     }
 
     /// Waits up to `within` for a run of `check` with `status` started at or
