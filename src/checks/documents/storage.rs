@@ -16,7 +16,7 @@ use super::allow::Allowed;
 use super::stream::{Seen, Verifier};
 use crate::config::documents::{Base, DocumentsConfig, S3Config};
 use crate::results::Reason;
-use crate::sources::FhirSource;
+use crate::sources::{FhirSource, redirect};
 
 /// A resolved location.
 #[derive(Debug)]
@@ -38,7 +38,7 @@ pub(crate) struct Storage {
     limiter: DefaultKeyedRateLimiter<String>,
     pub(super) fhir: Option<Arc<FhirSource>>,
     base: Option<Base>,
-    allowed: Allowed,
+    allowed: Arc<Allowed>,
     pub(super) s3_config: Option<S3Config>,
     pub(super) s3_stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     pub(super) timeout: Duration,
@@ -48,7 +48,13 @@ pub(crate) struct Storage {
 
 impl Storage {
     pub fn new(cfg: &DocumentsConfig, fhir: Option<Arc<FhirSource>>) -> Storage {
+        let allowed = Arc::new(Allowed::new(&cfg.storage, fhir.as_ref().map(|f| f.base())));
+        let follow = allowed.clone();
         let http = reqwest::Client::builder()
+            // Redirects only to hosts a location itself could name.
+            .redirect(redirect::only_where(move |_, next| {
+                follow.url(next).is_ok()
+            }))
             .timeout(cfg.request_timeout)
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(cfg.concurrency)
@@ -60,7 +66,6 @@ impl Storage {
                 reqwest::Client::new()
             });
         let rate = NonZeroU32::new(cfg.rate_per_host).unwrap_or(NonZeroU32::MIN);
-        let allowed = Allowed::new(&cfg.storage, fhir.as_ref().map(|f| f.base()));
         Storage {
             allowed,
             http,

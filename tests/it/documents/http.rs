@@ -41,6 +41,12 @@ async fn doc(State(hits): State<Arc<Hits>>, method: Method, Path(name): Path<Str
             b"Discharge note, nothing unusual.\n".to_vec(),
         ),
         "secret.pdf" => StatusCode::FORBIDDEN.into_response(),
+        // A redirect to a host the check may not reach: not followed.
+        "moved.pdf" => (
+            StatusCode::FOUND,
+            [(header::LOCATION, "http://169.254.169.254/latest/meta-data/")],
+        )
+            .into_response(),
         "broken.pdf" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         "slow.pdf" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -146,6 +152,7 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
             "application/pdf",
             &ok,
         ),
+        Row::good("moved", at("moved.pdf"), "application/pdf", &ok),
         Row::good(
             "cloud-metadata",
             "http://169.254.169.254/latest/meta-data/".into(),
@@ -197,13 +204,14 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
             ("unreachable", Reason::Unreachable),
             ("elsewhere", Reason::LocationNotAllowed),
             ("cloud-metadata", Reason::LocationNotAllowed),
+            ("moved", Reason::LocationNotAllowed),
             ("ftp", Reason::InvalidLocation),
             ("no-patient", Reason::MetadataMissing),
             ("lost-patient", Reason::BrokenLink),
         ])
     );
-    assert_eq!(d.inventory, 16);
-    assert_eq!(d.checked, 16);
+    assert_eq!(d.inventory, 17);
+    assert_eq!(d.checked, 17);
     assert_eq!(d.content_checked, 0);
     assert_eq!(d.skipped.get("superseded"), Some(&1));
     assert_eq!(d.skipped.get("entered-in-error"), Some(&1));
@@ -219,7 +227,7 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
         "{}",
         result.summary
     );
-    assert!(result.summary.contains("12 failed"), "{}", result.summary);
+    assert!(result.summary.contains("13 failed"), "{}", result.summary);
 }
 
 #[tokio::test]
