@@ -2,6 +2,7 @@
 //! asserting the figure the table gives.
 
 mod clients;
+mod documents;
 mod proxy;
 mod scene;
 mod sources;
