@@ -96,6 +96,13 @@ pub struct Storage {
     /// Hash algorithm of inventory hashes that name none.
     pub hash_algorithm: Option<HashAlgorithm>,
     pub s3: Option<S3Config>,
+    /// Hosts (`host` or `host:port`) absolute http(s) locations may name,
+    /// besides the base's host and the FHIR server's.
+    pub allowed_hosts: Vec<String>,
+    /// Buckets `s3://` locations may name: none unless listed.
+    pub allowed_buckets: Vec<String>,
+    /// Absolute folders file locations may lie under, besides a folder base.
+    pub allowed_folders: Vec<PathBuf>,
 }
 
 /// A base for relative locations.

@@ -16,6 +16,7 @@ use super::secret::interpolate;
 use super::validate::{self, RawConfig};
 
 mod integrity;
+mod lease;
 mod typed;
 mod workflows;
 
@@ -111,6 +112,7 @@ pub fn parse(
     ] = typed;
     use typed::{clinics, digests, each, known, read};
     raw.scheduler = read(&mut c, scheduler);
+    let lease_span = lease::lease_span(outbox.as_ref());
     raw.alerting.outbox = read(&mut c, outbox);
     raw.feedback = read(&mut c, feedback);
     raw.workflow_metrics = read(&mut c, metrics);
@@ -123,6 +125,9 @@ pub fn parse(
         raw.digests = digests(&mut c, digests_value);
     });
     let config = validate::build(&mut c, raw, path, env);
+    if let Some(config) = &config {
+        lease::check(&mut c, config, lease_span);
+    }
     c.finish()?;
     Ok(config.expect("a config is built whenever no error was recorded"))
 }

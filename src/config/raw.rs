@@ -393,4 +393,7 @@ pub struct RawDocStorage {
     pub s3_access_key_id_env: Option<S<String>>,
     pub s3_secret_access_key_env: Option<S<String>>,
     pub s3_allow_http: Option<bool>,
+    pub allowed_hosts: Option<Vec<S<String>>>,
+    pub allowed_buckets: Option<Vec<S<String>>>,
+    pub allowed_folders: Option<Vec<S<String>>>,
 }

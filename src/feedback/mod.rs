@@ -7,6 +7,7 @@
 //! counts it. The raw text never leaves memory: only the redacted text
 //! reaches the store, and nothing here logs text.
 
+mod contact;
 pub mod item;
 mod metrics;
 pub mod model;
@@ -108,8 +109,18 @@ impl Feedback {
         self.metrics.as_ref()
     }
 
+    /// Checks a draft against the config, and its contact line against the
+    /// PHI guard (`contact.rs`: contact details only, never patient data).
     pub fn validate(&self, draft: &Draft) -> Result<Report, Vec<FieldError>> {
-        model::validate(draft, &self.config, &self.clinics)
+        let report = model::validate(draft, &self.config, &self.clinics)?;
+        match report
+            .contact
+            .as_deref()
+            .and_then(|c| contact::contact_error(&self.guard, c))
+        {
+            Some(e) => Err(vec![e]),
+            None => Ok(report),
+        }
     }
 
     /// Redacts the text and stores the report with its audit event, once

@@ -192,20 +192,38 @@ impl PhiGuard {
         merged
     }
 
+    /// Replaces every finding, again on the result while it still holds
+    /// one: a placeholder can open a word boundary the raw text lacked
+    /// (`…1950born March 3, 1950` shows its second date of birth only once
+    /// the first is `[…]`). Placeholders hold no digits, so each pass
+    /// shrinks what is left; four passes are far more than text needs.
     pub fn redact(&self, text: &str) -> Redacted {
-        let findings = self.scan(text);
-        let mut out = String::with_capacity(text.len());
-        let mut at = 0;
-        let mut kinds = BTreeSet::new();
-        for f in &findings {
-            out.push_str(&text[at..f.range.start]);
-            out.push_str(f.kind.placeholder());
-            kinds.insert(f.kind);
-            at = f.range.end;
+        let mut out = Redacted {
+            text: text.to_string(),
+            kinds: BTreeSet::new(),
+        };
+        for _ in 0..4 {
+            let findings = self.scan(&out.text);
+            if findings.is_empty() {
+                break;
+            }
+            out.text = replace(&out.text, &findings, &mut out.kinds);
         }
-        out.push_str(&text[at..]);
-        Redacted { text: out, kinds }
+        out
     }
+}
+
+fn replace(text: &str, findings: &[Finding], kinds: &mut BTreeSet<Kind>) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut at = 0;
+    for f in findings {
+        out.push_str(&text[at..f.range.start]);
+        out.push_str(f.kind.placeholder());
+        kinds.insert(f.kind);
+        at = f.range.end;
+    }
+    out.push_str(&text[at..]);
+    out
 }
 
 #[cfg(test)]
@@ -320,6 +338,13 @@ mod tests {
             r.kinds.into_iter().collect::<Vec<_>>(),
             vec![Kind::Mrn, Kind::DateOfBirth, Kind::Email, Kind::Phone]
         );
+    }
+
+    #[test]
+    fn redaction_leaves_nothing_a_second_scan_finds() {
+        let r = guard().redact("born March 3, 1950born March 3, 1950");
+        assert_eq!(r.text, "[date of birth removed][date of birth removed]");
+        assert!(guard().scan(&r.text).is_empty());
     }
 
     #[test]

@@ -23,6 +23,10 @@ pub enum Reason {
     MetadataMissing,
     /// The location is not a URL, path or object key hypercare can read.
     InvalidLocation,
+    /// The location names a host, bucket or file outside what the check may
+    /// reach (`storage.allowed_hosts`, `allowed_buckets`, the folder base):
+    /// refused before any request.
+    LocationNotAllowed,
     /// The linked patient or encounter does not exist in the target.
     BrokenLink,
     /// 404 or 410, no such file, no such object.

@@ -38,6 +38,7 @@ impl FhirSource {
             .connect_timeout(cfg.connect_timeout)
             .timeout(cfg.request_timeout)
             .user_agent(concat!("hypercare/", env!("CARGO_PKG_VERSION")))
+            .redirect(super::redirect::same_origin())
             .build()
             .map_err(|e| SourceError::Connect(format!("HTTP client: {e}")))?;
         let oauth = match &cfg.auth {

@@ -7,6 +7,7 @@
 mod body;
 mod fhir;
 mod oauth;
+pub mod redirect;
 mod rows;
 mod smart;
 mod sql;

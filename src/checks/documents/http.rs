@@ -207,6 +207,14 @@ fn status(s: StatusCode) -> Result<(), Failure> {
         200..=299 => return Ok(()),
         401 | 403 => Reason::Forbidden,
         404 | 410 => Reason::NotFound,
+        // Redirects to hosts not allowed are not followed (`storage.rs`).
+        300..=399 => {
+            let why = format!(
+                "HTTP {}: a redirect to a host not allowed, not followed",
+                s.as_u16()
+            );
+            return Err((Reason::LocationNotAllowed, why));
+        }
         429 | 500..=599 => Reason::ServerError,
         _ => Reason::NotFound,
     };

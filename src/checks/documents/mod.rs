@@ -12,6 +12,7 @@
 //! The rotation state comes in as a [`Ledger`] (loaded by the scheduler from
 //! the store) and goes out in the result's details; the check never sees the store.
 
+mod allow;
 mod files;
 #[cfg(test)]
 mod fuzz;

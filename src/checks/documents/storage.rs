@@ -12,10 +12,11 @@ use governor::{DefaultKeyedRateLimiter, Quota, RateLimiter};
 use object_store::ObjectStore;
 
 use super::Failure;
+use super::allow::Allowed;
 use super::stream::{Seen, Verifier};
 use crate::config::documents::{Base, DocumentsConfig, S3Config};
 use crate::results::Reason;
-use crate::sources::FhirSource;
+use crate::sources::{FhirSource, redirect};
 
 /// A resolved location.
 #[derive(Debug)]
@@ -37,6 +38,7 @@ pub(crate) struct Storage {
     limiter: DefaultKeyedRateLimiter<String>,
     pub(super) fhir: Option<Arc<FhirSource>>,
     base: Option<Base>,
+    allowed: Arc<Allowed>,
     pub(super) s3_config: Option<S3Config>,
     pub(super) s3_stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     pub(super) timeout: Duration,
@@ -46,7 +48,13 @@ pub(crate) struct Storage {
 
 impl Storage {
     pub fn new(cfg: &DocumentsConfig, fhir: Option<Arc<FhirSource>>) -> Storage {
+        let allowed = Arc::new(Allowed::new(&cfg.storage, fhir.as_ref().map(|f| f.base())));
+        let follow = allowed.clone();
         let http = reqwest::Client::builder()
+            // Redirects only to hosts a location itself could name.
+            .redirect(redirect::only_where(move |_, next| {
+                follow.url(next).is_ok()
+            }))
             .timeout(cfg.request_timeout)
             .connect_timeout(cfg.request_timeout.min(Duration::from_secs(5)))
             .pool_max_idle_per_host(cfg.concurrency)
@@ -59,6 +67,7 @@ impl Storage {
             });
         let rate = NonZeroU32::new(cfg.rate_per_host).unwrap_or(NonZeroU32::MIN);
         Storage {
+            allowed,
             http,
             limiter: RateLimiter::keyed(Quota::per_second(rate)),
             fhir,
@@ -90,6 +99,7 @@ impl Storage {
             if bucket.is_empty() {
                 return Err(bad("s3 location without a bucket"));
             }
+            self.allowed.bucket(bucket)?;
             return Ok(Target::S3 {
                 bucket: bucket.to_string(),
                 key,
@@ -97,13 +107,13 @@ impl Storage {
         }
         if loc.starts_with("http://") || loc.starts_with("https://") {
             let url = url::Url::parse(loc).map_err(|_| bad("malformed URL"))?;
-            return Ok(self.http_target(url, from_fhir));
+            return self.http_target(url, from_fhir);
         }
         if let Some(path) = loc.strip_prefix("file://") {
-            return local(path).ok_or_else(|| bad("file URL with a relative or `..` path"));
+            return self.local(path);
         }
         if loc.starts_with('/') {
-            return local(loc).ok_or_else(|| bad("path with `..`"));
+            return self.local(loc);
         }
         if loc.contains("://") {
             return Err(bad(
@@ -113,14 +123,15 @@ impl Storage {
         if from_fhir && let Some(f) = &self.fhir {
             let joined = format!("{}/{}", f.base().as_str().trim_end_matches('/'), loc);
             let url = url::Url::parse(&joined).map_err(|_| bad("relative URL does not resolve"))?;
-            return Ok(self.http_target(url, true));
+            return self.http_target(url, true);
         }
         match &self.base {
             Some(Base::Url(base)) => {
                 let url = base
                     .join(loc)
                     .map_err(|_| bad("relative URL does not resolve"))?;
-                Ok(self.http_target(url, false))
+                // A scheme-relative `//host/x` joins to another host: checked too.
+                self.http_target(url, false)
             }
             Some(Base::Folder(dir)) => {
                 let rel = PathBuf::from(loc);
@@ -133,9 +144,24 @@ impl Storage {
         }
     }
 
-    fn http_target(&self, url: url::Url, from_fhir: bool) -> Target {
+    /// An allowed http(s) target; FHIR credentials go only to the FHIR server.
+    fn http_target(&self, url: url::Url, from_fhir: bool) -> Result<Target, Failure> {
+        self.allowed.url(&url)?;
         let fhir = from_fhir && self.fhir.as_ref().is_some_and(|f| f.same_server(&url));
-        Target::Http { url, fhir }
+        Ok(Target::Http { url, fhir })
+    }
+
+    /// An absolute local path, allowed only under the folder base.
+    fn local(&self, path: &str) -> Result<Target, Failure> {
+        let p = PathBuf::from(path);
+        if !p.is_absolute() {
+            return Err((
+                Reason::InvalidLocation,
+                "file URL with a relative path".into(),
+            ));
+        }
+        self.allowed.file(&p)?;
+        Ok(Target::File(p))
     }
 
     /// Is it there, how big, of which type (HEAD, stat, object head)?
@@ -168,11 +194,4 @@ impl Storage {
             Target::S3 { bucket, key } => self.s3_get(bucket, key, v).await,
         }
     }
-}
-
-/// An absolute local path without `..`.
-fn local(path: &str) -> Option<Target> {
-    let p = PathBuf::from(path);
-    let ok = p.is_absolute() && !p.components().any(|c| matches!(c, Component::ParentDir));
-    ok.then_some(Target::File(p))
 }

@@ -3,7 +3,7 @@
 //! S3 credentials come from the environment.
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use super::super::documents::{
@@ -232,10 +232,69 @@ fn storage(c: &mut Collector, raw: RawDocStorage, env: Env) -> Option<Storage> {
         },
     };
     let s3 = s3(c, &raw, env);
+    let allowed_hosts = names(
+        c,
+        &raw.allowed_hosts,
+        "allowed_hosts",
+        "docs.example.org:8443",
+    );
+    let allowed_buckets = names(
+        c,
+        &raw.allowed_buckets,
+        "allowed_buckets",
+        "scanned-documents",
+    );
     Some(Storage {
         base: base?,
         hash_algorithm: hash_algorithm?,
         s3: s3?,
+        allowed_hosts: allowed_hosts?,
+        allowed_buckets: allowed_buckets?,
+        allowed_folders: folders(c, &raw.allowed_folders)?,
+    })
+}
+
+/// Host or bucket names: bare names (a host may carry `:port`), no scheme or path.
+fn names(
+    c: &mut Collector,
+    raw: &Option<Vec<S<String>>>,
+    key: &str,
+    eg: &str,
+) -> Option<Vec<String>> {
+    let mut ok = true;
+    for n in raw.iter().flatten() {
+        let v = n.get_ref();
+        if v.is_empty() || v.contains(['/', '@', ' ', '?', '#']) {
+            c.at(
+                n.span(),
+                format!("{key}: `{v}` is not a bare name"),
+                Some(&format!("such as \"{eg}\"")),
+            );
+            ok = false;
+        }
+    }
+    ok.then(|| raw.iter().flatten().map(|n| n.get_ref().clone()).collect())
+}
+
+/// Absolute folders without `..`.
+fn folders(c: &mut Collector, raw: &Option<Vec<S<String>>>) -> Option<Vec<PathBuf>> {
+    let mut ok = true;
+    for f in raw.iter().flatten() {
+        let p = Path::new(f.get_ref());
+        if !p.is_absolute() || p.components().any(|c| c == Component::ParentDir) {
+            let message = format!(
+                "allowed_folders: `{}` is not an absolute folder without `..`",
+                f.get_ref()
+            );
+            c.at(f.span(), message, Some("such as \"/mnt/scans\""));
+            ok = false;
+        }
+    }
+    ok.then(|| {
+        raw.iter()
+            .flatten()
+            .map(|f| PathBuf::from(f.get_ref()))
+            .collect()
     })
 }
 

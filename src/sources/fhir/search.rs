@@ -51,11 +51,7 @@ impl FhirSource {
     /// Whether a URL is on this server, under its base path: requests to it
     /// may carry the source's credentials.
     pub fn same_server(&self, url: &url::Url) -> bool {
-        let base = &self.cfg.base;
-        url.scheme() == base.scheme()
-            && url.host_str() == base.host_str()
-            && url.port_or_known_default() == base.port_or_known_default()
-            && url.path().starts_with(base.path().trim_end_matches('/'))
+        under_base(&self.cfg.base, url)
     }
 
     /// A request for raw bytes (a `Binary` read with a non-FHIR `Accept`),
@@ -82,4 +78,51 @@ fn next_link(bundle: &serde_json::Value) -> Option<String> {
         .get("url")?
         .as_str()
         .map(str::to_string)
+}
+
+/// Same scheme, host and port, and a path at or below the base path on a
+/// segment boundary: `/fhir` covers `/fhir/Patient`, never `/fhir-admin`.
+fn under_base(base: &url::Url, url: &url::Url) -> bool {
+    let base_path = base.path().trim_end_matches('/');
+    let path = url.path();
+    let below = path == base_path
+        || path
+            .strip_prefix(base_path)
+            .is_some_and(|rest| rest.starts_with('/'));
+    url.scheme() == base.scheme()
+        && url.host_str() == base.host_str()
+        && url.port_or_known_default() == base.port_or_known_default()
+        && below
+}
+
+#[cfg(test)]
+mod tests {
+    use super::under_base;
+
+    #[test]
+    fn the_base_path_ends_on_a_segment_boundary() {
+        let u = |s: &str| url::Url::parse(s).unwrap();
+        let base = u("https://ehr.example.org/fhir/");
+        for yes in [
+            "https://ehr.example.org/fhir",
+            "https://ehr.example.org/fhir/Patient?page=2",
+            "https://ehr.example.org:443/fhir/Binary/1",
+        ] {
+            assert!(under_base(&base, &u(yes)), "{yes}");
+        }
+        for no in [
+            "https://ehr.example.org/fhir-admin/Patient",
+            "https://ehr.example.org/fhirx",
+            "https://ehr.example.org/other/fhir/Patient",
+            "http://ehr.example.org/fhir/Patient",
+            "https://ehr.example.org:8443/fhir/Patient",
+            "https://evil.example.org/fhir/Patient",
+        ] {
+            assert!(!under_base(&base, &u(no)), "{no}");
+        }
+        assert!(under_base(
+            &u("http://127.0.0.1:8080/"),
+            &u("http://127.0.0.1:8080/Patient")
+        ));
+    }
 }

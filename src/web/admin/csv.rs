@@ -3,7 +3,13 @@
 //! (starting with `=`, `+`, `-`, `@`, tab or carriage return) is prefixed
 //! with `'` so it shows as text.
 
-use crate::feedback::Item;
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use futures_util::{Stream, StreamExt};
+
+use crate::feedback::{Feedback, Item};
+use crate::store::FeedbackFilter;
 
 const HEADER: [&str; 13] = [
     "id",
@@ -21,10 +27,67 @@ const HEADER: [&str; 13] = [
     "source",
 ];
 
+/// The export as a stream of chunks, one page of reports each: memory holds
+/// one page however many reports match. `first` is the first page, read
+/// before the response starts so a store that is down still gets a 503;
+/// a later page the store fails to give ends the download early (the
+/// client sees a truncated transfer, never a short file that looks whole).
+pub fn stream(
+    feedback: Arc<Feedback>,
+    filter: FeedbackFilter,
+    first: Vec<Item>,
+    max: usize,
+) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
+    let pages = Pages {
+        feedback,
+        filter,
+        sent: 0,
+        max,
+        next: Some(first),
+        done: false,
+    };
+    let body = futures_util::stream::unfold(pages, |mut p| async move {
+        if p.done {
+            return None;
+        }
+        let page = match p.next.take() {
+            Some(page) => page,
+            None => match p.feedback.list(&p.filter).await {
+                Ok(page) => page,
+                Err(e) => {
+                    tracing::warn!(error = %e, "CSV export cut short: the store failed");
+                    p.done = true;
+                    return Some((Err(std::io::Error::other("store failed")), p));
+                }
+            },
+        };
+        p.sent += page.len();
+        p.done = (page.len() as i64) < p.filter.limit || p.sent >= p.max;
+        p.filter.before = page.last().map(|i| i.id);
+        Some((Ok(Bytes::from(lines(&page))), p))
+    });
+    futures_util::stream::once(async { Ok(Bytes::from(header())) }).chain(body)
+}
+
+struct Pages {
+    feedback: Arc<Feedback>,
+    filter: FeedbackFilter,
+    sent: usize,
+    max: usize,
+    next: Option<Vec<Item>>,
+    done: bool,
+}
+
 /// A byte-order mark first, so spreadsheets read the file as UTF-8.
-pub fn render(items: &[Item]) -> String {
+fn header() -> String {
     let mut out = String::from("\u{feff}");
     line(&mut out, HEADER.iter().map(|h| h.to_string()));
+    out
+}
+
+/// One line per report.
+pub fn lines(items: &[Item]) -> String {
+    let mut out = String::new();
     for i in items {
         line(
             &mut out,

@@ -11,6 +11,7 @@ use std::sync::Arc;
 
 use axum::Extension;
 use axum::Form;
+use axum::body::Body;
 use axum::extract::rejection::FormRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::header::{CONTENT_DISPOSITION, CONTENT_TYPE, LOCATION, SET_COOKIE};
@@ -59,20 +60,12 @@ pub async fn export(State(state): State<Arc<AppState>>, RawQuery(query): RawQuer
         Err(e) => return bad_filter(e),
     };
     filter.limit = filters::MAX_LIMIT;
-    let mut items = Vec::new();
-    loop {
-        let page = match fb.list(&filter).await {
-            Ok(p) => p,
-            Err(e) => return store_down(e),
-        };
-        let done = (page.len() as i64) < filter.limit || items.len() + page.len() >= MAX_EXPORT;
-        filter.before = page.last().map(|i| i.id);
-        items.extend(page);
-        if done {
-            break;
-        }
-    }
-    let body = csv::render(&items);
+    // The first page decides the status: a store that is down is a 503.
+    let first = match fb.list(&filter).await {
+        Ok(p) => p,
+        Err(e) => return store_down(e),
+    };
+    let body = Body::from_stream(csv::stream(fb.clone(), filter, first, MAX_EXPORT));
     (
         [
             (CONTENT_TYPE, "text/csv; charset=utf-8"),

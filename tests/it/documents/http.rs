@@ -12,6 +12,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use hypercare::results::{Ledger, Outcome, Reason};
 
+/// Locations name the loopback server itself (no base): its host is allowed.
+const LOOPBACK: &str = "storage = { allowed_hosts = [\"127.0.0.1\"] }";
+
 use super::fixtures::{
     JPEG, PNG, Row, config, details, expect, failures, inventory_db, pdf, run, sha1_hex,
 };
@@ -38,6 +41,12 @@ async fn doc(State(hits): State<Arc<Hits>>, method: Method, Path(name): Path<Str
             b"Discharge note, nothing unusual.\n".to_vec(),
         ),
         "secret.pdf" => StatusCode::FORBIDDEN.into_response(),
+        // A redirect to a host the check may not reach: not followed.
+        "moved.pdf" => (
+            StatusCode::FOUND,
+            [(header::LOCATION, "http://169.254.169.254/latest/meta-data/")],
+        )
+            .into_response(),
         "broken.pdf" => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         "slow.pdf" => {
             tokio::time::sleep(Duration::from_secs(3)).await;
@@ -136,6 +145,20 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
             "application/pdf",
             &ok,
         ),
+        // Hosts neither the base's nor listed: refused before any request.
+        Row::good(
+            "elsewhere",
+            format!("http://localhost:{}/x.pdf", closed_port()),
+            "application/pdf",
+            &ok,
+        ),
+        Row::good("moved", at("moved.pdf"), "application/pdf", &ok),
+        Row::good(
+            "cloud-metadata",
+            "http://169.254.169.254/latest/meta-data/".into(),
+            "application/pdf",
+            &ok,
+        ),
         Row::good(
             "ftp",
             "ftp://files.example/x.pdf".into(),
@@ -162,7 +185,9 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
     let db = inventory_db(dir.path(), &rows).await;
     let text = config(
         &db,
-        &format!("content_share = 0\nstorage = {{ base = \"{base}\" }}"),
+        &format!(
+            "content_share = 0\nstorage = {{ base = \"{base}\", allowed_hosts = [\"127.0.0.1\"] }}"
+        ),
     );
     let result = run(&text, Ledger::default()).await;
     let d = details(&result);
@@ -177,13 +202,16 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
             ("typed", Reason::TypeMismatch),
             ("short", Reason::SizeMismatch),
             ("unreachable", Reason::Unreachable),
+            ("elsewhere", Reason::LocationNotAllowed),
+            ("cloud-metadata", Reason::LocationNotAllowed),
+            ("moved", Reason::LocationNotAllowed),
             ("ftp", Reason::InvalidLocation),
             ("no-patient", Reason::MetadataMissing),
             ("lost-patient", Reason::BrokenLink),
         ])
     );
-    assert_eq!(d.inventory, 14);
-    assert_eq!(d.checked, 14);
+    assert_eq!(d.inventory, 17);
+    assert_eq!(d.checked, 17);
     assert_eq!(d.content_checked, 0);
     assert_eq!(d.skipped.get("superseded"), Some(&1));
     assert_eq!(d.skipped.get("entered-in-error"), Some(&1));
@@ -199,7 +227,7 @@ async fn reachability_by_head_finds_every_planted_failure_once_with_its_reason()
         "{}",
         result.summary
     );
-    assert!(result.summary.contains("10 failed"), "{}", result.summary);
+    assert!(result.summary.contains("13 failed"), "{}", result.summary);
 }
 
 #[tokio::test]
@@ -231,7 +259,11 @@ async fn content_verification_finds_wrong_bytes_by_size_magic_and_hash() {
         },
     ];
     let db = inventory_db(dir.path(), &rows).await;
-    let result = run(&config(&db, "content_share = 1.0"), Ledger::default()).await;
+    let result = run(
+        &config(&db, &format!("content_share = 1.0\n{LOOPBACK}")),
+        Ledger::default(),
+    )
+    .await;
     let d = details(&result);
     assert_eq!(
         failures(d),
@@ -262,7 +294,8 @@ async fn the_request_rate_per_host_is_capped() {
         .map(|id| Row::good(id, format!("{base}ok.pdf"), "application/pdf", &ok))
         .collect();
     let db = inventory_db(dir.path(), &rows).await;
-    let text = config(&db, "content_share = 0").replace("rate_per_host = 200", "rate_per_host = 4");
+    let text = config(&db, &format!("content_share = 0\n{LOOPBACK}"))
+        .replace("rate_per_host = 200", "rate_per_host = 4");
     let clock = std::time::Instant::now();
     let result = run(&text, Ledger::default()).await;
     let took = clock.elapsed();

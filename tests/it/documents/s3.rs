@@ -101,7 +101,7 @@ async fn documents_in_an_s3_compatible_store_are_checked_through_object_store() 
     ];
     let db = super::fixtures::inventory_db(dir.path(), &rows).await;
     let storage = format!(
-        "storage = {{ s3_endpoint = \"{endpoint}\", s3_region = \"us-east-1\", s3_allow_http = true, s3_access_key_id_env = \"S3_KEY\", s3_secret_access_key_env = \"S3_SECRET\" }}"
+        "storage = {{ s3_endpoint = \"{endpoint}\", s3_region = \"us-east-1\", s3_allow_http = true, s3_access_key_id_env = \"S3_KEY\", s3_secret_access_key_env = \"S3_SECRET\", allowed_buckets = [\"records\"] }}"
     );
     let env = |v: &str| matches!(v, "S3_KEY" | "S3_SECRET").then(|| "testing".to_string());
     for (share, expected) in [

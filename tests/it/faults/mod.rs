@@ -2,8 +2,12 @@
 //! asserting the figure the table gives.
 
 mod clients;
+mod documents;
 mod proxy;
+mod scene;
+mod sources;
 mod store;
+mod store_run;
 mod upkeep;
 
 use std::time::{Duration, Instant};

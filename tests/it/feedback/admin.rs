@@ -279,3 +279,46 @@ async fn the_admin_page_resolves_a_report_with_a_note_and_csrf() {
     assert_eq!(events.last().unwrap().actor, "api-token");
     app.stop().await;
 }
+
+/// More reports than one page: the export streams page after page (no
+/// length known up front) and holds every report once, newest first.
+#[tokio::test]
+async fn the_csv_export_streams_every_page() {
+    use hypercare::feedback::{Draft, Source};
+    let app = App::start(Setup::default()).await;
+    let fb = &app.state.feedback;
+    let total = 1_201;
+    for n in 0..total {
+        let draft = Draft {
+            clinic: Some("east".into()),
+            role: Some("nurse".into()),
+            category: Some("notes_slow".into()),
+            severity: Some("slows_work".into()),
+            text: format!("report number {n}"),
+            ..Draft::default()
+        };
+        let report = fb.validate(&draft).unwrap();
+        fb.store(&report, &format!("csv-page-{n:05}"), Source::Api, "test")
+            .await
+            .unwrap();
+    }
+    let response = admin(Method::GET, app.url("/admin/feedback.csv"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.content_length().is_none(),
+        "streamed, not buffered"
+    );
+    let csv = response.text().await.unwrap();
+    let lines: Vec<&str> = csv.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(lines.len(), total + 1, "header and every report once");
+    assert!(lines[1].contains("report number 1200"), "{}", lines[1]);
+    assert!(
+        lines[total].contains("\"report number 0\""),
+        "{}",
+        lines[total]
+    );
+    app.stop().await;
+}

@@ -174,6 +174,38 @@ async fn missing_and_unknown_fields_are_named_next_to_the_field() {
     app.stop().await;
 }
 
+/// The contact line holds contact details only: patient data there sends
+/// the form back with the field marked, and nothing is stored.
+#[tokio::test]
+async fn patient_data_in_the_contact_line_is_refused_not_stored() {
+    let app = App::start(Setup::default()).await;
+    let b = open_form(&app, "").await;
+    let mut fields = valid_fields("Notes screen freezes");
+    fields.retain(|(k, _)| *k != "contact");
+    fields.push(("contact", "about MRN 8812345, DOB 3/3/1950".into()));
+    let (status, page) = post(&app, &b, &fields).await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("id=\"contact-error\""), "{page}");
+    assert!(
+        page.contains("this looks like patient information"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">Notes screen freezes</textarea>"),
+        "the text is kept"
+    );
+    assert_eq!(app.stored().await, 0);
+    fields.retain(|(k, _)| *k != "contact");
+    fields.push(("contact", "Ana Cruz, ana.cruz@clinic.example.org".into()));
+    assert_eq!(post(&app, &b, &fields).await.0, StatusCode::OK);
+    let items = app.state.feedback.list(&Default::default()).await.unwrap();
+    assert_eq!(
+        items[0].contact.as_deref(),
+        Some("Ana Cruz, ana.cruz@clinic.example.org")
+    );
+    app.stop().await;
+}
+
 #[tokio::test]
 async fn a_post_without_a_matching_csrf_pair_is_refused_and_keeps_the_text() {
     let app = App::start(Setup::default()).await;

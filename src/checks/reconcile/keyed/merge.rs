@@ -20,6 +20,9 @@ pub struct Acc<'a> {
     /// Rows hold keys and one hash: equal keys with different hashes are
     /// collected here, to be compared column by column afterwards.
     pub hashed: Option<Vec<String>>,
+    /// Past this many candidates the merge stops at once (the caller falls
+    /// back to a full-row stream): the list never outgrows it by more than one.
+    pub hash_cap: usize,
     /// The check's name, for progress reports.
     pub check: &'a str,
     /// Whether merged source rows count as progress (not for re-reads of
@@ -34,6 +37,10 @@ pub struct Acc<'a> {
     /// full rows, right after the key in hash rows).
     pub clinics: Option<Tally>,
 }
+
+/// More changed rows than this and a hash stream gives up for a full-row
+/// stream: the candidate keys would no longer fit a small memory.
+const MAX_HASH_CANDIDATES: usize = 1_000_000;
 
 /// Source rows merged between two progress reports.
 const REPORT_EVERY: u64 = 8192;
@@ -51,6 +58,7 @@ impl<'a> Acc<'a> {
             key_kinds,
             columns,
             hashed: None,
+            hash_cap: MAX_HASH_CANDIDATES,
             check,
             report_rows: true,
             unreported: 0,
@@ -244,7 +252,12 @@ impl Acc<'_> {
                 Ordering::Equal => {
                     let (a, b) = (s.take().unwrap_or_default(), t.take().unwrap_or_default());
                     match &mut self.hashed {
-                        Some(candidates) if a[k..] != b[k..] => candidates.push(key_text(&a[..k])),
+                        Some(candidates) if a[k..] != b[k..] => {
+                            candidates.push(key_text(&a[..k]));
+                            if candidates.len() > self.hash_cap {
+                                return Ok(());
+                            }
+                        }
                         Some(_) => {}
                         None => self.compare(&a, &b),
                     }
@@ -322,6 +335,27 @@ mod tests {
         assert_eq!(d.changed_keys[0].key, "9", "NULL and '' differ");
         assert_eq!(d.duplicate_keys.source, 1);
         assert_eq!((d.source_rows, d.target_rows), (5, 4));
+    }
+
+    #[tokio::test]
+    async fn the_hash_candidate_cap_stops_the_merge_not_after_it() {
+        let cols = vec!["hash".to_string()];
+        let kinds = [KeyKind::Int];
+        let mut acc = Acc::new(10, &kinds, &cols, "t");
+        acc.hashed = Some(Vec::new());
+        acc.hash_cap = 3;
+        let pulled = std::sync::atomic::AtomicUsize::new(0);
+        let side = |h: &'static str| {
+            futures_util::stream::iter(1..=1000)
+                .inspect(|_| {
+                    pulled.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                })
+                .map(move |i| Ok(vec![Some(i.to_string()), Some(h.to_string())]))
+        };
+        acc.merge(side("a"), side("b")).await.unwrap();
+        assert_eq!(acc.hashed.map(|c| c.len()), Some(4), "cap + 1, then stop");
+        let pulled = pulled.load(std::sync::atomic::Ordering::Relaxed);
+        assert!(pulled < 20, "{pulled} rows read of 2000");
     }
 
     #[test]

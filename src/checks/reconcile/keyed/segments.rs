@@ -18,9 +18,6 @@ const STREAM_WHEN_DIFFERING: f64 = 0.5;
 const JUDGE_AFTER: usize = 4;
 /// Changed rows compared column by column per query, after a hash stream.
 const DETAIL_BATCH: usize = 1000;
-/// More changed rows than this and a hash stream gives up for a full-row
-/// stream: the candidate keys would no longer fit a small memory.
-const MAX_HASH_CANDIDATES: usize = 1_000_000;
 
 /// A segment's row count and checksum on one side.
 type CountSum = (u128, u128);
@@ -123,7 +120,8 @@ impl Sides<'_> {
         let candidates = acc.hashed.take().unwrap_or_default();
         merged?;
         tracing::debug!(elapsed = ?clock.elapsed(), candidates = candidates.len(), "hash stream merged");
-        if candidates.len() > MAX_HASH_CANDIDATES {
+        // The merge stopped as soon as the list passed its cap.
+        if candidates.len() > acc.hash_cap {
             acc.restart("stream");
             return self.stream(acc, None).await;
         }
