@@ -17,6 +17,7 @@ use prometheus::{
 use crate::config::checks::{CheckKind, CheckMeta};
 use crate::results::{Details, Outcome};
 
+mod clinics;
 mod documents;
 mod integrity;
 mod reconcile;
@@ -40,6 +41,7 @@ pub struct Metrics {
     integrity: integrity::IntegrityMetrics,
     workflows: workflows::WorkflowMetrics,
     documents: documents::DocumentsMetrics,
+    clinics: clinics::ClinicMetrics,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -163,6 +165,7 @@ impl Metrics {
             integrity: integrity::IntegrityMetrics::new(&registry),
             workflows: workflows::WorkflowMetrics::new(&registry),
             documents: documents::DocumentsMetrics::new(&registry),
+            clinics: clinics::ClinicMetrics::new(&registry),
             registry,
         };
         for c in m.collectors() {
@@ -225,13 +228,21 @@ impl Metrics {
         }
         if let Some(r) = details.reconcile() {
             self.reconcile.show(check, r, max_groups);
+            self.clinics.show_reconcile(check, r);
         }
         if let Some(d) = details.integrity() {
             self.integrity.show(check, d);
         }
         if let Some(d) = details.documents() {
             self.documents.show(check, d);
+            self.clinics.show_documents(check, d);
         }
+    }
+
+    /// Takes the configured clinic ids: the only `clinic` label values of
+    /// the per-clinic gauges, with `_unassigned`.
+    pub fn set_clinics(&self, ids: &[String]) {
+        self.clinics.set_clinics(ids);
     }
 
     pub fn show_success(&self, check: &str, kind: CheckKind, at: DateTime<Utc>) {
@@ -304,6 +315,7 @@ impl Metrics {
         self.integrity.reset();
         self.workflows.reset();
         self.documents.reset();
+        self.clinics.reset();
         self.checks_configured.set(checks_configured as i64);
     }
 

@@ -831,12 +831,16 @@ fn documents_details() -> Details {
     let mut d = hypercare::results::DocumentsDetails::default();
     d.kinds.insert("lab_report".into(), kind);
     d.skipped.insert("superseded".into(), 3);
+    let mut east = hypercare::results::DocumentsSlice::default();
+    east.add(Some(hypercare::results::Reason::NotFound));
+    d.by_clinic.insert("east".into(), east);
     Details::Documents(d)
 }
 
 #[test]
 fn every_metric_is_documented_and_every_documented_metric_exists() {
     let metrics = Metrics::new("sqlite");
+    metrics.set_clinics(&["east".to_string(), "north".to_string()]);
     let groups: BTreeMap<String, GroupCount> = ["east", "north", "south"]
         .into_iter()
         .map(|g| {
@@ -856,7 +860,17 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         tolerance: Some("0".into()),
         error_side: None,
         error: None,
-        by_clinic: Default::default(),
+        by_clinic: [(
+            "east".to_string(),
+            hypercare::results::ReconcileSlice {
+                keyed: Some(hypercare::results::KeyedSlice {
+                    missing: 3,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            },
+        )]
+        .into(),
         keyed: Some(Box::new(hypercare::results::KeyedDiff {
             missing: 3,
             drift: Some(hypercare::results::Drift::default()),

@@ -161,9 +161,15 @@ pub async fn judge(
             }
         }
         Condition::Discrepancy { above } => {
-            let found = latest
-                .filter(|r| r.status != RunStatus::Error)
-                .and_then(|r| r.details.discrepancies());
+            // A per-clinic instance reads its clinic's slice only.
+            let clinic = t.labels.get("clinic");
+            let found =
+                latest
+                    .filter(|r| r.status != RunStatus::Error)
+                    .and_then(|r| match clinic {
+                        Some(c) => r.details.for_clinic(c).discrepancies(),
+                        None => r.details.discrepancies(),
+                    });
             match found {
                 Some(n) => Judged {
                     active: n as f64 > *above,

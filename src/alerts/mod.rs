@@ -46,6 +46,10 @@ struct Ruleset {
     rollback: Vec<Target>,
     /// The configured checks, which per-check rules make instances for.
     checks: Vec<CheckMeta>,
+    /// Keyed diffs attributed to clinics (`clinic =` on both sides).
+    sliced: std::collections::BTreeSet<String>,
+    /// The configured clinic ids and `_unassigned`.
+    clinics: Vec<String>,
 }
 
 impl Ruleset {
@@ -63,8 +67,34 @@ impl Ruleset {
                 .collect(),
             rollback: rules::rollback_targets(&config.stabilization, &a.general),
             checks: checks::checks(config),
+            sliced: sliced_checks(config),
+            clinics: config
+                .clinics
+                .iter()
+                .map(|c| c.id.to_string())
+                .chain([crate::results::UNASSIGNED.to_string()])
+                .collect(),
         }
     }
+}
+
+/// The keyed diffs whose findings are attributed to clinics: both sides
+/// name a clinic and some clinic has codes.
+fn sliced_checks(config: &Config) -> std::collections::BTreeSet<String> {
+    if config.clinics.iter().all(|c| c.codes.is_empty()) {
+        return Default::default();
+    }
+    config
+        .reconcile
+        .iter()
+        .filter(|rc| match &rc.compare {
+            crate::config::Comparison::Keyed(k) => {
+                k.source.clinic.is_some() && k.target.clinic.is_some()
+            }
+            _ => false,
+        })
+        .map(|rc| rc.name.to_string())
+        .collect()
 }
 
 pub struct Alerts {
@@ -194,11 +224,17 @@ impl Alerts {
 
     /// The enabled checks as rules see them, their intervals taken at `now`.
     fn check_refs(&self, now: DateTime<Utc>) -> Vec<CheckRef> {
-        self.ruleset()
-            .checks
+        let rs = self.ruleset();
+        rs.checks
             .iter()
             .filter(|c| c.enabled)
-            .map(|c| CheckRef::new(c, now))
+            .map(|c| {
+                let mut r = CheckRef::new(c, now);
+                if rs.sliced.contains(c.name.as_str()) {
+                    r.clinics = rs.clinics.clone();
+                }
+                r
+            })
             .collect()
     }
 

@@ -26,6 +26,9 @@ pub struct CheckRef {
     pub kind: CheckKind,
     /// The time between two of its scheduled runs, for staleness.
     pub interval_ms: Option<i64>,
+    /// A check attributed to clinics: the configured clinic ids and
+    /// `_unassigned`, one discrepancy instance each; empty: one instance.
+    pub clinics: Vec<String>,
 }
 
 impl CheckRef {
@@ -35,6 +38,7 @@ impl CheckRef {
             name: meta.name.to_string(),
             kind: meta.kind,
             interval_ms: meta.interval_ms(now),
+            clinics: Vec::new(),
         }
     }
 }
@@ -177,15 +181,40 @@ pub fn targets(rules: &[Arc<AlertRuleConfig>], checks: &[CheckRef]) -> Vec<Targe
             let mut labels = base.clone();
             labels.insert("check".into(), check.name.clone());
             labels.insert("kind".into(), check.kind.as_str().into());
-            out.push(Target {
-                rule: rule.clone(),
-                check: Some(check.clone()),
-                fingerprint: fingerprint(&labels),
-                labels,
-            });
+            out.extend(per_clinic(rule, check, labels));
         }
     }
     out
+}
+
+/// A rule's instances for one check: one per clinic for a discrepancy rule
+/// on a check attributed to clinics (each judged on its clinic's slice, so
+/// a clinic lead is alerted for the clinic's own records), else one.
+fn per_clinic(
+    rule: &Arc<AlertRuleConfig>,
+    check: &CheckRef,
+    labels: BTreeMap<String, String>,
+) -> Vec<Target> {
+    let target = |labels: BTreeMap<String, String>| Target {
+        rule: rule.clone(),
+        check: Some(check.clone()),
+        fingerprint: fingerprint(&labels),
+        labels,
+    };
+    let sliced =
+        matches!(rule.condition, Condition::Discrepancy { .. }) && !check.clinics.is_empty();
+    if !sliced {
+        return vec![target(labels)];
+    }
+    check
+        .clinics
+        .iter()
+        .map(|clinic| {
+            let mut labels = labels.clone();
+            labels.insert("clinic".into(), clinic.clone());
+            target(labels)
+        })
+        .collect()
 }
 
 /// The built-in `rollback_decision_needed` instances: one per clinic of a
@@ -269,6 +298,7 @@ mod tests {
             name: name.into(),
             kind,
             interval_ms: None,
+            clinics: Vec::new(),
         }
     }
 
@@ -297,5 +327,28 @@ mod tests {
         );
         assert!(names.contains(&r#"feedback_blockers{severity="critical"}"#));
         assert_eq!(t.len(), 2 + 2 + 1 + 1);
+    }
+
+    #[test]
+    fn the_discrepancy_rule_fires_per_clinic_on_a_check_attributed_to_clinics() {
+        let rules = all_rules(&AlertingConfig::default(), &[]);
+        let mut patients = check("patients", CheckKind::Reconcile);
+        patients.clinics = vec!["east".into(), "north".into(), "_unassigned".into()];
+        let t = targets(&rules, &[patients]);
+        let names: Vec<&str> = t.iter().map(|t| t.fingerprint.as_str()).collect();
+        assert!(names.contains(
+            &r#"reconcile_discrepancy{check="patients",clinic="east",kind="reconcile",severity="warning"}"#
+        ), "{names:?}");
+        let discrepancy = names
+            .iter()
+            .filter(|n| n.starts_with("reconcile_discrepancy"))
+            .count();
+        assert_eq!(discrepancy, 3);
+        // The other rules judge the check as a whole: one instance each.
+        assert!(
+            names.contains(
+                &r#"check_failing{check="patients",kind="reconcile",severity="critical"}"#
+            )
+        );
     }
 }

@@ -52,6 +52,8 @@ pub fn percent(share: f64) -> String {
 /// What the derived figures are about; replaced on reload.
 struct Setup {
     checks: Vec<CheckMeta>,
+    /// Configured clinic ids: the per-clinic gauges' label values.
+    clinics: Vec<String>,
     workflows: Vec<WorkflowConfig>,
 }
 
@@ -59,6 +61,7 @@ impl Setup {
     fn from_config(config: &Config) -> Setup {
         Setup {
             checks: checks::checks(config),
+            clinics: config.clinics.iter().map(|c| c.id.to_string()).collect(),
             workflows: config.workflows.clone(),
         }
     }
@@ -77,6 +80,7 @@ impl Derive {
     pub fn new(store: Store, metrics: Arc<Metrics>, config: &Config) -> Derive {
         let setup = Setup::from_config(config);
         metrics.reset_gauges(&setup.checks);
+        metrics.set_clinics(&setup.clinics);
         Derive {
             store,
             metrics,
@@ -97,6 +101,7 @@ impl Derive {
     pub fn reload(&self, config: &Config) {
         let setup = Arc::new(Setup::from_config(config));
         self.metrics.reset_gauges(&setup.checks);
+        self.metrics.set_clinics(&setup.clinics);
         match self.setup.write() {
             Ok(mut s) => *s = setup,
             Err(e) => *e.into_inner() = setup,

@@ -55,6 +55,7 @@ fn workflow(name: &str) -> CheckRef {
         name: name.into(),
         kind: CheckKind::Workflow,
         interval_ms: Some(60_000),
+        clinics: Vec::new(),
     }
 }
 
@@ -140,11 +141,13 @@ async fn default_rules_judge_blocking_feedback_staleness_and_discrepancies() {
             name: "checkin".into(),
             kind: CheckKind::Reconcile,
             interval_ms: Some(60_000),
+            clinics: Vec::new(),
         },
         CheckRef {
             name: "docs".into(),
             kind: CheckKind::Documents,
             interval_ms: Some(60_000),
+            clinics: Vec::new(),
         },
     ];
     alerts.evaluate(&checks, now).await.unwrap();
