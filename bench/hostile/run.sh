@@ -95,4 +95,37 @@ for kind in fhir token documents; do
     if [ "$mode" != ok ] && { [ "$rc" = 0 ] || [ "$(echo "$secs > 7" | bc)" = 1 ]; }; then bad=1; fi
   done
 done
+
+# The daemon under all of them at once: every hostile check every 10 s for
+# 40 s; peak RSS of `hypercare run`, the slowest /healthz, runs by status.
+[ "${DAEMON:-1}" = 1 ] || exit $bad
+HP=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+{
+  printf '[server]\nlisten = "127.0.0.1:%s"\n[store]\nurl = "sqlite://%s/store.db"\n' "$HP" "$D"
+  printf '[sources.legacy]\nurl = "sqlite://%s/legacy.db"\n[sources.inv]\nurl = "sqlite://%s/inv.db"\n' "$D" "$D"
+  for mode in $MODES; do
+    for kind in fhir token; do
+      config "$kind" "$mode" | awk '/^\[sources.legacy\]/{skip=2} skip>0{skip--; next} {print}' \
+        | sed -e "s/sources.ehr/sources.${kind}_$mode/; s/from = \"ehr\"/from = \"${kind}_$mode\"/" \
+              -e "s/name = \"hostile_$kind\"/name = \"hostile_${kind}_$mode\"/; s/0 0 \* \* \* \*/*\/10 * * * * */"
+    done
+  done
+  config documents ok | awk '/^\[sources.inv\]/{skip=2} skip>0{skip--; next} {print}' \
+    | sed -e 's/0 0 \* \* \* \*/*\/10 * * * * */'
+} > "$D/daemon.toml"
+sqlite3 "$D/inv.db" "DELETE FROM docs;"
+for mode in $MODES; do
+  sqlite3 "$D/inv.db" "INSERT INTO docs VALUES ('d-$mode', 'note', 'http://127.0.0.1:$PORT/$mode/doc.pdf', 'application/pdf', 45, NULL, '1', '2026-01-01', 'current');"
+done
+"$BIN" run -c "$D/daemon.toml" > "$D/daemon.log" 2>&1 & pid=$!
+peak=0; worst=0
+for _ in $(seq 1 40); do
+  v=$(awk '/VmHWM/{print $2}' "/proc/$pid/status" 2>/dev/null); [ -n "$v" ] && peak=$v
+  t=$(curl -s -o /dev/null -m 5 -w '%{time_total}' "http://127.0.0.1:$HP/healthz" || echo 5)
+  worst=$(echo "if ($t > $worst) $t else $worst" | bc -l)
+  sleep 1
+done
+kill "$pid"; wait "$pid" 2>/dev/null
+echo "daemon, all hostile checks every 10 s for 40 s: peak RSS $(echo "$peak/1024" | bc) MB, slowest /healthz ${worst}s"
+sqlite3 "$D/store.db" "SELECT status, COUNT(*) FROM runs GROUP BY status;" | sed 's/^/  runs /'
 exit $bad
