@@ -74,6 +74,7 @@ const KEYS: &[&str] = &[
     "integrity.rules.probable",
     "integrity.rules.review",
     "integrity.rules.max_cluster_size",
+    "integrity.rules.vetoes",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",

@@ -67,7 +67,7 @@ pub async fn score(
     model.estimate_u(&sample(source, rule, spec).await?);
     let keys = blocking::keys(e, spec);
     let scope = blocking::scope(e, rule, spec, &keys);
-    let mut found = Candidates::new(model.clone());
+    let mut found = Candidates::new(model.clone(), &spec.vetoes);
     for i in 0..keys.len() {
         let q = blocking::pairs(e, &scope, i);
         sql_pairs(source, q.text, i as u8, &mut found).await?;
