@@ -75,6 +75,7 @@ const KEYS: &[&str] = &[
     "integrity.rules.review",
     "integrity.rules.max_cluster_size",
     "integrity.rules.vetoes",
+    "integrity.rules.lineage",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",

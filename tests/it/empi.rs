@@ -5,6 +5,7 @@
 //! its own test reading that run.
 
 mod fixture;
+mod lineage;
 
 use std::collections::HashMap;
 use std::process::Command;

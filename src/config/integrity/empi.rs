@@ -73,6 +73,10 @@ pub struct EmpiSpec {
     /// The vetoes that hold (all of them unless `vetoes` says otherwise):
     /// without one, a pair of its shape is linked on weight alone.
     pub vetoes: Vec<Veto>,
+    /// The column holding the legacy record a row was migrated from (NULL
+    /// for a row registered in the new system): probable pairs are then
+    /// counted by how they came about.
+    pub lineage: Option<Ident>,
     /// On the number of clusters.
     pub tolerance: Tolerance,
 }

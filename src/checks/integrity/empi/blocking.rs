@@ -132,6 +132,7 @@ fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
         p.address.as_ref(),
         p.city.as_ref(),
         p.identifier.as_ref(),
+        s.lineage.as_ref(),
     ];
     debug_assert_eq!(cols.len(), FIELDS);
     cols.iter()
@@ -143,7 +144,7 @@ fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
 }
 
 /// `WITH q AS (…)`: every row in scope with its key, person columns
-/// `c0…c8` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
+/// `c0…c9` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
 pub fn scope(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, keys: &[BlockingKey]) -> String {
     let mut cols = vec![format!("{} AS k", sql::text(e, &sql::ident(e, &s.key)))];
     cols.extend(
@@ -199,7 +200,7 @@ pub fn pairs(e: Engine, scope: &str, i: usize) -> Sql {
 }
 
 /// Every row in scope ordered by birth year, with its SQL blocking keys,
-/// for the phonetic keys computed in Rust: `(k, c0…c8, b0…, year)`.
+/// for the phonetic keys computed in Rust: `(k, c0…c9, b0…, year)`.
 pub fn by_year(e: Engine, scope: &str, keys: usize) -> Sql {
     let mut q = Sql::new(e);
     let b: Vec<String> = (0..keys).map(|i| format!("b{i}")).collect();

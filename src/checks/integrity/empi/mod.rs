@@ -12,6 +12,7 @@
 mod blocking;
 mod cluster;
 mod compare;
+mod lineage;
 mod nicknames;
 mod person;
 mod phonetic;
@@ -42,6 +43,7 @@ pub struct Scored {
     pub weight: f64,
     pub probability: f64,
     pub veto: Option<Veto>,
+    origin: lineage::Origin,
     pattern: compare::Pattern,
 }
 
@@ -96,6 +98,7 @@ pub async fn score(
                 weight,
                 probability,
                 veto: k.veto,
+                origin: k.origin,
                 pattern: k.pattern,
             }
         })
@@ -223,6 +226,10 @@ pub(crate) async fn run(
             .filter(|g| g.len() > spec.max_cluster_size)
             .count() as i64,
     );
+    out.migration_classes = spec
+        .lineage
+        .is_some()
+        .then(|| lineage::count(probable.iter().map(|p| p.origin)));
     out.sample_clusters = groups
         .iter()
         .take(ctx.samples)

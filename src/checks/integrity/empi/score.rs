@@ -4,6 +4,7 @@
 //! the candidates. Vetoes decided here overrule any weight.
 
 use super::compare::{ALL, Field, MISSING, Pattern, compare};
+use super::lineage::{Origin, origin};
 use super::person::Person;
 use super::weights::{Model, PatternCounts};
 
@@ -15,6 +16,7 @@ pub use crate::config::integrity::empi::Veto;
 /// A plausible pair, kept for scoring after training.
 pub struct Kept {
     pub keys: [String; 2],
+    pub origin: Origin,
     pub pattern: Pattern,
     pub veto: Option<Veto>,
 }
@@ -55,6 +57,7 @@ impl Candidates {
         }
         self.kept.push(Kept {
             keys: [a.key.clone(), b.key.clone()],
+            origin: origin(a, b),
             pattern,
             veto: veto(a, b, &pattern, &self.vetoes),
         });

@@ -42,6 +42,10 @@ pub(super) fn probable_duplicates(
         None => Some(DEFAULT_MAX_CLUSTER),
     };
     let vetoes = vetoes(c, &r.vetoes);
+    let lineage = match &r.lineage {
+        None => Some(None),
+        Some(_) => ident(c, &r.lineage).map(Some),
+    };
     complete.then_some(())?;
     Some(
         super::super::super::integrity::RuleSpec::ProbableDuplicates(Box::new(EmpiSpec {
@@ -51,6 +55,7 @@ pub(super) fn probable_duplicates(
             review: review?,
             max_cluster_size: max_cluster_size?,
             vetoes: vetoes?,
+            lineage: lineage?,
             tolerance: tolerance?,
         })),
     )

@@ -84,6 +84,7 @@ impl Kind {
                 "review",
                 "max_cluster_size",
                 "vetoes",
+                "lineage",
             ],
         }
     }
@@ -121,6 +122,7 @@ fn keys_set(r: &RawIntegrityRule) -> Vec<(&'static str, Range<usize>)> {
         ("review", span_of(&r.review)),
         ("max_cluster_size", span_of(&r.max_cluster_size)),
         ("vetoes", span_of(&r.vetoes)),
+        ("lineage", span_of(&r.lineage)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))
