@@ -1,6 +1,6 @@
 //! Scores every candidate pair of one `probable_duplicates` rule, for
 //! `bench/empi/run.py`: `cargo bench --bench empi -- CONFIG CHECK RULE`
-//! prints `key_a<TAB>key_b<TAB>probability` per scored pair on stdout and,
+//! prints `key_a<TAB>key_b<TAB>probability<TAB>veto<TAB>weight` (veto `-` for none; weight in bits before any veto) per scored pair on stdout and,
 //! on stderr, one JSON line with rows, candidates, seconds and peak RSS.
 //! Without arguments it prints this usage and exits (so `cargo bench` passes).
 
@@ -51,7 +51,9 @@ async fn main() {
     use std::io::Write;
     let mut out = std::io::BufWriter::new(std::io::stdout().lock());
     for p in &scoring.pairs {
-        writeln!(out, "{}\t{}\t{}", p.keys[0], p.keys[1], p.probability).expect("stdout");
+        let veto = p.veto.map_or("-", |v| v.as_str());
+        let (a, b, w) = (&p.keys[0], &p.keys[1], p.weight);
+        writeln!(out, "{a}\t{b}\t{}\t{veto}\t{w}", p.probability).expect("stdout");
     }
     out.flush().expect("stdout");
     let line = serde_json::json!({

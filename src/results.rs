@@ -17,7 +17,8 @@ pub use documents::{
     DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
 };
 pub use integrity::{
-    Cluster, FieldCompleteness, FieldEvidence, IntegrityDetails, RuleKind, RuleResult, ScoredPair,
+    Cluster, FieldCompleteness, FieldEvidence, IntegrityDetails, MigrationClasses, RuleKind,
+    RuleResult, ScoredPair,
 };
 pub use reconcile::{
     ChangedKey, Drift, DuplicateKeys, GroupCount, KeyedDiff, ReconcileDetails, Side, SideCounts,

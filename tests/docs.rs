@@ -74,6 +74,8 @@ const KEYS: &[&str] = &[
     "integrity.rules.probable",
     "integrity.rules.review",
     "integrity.rules.max_cluster_size",
+    "integrity.rules.vetoes",
+    "integrity.rules.lineage",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",

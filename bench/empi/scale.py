@@ -89,7 +89,7 @@ person = {{ given = "fname", family = "lname", birth_date = "DOB", sex = "sex", 
     stats = json.loads(run.stderr.strip().splitlines()[-1])
     found = set()
     for line in run.stdout.splitlines():
-        a, b, p = line.split("\t")
+        a, b, p = line.split("\t")[:3]
         if float(p) >= 0.5:
             found.add(tuple(sorted((a, b))))
     return found, {"seconds": round(secs, 1), "peak_rss_mb": round(stats["peak_rss_kb"] / 1024, 1),

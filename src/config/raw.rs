@@ -187,6 +187,8 @@ pub struct RawIntegrityRule {
     pub probable: Option<S<f64>>,
     pub review: Option<S<f64>>,
     pub max_cluster_size: Option<S<u32>>,
+    pub vetoes: Option<S<Vec<S<String>>>>,
+    pub lineage: Option<S<String>>,
 }
 
 /// The `person = { … }` column map of a `probable_duplicates` rule.

@@ -80,12 +80,29 @@ pub struct RuleResult {
     /// Probable duplicates: clusters above `max_cluster_size`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oversized_clusters: Option<i64>,
+    /// Probable duplicates with a `lineage` column: probable pairs by how
+    /// they came about.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_classes: Option<MigrationClasses>,
     /// Probable duplicates: the first scored pairs, with why they matched.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub sample_pairs: Vec<ScoredPair>,
     /// Why the rule could not judge (may quote the database's message).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+}
+
+/// Probable pairs by how they came about, from the rule's `lineage` column.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationClasses {
+    /// Both records were migrated from one legacy record: the migration
+    /// loaded it twice.
+    pub created_by_migration: i64,
+    /// Both were migrated, from two legacy records: the legacy system
+    /// already held the duplicate.
+    pub pre_existing: i64,
+    /// At least one was registered in the new system (no legacy record).
+    pub since_go_live: i64,
 }
 
 /// A pair of records scored as one person, with each field's evidence:
@@ -131,6 +148,7 @@ impl RuleResult {
             sample_clusters: Vec::new(),
             review_pairs: None,
             oversized_clusters: None,
+            migration_classes: None,
             sample_pairs: Vec::new(),
             error: None,
         }

@@ -28,6 +28,37 @@ pub struct PersonColumns {
     pub identifier: Option<Ident>,
 }
 
+/// A reason two records may not be linked, whatever their weight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Veto {
+    /// Both records give a sex, and they differ.
+    Sex,
+    /// Birth dates years apart, not explained by a typo or swap.
+    BirthDate,
+    /// `Jr` against `Sr` (or `II` against `III`).
+    Suffix,
+    /// Same family name and birth date, clearly different given names.
+    Twins,
+}
+
+impl Veto {
+    /// Every veto, the default of `vetoes`.
+    pub const ALL: [Veto; 4] = [Veto::Sex, Veto::BirthDate, Veto::Suffix, Veto::Twins];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Veto::Sex => "sex",
+            Veto::BirthDate => "birth_date",
+            Veto::Suffix => "suffix",
+            Veto::Twins => "twins",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Veto> {
+        Veto::ALL.into_iter().find(|v| v.as_str() == s)
+    }
+}
+
 /// A `probable_duplicates` rule.
 #[derive(Debug, Clone, PartialEq)]
 pub struct EmpiSpec {
@@ -39,6 +70,13 @@ pub struct EmpiSpec {
     pub review: f64,
     /// Clusters above this size are reported as too large to be one person.
     pub max_cluster_size: usize,
+    /// The vetoes that hold (all of them unless `vetoes` says otherwise):
+    /// without one, a pair of its shape is linked on weight alone.
+    pub vetoes: Vec<Veto>,
+    /// The column holding the legacy record a row was migrated from (NULL
+    /// for a row registered in the new system): probable pairs are then
+    /// counted by how they came about.
+    pub lineage: Option<Ident>,
     /// On the number of clusters.
     pub tolerance: Tolerance,
 }

@@ -157,6 +157,15 @@ kind = "probable_duplicates"
 table = "reg_desk_patient_data"
 key = "pid"
 person = {{ given = "fname", family = "lname", birth_date = "DOB", sex = "sex", phone = "phone_home", postal_code = "postal_code", address = "street" }}
+
+# The same table with the twins and birth-date vetoes left out.
+[[integrity.rules]]
+name = "sex_and_suffix_vetoes_only"
+kind = "probable_duplicates"
+table = "reg_desk_patient_data"
+key = "pid"
+person = {{ given = "fname", family = "lname", birth_date = "DOB", sex = "sex", phone = "phone_home", postal_code = "postal_code", address = "street" }}
+vetoes = ["sex", "suffix"]
 "#
     )
 }

@@ -43,33 +43,79 @@ fn phone_digits(e: Engine, col: &str) -> String {
     format!("CASE WHEN LENGTH({d}) >= 7 THEN {d} END")
 }
 
+/// The eight digits `YYYYMMDD` of a date written `YYYY-MM-DD`,
+/// `YYYYMMDD` or with a time after it.
+fn date_digits(dob: &str) -> String {
+    format!("REPLACE(SUBSTR({dob}, 1, 10), '-', '')")
+}
+
+/// Birth year with day and month in either order: a date and its
+/// day/month swap share it (the exact date is an earlier key).
+fn dob_unordered(e: Engine, dob: &str) -> String {
+    let d = date_digits(dob);
+    let (m, day) = (format!("SUBSTR({d}, 5, 2)"), format!("SUBSTR({d}, 7, 2)"));
+    let (md, dm) = (
+        concat(e, &[m.clone(), day.clone()]),
+        concat(e, &[day.clone(), m.clone()]),
+    );
+    let pair = format!("CASE WHEN {m} <= {day} THEN {md} ELSE {dm} END");
+    concat(e, &[format!("SUBSTR({d}, 1, 4)"), pair])
+}
+
 /// The blocking keys the mapped columns allow, in the order they run.
+/// Each is selective on its own; together they leave a duplicate unpaired
+/// only when it differs in every one (FEBRL-style records corrupt two or
+/// three fields, so one exact field rarely survives: hence several).
 pub fn keys(e: Engine, s: &EmpiSpec) -> Vec<BlockingKey> {
     let col = |i: &crate::config::integrity::Ident| sql::ident(e, i);
     let p = &s.person;
     let dob = format!("NULLIF({}, '0000-00-00')", clean(e, &col(&p.birth_date)));
     let given = clean(e, &col(&p.given));
-    let initial = format!("SUBSTR({given}, 1, 1)");
-    let mut keys = vec![BlockingKey {
-        expr: dob,
-        fields: vec![Field::BirthDate],
-    }];
+    let family = clean(e, &col(&p.family));
+    let initial = |name: &str| format!("SUBSTR({name}, 1, 1)");
+    let key = |expr: String, fields: &[Field]| BlockingKey {
+        expr,
+        fields: fields.to_vec(),
+    };
+    let mut keys = vec![key(dob.clone(), &[Field::BirthDate])];
     if let Some(phone) = &p.phone {
-        keys.push(BlockingKey {
-            expr: phone_digits(e, &col(phone)),
-            fields: vec![Field::Phone],
-        });
+        keys.push(key(phone_digits(e, &col(phone)), &[Field::Phone]));
     }
     if let Some(postal) = &p.postal_code {
-        keys.push(BlockingKey {
-            expr: concat(e, &[clean(e, &col(postal)), initial]),
-            fields: vec![Field::Postal],
-        });
+        let postal = clean(e, &col(postal));
+        keys.push(key(
+            concat(e, &[postal.clone(), initial(&given)]),
+            &[Field::Postal],
+        ));
+        keys.push(key(
+            concat(e, &[postal, initial(&family)]),
+            &[Field::Postal],
+        ));
     }
-    keys.push(BlockingKey {
-        expr: concat(e, &[given, clean(e, &col(&p.family))]),
-        fields: vec![Field::Given, Field::Family],
-    });
+    keys.push(key(
+        concat(e, &[given.clone(), family.clone()]),
+        &[Field::Given, Field::Family],
+    ));
+    if let Some(address) = &p.address {
+        // A household shares it, so it is one small block; a nursing
+        // home's is over the cap and pairs nothing.
+        keys.push(key(clean(e, &col(address)), &[Field::Address]));
+    }
+    keys.push(key(dob_unordered(e, &dob), &[Field::BirthDate]));
+    keys.push(key(
+        concat(
+            e,
+            &[
+                family.clone(),
+                format!("SUBSTR({}, 5, 4)", date_digits(&dob)),
+            ],
+        ),
+        &[Field::Family],
+    ));
+    keys.push(key(
+        concat(e, &[given, format!("SUBSTR({}, 5, 4)", date_digits(&dob))]),
+        &[Field::Given],
+    ));
     keys
 }
 
@@ -86,6 +132,7 @@ fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
         p.address.as_ref(),
         p.city.as_ref(),
         p.identifier.as_ref(),
+        s.lineage.as_ref(),
     ];
     debug_assert_eq!(cols.len(), FIELDS);
     cols.iter()
@@ -97,7 +144,7 @@ fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
 }
 
 /// `WITH q AS (…)`: every row in scope with its key, person columns
-/// `c0…c8` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
+/// `c0…c9` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
 pub fn scope(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, keys: &[BlockingKey]) -> String {
     let mut cols = vec![format!("{} AS k", sql::text(e, &sql::ident(e, &s.key)))];
     cols.extend(
@@ -153,7 +200,7 @@ pub fn pairs(e: Engine, scope: &str, i: usize) -> Sql {
 }
 
 /// Every row in scope ordered by birth year, with its SQL blocking keys,
-/// for the phonetic keys computed in Rust: `(k, c0…c8, b0…, year)`.
+/// for the phonetic keys computed in Rust: `(k, c0…c9, b0…, year)`.
 pub fn by_year(e: Engine, scope: &str, keys: usize) -> Sql {
     let mut q = Sql::new(e);
     let b: Vec<String> = (0..keys).map(|i| format!("b{i}")).collect();

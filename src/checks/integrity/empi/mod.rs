@@ -12,6 +12,7 @@
 mod blocking;
 mod cluster;
 mod compare;
+mod lineage;
 mod nicknames;
 mod person;
 mod phonetic;
@@ -42,6 +43,7 @@ pub struct Scored {
     pub weight: f64,
     pub probability: f64,
     pub veto: Option<Veto>,
+    origin: lineage::Origin,
     pattern: compare::Pattern,
 }
 
@@ -67,7 +69,7 @@ pub async fn score(
     model.estimate_u(&sample(source, rule, spec).await?);
     let keys = blocking::keys(e, spec);
     let scope = blocking::scope(e, rule, spec, &keys);
-    let mut found = Candidates::new(model.clone());
+    let mut found = Candidates::new(model.clone(), &spec.vetoes);
     for i in 0..keys.len() {
         let q = blocking::pairs(e, &scope, i);
         sql_pairs(source, q.text, i as u8, &mut found).await?;
@@ -96,6 +98,7 @@ pub async fn score(
                 weight,
                 probability,
                 veto: k.veto,
+                origin: k.origin,
                 pattern: k.pattern,
             }
         })
@@ -223,6 +226,10 @@ pub(crate) async fn run(
             .filter(|g| g.len() > spec.max_cluster_size)
             .count() as i64,
     );
+    out.migration_classes = spec
+        .lineage
+        .is_some()
+        .then(|| lineage::count(probable.iter().map(|p| p.origin)));
     out.sample_clusters = groups
         .iter()
         .take(ctx.samples)

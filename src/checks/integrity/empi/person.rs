@@ -4,8 +4,9 @@
 
 use chrono::NaiveDate;
 
-/// The person fields, in the order of the SQL projection after the key.
-pub const FIELDS: usize = 9;
+/// The person fields, in the order of the SQL projection after the key,
+/// then the lineage column (NULL when the rule has none).
+pub const FIELDS: usize = 10;
 
 /// Name suffixes that tell a father from a son at one address.
 const SUFFIXES: &[&str] = &["jr", "sr", "ii", "iii", "iv"];
@@ -28,6 +29,9 @@ pub struct Person {
     pub identifier: Option<String>,
     /// `jr`, `sr`, `ii`… when the name carried one.
     pub suffix: Option<&'static str>,
+    /// The legacy record this row was migrated from, when the rule names
+    /// a `lineage` column and the row has one. Not compared.
+    pub lineage: Option<String>,
 }
 
 impl Person {
@@ -52,6 +56,10 @@ impl Person {
             city: cell(7).and_then(|c| letters_and_digits(c, "")),
             identifier: cell(8).and_then(|c| letters_and_digits(c, "")),
             suffix: s1.or(s2),
+            lineage: cell(9)
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_string),
         }
     }
 }

@@ -17,7 +17,7 @@ pub struct Row {
 }
 
 impl Row {
-    /// Reads `(k, c0…c8, b0…, year)`; returns the row and its year.
+    /// Reads `(k, c0…c9, b0…, year)`; returns the row and its year.
     pub fn read(mut cells: Vec<Option<String>>, keys: usize) -> Option<(Row, String)> {
         if cells.len() != 1 + FIELDS + keys + 1 {
             return None;

@@ -4,39 +4,19 @@
 //! the candidates. Vetoes decided here overrule any weight.
 
 use super::compare::{ALL, Field, MISSING, Pattern, compare};
+use super::lineage::{Origin, origin};
 use super::person::Person;
 use super::weights::{Model, PatternCounts};
 
 /// Birth dates further apart than this (and not a typo) are two people.
 const VETO_YEARS: i64 = 5;
 
-/// Why a pair may not be linked whatever its weight.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Veto {
-    /// Both records give a sex, and they differ.
-    Sex,
-    /// Birth dates years apart, not explained by a typo or swap.
-    BirthDate,
-    /// `Jr` against `Sr` (or `II` against `III`).
-    Suffix,
-    /// Same family name and birth date, clearly different given names.
-    Twins,
-}
-
-impl Veto {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Veto::Sex => "sex",
-            Veto::BirthDate => "birth_date",
-            Veto::Suffix => "suffix",
-            Veto::Twins => "twins",
-        }
-    }
-}
+pub use crate::config::integrity::empi::Veto;
 
 /// A plausible pair, kept for scoring after training.
 pub struct Kept {
     pub keys: [String; 2],
+    pub origin: Origin,
     pub pattern: Pattern,
     pub veto: Option<Veto>,
 }
@@ -49,16 +29,19 @@ pub struct Candidates {
     pub exact: u64,
     /// The model the keep test uses (default `m`, sampled `u`).
     pub prior: Model,
+    /// The vetoes the rule lets hold.
+    vetoes: Vec<Veto>,
 }
 
 impl Candidates {
-    pub fn new(prior: Model) -> Candidates {
+    pub fn new(prior: Model, vetoes: &[Veto]) -> Candidates {
         Candidates {
             counts: PatternCounts::new(),
             kept: Vec::new(),
             pairs: 0,
             exact: 0,
             prior,
+            vetoes: vetoes.to_vec(),
         }
     }
 
@@ -74,8 +57,9 @@ impl Candidates {
         }
         self.kept.push(Kept {
             keys: [a.key.clone(), b.key.clone()],
+            origin: origin(a, b),
             pattern,
-            veto: veto(a, b, &pattern),
+            veto: veto(a, b, &pattern, &self.vetoes),
         });
     }
 }
@@ -84,28 +68,30 @@ fn level(p: &Pattern, f: Field) -> u8 {
     p[ALL.iter().position(|x| *x == f).unwrap_or(0)]
 }
 
-/// The first veto that holds for a pair.
-pub fn veto(a: &Person, b: &Person, p: &Pattern) -> Option<Veto> {
-    if level(p, Field::Sex) == 1 {
-        return Some(Veto::Sex);
-    }
-    if let (Some(x), Some(y)) = (a.suffix, b.suffix)
-        && x != y
-    {
-        return Some(Veto::Suffix);
-    }
+/// The first of the `enabled` vetoes that holds for a pair.
+pub fn veto(a: &Person, b: &Person, p: &Pattern, enabled: &[Veto]) -> Option<Veto> {
+    Veto::ALL
+        .into_iter()
+        .filter(|v| enabled.contains(v))
+        .find(|v| holds(*v, a, b, p))
+}
+
+fn holds(v: Veto, a: &Person, b: &Person, p: &Pattern) -> bool {
     let dob = level(p, Field::BirthDate);
-    if dob == Field::BirthDate.different()
-        && let (Some(d), Some(e)) = (a.dob_date, b.dob_date)
-        && (d - e).num_days().abs() > VETO_YEARS * 365
-    {
-        return Some(Veto::BirthDate);
+    match v {
+        Veto::Sex => level(p, Field::Sex) == 1,
+        Veto::Suffix => matches!((a.suffix, b.suffix), (Some(x), Some(y)) if x != y),
+        Veto::BirthDate => {
+            dob == Field::BirthDate.different()
+                && matches!((a.dob_date, b.dob_date),
+                    (Some(d), Some(e)) if (d - e).num_days().abs() > VETO_YEARS * 365)
+        }
+        Veto::Twins => {
+            dob == 0
+                && level(p, Field::Family) <= 1
+                && level(p, Field::Given) == Field::Given.different()
+        }
     }
-    let given = level(p, Field::Given);
-    if dob == 0 && level(p, Field::Family) <= 1 && given == Field::Given.different() {
-        return Some(Veto::Twins);
-    }
-    None
 }
 
 /// A pair's weight (bits, prior included) and match probability.
@@ -148,15 +134,33 @@ mod tests {
     fn vetoes_name_the_classic_false_positives() {
         let ann = person(&["Ann", "Lee", "2001-02-03", "F"]);
         let tom = person(&["Tom", "Lee", "2001-02-03", "M"]);
-        assert_eq!(veto(&ann, &tom, &compare(&ann, &tom)), Some(Veto::Sex));
+        assert_eq!(
+            veto(&ann, &tom, &compare(&ann, &tom), &Veto::ALL),
+            Some(Veto::Sex)
+        );
         let amy = person(&["Amy", "Lee", "2001-02-03", "F"]);
-        assert_eq!(veto(&ann, &amy, &compare(&ann, &amy)), Some(Veto::Twins));
+        assert_eq!(
+            veto(&ann, &amy, &compare(&ann, &amy), &Veto::ALL),
+            Some(Veto::Twins)
+        );
         let sr = person(&["John", "Kim Sr", "1950-01-01"]);
         let jr = person(&["John", "Kim Jr", "1950-01-01"]);
-        assert_eq!(veto(&sr, &jr, &compare(&sr, &jr)), Some(Veto::Suffix));
+        assert_eq!(
+            veto(&sr, &jr, &compare(&sr, &jr), &Veto::ALL),
+            Some(Veto::Suffix)
+        );
         let son = person(&["John", "Kim", "1978-06-09"]);
-        assert_eq!(veto(&sr, &son, &compare(&sr, &son)), Some(Veto::BirthDate));
+        assert_eq!(
+            veto(&sr, &son, &compare(&sr, &son), &Veto::ALL),
+            Some(Veto::BirthDate)
+        );
         let typo = person(&["John", "Kim", "1905-01-01"]);
-        assert_eq!(veto(&sr, &typo, &compare(&sr, &typo)), None);
+        assert_eq!(veto(&sr, &typo, &compare(&sr, &typo), &Veto::ALL), None);
+        // Vetoes left out of the rule's list do not hold; the next one may.
+        assert_eq!(
+            veto(&ann, &tom, &compare(&ann, &tom), &[Veto::Twins]),
+            Some(Veto::Twins)
+        );
+        assert_eq!(veto(&sr, &son, &compare(&sr, &son), &[Veto::Sex]), None);
     }
 }

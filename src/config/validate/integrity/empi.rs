@@ -3,7 +3,7 @@
 
 use super::super::super::errors::Collector;
 use super::super::super::integrity::empi::{
-    DEFAULT_MAX_CLUSTER, DEFAULT_PROBABLE, DEFAULT_REVIEW, EmpiSpec, PersonColumns,
+    DEFAULT_MAX_CLUSTER, DEFAULT_PROBABLE, DEFAULT_REVIEW, EmpiSpec, PersonColumns, Veto,
 };
 use super::super::super::raw::{RawIntegrityRule, RawPerson, S};
 use super::super::tolerance;
@@ -41,6 +41,11 @@ pub(super) fn probable_duplicates(
         Some(n) => Some(*n.get_ref() as usize),
         None => Some(DEFAULT_MAX_CLUSTER),
     };
+    let vetoes = vetoes(c, &r.vetoes);
+    let lineage = match &r.lineage {
+        None => Some(None),
+        Some(_) => ident(c, &r.lineage).map(Some),
+    };
     complete.then_some(())?;
     Some(
         super::super::super::integrity::RuleSpec::ProbableDuplicates(Box::new(EmpiSpec {
@@ -49,9 +54,34 @@ pub(super) fn probable_duplicates(
             probable: probable?,
             review: review?,
             max_cluster_size: max_cluster_size?,
+            vetoes: vetoes?,
+            lineage: lineage?,
             tolerance: tolerance?,
         })),
     )
+}
+
+/// The listed vetoes; every one when the key is absent.
+fn vetoes(c: &mut Collector, raw: &Option<S<Vec<S<String>>>>) -> Option<Vec<Veto>> {
+    let Some(raw) = raw else {
+        return Some(Veto::ALL.to_vec());
+    };
+    let mut out = Vec::new();
+    for v in raw.get_ref() {
+        match Veto::parse(v.get_ref()) {
+            Some(veto) if !out.contains(&veto) => out.push(veto),
+            Some(_) => {}
+            None => {
+                c.at(
+                    v.span(),
+                    format!("unknown veto `{}`", v.get_ref()),
+                    Some("vetoes are sex, birth_date, suffix and twins"),
+                );
+                return None;
+            }
+        }
+    }
+    Some(out)
 }
 
 fn probability(c: &mut Collector, raw: &Option<S<f64>>, default: f64) -> Option<f64> {

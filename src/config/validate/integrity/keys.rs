@@ -83,6 +83,8 @@ impl Kind {
                 "probable",
                 "review",
                 "max_cluster_size",
+                "vetoes",
+                "lineage",
             ],
         }
     }
@@ -119,6 +121,8 @@ fn keys_set(r: &RawIntegrityRule) -> Vec<(&'static str, Range<usize>)> {
         ("probable", span_of(&r.probable)),
         ("review", span_of(&r.review)),
         ("max_cluster_size", span_of(&r.max_cluster_size)),
+        ("vetoes", span_of(&r.vetoes)),
+        ("lineage", span_of(&r.lineage)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))

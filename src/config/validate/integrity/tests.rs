@@ -278,3 +278,38 @@ mapping_column = "x"
         "{err}"
     );
 }
+
+#[test]
+fn vetoes_default_to_all_and_an_unknown_one_is_named() {
+    let rule = |vetoes: &str| {
+        format!(
+            r#"
+[[integrity]]
+name = "c"
+schedule = "0 * * * * *"
+from = "ehr"
+
+[[integrity.rules]]
+name = "r"
+kind = "probable_duplicates"
+table = "t"
+key = "id"
+person = {{ given = "g", family = "f", birth_date = "d" }}
+{vetoes}
+"#
+        )
+    };
+    let spec = |cfg: crate::config::Config| match &cfg.integrity[0].rules[0].spec {
+        RuleSpec::ProbableDuplicates(s) => s.vetoes.clone(),
+        other => panic!("{other:?}"),
+    };
+    use crate::config::integrity::empi::Veto;
+    assert_eq!(spec(load(&rule("")).unwrap()), Veto::ALL.to_vec());
+    let two = load(&rule(r#"vetoes = ["suffix", "sex"]"#)).unwrap();
+    assert_eq!(spec(two), [Veto::Suffix, Veto::Sex]);
+    let err = load(&rule(r#"vetoes = ["sex", "twin"]"#)).unwrap_err();
+    assert!(
+        err.contains("t.toml:15:18") && err.contains("unknown veto `twin`"),
+        "{err}"
+    );
+}
