@@ -7,12 +7,16 @@
 use serde::{Deserialize, Serialize};
 
 mod documents;
+mod handoffs;
 mod integrity;
 mod reconcile;
 mod workflow;
 
 pub use documents::{
     DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
+};
+pub use handoffs::{
+    ClinicHandoffs, HandoffClass, HandoffDetails, LATENCY_BUCKETS, LatencyHistogram, latency_bucket,
 };
 pub use integrity::{
     Cluster, FieldCompleteness, FieldEvidence, IntegrityDetails, RuleKind, RuleResult, ScoredPair,
@@ -108,6 +112,7 @@ pub enum Details {
     Integrity(IntegrityDetails),
     Workflow(WorkflowDetails),
     Documents(DocumentsDetails),
+    Handoff(HandoffDetails),
     None {},
 }
 
@@ -136,6 +141,13 @@ impl Details {
     pub fn documents(&self) -> Option<&DocumentsDetails> {
         match self {
             Details::Documents(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn handoff(&self) -> Option<&HandoffDetails> {
+        match self {
+            Details::Handoff(d) => Some(d),
             _ => None,
         }
     }
