@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 mod clinics;
 mod documents;
+mod handoffs;
 mod integrity;
 mod reconcile;
 mod workflow;
@@ -15,6 +16,9 @@ mod workflow;
 pub use clinics::{DocumentsSlice, KeyedSlice, ReconcileSlice, UNASSIGNED};
 pub use documents::{
     DocumentFailure, DocumentsDetails, KindFigures, Ledger, LedgerEntry, LedgerUpdate, Reason,
+};
+pub use handoffs::{
+    ClinicHandoffs, HandoffClass, HandoffDetails, LATENCY_BUCKETS, LatencyHistogram, latency_bucket,
 };
 pub use integrity::{
     Cluster, FieldCompleteness, FieldEvidence, IntegrityDetails, MigrationClasses, RuleKind,
@@ -111,6 +115,7 @@ pub enum Details {
     Integrity(IntegrityDetails),
     Workflow(WorkflowDetails),
     Documents(DocumentsDetails),
+    Handoff(HandoffDetails),
     None {},
 }
 
@@ -139,6 +144,13 @@ impl Details {
     pub fn documents(&self) -> Option<&DocumentsDetails> {
         match self {
             Details::Documents(d) => Some(d),
+            _ => None,
+        }
+    }
+
+    pub fn handoff(&self) -> Option<&HandoffDetails> {
+        match self {
+            Details::Handoff(d) => Some(d),
             _ => None,
         }
     }

@@ -316,6 +316,21 @@ const KEYS: &[&str] = &[
     "digests.clinics",
     "digests.subject",
     "digests.send_window",
+    "handoffs.name",
+    "handoffs.description",
+    "handoffs.schedule",
+    "handoffs.timeout",
+    "handoffs.enabled",
+    "handoffs.within",
+    "handoffs.look_back",
+    "handoffs.tolerance",
+    "handoffs.max_keys",
+    "handoffs.from",
+    "handoffs.from.from",
+    "handoffs.from.sql",
+    "handoffs.to",
+    "handoffs.to.from",
+    "handoffs.to.sql",
 ];
 
 /// Keys whose value is a table of user-chosen names (column names): the
@@ -538,6 +553,9 @@ fn keys_documented(doc: &str) -> BTreeSet<String> {
         ("[[stabilization.criteria]]", "stabilization.criteria"),
         ("[[stabilization.rollback]]", "stabilization.rollback"),
         ("[[digests]]", "digests"),
+        ("[[handoffs]]", "handoffs"),
+        ("[handoffs.from]", "handoffs.from"),
+        ("[handoffs.to]", "handoffs.to"),
     ];
     let mut out = BTreeSet::new();
     let mut current: Option<&str> = None;

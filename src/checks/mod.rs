@@ -2,6 +2,7 @@
 //! sources and returns a [`CheckResult`]; none knows of metrics, alerts or mail.
 
 pub mod documents;
+pub mod handoffs;
 pub mod integrity;
 pub mod progress;
 pub mod reconcile;
@@ -115,6 +116,11 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
             sources,
             codes.clone(),
         )));
+    }
+    for hc in &config.handoffs {
+        let meta = CheckMeta::handoff(hc);
+        let check = handoffs::HandoffCheck::new(meta, hc, sources, config);
+        checks.push(Arc::new(check));
     }
     checks
 }

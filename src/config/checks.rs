@@ -5,7 +5,7 @@
 //!
 //! The kind lives here because the config is where a check gets it: the
 //! section (`[[reconcile]]`, `[[integrity]]`, `[[workflows]]`,
-//! `[[documents]]`) that declares it.
+//! `[[documents]]`, `[[handoffs]]`) that declares it.
 
 use std::time::Duration;
 
@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::documents::DocumentsConfig;
+use super::handoffs::HandoffConfig;
 use super::{Config, CronSchedule, IntegrityConfig, Name, ReconcileConfig, WorkflowConfig};
 
 /// The kind of a check, a closed set used as a metric label.
@@ -25,6 +26,7 @@ pub enum CheckKind {
     Integrity,
     Workflow,
     Documents,
+    Handoff,
 }
 
 impl CheckKind {
@@ -104,16 +106,27 @@ impl CheckMeta {
     }
 }
 
+impl CheckMeta {
+    pub fn handoff(c: &HandoffConfig) -> CheckMeta {
+        CheckMeta {
+            enabled: c.enabled,
+            ..Self::new(&c.name, CheckKind::Handoff, &c.schedule, c.timeout())
+        }
+    }
+}
+
 /// Every configured check, in config order: reconcile, integrity,
-/// workflows, documents.
+/// workflows, documents, handoffs.
 pub fn checks(config: &Config) -> Vec<CheckMeta> {
     let reconcile = config.reconcile.iter().map(CheckMeta::reconcile);
     let integrity = config.integrity.iter().map(CheckMeta::integrity);
     let workflows = config.workflows.iter().map(CheckMeta::workflow);
     let documents = config.documents.iter().map(CheckMeta::documents);
+    let handoffs = config.handoffs.iter().map(CheckMeta::handoff);
     reconcile
         .chain(integrity)
         .chain(workflows)
         .chain(documents)
+        .chain(handoffs)
         .collect()
 }

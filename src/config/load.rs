@@ -20,7 +20,7 @@ mod lease;
 mod typed;
 mod workflows;
 
-const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
+const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, handoffs, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
 
 /// Loads and validates the config at `path`, reading `${VAR}` and `*_env`
 /// from the process environment.
@@ -65,7 +65,7 @@ pub fn parse(
     let mut raw = RawConfig::default();
     // Sections read straight into their typed form, after the sections
     // whose names they refer to.
-    let mut typed: [Option<Spanned<DeValue<'_>>>; 9] = Default::default();
+    let mut typed: [Option<Spanned<DeValue<'_>>>; 10] = Default::default();
     for (key, value) in root {
         match key.get_ref().as_ref() {
             "server" => raw.server = section::<RawServer>(&mut c, value),
@@ -92,6 +92,7 @@ pub fn parse(
             }
             "stabilization" => typed[2] = Some(value),
             "digests" => typed[3] = Some(value),
+            "handoffs" => typed[9] = Some(value),
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),
@@ -109,6 +110,7 @@ pub fn parse(
         clinics_value,
         silences,
         metrics,
+        handoffs,
     ] = typed;
     use typed::{clinics, digests, each, known, read};
     raw.scheduler = read(&mut c, scheduler);
@@ -118,6 +120,8 @@ pub fn parse(
     raw.workflow_metrics = read(&mut c, metrics);
     raw.alerting.silences = each(&mut c, "silences", silences);
     raw.clinics = refs::naming("clinic", || clinics(&mut c, clinics_value));
+    // Handoffs name sources; the sections after them may name handoffs.
+    raw.handoffs = refs::with_known(known(&raw), || each(&mut c, "handoffs", handoffs));
     let known = known(&raw);
     refs::with_known(known, || {
         raw.alerting.alerting = read(&mut c, alerting);

@@ -16,6 +16,7 @@ mod feedback;
 mod fhir;
 mod fhir_oauth;
 mod fhir_path;
+pub mod handoffs;
 pub mod integrity;
 mod load;
 mod raw;
@@ -76,6 +77,8 @@ pub struct Config {
     pub stabilization: stabilization::StabilizationConfig,
     /// `[[digests]]`: scheduled clinic e-mails.
     pub digests: Vec<stabilization::DigestConfig>,
+    /// `[[handoffs]]`: events that must reach another system in time.
+    pub handoffs: Vec<handoffs::HandoffConfig>,
 }
 
 /// Everything about alerts and notifications, validated together because

@@ -38,6 +38,9 @@ pub(crate) struct Known {
     pub notifiers: Vec<String>,
     /// Whether mail can leave: `[smtp]` or `[outbox] mail_dir`.
     pub mail_route: bool,
+    /// `[sources.NAME]` with a database url, and those with a FHIR base.
+    pub sql_sources: Vec<String>,
+    pub fhir_sources: Vec<String>,
 }
 
 thread_local! {

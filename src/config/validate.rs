@@ -45,6 +45,7 @@ pub(super) struct RawConfig {
     pub documents: Vec<super::raw::RawDocuments>,
     pub stabilization: Option<super::stabilization::StabilizationConfig>,
     pub digests: Option<Vec<super::stabilization::DigestConfig>>,
+    pub handoffs: Option<Vec<Spanned<super::handoffs::HandoffConfig>>>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
@@ -159,6 +160,10 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             env,
         ));
     }
+    let handoffs = raw.handoffs.map(|list| {
+        let mut names = |name: &str, span| unique_check(c, &mut check_names, name, span);
+        handoffs(list, default_timeout, &mut names)
+    });
     let workflow_metrics = raw.workflow_metrics;
     let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
@@ -178,7 +183,41 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         documents,
         stabilization: raw.stabilization?,
         digests: raw.digests?,
+        handoffs: handoffs?,
     })
+}
+
+/// Records a check name used twice.
+fn unique_check(
+    c: &mut Collector,
+    names: &mut HashMap<String, ()>,
+    name: &str,
+    span: std::ops::Range<usize>,
+) {
+    if names.insert(name.to_string(), ()).is_some() {
+        c.at(
+            span,
+            format!("check name `{name}` is used twice"),
+            Some("every check needs its own name: it labels its metrics and history"),
+        );
+    }
+}
+
+/// `[[handoffs]]`, read by serde: names checked against the other checks,
+/// the scheduler's default timeout filled in.
+fn handoffs(
+    list: Vec<Spanned<super::handoffs::HandoffConfig>>,
+    default_timeout: Duration,
+    names: &mut dyn FnMut(&str, std::ops::Range<usize>),
+) -> Vec<super::handoffs::HandoffConfig> {
+    list.into_iter()
+        .map(|h| {
+            names(h.get_ref().name.as_str(), h.span());
+            let mut h = h.into_inner();
+            h.timeout.get_or_insert(default_timeout);
+            h
+        })
+        .collect()
 }
 
 fn server(c: &mut Collector, raw: RawServer) -> Option<ServerConfig> {

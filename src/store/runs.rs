@@ -90,6 +90,7 @@ fn details_of(kind: CheckKind, text: &str) -> Option<Details> {
         CheckKind::Integrity => Details::Integrity(serde_json::from_value(value).ok()?),
         CheckKind::Workflow => Details::Workflow(serde_json::from_value(value).ok()?),
         CheckKind::Documents => Details::Documents(serde_json::from_value(value).ok()?),
+        CheckKind::Handoff => Details::Handoff(serde_json::from_value(value).ok()?),
     };
     Some(typed)
 }

@@ -34,6 +34,16 @@ pub(super) fn known(raw: &RawConfig) -> Known {
     let checks = checks.chain(raw.integrity.iter().map(|r| r.name.get_ref()));
     let checks = checks.chain(raw.workflows.iter().map(|r| r.name.get_ref()));
     let checks = checks.chain(raw.documents.iter().map(|r| r.name.get_ref()));
+    let handoffs = raw.handoffs.iter().flatten();
+    let checks = checks
+        .cloned()
+        .chain(handoffs.map(|h| h.get_ref().name.to_string()));
+    let (fhir, sql): (Vec<_>, Vec<_>) = raw
+        .sources
+        .iter()
+        .partition(|(_, s)| s.as_ref().is_some_and(|s| s.fhir.is_some()));
+    let names =
+        |list: Vec<&(Spanned<String>, _)>| list.iter().map(|(n, _)| n.get_ref().clone()).collect();
     let outbox_dir = raw.alerting.outbox.as_ref();
     Known {
         clinics: raw
@@ -42,7 +52,7 @@ pub(super) fn known(raw: &RawConfig) -> Known {
             .flatten()
             .map(|c| c.id.to_string())
             .collect(),
-        checks: checks.cloned().collect(),
+        checks: checks.collect(),
         notifiers: raw
             .alerting
             .notifiers
@@ -50,6 +60,8 @@ pub(super) fn known(raw: &RawConfig) -> Known {
             .map(|(n, _)| n.get_ref().clone())
             .collect(),
         mail_route: raw.alerting.smtp.is_some() || outbox_dir.is_some_and(|o| o.mail_dir.is_some()),
+        sql_sources: names(sql),
+        fhir_sources: names(fhir),
     }
 }
 

@@ -43,6 +43,7 @@ fn run(check: &str, kind: &str, status: &str, ms: i64, details: serde_json::Valu
         CheckKind::Integrity => Details::Integrity(serde_json::from_value(details).unwrap()),
         CheckKind::Workflow => Details::Workflow(serde_json::from_value(details).unwrap()),
         CheckKind::Documents => Details::Documents(serde_json::from_value(details).unwrap()),
+        CheckKind::Handoff => Details::Handoff(serde_json::from_value(details).unwrap()),
     };
     StoredRun {
         id: 0,

@@ -126,3 +126,31 @@ impl SqlSource {
         self.statement_timeout
     }
 }
+
+impl SqlSource {
+    /// The column names a query would return (lowercased), read from the
+    /// prepared statement, without running it.
+    pub async fn column_names(&self, sql: &str) -> Result<Vec<String>, SourceError> {
+        use sqlx::{Executor, SqlSafeStr, Statement};
+        fn lower<C: Column>(columns: &[C]) -> Vec<String> {
+            columns
+                .iter()
+                .map(|c| c.name().to_ascii_lowercase())
+                .collect()
+        }
+        let sql = sqlx::AssertSqlSafe(sql.to_string()).into_sql_str();
+        let fut = async {
+            Ok(match &self.pool {
+                Pool::Postgres(p) => lower(p.prepare(sql).await.map_err(classify)?.columns()),
+                Pool::MySql(p) => lower(p.prepare(sql).await.map_err(classify)?.columns()),
+                Pool::Sqlite(p) => lower(p.prepare(sql).await.map_err(classify)?.columns()),
+            })
+        };
+        tokio::time::timeout(
+            self.statement_timeout + std::time::Duration::from_secs(1),
+            fut,
+        )
+        .await
+        .map_err(|_| SourceError::Timeout(self.statement_timeout))?
+    }
+}
