@@ -8,6 +8,7 @@
 //! reaches the store, and nothing here logs text.
 
 pub mod item;
+pub mod known;
 mod metrics;
 pub mod model;
 pub mod phi;
@@ -73,6 +74,7 @@ pub struct Feedback {
     clinics: Vec<Clinic>,
     guard: PhiGuard,
     metrics: Option<FeedbackMetrics>,
+    known: known::KnownIssues,
 }
 
 impl Feedback {
@@ -83,9 +85,11 @@ impl Feedback {
         if let Some(m) = &metrics {
             m.show_known(&config.feedback, &config.clinics);
         }
+        let guard = PhiGuard::new(config.feedback.mrn_pattern.as_ref());
         Feedback {
+            known: known::KnownIssues::new(store.clone(), config, guard.clone(), registry),
             store,
-            guard: PhiGuard::new(config.feedback.mrn_pattern.as_ref()),
+            guard,
             config: config.feedback.clone(),
             clinics: config.clinics.clone(),
             metrics,
@@ -98,6 +102,11 @@ impl Feedback {
 
     pub fn clinics(&self) -> &[Clinic] {
         &self.clinics
+    }
+
+    /// Known issues made from these reports.
+    pub fn known(&self) -> &known::KnownIssues {
+        &self.known
     }
 
     pub fn guard(&self) -> &PhiGuard {
@@ -279,6 +288,7 @@ impl Feedback {
                 _ = tick.tick() => {}
             }
             self.refresh_open().await;
+            self.known.refresh().await;
             if ticks.is_multiple_of(240) {
                 self.purge().await;
             }

@@ -8,4 +8,5 @@ mod config_and_demo;
 pub(crate) mod fixtures;
 mod form;
 mod guard;
+mod known;
 mod webdriver;
