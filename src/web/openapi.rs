@@ -87,7 +87,7 @@ pub fn document(config: &Config) -> Value {
     clinic_choice(&mut doc, &clinics);
     shown_values(&mut doc, choices.severities, choices.statuses);
     silence_rules(&mut doc);
-    super::known::api::document_choices(&mut doc, config);
+    super::known::doc::document_choices(&mut doc, config);
     doc
 }
 

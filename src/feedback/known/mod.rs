@@ -12,6 +12,7 @@
 mod metrics;
 pub mod model;
 pub mod notice;
+mod read;
 
 use chrono::Utc;
 
@@ -20,7 +21,8 @@ pub use model::{KnownIssue, KnownStatus, NewKnown, Notice};
 
 use super::{Event, PhiGuard};
 use crate::config::{Clinic, Config, FeedbackConfig};
-use crate::store::{ContactRow, NewKnownRow, NewTap, Store, StoreError, Tapped};
+pub use crate::store::Tapped;
+use crate::store::{ContactRow, NewKnownRow, Store, StoreError};
 
 /// Why a known-issue change did not happen.
 #[derive(Debug, thiserror::Error)]
@@ -29,6 +31,8 @@ pub enum KnownError {
     Invalid(String),
     #[error("no known issue with that id")]
     NotFound,
+    #[error("there is no report #{0}")]
+    NoReport(i64),
     #[error("{0}")]
     Conflict(String),
     #[error(transparent)]
@@ -92,7 +96,7 @@ impl KnownIssues {
     }
 
     fn view(&self, row: crate::store::KnownRow) -> KnownIssue {
-        KnownIssue::from_row(row, now_ms(), self.grace_ms())
+        KnownIssue::from_row(row, self.grace_ms())
     }
 
     /// The notice an issue in `status` sends each reporter, as outbox rows.
@@ -109,7 +113,7 @@ impl KnownIssues {
     async fn check_reports(&self, reports: &[i64]) -> Result<(), KnownError> {
         for r in reports {
             if self.store.get_feedback(*r).await?.is_none() {
-                return Err(KnownError::Invalid(format!("there is no report #{r}")));
+                return Err(KnownError::NoReport(*r));
             }
         }
         if let Some((r, k)) = self.store.known_of_reports(reports).await?.first() {
@@ -240,7 +244,8 @@ impl KnownIssues {
             )));
         }
         if to == KnownStatus::WorkaroundAvailable && issue.workaround.is_empty() {
-            return Err(KnownError::Invalid(
+            // The issue's state, not the request, is what is missing.
+            return Err(KnownError::Conflict(
                 "the issue has no workaround text to tell staff".into(),
             ));
         }
@@ -268,88 +273,6 @@ impl KnownIssues {
             .ok_or(KnownError::NotFound)
     }
 
-    /// Known issues (those affecting `clinic` if given), newest first.
-    pub async fn list(
-        &self,
-        clinic: Option<&str>,
-        open_only: bool,
-    ) -> Result<Vec<KnownIssue>, StoreError> {
-        let rows = self.store.list_known(clinic, open_only).await?;
-        Ok(rows.into_iter().map(|r| self.view(r)).collect())
-    }
-
-    /// What staff of a clinic and role see: open issues, and those fixed
-    /// within the grace (so they learn to stop working around them).
-    pub async fn for_staff(
-        &self,
-        clinic: Option<&str>,
-        role: Option<&str>,
-    ) -> Result<Vec<KnownIssue>, StoreError> {
-        let recent = now_ms().saturating_sub(self.grace_ms());
-        let all = self.list(clinic, false).await?;
-        Ok(all
-            .into_iter()
-            .filter(|i| i.concerns_role(role))
-            .filter(|i| {
-                i.status().is_some_and(|s| s.is_open())
-                    || i.still_worked_around
-                    || changed_after(i, recent)
-            })
-            .collect())
-    }
-
-    pub async fn get(&self, id: i64) -> Result<Option<KnownDetail>, StoreError> {
-        let Some(row) = self.store.get_known(id).await? else {
-            return Ok(None);
-        };
-        let reports = self.store.known_reports(id).await?;
-        let events = self.store.known_events(id).await?;
-        Ok(Some(KnownDetail {
-            issue: self.view(row),
-            reports,
-            events: events.into_iter().map(Event::from).collect(),
-        }))
-    }
-
-    /// Records an "affects me too" tap; it is committed when this returns.
-    pub async fn tap(
-        &self,
-        id: i64,
-        tap_id: &str,
-        clinic: Option<&str>,
-        role: &str,
-    ) -> Result<Tapped, StoreError> {
-        let t = NewTap {
-            tap_id,
-            issue_id: id,
-            clinic,
-            role,
-            at_ms: now_ms(),
-        };
-        let done = self.store.insert_tap(&t).await?;
-        if let (Tapped::New, Some(m)) = (done, &self.metrics)
-            && let Some(d) = self.store.get_known(id).await?
-        {
-            m.count_tap(clinic, role, &d.status, d.training);
-        }
-        Ok(done)
-    }
-
-    /// Reads every issue into the gauges.
-    pub async fn refresh(&self) {
-        let Some(m) = &self.metrics else { return };
-        match self.list(None, false).await {
-            Ok(all) => {
-                let shown: Vec<_> = all
-                    .into_iter()
-                    .map(|i| (i.clinics, i.status, i.still_worked_around))
-                    .collect();
-                m.show(&shown);
-            }
-            Err(e) => tracing::warn!(error = %e, "cannot read known issues for the gauges"),
-        }
-    }
-
     pub fn clinics(&self) -> &[Clinic] {
         &self.clinics
     }
@@ -357,9 +280,4 @@ impl KnownIssues {
     pub fn config(&self) -> &FeedbackConfig {
         &self.config
     }
-}
-
-fn changed_after(i: &KnownIssue, ms: i64) -> bool {
-    chrono::DateTime::parse_from_rfc3339(&i.status_changed_at)
-        .is_ok_and(|t| t.timestamp_millis() >= ms)
 }

@@ -227,11 +227,11 @@ pub struct KnownIssue {
 
 impl KnownIssue {
     /// `grace_ms`: how long after a fix taps are still expected.
-    pub fn from_row(r: KnownRow, now_ms: i64, grace_ms: i64) -> KnownIssue {
+    pub fn from_row(r: KnownRow, grace_ms: i64) -> KnownIssue {
         // Staff still tapping it, or reporting a workaround, once the
         // grace after the fix is over.
         let late = match (r.fixed_ms, r.last_worked_around_ms) {
-            (Some(f), Some(last)) => last > f.saturating_add(grace_ms) && last <= now_ms,
+            (Some(f), Some(last)) => last > f.saturating_add(grace_ms),
             _ => false,
         };
         let closed = KnownStatus::parse(&r.status).is_some_and(|s| !s.is_open());
@@ -256,8 +256,52 @@ impl KnownIssue {
         KnownStatus::parse(&self.status)
     }
 
-    /// Whether staff in this role see it (no roles: everyone).
+    /// Whether staff in this role see it (no roles on it: everyone; no
+    /// role asked, as on the clinic's wall page: every issue).
     pub fn concerns_role(&self, role: Option<&str>) -> bool {
-        self.roles.is_empty() || role.is_some_and(|r| self.roles.iter().any(|x| x == r))
+        self.roles.is_empty() || role.is_none_or(|r| self.roles.iter().any(|x| x == r))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn row(status: &str, fixed_ms: Option<i64>, last: Option<i64>) -> KnownRow {
+        KnownRow {
+            id: 1,
+            title: "t".into(),
+            workaround: String::new(),
+            clinics: ",east,".into(),
+            roles: ",".into(),
+            training: false,
+            redactions: String::new(),
+            status: status.into(),
+            created_ms: 0,
+            status_changed_ms: 0,
+            fixed_ms,
+            reporters: 0,
+            taps: 1,
+            last_worked_around_ms: last,
+        }
+    }
+
+    #[test]
+    fn fixed_yet_tapped_after_the_grace_is_still_worked_around() {
+        let day = 86_400_000;
+        let late = KnownIssue::from_row(row("fixed", Some(0), Some(4 * day)), 3 * day);
+        assert!(late.still_worked_around);
+        let within = KnownIssue::from_row(row("fixed", Some(0), Some(2 * day)), 3 * day);
+        assert!(!within.still_worked_around);
+        let open = KnownIssue::from_row(row("investigating", Some(0), Some(4 * day)), 3 * day);
+        assert!(!open.still_worked_around, "reopened: not a training gap");
+        assert_eq!(late.clinics, vec!["east".to_string()]);
+        assert!(late.roles.is_empty() && late.concerns_role(Some("billing")));
+    }
+
+    #[test]
+    fn a_wrapped_list_is_found_by_one_like() {
+        assert_eq!(wrap(&["east".into(), "north".into()]), ",east,north,");
+        assert_eq!(wrap(&[]), ",");
     }
 }

@@ -13,7 +13,6 @@ use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
-use crate::feedback::Event;
 use crate::feedback::known::{KnownError, KnownIssue, KnownStatus, NewKnown};
 use crate::web::auth::Actor;
 use crate::web::error::{BodyRefusals, Error, ErrorBody, Refusals};
@@ -24,10 +23,32 @@ impl From<KnownError> for Error {
         match e {
             KnownError::Store(e) => Error::Store(e),
             KnownError::NotFound => Error::NotFound(e.to_string()),
+            // A 404 would say the issue (the path) is missing; it is the store's
+            // state that does not hold the report.
+            KnownError::NoReport(_) => Error::Conflict(e.to_string()),
             KnownError::Conflict(m) => Error::Conflict(m),
             KnownError::Invalid(m) => Error::Invalid(m),
         }
     }
+}
+
+/// The largest report number the document allows (read exactly when sent as `12.0`).
+pub const MAX_REPORT_NUMBER: i64 = i32::MAX as i64;
+
+/// Report numbers as JSON Schema reads integers: `12` and `12.0` alike.
+fn whole_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::Error> {
+    let raw = Vec::<serde_json::Number>::deserialize(d)?;
+    raw.iter()
+        .map(|n| {
+            n.as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() <= MAX_REPORT_NUMBER as f64)
+                        .map(|f| f as i64)
+                })
+                .ok_or_else(|| serde::de::Error::custom(format!("`{n}` is not a report number")))
+        })
+        .collect()
 }
 
 fn parse_id(raw: &str) -> Result<i64, Error> {
@@ -94,7 +115,18 @@ pub struct KnownDetailBody {
     issue: KnownIssue,
     /// The reports merged into it.
     reports: Vec<i64>,
-    events: Vec<Event>,
+    events: Vec<KnownEvent>,
+}
+
+/// One step of a known issue's trail.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct KnownEvent {
+    #[schema(format = DateTime)]
+    at: String,
+    actor: String,
+    from: Option<String>,
+    to: String,
+    note: String,
 }
 
 /// A known issue with its merged reports and its trail.
@@ -120,7 +152,17 @@ pub async fn get(
     Ok(Json(KnownDetailBody {
         issue: d.issue,
         reports: d.reports,
-        events: d.events,
+        events: d
+            .events
+            .into_iter()
+            .map(|e| KnownEvent {
+                at: e.at,
+                actor: e.actor,
+                from: e.from,
+                to: e.to,
+                note: e.note,
+            })
+            .collect(),
     }))
 }
 
@@ -153,7 +195,7 @@ pub struct NewKnownIssue {
     #[serde(default)]
     training: bool,
     /// Reports to merge into it.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "whole_numbers")]
     #[schema(max_items = 200)]
     reports: Vec<i64>,
 }
@@ -164,7 +206,7 @@ pub struct NewKnownIssue {
     responses(
         (status = 201, description = "Created.", body = KnownIssue,
             headers(("Location" = String, description = "The issue's URL."))),
-        (status = 409, description = "A report is already in another known issue.", body = ErrorBody),
+        (status = 409, description = "A report does not exist or is already in another known issue.", body = ErrorBody),
         (status = 422, description = "A field is not valid.", body = ErrorBody),
         BodyRefusals,
         Refusals,
@@ -210,8 +252,8 @@ pub struct KnownMove {
         (status = 200, description = "Moved.", body = KnownIssue),
         (status = 400, description = "The id is not a positive integer.", body = ErrorBody),
         (status = 404, description = "No known issue with that id.", body = ErrorBody),
-        (status = 409, description = "It is already in that status, or was changed meanwhile.", body = ErrorBody),
-        (status = 422, description = "Not a status, or no workaround text for workaround_available.", body = ErrorBody),
+        (status = 409, description = "It is already in that status, was changed meanwhile, or has no workaround text for workaround_available.", body = ErrorBody),
+        (status = 422, description = "Not a status.", body = ErrorBody),
         BodyRefusals,
         Refusals,
     ))]
@@ -236,6 +278,7 @@ pub async fn status(
 #[serde(deny_unknown_fields)]
 pub struct KnownMerge {
     /// Report numbers to merge into the issue.
+    #[serde(deserialize_with = "whole_numbers")]
     #[schema(min_items = 1, max_items = 200)]
     reports: Vec<i64>,
 }
@@ -248,8 +291,8 @@ pub struct KnownMerge {
         (status = 200, description = "Merged.", body = KnownIssue),
         (status = 400, description = "The id is not a positive integer.", body = ErrorBody),
         (status = 404, description = "No known issue with that id.", body = ErrorBody),
-        (status = 409, description = "A report is already in a known issue.", body = ErrorBody),
-        (status = 422, description = "A report number does not exist.", body = ErrorBody),
+        (status = 409, description = "A report does not exist or is already in a known issue.", body = ErrorBody),
+        (status = 422, description = "The list is empty or too long.", body = ErrorBody),
         BodyRefusals,
         Refusals,
     ))]
@@ -277,72 +320,4 @@ pub struct KnownId {
     /// The known issue's number.
     #[param(minimum = 1)]
     id: i64,
-}
-
-/// The document's closed values for known issues, from the config and the
-/// model, so schemathesis sends only what the server can accept.
-pub fn document_choices(doc: &mut serde_json::Value, config: &crate::config::Config) {
-    use serde_json::{Value, json};
-    let clinics: Vec<&str> = config.clinics.iter().map(|c| c.id.as_str()).collect();
-    let roles: Vec<&str> = config
-        .feedback
-        .roles
-        .iter()
-        .map(|r| r.id.as_str())
-        .collect();
-    let statuses: Vec<&str> = KnownStatus::ALL.iter().map(|s| s.as_str()).collect();
-    let mut set = |at: &str, key: &str, value: Value| {
-        if let Some(Value::Object(o)) = doc.pointer_mut(at) {
-            o.insert(key.to_string(), value);
-        }
-    };
-    let s = "/components/schemas";
-    set(
-        &format!("{s}/NewKnownIssue/properties/clinics/items"),
-        "enum",
-        json!(clinics),
-    );
-    set(
-        &format!("{s}/NewKnownIssue/properties/roles/items"),
-        "enum",
-        json!(roles),
-    );
-    set(
-        &format!("{s}/NewKnownIssue/properties/status"),
-        "enum",
-        json!(statuses),
-    );
-    set(
-        &format!("{s}/NewKnownIssue/properties/reports/items"),
-        "minimum",
-        json!(1),
-    );
-    set(
-        &format!("{s}/KnownMerge/properties/reports/items"),
-        "minimum",
-        json!(1),
-    );
-    set(
-        &format!("{s}/KnownMove/properties/to"),
-        "enum",
-        json!(statuses),
-    );
-    set(
-        &format!("{s}/KnownIssue/properties/status"),
-        "enum",
-        json!(statuses),
-    );
-    let list = "/paths/~1api~1v1~1known-issues/get/parameters";
-    for (i, name) in ["clinic", "status"].iter().enumerate() {
-        let values = if *name == "clinic" {
-            json!(clinics)
-        } else {
-            json!(statuses)
-        };
-        if doc.pointer(&format!("{list}/{i}/name")) == Some(&json!(name))
-            && let Some(Value::Object(o)) = doc.pointer_mut(&format!("{list}/{i}/schema"))
-        {
-            o.insert("enum".into(), values);
-        }
-    }
 }

@@ -185,6 +185,19 @@ async fn a_known_issue_is_shown_tapped_once_and_its_reporter_mailed_once_per_not
     )
     .await;
     assert_eq!(shown["taps"], json!(1));
+    // A tap from another site (no cookie pair) is refused.
+    let forged = reqwest::Client::new()
+        .post(app.url(&format!("/known/{id}/tap")))
+        .form(&[
+            ("csrf", "x"),
+            ("tap_id", "forged-tap-1"),
+            ("clinic", "east"),
+            ("role", "nurse"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(forged.status(), StatusCode::FORBIDDEN);
     let back = open_form(&app, &format!("?clinic=east&role=nurse&tapped={id}"))
         .await
         .html;
@@ -231,6 +244,14 @@ async fn a_known_issue_is_shown_tapped_once_and_its_reporter_mailed_once_per_not
         .await
         .unwrap();
     assert!(page.contains("Known problems at East Family Practice"));
+    assert!(
+        page.contains("Chart search for [MRN removed] takes a minute"),
+        "{page}"
+    );
+    assert!(
+        page.contains(">Fixed<"),
+        "a fix is shown to staff still working around it"
+    );
     assert!(page.contains(r#"http-equiv="refresh""#));
     assert!(!page.contains("<script") && !page.contains("4455667"));
 

@@ -9,4 +9,5 @@ pub(crate) mod fixtures;
 mod form;
 mod guard;
 mod known;
+mod known_browser;
 mod webdriver;
