@@ -74,13 +74,14 @@ pub const SKIP_REASONS: [&str; 2] = ["overlap", "late"];
 
 /// Every store operation counted by `hypercare_store_errors_total`, shown at
 /// 0 from the start; [`Metrics::count_store_error`] takes only these.
-pub const STORE_OPERATIONS: [&str; 14] = [
+pub const STORE_OPERATIONS: [&str; 15] = [
     "abandon",
     "claim",
     "expired_runs",
     "finish",
     "heartbeat",
     "insert_feedback",
+    "insert_tap",
     "latest_results",
     "load_ledger",
     "previous_result",

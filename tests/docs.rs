@@ -104,6 +104,7 @@ const KEYS: &[&str] = &[
     "feedback.retention",
     "feedback.rate_limit_per_minute",
     "feedback.max_body_bytes",
+    "feedback.known_fixed_grace",
     "clinics.id",
     "clinics.name",
     "clinics.codes",
@@ -948,6 +949,12 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
     metrics.count_reload(true);
     let feedback = hypercare::feedback::FeedbackMetrics::new(metrics.registry())
         .expect("feedback metrics register");
+    hypercare::feedback::known::KnownMetrics::new(
+        metrics.registry(),
+        &["east".to_string()],
+        &["nurse".to_string()],
+    )
+    .expect("known-issue metrics register");
     feedback.count_submission(
         "north",
         "notes_slow",

@@ -250,6 +250,11 @@ pub struct FeedbackConfig {
     /// Largest request body the form and the API read.
     #[serde(deserialize_with = "max_body_bytes")]
     pub max_body_bytes: usize,
+    /// A known issue fixed longer ago than this that staff still tap or
+    /// report a workaround for is shown as "fixed, but staff still work
+    /// around it".
+    #[serde(deserialize_with = "values::duration")]
+    pub known_fixed_grace: Duration,
 }
 
 /// The go-live symptoms staff report most (see the product brief).
@@ -282,6 +287,7 @@ pub const DEFAULT_ROLES: &[(&str, &str)] = &[
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(365 * 86_400);
 pub const DEFAULT_RATE_LIMIT_PER_MINUTE: u32 = 20;
 pub const DEFAULT_MAX_BODY_BYTES: u32 = 64 * 1024;
+pub const DEFAULT_KNOWN_FIXED_GRACE: Duration = Duration::from_secs(3 * 86_400);
 /// The smallest body limit that still fits a full-length report.
 pub const MIN_MAX_BODY_BYTES: u32 = 4 * 1024;
 
@@ -305,6 +311,7 @@ impl Default for FeedbackConfig {
             retention: DEFAULT_RETENTION,
             rate_limit_per_minute: DEFAULT_RATE_LIMIT_PER_MINUTE,
             max_body_bytes: DEFAULT_MAX_BODY_BYTES as usize,
+            known_fixed_grace: DEFAULT_KNOWN_FIXED_GRACE,
         }
     }
 }

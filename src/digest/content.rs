@@ -46,6 +46,8 @@ pub struct ClinicDigest {
     /// Oldest first, one per day, `TREND_DAYS` long.
     pub trend: Vec<Bar>,
     pub trend_days: Vec<String>,
+    /// Open known issues affecting the clinic (`digest::known`).
+    pub known: Vec<super::known::KnownLine>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -195,6 +197,7 @@ impl Shared<'_> {
                 .map(|d| per_day.get(d.as_str()).copied().unwrap_or((0, 0)))
                 .collect(),
             trend_days: self.days.clone(),
+            known: Vec::new(),
             card: c,
         }
     }
@@ -227,7 +230,7 @@ pub async fn gather(
             .collect(),
         previous,
     };
-    let clinics = card
+    let mut clinics: Vec<ClinicDigest> = card
         .clinics
         .into_iter()
         .filter(|c| d.clinics.is_empty() || d.clinics.iter().any(|x| x.as_str() == c.clinic))
@@ -236,6 +239,9 @@ pub async fn gather(
             shared.clinic(c, wave)
         })
         .collect();
+    for c in &mut clinics {
+        c.known = super::known::lines(store, &c.card.clinic).await?;
+    }
     Ok(DigestData {
         name: d.name.to_string(),
         subject: d.subject.clone(),

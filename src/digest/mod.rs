@@ -11,6 +11,7 @@
 
 pub mod chart;
 pub mod content;
+pub mod known;
 mod metrics;
 pub mod render;
 

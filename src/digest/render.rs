@@ -163,6 +163,7 @@ fn clinic_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
         ));
     }
     blockers_and_alerts_text(s, c);
+    super::known::text(s, &c.known);
     rollback_text(s, d, c);
     let met: Vec<String> = c
         .trend
@@ -285,6 +286,7 @@ fn clinic_html(d: &DigestData, c: &ClinicDigest) -> Markup {
                             @for a in &c.alerts { div { strong { (a.alertname) } " (" (a.severity) "): " (a.summary) } }
                         }
                     } }
+                    (super::known::html(&c.known, TD))
                 }
             } }
             tr { td style="padding:8px 16px 14px 16px;font-size:13px;color:#57606a;" {

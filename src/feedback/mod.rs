@@ -9,6 +9,7 @@
 
 mod contact;
 pub mod item;
+pub mod known;
 mod metrics;
 pub mod model;
 pub mod phi;
@@ -74,6 +75,7 @@ pub struct Feedback {
     clinics: Vec<Clinic>,
     guard: PhiGuard,
     metrics: Option<FeedbackMetrics>,
+    known: known::KnownIssues,
 }
 
 impl Feedback {
@@ -84,9 +86,11 @@ impl Feedback {
         if let Some(m) = &metrics {
             m.show_known(&config.feedback, &config.clinics);
         }
+        let guard = PhiGuard::new(config.feedback.mrn_pattern.as_ref());
         Feedback {
+            known: known::KnownIssues::new(store.clone(), config, guard.clone(), registry),
             store,
-            guard: PhiGuard::new(config.feedback.mrn_pattern.as_ref()),
+            guard,
             config: config.feedback.clone(),
             clinics: config.clinics.clone(),
             metrics,
@@ -99,6 +103,11 @@ impl Feedback {
 
     pub fn clinics(&self) -> &[Clinic] {
         &self.clinics
+    }
+
+    /// Known issues made from these reports.
+    pub fn known(&self) -> &known::KnownIssues {
+        &self.known
     }
 
     pub fn guard(&self) -> &PhiGuard {
@@ -290,6 +299,7 @@ impl Feedback {
                 _ = tick.tick() => {}
             }
             self.refresh_open().await;
+            self.known.refresh().await;
             if ticks.is_multiple_of(240) {
                 self.purge().await;
             }

@@ -38,6 +38,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "one_running_run",
         include_str!("../../migrations/sqlite/0007_one_running_run.sql"),
     ),
+    (
+        9,
+        "known_issues",
+        include_str!("../../migrations/sqlite/0009_known_issues.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -69,6 +74,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         7,
         "one_running_run",
         include_str!("../../migrations/postgres/0007_one_running_run.sql"),
+    ),
+    (
+        9,
+        "known_issues",
+        include_str!("../../migrations/postgres/0009_known_issues.sql"),
     ),
 ];
 

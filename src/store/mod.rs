@@ -8,6 +8,7 @@
 
 mod alerts;
 mod feedback;
+mod known;
 mod ledger;
 mod migrate;
 pub(crate) mod outbox;
@@ -27,6 +28,7 @@ pub use alerts::{AlertRow, AlertState, SilenceRow, TransitionRow};
 pub use feedback::{
     FeedbackEventRow, FeedbackFilter, FeedbackRow, Inserted, NewFeedbackRow, StatusChange,
 };
+pub use known::{ContactRow, KnownRow, NewKnownRow, NewTap, Notices, Tapped};
 pub use outbox::{NewOutbox, OutboxCounts, OutboxRow};
 pub use payloads::{AlertmanagerPayload, EmailPayload, InlineImage};
 pub use runs::{Claim, NewClaim, StoredRun};

@@ -10,6 +10,7 @@ mod error;
 mod feedback;
 mod filters;
 mod health;
+mod known;
 mod openapi;
 mod page;
 mod readiness;
@@ -80,6 +81,20 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/v1/feedback", get(api::list).post(api::create))
         .route("/api/v1/feedback/{id}", get(api::get))
         .route("/api/v1/feedback/{id}/transition", post(api::transition))
+        .route(
+            "/api/v1/known-issues",
+            get(known::api::list).post(known::api::create),
+        )
+        .route("/api/v1/known-issues/{id}", get(known::api::get))
+        .route("/api/v1/known-issues/{id}/status", post(known::api::status))
+        .route("/api/v1/known-issues/{id}/reports", post(known::api::merge))
+        .route(
+            "/admin/known",
+            get(admin::known::list).post(admin::known::create),
+        )
+        .route("/admin/known/{id}", get(admin::known::detail))
+        .route("/admin/known/{id}/status", post(admin::known::status))
+        .route("/admin/known/{id}/reports", post(admin::known::merge))
         .route("/admin/alerts", get(alerts::page::show))
         .route("/admin/alerts/silences", post(alerts::page::create))
         .route(
@@ -101,6 +116,8 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         ));
     Router::new()
         .route("/feedback", get(feedback::form).post(feedback::submit))
+        .route("/known", get(known::page))
+        .route("/known/{id}/tap", post(known::tap))
         .route("/admin", get(|| async { Redirect::to("/admin/feedback") }))
         .route("/api/openapi.json", get(api::openapi))
         .merge(protected)

@@ -23,6 +23,11 @@ use crate::feedback::{Kind, Severity, Status};
         super::api::create,
         super::api::get,
         super::api::transition,
+        super::known::api::list,
+        super::known::api::create,
+        super::known::api::get,
+        super::known::api::status,
+        super::known::api::merge,
         super::alerts::api::list_alerts,
         super::alerts::api::list_silences,
         super::alerts::api::create_silence,
@@ -82,6 +87,7 @@ pub fn document(config: &Config) -> Value {
     clinic_choice(&mut doc, &clinics);
     shown_values(&mut doc, choices.severities, choices.statuses);
     silence_rules(&mut doc);
+    super::known::doc::document_choices(&mut doc, config);
     doc
 }
 

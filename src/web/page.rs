@@ -32,6 +32,15 @@ pub async fn security_headers(req: Request, next: Next) -> Response {
 
 /// A page in the narrow frame the form uses (or the wide one for admin).
 pub fn frame(title: &str, wide: bool, body: Markup) -> Markup {
+    document(title, wide, None, body)
+}
+
+/// A page that reloads itself every `secs` seconds (a wall screen), without script.
+pub fn frame_refreshing(title: &str, secs: u32, body: Markup) -> Markup {
+    document(title, false, Some(secs), body)
+}
+
+fn document(title: &str, wide: bool, refresh: Option<u32>, body: Markup) -> Markup {
     html! {
         (DOCTYPE)
         html lang="en" {
@@ -39,6 +48,7 @@ pub fn frame(title: &str, wide: bool, body: Markup) -> Markup {
                 meta charset="utf-8";
                 meta name="viewport" content="width=device-width, initial-scale=1";
                 meta name="robots" content="noindex";
+                @if let Some(s) = refresh { meta http-equiv="refresh" content=(s); }
                 title { (title) " · hypercare" }
                 style { (PreEscaped(CSS)) }
             }

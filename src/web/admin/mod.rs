@@ -5,6 +5,8 @@
 //! formula injection.
 
 mod csv;
+pub mod known;
+mod known_view;
 mod view;
 
 use std::sync::Arc;

@@ -165,6 +165,7 @@ pub fn detail_page(fb: &Feedback, i: &Item, events: &[Event], v: &DetailView) ->
                 dt { "Sent through" } dd { (i.source) }
                 dt { "Identifiers removed" } dd { @if i.redacted.is_empty() { "none" } @else { (i.redacted.join(", ")) } }
             }
+            p { a href={ "/admin/known?reports=" (i.id) } { "Make a known issue of it" } " · " a href="/admin/known" { "Known issues" } }
             h2 { "What they wrote" }
             div.text-block { @if i.text.is_empty() { em { "(no text)" } } @else { (i.text) } }
             @if let Some(status) = status {

@@ -24,6 +24,7 @@ use crate::store::StoreError;
 use crate::web::api::valid_submission_id;
 use crate::web::client::{Peer, client_ip};
 use crate::web::csrf;
+use crate::web::known::view as known_view;
 use crate::web::page::message_page;
 use crate::web::state::AppState;
 use view::{FormView, render, thanks};
@@ -33,6 +34,8 @@ use view::{FormView, render, thanks};
 pub struct Preset {
     clinic: Option<String>,
     role: Option<String>,
+    /// The known issue just tapped (back from `/known/{id}/tap`).
+    tapped: Option<String>,
 }
 
 /// The posted form, every field optional so a bad one is named, not refused whole.
@@ -65,12 +68,21 @@ pub async fn form(
         .clinic
         .filter(|c| fb.clinics().iter().any(|k| k.id.as_str() == c));
     let known_role = preset.role.filter(|r| fb.config().role(r).is_some());
+    let (token, cookie) = state.site.csrf.token_for(&headers, now_ms());
+    let tapped = preset.tapped.and_then(|t| t.parse().ok());
+    let known = known_block(
+        fb,
+        known_clinic.as_deref(),
+        known_role.as_deref(),
+        &token,
+        tapped,
+    )
+    .await;
     let draft = Draft {
         clinic: known_clinic,
         role: known_role,
         ..Draft::default()
     };
-    let (token, cookie) = state.site.csrf.token_for(&headers, now_ms());
     let view = FormView {
         feedback: fb,
         draft,
@@ -79,8 +91,39 @@ pub async fn form(
         notice: None,
         csrf: token,
         submission_id: csrf::random_id(),
+        known,
     };
     respond(StatusCode::OK, render(&view), cookie)
+}
+
+/// The clinic's known issues for this role, with their taps; nothing when
+/// the form names no clinic (and clinics exist) or the store does not answer:
+/// the form itself must still work.
+async fn known_block(
+    fb: &Feedback,
+    clinic: Option<&str>,
+    role: Option<&str>,
+    csrf: &str,
+    tapped: Option<i64>,
+) -> maud::Markup {
+    if clinic.is_none() && !fb.clinics().is_empty() {
+        return maud::html! {};
+    }
+    match fb.known().for_staff(clinic, role).await {
+        Ok(issues) => {
+            let t = known_view::TapContext {
+                csrf,
+                clinic,
+                role,
+                tapped,
+            };
+            known_view::form_block(&issues, &t)
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "feedback form: known issues not shown, the store did not answer");
+            maud::html! {}
+        }
+    }
 }
 
 pub async fn submit(
@@ -166,6 +209,7 @@ fn posted_view(fb: &Feedback, posted: Posted, csrf: String) -> FormView<'_> {
         notice: None,
         csrf,
         submission_id,
+        known: maud::html! {},
     }
 }
 

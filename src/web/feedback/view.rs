@@ -22,6 +22,8 @@ pub struct FormView<'a> {
     pub notice: Option<String>,
     pub csrf: String,
     pub submission_id: String,
+    /// The known issues of the clinic and role, above the form (empty on a re-shown post).
+    pub known: Markup,
 }
 
 impl FormView<'_> {
@@ -57,6 +59,7 @@ pub fn render(v: &FormView<'_>) -> Markup {
         html! {
             h1 { "Report a problem with the new system" }
             p.lead { "About 30 seconds. The go-live command center reads every report." }
+            (v.known)
             @if let Some(n) = &v.notice {
                 div.summary role="alert" { h2 { "Your report was not sent yet" } p { (n) } }
             }

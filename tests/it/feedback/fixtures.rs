@@ -33,6 +33,8 @@ pub struct Setup {
     pub server_extra: String,
     /// Leave out every credential.
     pub no_admin: bool,
+    /// Sections appended to the config (an outbox, a relay).
+    pub extra: String,
 }
 
 impl Default for Setup {
@@ -43,6 +45,7 @@ impl Default for Setup {
             max_body_bytes: 16_384,
             server_extra: String::new(),
             no_admin: false,
+            extra: String::new(),
         }
     }
 }
@@ -82,7 +85,8 @@ name = "North Clinic"
 [[clinics]]
 id = "east"
 name = "East Family Practice"
-"#,
+{sections}"#,
+            sections = setup.extra,
             extra = setup.server_extra,
             rate = setup.rate_limit,
             body = setup.max_body_bytes,

@@ -8,4 +8,6 @@ mod config_and_demo;
 pub(crate) mod fixtures;
 mod form;
 mod guard;
+mod known;
+mod known_browser;
 mod webdriver;
