@@ -101,22 +101,28 @@ pub fn keys(e: Engine, s: &EmpiSpec) -> Vec<BlockingKey> {
         // home's is over the cap and pairs nothing.
         keys.push(key(clean(e, &col(address)), &[Field::Address]));
     }
-    keys.push(key(dob_unordered(e, &dob), &[Field::BirthDate]));
-    keys.push(key(
-        concat(
-            e,
-            &[
-                family.clone(),
-                format!("SUBSTR({}, 5, 4)", date_digits(&dob)),
-            ],
-        ),
-        &[Field::Family],
-    ));
-    keys.push(key(
-        concat(e, &[given, format!("SUBSTR({}, 5, 4)", date_digits(&dob))]),
-        &[Field::Given],
-    ));
+    keys.extend(date_keys(e, &dob, &given, &family));
     keys
+}
+
+/// Keys around the birth date when it is not exact: a day/month swap, and
+/// each name with the birth day and month (a mistyped year).
+fn date_keys(e: Engine, dob: &str, given: &str, family: &str) -> [BlockingKey; 3] {
+    let day_month = format!("SUBSTR({}, 5, 4)", date_digits(dob));
+    [
+        BlockingKey {
+            expr: dob_unordered(e, dob),
+            fields: vec![Field::BirthDate],
+        },
+        BlockingKey {
+            expr: concat(e, &[family.to_string(), day_month.clone()]),
+            fields: vec![Field::Family],
+        },
+        BlockingKey {
+            expr: concat(e, &[given.to_string(), day_month]),
+            fields: vec![Field::Given],
+        },
+    ]
 }
 
 /// The person columns as text, in [`Person::from_cells`] order.

@@ -215,21 +215,7 @@ pub(crate) async fn run(
         }
     }
     let groups = clusters.into_groups();
-    let records: usize = groups.iter().map(Vec::len).sum();
-    out.rows_checked = Some(i64::try_from(scoring.rows).unwrap_or(i64::MAX));
-    out.problems = Some(groups.len() as i64);
-    out.records_involved = Some(records as i64);
-    out.review_pairs = Some(review.len() as i64);
-    out.oversized_clusters = Some(
-        groups
-            .iter()
-            .filter(|g| g.len() > spec.max_cluster_size)
-            .count() as i64,
-    );
-    out.migration_classes = spec
-        .lineage
-        .is_some()
-        .then(|| lineage::count(probable.iter().map(|p| p.origin)));
+    counts(out, spec, scoring.rows, &groups, &probable, review.len());
     out.sample_clusters = groups
         .iter()
         .take(ctx.samples)
@@ -251,6 +237,29 @@ pub(crate) async fn run(
         groups.len() as i64,
     );
     Ok(())
+}
+
+/// The rule's counts: rows, clusters and their records, review pairs,
+/// oversized clusters and, with a lineage column, pairs by origin.
+fn counts(
+    out: &mut RuleResult,
+    spec: &EmpiSpec,
+    rows: u64,
+    groups: &[Vec<String>],
+    probable: &[&Scored],
+    review: usize,
+) {
+    let records: usize = groups.iter().map(Vec::len).sum();
+    out.rows_checked = Some(i64::try_from(rows).unwrap_or(i64::MAX));
+    out.problems = Some(groups.len() as i64);
+    out.records_involved = Some(records as i64);
+    out.review_pairs = Some(review as i64);
+    let oversized = groups.iter().filter(|g| g.len() > spec.max_cluster_size);
+    out.oversized_clusters = Some(oversized.count() as i64);
+    out.migration_classes = spec
+        .lineage
+        .is_some()
+        .then(|| lineage::count(probable.iter().map(|p| p.origin)));
 }
 
 /// The probable pairs of the sampled clusters, then review pairs, each
