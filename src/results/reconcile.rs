@@ -71,8 +71,10 @@ pub struct KeyedDiff {
     pub source_rows: u64,
     #[serde(default)]
     pub target_rows: u64,
-    /// `checksum` (segments hashed in the databases), `hash-stream` (row
-    /// hashes merged here) or `stream` (full rows merged here).
+    /// `checksum` (segments hashed in the databases), `buckets` (spread
+    /// differences: small key buckets checksummed in the databases),
+    /// `hash-stream` (row hashes merged here) or `stream` (full rows merged
+    /// here).
     #[serde(default)]
     pub mode: String,
     /// Segments whose checksums were compared.

@@ -145,6 +145,10 @@ impl Store {
                 .create_if_missing(true)
                 .journal_mode(SqliteJournalMode::Wal)
                 .synchronous(SqliteSynchronous::Normal)
+                // Small writes every few seconds and reads of recent runs: a
+                // 512 KiB page cache per connection (SQLite's default is
+                // 2 MiB) is plenty, and idle memory is what a host pays for.
+                .pragma("cache_size", "-512")
                 .busy_timeout(Duration::from_secs(5));
             if let Some(parent) = opts
                 .get_filename()

@@ -153,7 +153,7 @@ async fn keyed_diff_across_postgres_and_mariadb_reports_each_planted_difference_
     )
     .await;
 
-    // Differences in most segments: the diff streams hashes instead of bisecting.
+    // Differences in most segments: the diff compares buckets instead of bisecting.
     let spread = |changed: &str| {
         (1..=40)
             .map(|i| format!("({i}, '{}')", if i % 2 == 0 { changed } else { "same" }))
@@ -203,7 +203,7 @@ async fn keyed_diff_across_postgres_and_mariadb_reports_each_planted_difference_
         assert!(d["segments"].as_u64().unwrap() >= 4);
 
         let spread = &runs.iter().find(|r| r["name"] == "spread").unwrap()["details"];
-        assert_eq!(spread["mode"], "hash-stream", "{spread:#}");
+        assert_eq!(spread["mode"], "buckets", "{spread:#}");
         assert_eq!(
             (
                 spread["missing"].as_u64(),

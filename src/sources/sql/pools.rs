@@ -72,7 +72,9 @@ pub(super) fn sqlite(cfg: &SourceConfig, opts: SqliteConnectOptions) -> Pool {
         .read_only(cfg.read_only)
         // Sources are read once per check run: a small page cache per
         // connection keeps idle memory low; the OS caches the file anyway.
-        .pragma("cache_size", "-512")
+        // Measured on the demo (7 SQLite connections): page caches were
+        // 5 MB of the 7 MB SQLite held at idle with 512 KiB each.
+        .pragma("cache_size", "-128")
         .disable_statement_logging()
         // `col REGEXP pattern`, which SQLite leaves to the application.
         .with_regexp()

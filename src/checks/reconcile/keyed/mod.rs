@@ -5,6 +5,7 @@
 //! segments inside the databases ([`segments`]) or merges two key-ordered
 //! streams ([`merge`]). The algorithm and every rule: docs/reconciliation.md.
 
+mod buckets;
 mod clinics;
 mod drift;
 mod fhir;
@@ -17,6 +18,7 @@ mod merge;
 mod normalize;
 mod plan;
 mod segments;
+mod sides;
 mod spill;
 mod verdict;
 
@@ -226,8 +228,9 @@ impl KeyedReconcile {
         };
         acc.diff.null_keys.source = count(sn);
         acc.diff.null_keys.target = count(tn);
-        let (range, total) = sides.bounds().await?;
-        crate::checks::progress::start(self.meta.name.as_str(), total);
+        let range = sides.bounds().await?;
+        // Rows are counted by the checksums themselves, as they go.
+        crate::checks::progress::start(self.meta.name.as_str(), None);
         if let Some(range) = range {
             let (factor, threshold) = (self.cfg.bisection_factor, self.cfg.bisection_threshold);
             sides.bisect(acc, range, factor, threshold).await?;

@@ -1,17 +1,18 @@
 //! Moving checksums, not tables: split the integer key space into segments,
 //! compare each segment's row count and checksum in both databases, recurse
 //! into the ones that differ, and fetch rows only for small differing
-//! segments. When most segments differ, one sorted stream of both whole
-//! tables is cheaper than many small queries: then that is what runs.
+//! segments. When most segments differ, bucket checksums (buckets.rs) find
+//! the differing rows in one more pass instead of many small queries.
 
 use futures_util::StreamExt;
 
+use super::buckets;
 use super::merge::Acc;
-use super::plan::{Plan, Range};
-use crate::sources::{SourceError, SqlSource};
+use super::plan::Range;
+pub use super::sides::Sides;
+use super::sides::{CountSum, PARALLEL_SEGMENTS, parse_i128, parse_u128};
+use crate::sources::SourceError;
 
-/// Segments checked at once (each is one query per side).
-const PARALLEL_SEGMENTS: usize = 4;
 /// Above this share of differing top-level segments, stream everything instead…
 const STREAM_WHEN_DIFFERING: f64 = 0.5;
 /// …judged as soon as this many top-level segments have been compared.
@@ -19,35 +20,9 @@ const JUDGE_AFTER: usize = 4;
 /// Changed rows compared column by column per query, after a hash stream.
 const DETAIL_BATCH: usize = 1000;
 
-/// A segment's row count and checksum on one side.
-type CountSum = (u128, u128);
-
-pub struct Sides<'a> {
-    pub source: &'a SqlSource,
-    pub target: &'a SqlSource,
-    pub plan: &'a Plan,
-}
-
-fn parse_u128(row: &[Option<String>], i: usize) -> Result<u128, SourceError> {
-    row.get(i)
-        .and_then(|v| v.as_deref())
-        .unwrap_or("0")
-        .split('.')
-        .next()
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| SourceError::Shape("segment checksum is not a number".into()))
-}
-
-fn parse_i128(row: &[Option<String>], i: usize) -> Option<i128> {
-    row.get(i)
-        .and_then(|v| v.as_deref())
-        .and_then(|v| v.parse().ok())
-}
-
 impl Sides<'_> {
-    /// The whole key range of both sides (`None` when both are empty), and
-    /// the larger side's row count.
-    pub async fn bounds(&self) -> Result<(Option<Range>, Option<u64>), SourceError> {
+    /// The whole key range of both sides (`None` when both are empty).
+    pub async fn bounds(&self) -> Result<Option<Range>, SourceError> {
         let (s, t) = tokio::try_join!(
             self.source.fetch_text(self.plan.source.bounds_sql()),
             self.target.fetch_text(self.plan.target.bounds_sql())
@@ -64,12 +39,7 @@ impl Sides<'_> {
             .into_iter()
             .flatten()
             .max();
-        let rows = [parse_i128(&s, 2), parse_i128(&t, 2)]
-            .into_iter()
-            .flatten()
-            .max()
-            .map(|n| n as u64);
-        Ok((lo.zip(hi).map(|(lo, hi)| (lo, hi + 1)), rows))
+        Ok(lo.zip(hi).map(|(lo, hi)| (lo, hi + 1)))
     }
 
     async fn checksums(&self, r: Range) -> Result<(CountSum, CountSum), SourceError> {
@@ -146,6 +116,66 @@ impl Sides<'_> {
         Ok(())
     }
 
+    /// Differences spread over most top-level segments: the agreeing ones
+    /// compared so far are done; every other part of `range` is compared
+    /// bucket by bucket and only differing buckets' rows are read. Hash
+    /// streaming (or, past [`buckets::MAX_DIFFERING_BUCKETS`], full rows)
+    /// is the fallback.
+    async fn spread(
+        &self,
+        acc: &mut Acc<'_>,
+        range: Range,
+        factor: usize,
+        sums: &[(Range, (CountSum, CountSum))],
+    ) -> Result<(), SourceError> {
+        acc.diff.segments += sums.len() as u64;
+        let parts = split(range, factor);
+        if !buckets::fits(&parts) {
+            return self.stream_hashes(acc).await;
+        }
+        let (mut rows, mut keys) = (0u128, 0i128);
+        for (p, ((sc, _), (tc, _))) in sums {
+            rows += (*sc).max(*tc);
+            keys += p.1 - p.0;
+        }
+        let width = buckets::width(rows as f64 / keys.max(1) as f64);
+        let agreeing: Vec<&(Range, (CountSum, CountSum))> =
+            sums.iter().filter(|(_, (s, t))| s == t).collect();
+        let rest: Vec<Range> = parts
+            .into_iter()
+            .filter(|p| !agreeing.iter().any(|(q, _)| q == p))
+            .collect();
+        acc.diff.mode = "buckets".into();
+        let Some(found) = self.buckets(rest, width).await? else {
+            acc.restart("stream");
+            return self.stream(acc, Some(range)).await;
+        };
+        tracing::debug!(
+            buckets = found.compared,
+            ranges = found.differing.len(),
+            "bucket checksums compared"
+        );
+        // Progress already counted the top-level segments compared.
+        let counted: u64 = sums
+            .iter()
+            .map(|(_, ((s, _), (t, _)))| (*s).max(*t) as u64)
+            .sum();
+        let (mut s_rows, mut t_rows) = (found.source_rows, found.target_rows);
+        for (_, ((sc, _), (tc, _))) in &agreeing {
+            s_rows += *sc as u64;
+            t_rows += *tc as u64;
+        }
+        let new_rows = s_rows.max(t_rows).saturating_sub(counted);
+        crate::checks::progress::advance(acc.check, new_rows, 0);
+        acc.report_rows = false;
+        let streamed = self.stream_ranges(acc, &found.differing).await;
+        acc.report_rows = true;
+        streamed?;
+        acc.diff.source_rows = s_rows;
+        acc.diff.target_rows = t_rows;
+        Ok(())
+    }
+
     /// Bisects `range` into `factor` parts until segments agree or are small
     /// enough to compare row by row.
     pub async fn bisect(
@@ -176,13 +206,9 @@ impl Sides<'_> {
                 let judge = top_level && n_parts > 1 && sums.len() >= JUDGE_AFTER.min(n_parts);
                 let differing = sums.iter().filter(|(_, (s, t))| s != t).count();
                 if judge && differing as f64 > STREAM_WHEN_DIFFERING * sums.len() as f64 {
-                    acc.diff.segments += sums.len() as u64;
-                    tracing::debug!(
-                        compared = sums.len(),
-                        differing,
-                        "most segments differ: streaming hashes"
-                    );
-                    return self.stream_hashes(acc).await;
+                    tracing::debug!(compared = sums.len(), differing, "most segments differ");
+                    drop(checks);
+                    return self.spread(acc, r, factor, &sums).await;
                 }
             }
             acc.diff.segments += sums.len() as u64;
