@@ -18,6 +18,7 @@ use crate::config::checks::{CheckKind, CheckMeta};
 use crate::results::{Details, Outcome};
 
 mod documents;
+mod handoffs;
 mod integrity;
 mod reconcile;
 pub mod workflows;
@@ -40,6 +41,7 @@ pub struct Metrics {
     integrity: integrity::IntegrityMetrics,
     workflows: workflows::WorkflowMetrics,
     documents: documents::DocumentsMetrics,
+    handoffs: handoffs::HandoffMetrics,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -163,6 +165,7 @@ impl Metrics {
             integrity: integrity::IntegrityMetrics::new(&registry),
             workflows: workflows::WorkflowMetrics::new(&registry),
             documents: documents::DocumentsMetrics::new(&registry),
+            handoffs: handoffs::HandoffMetrics::new(&registry),
             registry,
         };
         for c in m.collectors() {
@@ -231,6 +234,9 @@ impl Metrics {
         }
         if let Some(d) = details.documents() {
             self.documents.show(check, d);
+        }
+        if let Some(d) = details.handoff() {
+            self.handoffs.show(check, d);
         }
     }
 
@@ -304,6 +310,10 @@ impl Metrics {
         self.integrity.reset();
         self.workflows.reset();
         self.documents.reset();
+        self.handoffs.reset();
+        for c in checks.iter().filter(|c| c.kind == CheckKind::Handoff) {
+            self.handoffs.init(c.name.as_str());
+        }
         self.checks_configured.set(checks_configured as i64);
     }
 
