@@ -19,6 +19,7 @@ use crate::results::{Details, Outcome};
 
 mod clinics;
 mod documents;
+mod handoffs;
 mod integrity;
 mod reconcile;
 pub mod workflows;
@@ -42,6 +43,7 @@ pub struct Metrics {
     workflows: workflows::WorkflowMetrics,
     documents: documents::DocumentsMetrics,
     clinics: clinics::ClinicMetrics,
+    handoffs: handoffs::HandoffMetrics,
 }
 
 fn must<T>(r: prometheus::Result<T>) -> T {
@@ -167,6 +169,7 @@ impl Metrics {
             workflows: workflows::WorkflowMetrics::new(&registry),
             documents: documents::DocumentsMetrics::new(&registry),
             clinics: clinics::ClinicMetrics::new(&registry),
+            handoffs: handoffs::HandoffMetrics::new(&registry),
             registry,
         };
         for c in m.collectors() {
@@ -237,6 +240,9 @@ impl Metrics {
         if let Some(d) = details.documents() {
             self.documents.show(check, d);
             self.clinics.show_documents(check, d);
+        }
+        if let Some(d) = details.handoff() {
+            self.handoffs.show(check, d);
         }
     }
 
@@ -317,6 +323,10 @@ impl Metrics {
         self.workflows.reset();
         self.documents.reset();
         self.clinics.reset();
+        self.handoffs.reset();
+        for c in checks.iter().filter(|c| c.kind == CheckKind::Handoff) {
+            self.handoffs.init(c.name.as_str());
+        }
         self.checks_configured.set(checks_configured as i64);
     }
 

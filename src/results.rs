@@ -158,10 +158,11 @@ impl Details {
     /// Records the run found wrong: a keyed diff's missing + extra +
     /// changed; else a count reconciliation's |target − source| summed over
     /// its groups, or in total; an integrity check's problems over its
-    /// rules. `None` for kinds without such a count, or without figures.
+    /// rules; a handoff's stuck items. `None` for kinds without such a count, or without figures.
     pub fn discrepancies(&self) -> Option<u64> {
         match self {
             Details::Reconcile(r) => r.discrepancies(),
+            Details::Handoff(h) if h.error.is_none() => Some(h.stuck),
             Details::Integrity(d) => Some(
                 d.rules
                     .iter()

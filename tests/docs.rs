@@ -944,6 +944,21 @@ fn every_metric_is_documented_and_every_documented_metric_exists() {
         &documents_details(),
         50,
     );
+    let mut handoff = hypercare::results::HandoffDetails {
+        stuck: 2,
+        p50_seconds: Some(60),
+        latency_counts: vec![1; 11],
+        ..Default::default()
+    };
+    handoff.by_clinic.insert("east".into(), Default::default());
+    metrics.show_result(
+        "visits_billed",
+        CheckKind::Handoff,
+        Outcome::Fail,
+        chrono::Utc::now(),
+        &Details::Handoff(handoff),
+        50,
+    );
     metrics.count_skip("patients_by_clinic", "overlap");
     metrics.count_store_error("claim");
     metrics.count_reload(true);

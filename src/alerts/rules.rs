@@ -8,6 +8,8 @@
 //!   `stale_after_runs` schedule intervals;
 //! - `reconcile_discrepancy`: a reconcile check whose latest run found more
 //!   than `discrepancy_threshold` discrepant records;
+//! - `handoff_stuck`: a handoff check whose latest run found items stuck
+//!   past their deadline;
 //! - `feedback_blockers`: `blocker_threshold` or more "blocks my work"
 //!   reports created within `blocker_window`.
 
@@ -111,6 +113,14 @@ pub fn default_rules(g: &AlertingConfig) -> Vec<AlertRuleConfig> {
             g,
             Severity::Warning,
             "Check {check}: {value} discrepant records (threshold {threshold})",
+        ),
+        default_rule(
+            "handoff_stuck",
+            Condition::Discrepancy { above: 0.0 },
+            Some("handoff"),
+            g,
+            Severity::Warning,
+            "Handoff {check}: {value} items have not arrived by their deadline",
         ),
         default_rule(
             "feedback_blockers",
@@ -310,6 +320,7 @@ mod tests {
             &[
                 check("patients", CheckKind::Reconcile),
                 check("visits", CheckKind::Workflow),
+                check("billed", CheckKind::Handoff),
             ],
         );
         let names: Vec<&str> = t.iter().map(|t| t.fingerprint.as_str()).collect();
@@ -326,7 +337,10 @@ mod tests {
                 .any(|n| n.starts_with("reconcile_discrepancy{check=\"visits\""))
         );
         assert!(names.contains(&r#"feedback_blockers{severity="critical"}"#));
-        assert_eq!(t.len(), 2 + 2 + 1 + 1);
+        assert!(
+            names.contains(&r#"handoff_stuck{check="billed",kind="handoff",severity="warning"}"#)
+        );
+        assert_eq!(t.len(), 3 + 3 + 1 + 1 + 1);
     }
 
     #[test]
