@@ -149,6 +149,13 @@ struct Document {
 fn document(n: usize, patients: &[(i64, String)]) -> Document {
     let (bytes, content_type, ext) = body(n);
     let kind = DOCUMENT_KINDS[n % DOCUMENT_KINDS.len()];
+    // The planted problems are east's (the clinic the migration hurt), so
+    // the other clinics' documents stay accessible.
+    let east: Vec<&(i64, String)> = patients.iter().filter(|p| p.1 == "east").collect();
+    let owner = match planted(n) {
+        Some(_) if !east.is_empty() => east[n % east.len()],
+        _ => &patients[n % patients.len()],
+    };
     let mut d = Document {
         kind,
         name: format!("{kind}/{n:04}.{ext}"),
@@ -156,8 +163,8 @@ fn document(n: usize, patients: &[(i64, String)]) -> Document {
         hash: sha256_hex(&bytes),
         bytes,
         content_type,
-        patient: patients[n % patients.len()].0,
-        clinic: patients[n % patients.len()].1.clone(),
+        patient: owner.0,
+        clinic: owner.1.clone(),
         created: Some(format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28)),
     };
     let size = d.size;
