@@ -97,6 +97,7 @@ async fn main() -> anyhow::Result<()> {
             name: format!("check{i}"),
             kind: hypercare::config::checks::CheckKind::Reconcile,
             interval_ms: Some(60_000),
+            clinics: Vec::new(),
         })
         .collect();
 

@@ -101,7 +101,8 @@ pub async fn prepare(dir: &Path) -> anyhow::Result<()> {
     let patients = target_patients(&dir.join("target.db")).await?;
     let mut sql = String::from(
         "CREATE TABLE document_index (id TEXT PRIMARY KEY, kind TEXT, location TEXT, content_type TEXT,
-           size INTEGER, hash TEXT, hash_algorithm TEXT, patient INTEGER, created TEXT, status TEXT NOT NULL);\n",
+           size INTEGER, hash TEXT, hash_algorithm TEXT, patient INTEGER, created TEXT, status TEXT NOT NULL,
+           clinic TEXT);\n",
     );
     for n in 1..=DOCUMENTS {
         let d = document(n, &patients);
@@ -140,12 +141,21 @@ struct Document {
     hash: String,
     patient: i64,
     created: Option<String>,
+    /// The site code of its patient's clinic: attributes it to the clinic.
+    clinic: String,
 }
 
 /// Document `n`, with its planted problem (if any) applied.
-fn document(n: usize, patients: &[i64]) -> Document {
+fn document(n: usize, patients: &[(i64, String)]) -> Document {
     let (bytes, content_type, ext) = body(n);
     let kind = DOCUMENT_KINDS[n % DOCUMENT_KINDS.len()];
+    // The planted problems are east's (the clinic the migration hurt), so
+    // the other clinics' documents stay accessible.
+    let east: Vec<&(i64, String)> = patients.iter().filter(|p| p.1 == "east").collect();
+    let owner = match planted(n) {
+        Some(_) if !east.is_empty() => east[n % east.len()],
+        _ => &patients[n % patients.len()],
+    };
     let mut d = Document {
         kind,
         name: format!("{kind}/{n:04}.{ext}"),
@@ -153,7 +163,8 @@ fn document(n: usize, patients: &[i64]) -> Document {
         hash: sha256_hex(&bytes),
         bytes,
         content_type,
-        patient: patients[n % patients.len()],
+        patient: owner.0,
+        clinic: owner.1.clone(),
         created: Some(format!("2024-{:02}-{:02}", 1 + n % 12, 1 + n % 28)),
     };
     let size = d.size;
@@ -173,7 +184,7 @@ fn document(n: usize, patients: &[i64]) -> Document {
         }
         Some("metadata_missing") => d.created = None,
         Some("broken_link") => {
-            d.patient = patients.iter().max().copied().unwrap_or(0) + 100_000 + n as i64
+            d.patient = patients.iter().map(|p| p.0).max().unwrap_or(0) + 100_000 + n as i64
         }
         _ => {}
     }
@@ -211,26 +222,28 @@ impl Document {
             self.patient,
         );
         format!(
-            "INSERT INTO document_index VALUES ('doc-{n:04}', '{kind}', '{}', '{ct}', {size}, '{hash}', 'sha256', {patient}, {created}, '{status}');\n",
-            location.replace('\'', "''")
+            "INSERT INTO document_index VALUES ('doc-{n:04}', '{kind}', '{}', '{ct}', {size}, '{hash}', 'sha256', {patient}, {created}, '{status}', '{}');\n",
+            location.replace('\'', "''"),
+            self.clinic.replace('\'', "''")
         )
     }
 }
 
 /// Patient ids the target has, for the documents to link to.
-async fn target_patients(target: &Path) -> anyhow::Result<Vec<i64>> {
+async fn target_patients(target: &Path) -> anyhow::Result<Vec<(i64, String)>> {
     let url = format!("sqlite://{}", target.display());
     let opts: sqlx::sqlite::SqliteConnectOptions = url.parse().context("target.db url")?;
     let mut conn = sqlx::SqliteConnection::connect_with(&opts.read_only(true))
         .await
         .context("cannot open target.db")?;
-    let ids: Vec<(i64,)> = sqlx::query_as("SELECT id FROM patient ORDER BY id LIMIT 40")
-        .fetch_all(&mut conn)
-        .await
-        .context("cannot read target patients")?;
+    let ids: Vec<(i64, String)> =
+        sqlx::query_as("SELECT id, clinic_id FROM patient ORDER BY id LIMIT 40")
+            .fetch_all(&mut conn)
+            .await
+            .context("cannot read target patients")?;
     conn.close().await.ok();
     anyhow::ensure!(!ids.is_empty(), "the target has no patients");
-    Ok(ids.into_iter().map(|(id,)| id).collect())
+    Ok(ids)
 }
 
 /// Serves the documents folder over HTTP on loopback (a port of its own);

@@ -6,6 +6,7 @@ use chrono::{Duration, NaiveDate};
 use super::facts::{DAY_MS, Facts, day_start_ms};
 use super::figures::{documents_in, drift_on, new_duplicates_on, workflows_in};
 use super::types::State;
+use crate::config::checks::CheckKind;
 use crate::config::stabilization::{CriterionKind, Wave};
 use crate::derive::percent;
 
@@ -74,7 +75,8 @@ fn no_drift(
                     State::NotMet,
                     Some(f64::from(clean)),
                     format!(
-                        "{n} new record discrepancies on {d}; {clean} clean day(s) since, {days} needed"
+                        "{n} new record discrepancies on {d}{}; {clean} clean day(s) since, {days} needed",
+                        facts.shared_note(wave, CheckKind::Reconcile)
                     ),
                 );
             }
@@ -150,8 +152,9 @@ fn documents(
             },
             Some(share),
             format!(
-                "{} accessible ({failed} of {checked} checked failed; needed {})",
+                "{} accessible ({failed} of {checked} checked failed{}; needed {})",
                 percent(share),
+                facts.shared_note(wave, CheckKind::Documents),
                 percent(at_least)
             ),
         ),

@@ -136,6 +136,18 @@ impl Facts {
         by.into_values().collect()
     }
 
+    /// Words saying a figure is the whole wave's, not the clinic's own: when
+    /// the latest run of some watched check of this kind is not attributed
+    /// to clinics and the wave has more than one clinic ("" otherwise).
+    pub(super) fn shared_note(&self, wave: &Wave, kind: CheckKind) -> String {
+        let shared = self.latest(wave, kind).iter().any(|r| !r.details.sliced());
+        if shared && wave.clinics.len() > 1 {
+            format!(" (shared by all clinics of {})", wave.name)
+        } else {
+            String::new()
+        }
+    }
+
     /// Whether a check is the clinic's: one standing for no clinic is
     /// every clinic's of the waves watching it.
     pub(super) fn serves(&self, check: &str, clinic: &str) -> bool {

@@ -314,6 +314,14 @@ fn two_waves_are_judged_each_from_its_own_go_live() {
         "{}",
         missing.evidence
     );
+    // An unsliced check judges every clinic of the wave on the whole run, and says so.
+    assert!(
+        missing
+            .evidence
+            .contains("(shared by all clinics of wave2)"),
+        "{}",
+        missing.evidence
+    );
     assert!(
         south.triggers[2]
             .evidence
@@ -477,6 +485,11 @@ fn each_clinic_is_judged_on_its_own_slice_of_a_sliced_check() {
         ["patients_missing", "documents_down", "workflow_down"]
     );
     assert!(breached("south").is_empty(), "{:?}", card("south").triggers);
+    let east_missing = &card("east").triggers[0].evidence;
+    assert!(
+        east_missing.contains("30 of 300") && !east_missing.contains("shared"),
+        "{east_missing}"
+    );
     assert_eq!(card("south").figures.discrepancies, Some(0));
     assert_eq!(card("east").figures.discrepancies, Some(30));
     assert_eq!(card("south").figures.documents_failed, 0);

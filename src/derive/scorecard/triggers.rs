@@ -61,11 +61,12 @@ fn missing_records(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> Foun
             ));
         }
     }
+    let shared = facts.shared_note(wave, CheckKind::Reconcile);
     match worst {
         Some((share, ev)) => (
             share > above,
             Some(share),
-            format!("{ev}; trigger above {}", percent(above)),
+            format!("{ev}{shared}; trigger above {}", percent(above)),
         ),
         None => (false, None, "no reconciliation data".to_string()),
     }
@@ -82,8 +83,9 @@ fn documents_down(facts: &Facts, wave: &Wave, clinic: &str, below: f64) -> Found
         share < below,
         Some(share),
         format!(
-            "{} of documents accessible in the latest runs ({failed} of {checked} failed); trigger below {}",
+            "{} of documents accessible in the latest runs ({failed} of {checked} failed){}; trigger below {}",
             percent(share),
+            facts.shared_note(wave, CheckKind::Documents),
             percent(below)
         ),
     )

@@ -87,8 +87,10 @@ async fn the_demo_ehr_answers_every_built_in_journey_and_is_slow_for_one_clinic(
          INSERT INTO patient VALUES (1, 'N-1', 'north'), (2, 'S-1', 'south'), (3, 'N-2', 'north')",
     )
     .await;
+    // The demo's probes stand for clinics: they must be configured.
+    let clinics = "[[clinics]]\nid = \"north\"\nname = \"North\"\n[[clinics]]\nid = \"east\"\nname = \"East\"\n";
     let text = format!(
-        "[sources.target]\nurl = \"{db}\"\n{}",
+        "[sources.target]\nurl = \"{db}\"\n{clinics}{}",
         hypercare::demo::ehr::config_text(addr)
     );
     let config = load(dir.path(), &text);
