@@ -490,7 +490,6 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         (raw.sql.as_ref(), "sql"),
         (raw.table.as_ref(), "table"),
         (raw.r#where.as_ref(), "where"),
-        (raw.updated.as_ref(), "updated"),
     ] {
         if let Some(k) = key {
             c.at(
@@ -505,6 +504,7 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
     if let Some(e) = &raw.expressions {
         c.at(e.span(), "`expressions` apply to SQL sides", None);
     }
+    let updated = fhir_updated(c, raw);
     let resource = fhir_resource(c, raw);
     let params = fhir_params(
         c,
@@ -579,7 +579,7 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         key: vec![key_text],
         columns,
         filter: None,
-        updated: None,
+        updated,
         expressions: BTreeMap::new(),
         fhir: Some(FhirKeyed {
             resource,
@@ -588,6 +588,25 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
             paths,
         }),
     })
+}
+
+/// A FHIR side's `updated`: every resource carries `meta.lastUpdated`,
+/// searched as `_lastUpdated` (and `_since` by `$export`), so that is the
+/// one value it takes.
+fn fhir_updated(c: &mut Collector, raw: &RawSide) -> Option<String> {
+    let u = raw.updated.as_ref()?;
+    if matches!(u.get_ref().as_str(), "_lastUpdated" | "meta.lastUpdated") {
+        return Some("_lastUpdated".into());
+    }
+    c.at(
+        u.span(),
+        format!(
+            "a FHIR side's `updated` is `_lastUpdated`, not `{}`",
+            u.get_ref()
+        ),
+        Some("updated = \"_lastUpdated\" (the server's meta.lastUpdated)"),
+    );
+    None
 }
 
 fn ident(c: &mut Collector, raw: &Spanned<String>, allow_schema: bool) -> bool {
