@@ -316,7 +316,7 @@ fn keyed_config(
     let drift_keys = positive(c, &raw.drift_keys, 10_000);
     let lag = duration(c, &raw.lag, Duration::ZERO);
     let full_sweep = raw.full_sweep.as_ref().map(|f| cron(c, f));
-    let sort_memory_mb = positive(c, &raw.sort_memory_mb, 16);
+    let sort_memory_mb = positive(c, &raw.sort_memory_mb, 8);
     let incremental = source.updated.is_some() && target.updated.is_some();
     if !incremental {
         let one_side = [&raw.source.updated, &raw.target.updated]
