@@ -6,6 +6,8 @@
 # hypercare's keyed diff, its wall time and peak RSS (/usr/bin/time -v),
 # and the ratio of rates. usage: bash bench/fhir/run.sh [SIZES...]
 # RAW=0 skips the raw paging pass; MODES="export" runs only $export.
+# PEER_BIN=path runs a second hypercare (another build) the same way, right
+# after each of BIN's runs, as a peer in the same run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 SIZES=("${@:-50000 200000}")
@@ -61,7 +63,7 @@ TOML
 done
 
 loaded=0
-printf '%-8s %-7s %-10s %-12s %-10s %-12s %-8s %s\n' size mode raw_s raw_per_s hc_s hc_per_s rate peak_rss_MB
+printf '%-8s %-7s %-10s %-12s %-10s %-12s %-8s %-12s %s\n' size mode raw_s raw_per_s hc_s hc_per_s rate peak_rss_MB bin
 for n in "${SIZES[@]}"; do
   python3 bench/fhir/load.py "$BASE" "$PG/$DB" $((loaded + 1)) "$n"
   loaded=$n
@@ -71,10 +73,12 @@ for n in "${SIZES[@]}"; do
     [ "$got" = "$n" ] || { echo "the server paged $got of $n"; exit 1; }
   fi
   for mode in ${MODES:-search export}; do
-    /usr/bin/time -v "$BIN" check --json -c "$WORK/$mode.toml" >"$WORK/out.json" 2>"$WORK/time.txt" || true
-    python3 - "$WORK" "$n" "$raw" "$mode" <<'PY'
+  for bin in "$BIN" ${PEER_BIN:-}; do
+    echo "# $(uptime)"
+    /usr/bin/time -v "$bin" check --json -c "$WORK/$mode.toml" >"$WORK/out.json" 2>"$WORK/time.txt" || true
+    python3 - "$WORK" "$n" "$raw" "$mode" "$bin" <<'PY'
 import json, re, sys
-work, n, raw, mode = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+work, n, raw, mode, bin = sys.argv[1], int(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
 out = json.load(open(work + "/out.json"))[0]
 t = open(work + "/time.txt").read()
 rss = int(re.search(r"Maximum resident set size \(kbytes\): (\d+)", t).group(1)) / 1024
@@ -84,7 +88,8 @@ d = out["details"]
 assert out["status"] == "pass", (out["status"], out.get("summary"), d.get("error"))
 assert d["target_rows"] == n, d["target_rows"]
 raw_rate = n / raw if raw else 0
-print("%-8d %-7s %-10.1f %-12.0f %-10.1f %-12.0f %-8.2f %.1f" % (n, mode, raw, raw_rate, wall, n / wall, raw / wall, rss))
+print("%-8d %-7s %-10.1f %-12.0f %-10.1f %-12.0f %-8.2f %-12.1f %s" % (n, mode, raw, raw_rate, wall, n / wall, raw / wall, rss, bin))
 PY
+  done
   done
 done

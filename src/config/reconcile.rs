@@ -320,7 +320,7 @@ fn keyed_config(
     let drift_keys = positive(c, &raw.drift_keys, 10_000);
     let lag = duration(c, &raw.lag, Duration::ZERO);
     let full_sweep = raw.full_sweep.as_ref().map(|f| cron(c, f));
-    let sort_memory_mb = positive(c, &raw.sort_memory_mb, 16);
+    let sort_memory_mb = positive(c, &raw.sort_memory_mb, 8);
     let incremental = source.updated.is_some() && target.updated.is_some();
     if !incremental {
         let one_side = [&raw.source.updated, &raw.target.updated]
@@ -516,7 +516,6 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         (raw.sql.as_ref(), "sql"),
         (raw.table.as_ref(), "table"),
         (raw.r#where.as_ref(), "where"),
-        (raw.updated.as_ref(), "updated"),
     ] {
         if let Some(k) = key {
             c.at(
@@ -538,6 +537,7 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
             Some("attribute this check by a SQL side's clinic, or by counts with groups"),
         );
     }
+    let updated = fhir_updated(c, raw);
     let resource = fhir_resource(c, raw);
     let params = fhir_params(
         c,
@@ -612,7 +612,7 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
         key: vec![key_text],
         columns,
         filter: None,
-        updated: None,
+        updated,
         expressions: BTreeMap::new(),
         clinic: None,
         fhir: Some(FhirKeyed {
@@ -622,6 +622,25 @@ fn fhir_keyed_side(c: &mut Collector, raw: &RawSide, from: Option<Name>) -> Opti
             paths,
         }),
     })
+}
+
+/// A FHIR side's `updated`: every resource carries `meta.lastUpdated`,
+/// searched as `_lastUpdated` (and `_since` by `$export`), so that is the
+/// one value it takes.
+fn fhir_updated(c: &mut Collector, raw: &RawSide) -> Option<String> {
+    let u = raw.updated.as_ref()?;
+    if matches!(u.get_ref().as_str(), "_lastUpdated" | "meta.lastUpdated") {
+        return Some("_lastUpdated".into());
+    }
+    c.at(
+        u.span(),
+        format!(
+            "a FHIR side's `updated` is `_lastUpdated`, not `{}`",
+            u.get_ref()
+        ),
+        Some("updated = \"_lastUpdated\" (the server's meta.lastUpdated)"),
+    );
+    None
 }
 
 fn ident(c: &mut Collector, raw: &Spanned<String>, allow_schema: bool) -> bool {

@@ -313,3 +313,24 @@ fn fhir_keyed_side_mistakes_are_reported_with_their_lines() {
         );
     }
 }
+
+#[test]
+fn a_fhir_side_is_incremental_by_last_updated_only() {
+    let side = |updated: &str| {
+        format!(
+            "[sources.ehr]\nfhir = \"http://x/fhir\"\n[sources.db]\nurl = \"sqlite::memory:\"\n\n[[reconcile]]\nname = \"k\"\nschedule = \"0 * * * * *\"\nsource = {{ from = \"db\", table = \"p\", key = \"id\", columns = [\"a\"], updated = \"changed\" }}\ntarget = {{ from = \"ehr\", resource = \"Patient\", key = \"id\", columns = [\"birthDate\"], updated = \"{updated}\" }}\n"
+        )
+    };
+    let parse = |t: &str| hypercare::config::parse(t, std::path::Path::new("k.toml"), &|_| None);
+    let cfg = parse(&side("_lastUpdated")).unwrap();
+    let hypercare::config::Comparison::Keyed(k) = &cfg.reconcile[0].compare else {
+        panic!("not a keyed diff")
+    };
+    assert!(k.incremental());
+    let errs = parse(&side("meta.versionId")).unwrap_err().0;
+    assert!(
+        errs.iter()
+            .any(|e| e.line == 10 && e.message.contains("`updated` is `_lastUpdated`")),
+        "{errs:#?}"
+    );
+}

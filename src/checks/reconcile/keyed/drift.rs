@@ -13,6 +13,8 @@ use crate::results::{ChangedKey, Drift, KeyedDiff};
 pub enum Examined<'a> {
     All,
     FirstKeys(&'a BTreeSet<i128>),
+    /// Keys compared as text (FHIR sides: identifiers and ids are text).
+    Keys(&'a BTreeSet<String>),
 }
 
 impl Examined<'_> {
@@ -24,6 +26,7 @@ impl Examined<'_> {
                 .next()
                 .and_then(|k| k.parse::<i128>().ok())
                 .is_some_and(|k| keys.contains(&k)),
+            Examined::Keys(keys) => keys.contains(key),
         }
     }
 }
@@ -82,7 +85,8 @@ pub fn apply(diff: &mut KeyedDiff, input: Inputs<'_>) -> u64 {
     }
     // Incremental runs also carry the previous run's untracked ones, which
     // only a full sweep can re-examine.
-    if let (Examined::FirstKeys(_), Some(p)) = (&input.examined, input.previous) {
+    let incremental = !matches!(input.examined, Examined::All);
+    if let (true, Some(p)) = (incremental, input.previous) {
         let prev_untracked = p.drift.map_or(0, |d| d.untracked);
         untracked += prev_untracked;
         carry_untracked(diff, p);
@@ -245,6 +249,28 @@ mod tests {
         assert_eq!((inc.missing, inc.changed), (1, 2));
         assert_eq!(inc.missing_keys, vec!["10"]);
         assert_eq!(counted, 3);
+    }
+
+    #[test]
+    fn incremental_runs_with_text_keys_carry_what_they_did_not_look_at() {
+        let (full, _) = run(
+            diff(&["M-10", "M-20"], &["M-30"]),
+            None,
+            Examined::All,
+            0,
+            0,
+        );
+        let looked: BTreeSet<String> = ["M-20", "M-40"].map(String::from).into();
+        let (inc, _) = run(
+            diff(&[], &["M-40"]),
+            Some(&full),
+            Examined::Keys(&looked),
+            MIN,
+            0,
+        );
+        let d = inc.drift.unwrap();
+        assert_eq!((d.new, d.persisting, d.resolved), (1, 2, 1));
+        assert_eq!(inc.missing_keys, vec!["M-10"]);
     }
 
     #[test]

@@ -13,7 +13,6 @@ use super::normalize::Class;
 use super::plan::KeyKind;
 use super::spill::{Sorted, Spill};
 use crate::config::{FhirKey, FhirKeyed, KeyedConfig};
-use crate::results::{KeyedDiff, Side};
 use crate::sources::{FhirSource, SourceError, TextRow};
 
 /// Page size asked for unless the side's `params` set `_count`.
@@ -73,37 +72,81 @@ fn render(
     row
 }
 
-/// Reads every resource of the side's search as a row in `classes` (key
-/// first), sorted by `kinds` on disk under the check's `sort_dir` once
-/// more than `sort_memory` bytes of rows have come.
-pub async fn rows(
-    source: &FhirSource,
-    side: &FhirKeyed,
-    cfg: &KeyedConfig,
-    classes: &[Class],
-    kinds: &[KeyKind],
-) -> Result<Sorted, SourceError> {
-    let mut spill = Spill::new(&cfg.sort_dir, cfg.sort_memory, kinds);
-    let resource = side.resource.as_str();
-    if source.bulk().await {
-        source
-            .export(resource, &side.params, None, |r| {
-                if r.get("resourceType").and_then(|t| t.as_str()) == Some(resource) {
-                    spill.push(render(&r, side, cfg, classes))?;
+/// A FHIR side being read as rows in `classes` (key first).
+pub struct Reader<'a> {
+    pub source: &'a FhirSource,
+    pub side: &'a FhirKeyed,
+    pub cfg: &'a KeyedConfig,
+    pub classes: &'a [Class],
+}
+
+/// Which resources of a side to read.
+pub enum Select<'a> {
+    All,
+    /// Changed at or after this FHIR instant: `_since` by `$export`,
+    /// `_lastUpdated=ge…` by search.
+    Since(&'a str),
+    /// These search parameters besides the side's own (always a search).
+    Search(Vec<(String, String)>),
+}
+
+impl Reader<'_> {
+    /// Hands each selected resource, rendered as a row, to `each`.
+    pub async fn read(
+        &self,
+        select: Select<'_>,
+        mut each: impl FnMut(TextRow) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        let (side, resource) = (self.side, self.side.resource.as_str());
+        let mut params = search_params(side);
+        let since = match select {
+            Select::All => None,
+            Select::Since(s) => Some(s),
+            Select::Search(extra) => {
+                params.extend(extra);
+                return self.search(&params, &mut each).await;
+            }
+        };
+        if self.source.bulk().await {
+            self.source
+                .export(resource, &side.params, since, |r| {
+                    if r.get("resourceType").and_then(|t| t.as_str()) == Some(resource) {
+                        each(render(&r, side, self.cfg, self.classes))?;
+                    }
+                    Ok(())
+                })
+                .await?;
+            return Ok(());
+        }
+        if let Some(s) = since {
+            params.push(("_lastUpdated".into(), format!("ge{s}")));
+        }
+        self.search(&params, &mut each).await
+    }
+
+    async fn search(
+        &self,
+        params: &[(String, String)],
+        each: &mut impl FnMut(TextRow) -> Result<(), SourceError>,
+    ) -> Result<(), SourceError> {
+        let resource = self.side.resource.as_str();
+        self.source
+            .search_pages(resource, params, |bundle| {
+                for r in matches(&bundle, resource)? {
+                    each(render(r, self.side, self.cfg, self.classes))?;
                 }
                 Ok(())
             })
-            .await?;
-        return spill.finish();
+            .await
     }
-    source
-        .search_pages(resource, &search_params(side), |bundle| {
-            for r in matches(&bundle, resource)? {
-                spill.push(render(r, side, cfg, classes))?;
-            }
-            Ok(())
-        })
-        .await?;
+}
+
+/// Reads every resource of the side as a row in `classes` (key first),
+/// sorted by `kinds` on disk under the check's `sort_dir` once more than
+/// `sort_memory` bytes of rows have come.
+pub async fn rows(reader: &Reader<'_>, kinds: &[KeyKind]) -> Result<Sorted, SourceError> {
+    let mut spill = Spill::new(&reader.cfg.sort_dir, reader.cfg.sort_memory, kinds);
+    reader.read(Select::All, |row| spill.push(row)).await?;
     spill.finish()
 }
 
@@ -148,45 +191,6 @@ pub async fn merge(
     } else {
         acc.merge(sql, fhir).await
     }
-}
-
-/// What a diff of two FHIR sides found, or the side that failed.
-pub struct PairOutcome {
-    pub diff: KeyedDiff,
-    pub tracked: Vec<String>,
-}
-
-/// Two FHIR sides (the old system's facade against the new EHR): both read
-/// at once, each sorted with bounded memory, merged. Values compare as
-/// text after the `compare` rules; keys in byte order.
-pub async fn pair(
-    (source, target): (&FhirSource, &FhirSource),
-    cfg: &KeyedConfig,
-    check: &str,
-) -> Result<PairOutcome, (Side, SourceError)> {
-    let (Some(s_side), Some(t_side)) = (cfg.source.fhir.as_ref(), cfg.target.fhir.as_ref()) else {
-        return Err((Side::Both, SourceError::Shape("not two FHIR sides".into())));
-    };
-    let classes = vec![Class::Text; 1 + s_side.paths.len()];
-    let kinds = [KeyKind::Text];
-    crate::checks::progress::start(check, None);
-    let (s_rows, t_rows) = tokio::join!(
-        rows(source, s_side, cfg, &classes, &kinds),
-        rows(target, t_side, cfg, &classes, &kinds)
-    );
-    let s_rows = s_rows.map_err(|e| (Side::Source, e))?;
-    let t_rows = t_rows.map_err(|e| (Side::Target, e))?;
-    let mut acc = Acc::new(cfg.max_keys, &kinds, &cfg.source.columns, check);
-    acc.track_cap = cfg.drift_keys;
-    acc.diff.mode = "fhir-stream".into();
-    acc.merge(stream::iter(s_rows), stream::iter(t_rows))
-        .await
-        .map_err(|e| (Side::Both, e))?;
-    crate::checks::progress::finish(check);
-    Ok(PairOutcome {
-        diff: acc.diff,
-        tracked: acc.tracked,
-    })
 }
 
 #[cfg(test)]

@@ -25,10 +25,12 @@ pub fn since_text(ms: i64) -> String {
         .to_string()
 }
 
-async fn collect(
+/// Adds the first column of each row (parsed as `K`) to `keys`; `false`
+/// once there are more than [`MAX_CHANGED_KEYS`].
+pub async fn collect<K: std::str::FromStr + Ord>(
     source: &SqlSource,
     sql: String,
-    keys: &mut BTreeSet<i128>,
+    keys: &mut BTreeSet<K>,
 ) -> Result<bool, SourceError> {
     let mut rows = source.stream_text(sql);
     while let Some(row) = rows.next().await {

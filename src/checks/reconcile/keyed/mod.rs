@@ -9,6 +9,8 @@ mod buckets;
 mod clinics;
 mod drift;
 mod fhir;
+mod fhir_changes;
+mod fhir_run;
 #[cfg(test)]
 mod fuzz;
 mod hashing;
@@ -175,7 +177,7 @@ impl KeyedReconcile {
         Ok(Compared {
             diff,
             tracked: acc.tracked,
-            examined,
+            examined: examined.map(Looked::Ints),
             clinics: acc.clinics,
         })
     }
@@ -238,76 +240,6 @@ impl KeyedReconcile {
         Ok(())
     }
 
-    /// A diff between a SQL side and a FHIR side.
-    async fn diff_fhir(
-        &self,
-        sql: &SqlSource,
-        fhir: &FhirSource,
-        fhir_is_source: bool,
-    ) -> Result<Compared, SideError> {
-        let (sql_side, fhir_side, sql_end, fhir_end) = if fhir_is_source {
-            (
-                &self.cfg.target,
-                &self.cfg.source,
-                Side::Target,
-                Side::Source,
-            )
-        } else {
-            (
-                &self.cfg.source,
-                &self.cfg.target,
-                Side::Source,
-                Side::Target,
-            )
-        };
-        let Some(fhir_cfg) = fhir_side.fhir.as_ref() else {
-            return Err(SideError(
-                fhir_end,
-                SourceError::Shape("not a FHIR side".into()),
-            ));
-        };
-        let cols: Vec<String> = sql_side
-            .key
-            .iter()
-            .chain(&sql_side.columns)
-            .cloned()
-            .collect();
-        let types = sql
-            .column_types(&sql_side.table, &cols)
-            .await
-            .map_err(|e| SideError(sql_end, e))?;
-        // The SQL side against itself: its own classes, its SQL in key order.
-        let mirror = KeyedConfig {
-            source: sql_side.clone(),
-            target: sql_side.clone(),
-            ..self.cfg.clone()
-        };
-        let plan = plan::plan(&mirror, (sql.engine(), sql.engine()), (&types, &types));
-        crate::checks::progress::start(self.meta.name.as_str(), None);
-        let rows = fhir::rows(fhir, fhir_cfg, &self.cfg, &plan.classes, &plan.key_kinds)
-            .await
-            .map_err(|e| SideError(fhir_end, e))?;
-        let mut acc = merge::Acc::new(
-            self.cfg.max_keys,
-            &plan.key_kinds,
-            &self.cfg.source.columns,
-            self.meta.name.as_str(),
-        );
-        acc.track_cap = self.cfg.drift_keys;
-        acc.diff.mode = "fhir-stream".into();
-        let stream = sql.stream_text(plan.source.rows_sql(None));
-        fhir::merge(&mut acc, stream, rows, fhir_is_source)
-            .await
-            .map_err(|e| SideError(sql_end, e))?;
-        crate::checks::progress::finish(self.meta.name.as_str());
-        Ok(Compared {
-            diff: acc.diff,
-            tracked: acc.tracked,
-            examined: None,
-            clinics: None,
-        })
-    }
-
     /// One run; `history` is what the store remembers when the scheduler
     /// runs the check (no previous run inside means a first run), or `None`
     /// for `hypercare check`, which judges without drift or grace.
@@ -322,19 +254,9 @@ impl KeyedReconcile {
         let fhir = (&self.fhir_source, &self.fhir_target);
         let compared = match (&self.source, &self.target, fhir) {
             (Some(source), Some(target), _) => self.diff(source, target, sweep).await,
-            (Some(sql), None, (None, Some(f))) => self.diff_fhir(sql, f, false).await,
-            (None, Some(sql), (Some(f), None)) => self.diff_fhir(sql, f, true).await,
-            (None, None, (Some(s), Some(t))) => {
-                fhir::pair((s, t), &self.cfg, self.meta.name.as_str())
-                    .await
-                    .map(|o| Compared {
-                        diff: o.diff,
-                        tracked: o.tracked,
-                        examined: None,
-                        clinics: None,
-                    })
-                    .map_err(|(side, e)| SideError(side, e))
-            }
+            (Some(sql), None, (None, Some(f))) => self.diff_fhir(sql, f, false, sweep).await,
+            (None, Some(sql), (Some(f), None)) => self.diff_fhir(sql, f, true, sweep).await,
+            (None, None, (Some(s), Some(t))) => self.diff_pair((s, t), sweep).await,
             _ => {
                 let details = ReconcileDetails {
                     tolerance,
@@ -356,7 +278,8 @@ impl KeyedReconcile {
             }) => {
                 let counted = if history.is_some() {
                     let examined = match &examined {
-                        Some(keys) => drift::Examined::FirstKeys(keys),
+                        Some(Looked::Ints(keys)) => drift::Examined::FirstKeys(keys),
+                        Some(Looked::Texts(keys)) => drift::Examined::Keys(keys),
                         None => drift::Examined::All,
                     };
                     drift::apply(
@@ -411,7 +334,7 @@ struct Compared {
     diff: KeyedDiff,
     tracked: Vec<String>,
     /// Incremental runs: the first keys compared.
-    examined: Option<BTreeSet<i128>>,
+    examined: Option<Looked>,
     /// Findings per clinic, when attributed.
     clinics: Option<clinics::Tally>,
 }
@@ -434,6 +357,13 @@ async fn clinic_rows(
     let (s, t) = tokio::try_join!(sides.source.fetch_text(s), sides.target.fetch_text(t))?;
     tally.set_rows(&s, &t);
     Ok(())
+}
+
+/// The keys an incremental run compared: integer first keys (SQL sides),
+/// or text keys (a FHIR side).
+enum Looked {
+    Ints(BTreeSet<i128>),
+    Texts(BTreeSet<String>),
 }
 
 #[async_trait]

@@ -310,6 +310,22 @@ impl SidePlan {
         )
     }
 
+    /// Full rows of the given text first keys. The keys come from the
+    /// other side (a FHIR server): each is written as hex bytes, so no key
+    /// can change the statement.
+    pub fn rows_for_text_keys_sql(&self, keys: &[String]) -> String {
+        let list: Vec<String> = keys.iter().map(|k| text_literal(self.engine, k)).collect();
+        format!(
+            "SELECT {} FROM {} WHERE {} AND {} IN ({}) ORDER BY {}",
+            self.select,
+            self.from,
+            self.filter,
+            self.first_key,
+            list.join(", "),
+            self.order_by
+        )
+    }
+
     /// First keys (as text) of the rows changed at or after `since`, a UTC
     /// time `YYYY-MM-DD HH:MM:SS.ffffff` (sessions run in UTC). `None`
     /// without an `updated` column. The filter is not applied: a row that
@@ -372,5 +388,16 @@ impl SidePlan {
             "SELECT {count} FROM {} WHERE {} AND {} IS NULL",
             self.from, self.filter, self.first_key
         )
+    }
+}
+
+/// A UTF-8 text as a literal built from its hex bytes.
+fn text_literal(engine: Engine, text: &str) -> String {
+    let hex: String = text.bytes().map(|b| format!("{b:02x}")).collect();
+    match engine {
+        Engine::Postgres => format!("convert_from('\\x{hex}'::bytea, 'UTF8')"),
+        // An introduced literal is coercible: the column's collation applies.
+        Engine::MySql => format!("_utf8mb4 X'{hex}'"),
+        Engine::Sqlite => format!("CAST(X'{hex}' AS TEXT)"),
     }
 }

@@ -15,12 +15,21 @@ use super::merge::cmp_keys;
 use super::plan::KeyKind;
 use crate::sources::{SourceError, TextRow};
 
-/// Bytes a row costs in memory beyond its text: the vector and one
-/// `Option<String>` per value.
-const ROW_OVERHEAD: usize = 24;
-const VALUE_OVERHEAD: usize = 24;
-/// Read buffer per run file while merging.
-const RUN_BUFFER: usize = 64 * 1024;
+/// What the allocator adds to each heap block (its header, and rounding up
+/// to 16 bytes), so the budget counts what the rows really take.
+const HEAP_BLOCK: usize = 16;
+/// Bytes of the `Vec` a row is, in the buffer.
+const ROW_SLOT: usize = 24;
+/// Bytes of one `Option<String>` inside a row.
+const VALUE_SLOT: usize = 24;
+/// Read buffer per run file while merging, at most and at least: the
+/// buffers share the budget, so many runs get smaller ones.
+const RUN_BUFFER_MAX: usize = 64 * 1024;
+const RUN_BUFFER_MIN: usize = 4 * 1024;
+/// Runs merged at once. More, and the runs so far are merged into one
+/// first: the merge's buffers and its per-row scan stay bounded whatever
+/// the side holds.
+const MAX_RUNS: usize = 32;
 
 /// Rows being collected; sorted in memory while they fit the budget.
 pub struct Spill {
@@ -37,11 +46,23 @@ fn io_error(e: io::Error) -> SourceError {
     SourceError::Shape(format!("sorting on disk: {e}"))
 }
 
+/// Heap bytes of one allocation of `n` bytes.
+fn block(n: usize) -> usize {
+    if n == 0 {
+        0
+    } else {
+        (n + HEAP_BLOCK).next_multiple_of(HEAP_BLOCK)
+    }
+}
+
+/// What a row takes in memory: its slot in the buffer, its values' block,
+/// and each text's own block (by capacity, not length).
 fn row_bytes(row: &TextRow) -> usize {
-    ROW_OVERHEAD
+    ROW_SLOT
+        + block(row.capacity() * VALUE_SLOT)
         + row
             .iter()
-            .map(|v| VALUE_OVERHEAD + v.as_ref().map_or(0, String::len))
+            .map(|v| v.as_ref().map_or(0, |s| block(s.capacity())))
             .sum::<usize>()
 }
 
@@ -79,15 +100,7 @@ impl Spill {
         let mut buf = std::mem::take(&mut self.buf);
         buf.sort_by(|a, b| self.cmp(a, b));
         self.bytes = 0;
-        if self.dir.is_none() {
-            std::fs::create_dir_all(&self.parent)?;
-            let dir = tempfile::Builder::new()
-                .prefix("hypercare-sort-")
-                .tempdir_in(&self.parent)?;
-            self.dir = Some(dir);
-        }
-        let dir = self.dir.as_ref().map(|d| d.path()).unwrap_or(&self.parent);
-        let mut file = tempfile::tempfile_in(dir)?;
+        let mut file = tempfile::tempfile_in(self.dir()?)?;
         let mut w = BufWriter::new(&mut file);
         for row in &buf {
             write_row(&mut w, row)?;
@@ -96,7 +109,43 @@ impl Spill {
         drop(w);
         std::io::Seek::rewind(&mut file)?;
         self.runs.push(file);
+        if self.runs.len() >= MAX_RUNS {
+            self.compact()?;
+        }
         Ok(())
+    }
+
+    /// Merges every run so far into one run file.
+    fn compact(&mut self) -> io::Result<()> {
+        let runs = std::mem::take(&mut self.runs);
+        let merged = open_runs(runs, self.budget, &self.kinds)?;
+        let mut file = tempfile::tempfile_in(self.dir()?)?;
+        let mut w = BufWriter::new(&mut file);
+        for row in merged {
+            let row = row.map_err(|e| io::Error::other(e.to_string()))?;
+            write_row(&mut w, &row)?;
+        }
+        w.flush()?;
+        drop(w);
+        std::io::Seek::rewind(&mut file)?;
+        self.runs.push(file);
+        Ok(())
+    }
+
+    /// The run folder, made on first use.
+    fn dir(&mut self) -> io::Result<std::path::PathBuf> {
+        if self.dir.is_none() {
+            std::fs::create_dir_all(&self.parent)?;
+            let dir = tempfile::Builder::new()
+                .prefix("hypercare-sort-")
+                .tempdir_in(&self.parent)?;
+            self.dir = Some(dir);
+        }
+        Ok(self
+            .dir
+            .as_ref()
+            .map(|d| d.path().to_path_buf())
+            .unwrap_or_default())
     }
 
     /// How many runs went to disk (0: everything fit in memory).
@@ -115,18 +164,33 @@ impl Spill {
         if !self.buf.is_empty() {
             self.write_run().map_err(io_error)?;
         }
-        let mut readers = Vec::with_capacity(self.runs.len());
-        for f in std::mem::take(&mut self.runs) {
-            let mut r = BufReader::with_capacity(RUN_BUFFER, f);
-            let head = read_row(&mut r).map_err(io_error)?;
-            readers.push((r, head));
+        let runs = std::mem::take(&mut self.runs);
+        let merged = open_runs(runs, self.budget, &self.kinds).map_err(io_error)?;
+        match merged {
+            Sorted::Disk { readers, kinds, .. } => Ok(Sorted::Disk {
+                readers,
+                kinds,
+                _dir: self.dir.take(),
+            }),
+            memory => Ok(memory),
         }
-        Ok(Sorted::Disk {
-            readers,
-            kinds: self.kinds.clone(),
-            _dir: self.dir.take(),
-        })
     }
+}
+
+/// A merge of run files, each read through a share of the budget.
+fn open_runs(runs: Vec<File>, budget: usize, kinds: &[KeyKind]) -> io::Result<Sorted> {
+    let share = (budget / runs.len().max(1)).clamp(RUN_BUFFER_MIN, RUN_BUFFER_MAX);
+    let mut readers = Vec::with_capacity(runs.len());
+    for f in runs {
+        let mut r = BufReader::with_capacity(share, f);
+        let head = read_row(&mut r)?;
+        readers.push((r, head));
+    }
+    Ok(Sorted::Disk {
+        readers,
+        kinds: kinds.to_vec(),
+        _dir: None,
+    })
 }
 
 /// Sorted rows, from memory or merged from the run files.
