@@ -1,6 +1,7 @@
 //! Reading a config file: parse with spans, expand `${ENV}`, deserialize each
 //! section on its own, then validate (see `validate.rs`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -9,15 +10,34 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::{RawAlert, RawNotifier, RawSmtp};
-use super::raw::{RawReconcile, RawServer, RawSource, RawStore};
-use super::refs;
+use super::raw::{RawReconcile, RawSource};
 use super::secret::interpolate;
+use super::secrets;
 use super::validate::{self, RawConfig};
 
+mod alerting;
 mod integrity;
+mod tables;
 mod typed;
 mod workflows;
+
+/// The sections read straight into their typed form (see `typed.rs`).
+const TYPED: &[&str] = &[
+    "server",
+    "store",
+    "scheduler",
+    "feedback",
+    "clinics",
+    "workflow_metrics",
+    "alerting",
+    "alerts",
+    "notifiers",
+    "smtp",
+    "outbox",
+    "silences",
+    "stabilization",
+    "digests",
+];
 
 const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
 
@@ -64,33 +84,23 @@ pub fn parse(
     let mut raw = RawConfig::default();
     // Sections read straight into their typed form, after the sections
     // whose names they refer to.
-    let mut typed: [Option<Spanned<DeValue<'_>>>; 9] = Default::default();
+    let mut typed = BTreeMap::new();
+    let lookups = secrets::look_up(&root, env);
     for (key, value) in root {
         match key.get_ref().as_ref() {
-            "server" => raw.server = section::<RawServer>(&mut c, value),
-            "store" => raw.store = section::<RawStore>(&mut c, value),
-            "scheduler" => typed[0] = Some(value),
             "sources" => raw.sources = named_tables::<RawSource>(&mut c, value),
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
-            "feedback" => typed[5] = Some(value),
-            "clinics" => typed[6] = Some(value),
             "integrity" => raw.integrity = integrity::tables(&mut c, value),
             "workflows" => raw.workflows = workflows::tables(&mut c, value),
-            "workflow_metrics" => typed[8] = Some(value),
-            "alerting" => typed[4] = Some(value),
-            "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
-            "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
-            "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
-            "outbox" => typed[1] = Some(value),
-            "silences" => typed[7] = Some(value),
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
             }
-            "stabilization" => typed[2] = Some(value),
-            "digests" => typed[3] = Some(value),
+            name if TYPED.contains(&name) => {
+                typed.insert(name.to_string(), value);
+            }
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),
@@ -98,30 +108,7 @@ pub fn parse(
             ),
         }
     }
-    let [
-        scheduler,
-        outbox,
-        stabilization,
-        digests_value,
-        alerting,
-        feedback,
-        clinics_value,
-        silences,
-        metrics,
-    ] = typed;
-    use typed::{clinics, digests, each, known, read};
-    raw.scheduler = read(&mut c, scheduler);
-    raw.alerting.outbox = read(&mut c, outbox);
-    raw.feedback = read(&mut c, feedback);
-    raw.workflow_metrics = read(&mut c, metrics);
-    raw.alerting.silences = each(&mut c, "silences", silences);
-    raw.clinics = refs::naming("clinic", || clinics(&mut c, clinics_value));
-    let known = known(&raw);
-    refs::with_known(known, || {
-        raw.alerting.alerting = read(&mut c, alerting);
-        raw.stabilization = read(&mut c, stabilization);
-        raw.digests = digests(&mut c, digests_value);
-    });
+    secrets::with_env(lookups, || typed::sections(&mut c, &mut raw, typed));
     let config = validate::build(&mut c, raw, path, env);
     c.finish()?;
     Ok(config.expect("a config is built whenever no error was recorded"))

@@ -22,14 +22,16 @@ mod raw;
 mod reconcile;
 mod refs;
 mod secret;
+mod secrets;
+mod server;
 pub mod stabilization;
+mod store;
 mod validate;
 mod values;
 pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -41,6 +43,8 @@ pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
+pub use server::ServerConfig;
+pub use store::StoreConfig;
 pub use workflows::{WorkflowConfig, WorkflowMetricsConfig};
 
 /// Where the config file is looked for when `-c` and `$HYPERCARE_CONFIG` are absent.
@@ -88,30 +92,6 @@ pub struct AlertingSections {
     pub smtp: Option<alerts::SmtpConfig>,
     pub outbox: alerts::OutboxConfig,
     pub silences: Vec<alerts::SilenceConfig>,
-}
-
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    /// The address people use to reach hypercare, for links in mail.
-    pub public_url: Option<url::Url>,
-    /// Who may use `/admin` and `/api/v1`.
-    pub admin: AdminAuth,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    /// `sqlite://…` or `postgres://…`; may carry a password, hence secret.
-    pub url: Secret,
-    /// Runs older than this are deleted.
-    pub retention: Duration,
-    pub max_connections: u32,
-}
-
-impl StoreConfig {
-    pub fn is_postgres(&self) -> bool {
-        Engine::from_url(self.url.expose()) == Some(Engine::Postgres)
-    }
 }
 
 #[derive(Debug, Clone, serde::Deserialize)]

@@ -8,30 +8,6 @@ use toml::Spanned;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawServer {
-    pub listen: Option<S<String>>,
-    pub public_url: Option<S<String>>,
-    pub admin_token_env: Option<S<String>>,
-    pub admin_token_file: Option<S<String>>,
-    pub admin_user: Option<S<String>>,
-    pub admin_password_env: Option<S<String>>,
-    pub admin_password_file: Option<S<String>>,
-    pub trusted_user_header: Option<S<String>>,
-    pub trusted_proxies: Option<Vec<S<String>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStore {
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub retention: Option<S<String>>,
-    pub max_connections: Option<S<u32>>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawSource {
@@ -280,60 +256,6 @@ pub struct RawExpect {
 pub enum RawStatus {
     One(u16),
     Many(Vec<u16>),
-}
-
-/// An `[[alerts]]` rule: the keys of every condition, each checked against
-/// the rule's `condition` when validated.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAlert {
-    pub name: S<String>,
-    pub condition: S<String>,
-    pub checks: Option<Vec<S<String>>>,
-    pub kind: Option<S<String>>,
-    pub threshold: Option<S<f64>>,
-    pub window: Option<S<String>>,
-    pub long_window: Option<S<String>>,
-    pub short_window: Option<S<String>>,
-    pub objective: Option<S<f64>>,
-    pub stale_after: Option<S<String>>,
-    pub r#for: Option<S<String>>,
-    pub severity: Option<S<String>>,
-    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
-    pub summary: Option<S<String>>,
-    pub description: Option<S<String>>,
-    pub runbook_url: Option<S<String>>,
-    pub dashboard_url: Option<S<String>>,
-    pub notify: Option<Vec<S<String>>>,
-}
-
-/// A `[notifiers.NAME]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawNotifier {
-    pub r#type: S<String>,
-    pub to: Option<Vec<S<String>>>,
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub format: Option<S<String>>,
-    pub timeout: Option<S<String>>,
-    pub send_resolved: Option<bool>,
-}
-
-/// `[smtp]`: the relay every e-mail goes through.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSmtp {
-    pub host: S<String>,
-    pub port: Option<S<u16>>,
-    pub tls: Option<S<String>>,
-    pub from: S<String>,
-    pub username: Option<S<String>>,
-    pub password_env: Option<S<String>>,
-    pub password_file: Option<S<String>>,
-    pub timeout: Option<S<String>>,
-    pub ca_file: Option<S<String>>,
 }
 
 /// A `[[documents]]` check.

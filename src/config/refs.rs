@@ -38,6 +38,8 @@ pub(crate) struct Known {
     pub notifiers: Vec<String>,
     /// Whether mail can leave: `[smtp]` or `[outbox] mail_dir`.
     pub mail_route: bool,
+    /// Whether `[smtp]` is written.
+    pub smtp: bool,
 }
 
 thread_local! {
@@ -120,6 +122,26 @@ pub(crate) fn notifier_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>
             Some("declare it as [notifiers.NAME]"),
             (),
         )?;
+    }
+    Ok(out)
+}
+
+/// Names as written that must each be declared in `among`; `unknown` says
+/// what to write instead. Keeps the declared ones.
+pub(crate) fn declared<E: serde::de::Error>(
+    names: &[Spanned<String>],
+    among: impl Fn(&Known) -> &Vec<String>,
+    unknown: impl Fn(&str) -> (String, Option<&'static str>),
+) -> Result<Vec<Name>, E> {
+    let mut out = Vec::new();
+    for n in names {
+        if !known(|k| among(k).contains(n.get_ref())) {
+            let (message, hint) = unknown(n.get_ref());
+            recover::<(), E>(n.span(), message, hint, ())?;
+        } else if let Ok(name) = Name::parse(n.get_ref()) {
+            // A declared name that is not valid is reported where it is declared.
+            out.push(name);
+        }
     }
     Ok(out)
 }

@@ -7,15 +7,13 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{RawReconcile, RawServer, RawSource, RawStore, RawTolerance, S};
+use super::raw::{RawReconcile, RawSource, RawTolerance, S};
 use super::reconcile::reconcile_check;
 use super::{
-    Config, CronSchedule, DEFAULT_LISTEN, DEFAULT_STORE_URL, Engine, Name, SchedulerConfig, Secret,
-    ServerConfig, SourceConfig, StoreConfig, Tolerance,
+    Config, CronSchedule, Engine, Name, SchedulerConfig, Secret, ServerConfig, SourceConfig,
+    StoreConfig, Tolerance,
 };
 
-mod admin;
-pub(super) mod alerts;
 mod documents;
 mod integrity;
 mod workflows;
@@ -30,8 +28,8 @@ pub(super) type SecretFields<'a> = (
 
 #[derive(Default)]
 pub(super) struct RawConfig {
-    pub server: Option<RawServer>,
-    pub store: Option<RawStore>,
+    pub server: Option<ServerConfig>,
+    pub store: Option<StoreConfig>,
     pub scheduler: Option<SchedulerConfig>,
     /// Every declared source, `None` where its table did not deserialize.
     pub sources: Vec<(Spanned<String>, Option<RawSource>)>,
@@ -41,7 +39,7 @@ pub(super) struct RawConfig {
     pub integrity: Vec<super::raw::RawIntegrity>,
     pub workflows: Vec<super::raw::RawWorkflow>,
     pub workflow_metrics: Option<super::WorkflowMetricsConfig>,
-    pub alerting: alerts::RawAlertingSections,
+    pub alerting: Option<super::AlertingSections>,
     pub documents: Vec<super::raw::RawDocuments>,
     pub stabilization: Option<super::stabilization::StabilizationConfig>,
     pub digests: Option<Vec<super::stabilization::DigestConfig>>,
@@ -49,14 +47,10 @@ pub(super) struct RawConfig {
 
 /// Builds the typed config; returns `None` only when an error was recorded.
 pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) -> Option<Config> {
-    let raw_server = raw.server.unwrap_or_default();
-    let admin = admin::admin(c, &raw_server, env);
-    let server = server(c, raw_server)
-        .zip(admin)
-        .map(|(s, admin)| ServerConfig { admin, ..s });
+    let server = raw.server;
     let feedback = raw.feedback;
     let clinics = raw.clinics;
-    let store = store(c, raw.store.unwrap_or_default(), env);
+    let store = raw.store;
     let scheduler = raw.scheduler;
     // References are checked against every declared source, valid or not,
     // so one broken source table does not also fail every check naming it.
@@ -159,7 +153,6 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         ));
     }
     let workflow_metrics = raw.workflow_metrics;
-    let alerting = alerts::alerting(c, raw.alerting, &check_names, env);
     Some(Config {
         path: path.to_path_buf(),
         server: server?,
@@ -173,86 +166,10 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
         integrity,
         workflows,
         workflow_metrics: workflow_metrics?,
-        alerting: alerting?,
+        alerting: raw.alerting?,
         documents,
         stabilization: raw.stabilization?,
         digests: raw.digests?,
-    })
-}
-
-fn server(c: &mut Collector, raw: RawServer) -> Option<ServerConfig> {
-    let listen = match &raw.listen {
-        None => DEFAULT_LISTEN.parse().ok(),
-        Some(l) => l
-            .get_ref()
-            .parse()
-            .map_err(|_| {
-                c.at(
-                    l.span(),
-                    format!("`{}` is not an address to listen on", l.get_ref()),
-                    Some("write host:port, such as 127.0.0.1:9187 or 0.0.0.0:9187"),
-                )
-            })
-            .ok(),
-    };
-    let public_url = match &raw.public_url {
-        None => Some(None),
-        Some(u) => url::Url::parse(u.get_ref())
-            .map(Some)
-            .map_err(|e| {
-                c.at(
-                    u.span(),
-                    format!("public_url is not a URL: {e}"),
-                    Some("such as https://hypercare.example.org"),
-                )
-            })
-            .ok(),
-    };
-    Some(ServerConfig {
-        listen: listen?,
-        public_url: public_url?,
-        admin: Default::default(),
-    })
-}
-
-fn store(c: &mut Collector, raw: RawStore, env: Env) -> Option<StoreConfig> {
-    let url = secret(
-        c,
-        "store url",
-        (&raw.url, &raw.url_env, &raw.url_file),
-        env,
-        None,
-    )
-    .unwrap_or_else(|| Some(Secret::new(DEFAULT_STORE_URL)));
-    let span = raw
-        .url
-        .as_ref()
-        .or(raw.url_env.as_ref())
-        .or(raw.url_file.as_ref())
-        .map(|s| s.span());
-    if let (Some(u), Some(span)) = (&url, span)
-        && !matches!(
-            Engine::from_url(u.expose()),
-            Some(Engine::Sqlite | Engine::Postgres)
-        )
-    {
-        c.at(
-            span,
-            "the store must be a sqlite:// or postgres:// URL",
-            Some("e.g. sqlite://data/hypercare.db"),
-        );
-    }
-    let retention = duration(c, &raw.retention, Duration::from_secs(90 * 86400));
-    // SQLite serializes writes and every connection costs a worker thread:
-    // a small pool is faster and lighter. PostgreSQL serves replicas and the API.
-    let is_sqlite = url
-        .as_ref()
-        .is_some_and(|u| Engine::from_url(u.expose()) == Some(Engine::Sqlite));
-    let max_connections = positive(c, &raw.max_connections, if is_sqlite { 2 } else { 5 });
-    Some(StoreConfig {
-        url: url?,
-        retention: retention?,
-        max_connections: max_connections?,
     })
 }
 
@@ -393,7 +310,7 @@ pub(super) fn duration(
             )
         })
         .ok()?;
-    if parsed > MAX_DURATION {
+    if parsed > super::values::MAX_DURATION {
         c.at(
             raw.span(),
             format!("`{}` is longer than 100 years", raw.get_ref()),
@@ -403,10 +320,6 @@ pub(super) fn duration(
     }
     Some(parsed)
 }
-
-/// Longest duration in config: every date computed from one (a purge
-/// cut-off, a lease's end) stays far inside what the clock types hold.
-pub const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
 
 /// Whether a query from config is one statement; if not, says so at its line.
 pub(super) fn one_statement_at(c: &mut Collector, raw: &S<String>) -> bool {
