@@ -10,7 +10,7 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::{RawReconcile, RawSource};
+use super::raw::RawReconcile;
 use super::secret::interpolate;
 use super::secrets;
 use super::validate::{self, RawConfig};
@@ -25,6 +25,7 @@ mod workflows;
 const TYPED: &[&str] = &[
     "server",
     "store",
+    "sources",
     "scheduler",
     "feedback",
     "clinics",
@@ -88,7 +89,6 @@ pub fn parse(
     let lookups = secrets::look_up(&root, env);
     for (key, value) in root {
         match key.get_ref().as_ref() {
-            "sources" => raw.sources = named_tables::<RawSource>(&mut c, value),
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
@@ -128,29 +128,6 @@ fn section<T: DeserializeOwned>(c: &mut Collector, value: Spanned<DeValue<'_>>) 
             None
         }
     }
-}
-
-/// `[sources.NAME]` tables: each entry deserialized on its own.
-fn named_tables<T: DeserializeOwned>(
-    c: &mut Collector,
-    value: Spanned<DeValue<'_>>,
-) -> Vec<(Spanned<String>, Option<T>)> {
-    let span = value.span();
-    let DeValue::Table(table) = value.into_inner() else {
-        c.at(
-            span,
-            "expected a table of named sections such as [sources.legacy]",
-            None,
-        );
-        return Vec::new();
-    };
-    table
-        .into_iter()
-        .map(|(k, v)| {
-            let name = Spanned::new(k.span(), k.get_ref().to_string());
-            (name, section::<T>(c, v))
-        })
-        .collect()
 }
 
 /// `[[NAME]]` arrays of tables: each element deserialized on its own.

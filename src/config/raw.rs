@@ -10,39 +10,6 @@ pub type S<T> = Spanned<T>;
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct RawSource {
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub max_connections: Option<S<u32>>,
-    pub connect_timeout: Option<S<String>>,
-    pub statement_timeout: Option<S<String>>,
-    pub read_only: Option<bool>,
-    /// A FHIR R4 base URL instead of a database URL.
-    pub fhir: Option<S<String>>,
-    pub token_env: Option<S<String>>,
-    pub token_file: Option<S<String>>,
-    pub username: Option<S<String>>,
-    pub password_env: Option<S<String>>,
-    pub password_file: Option<S<String>>,
-    pub max_retries: Option<S<u32>>,
-    /// FHIR sources: keyed diffs read resources by Bulk Data `$export`.
-    pub bulk: Option<S<bool>>,
-    /// FHIR sources: the largest response body read, MiB.
-    pub max_response_mb: Option<S<u32>>,
-    /// OAuth2 client credentials (FHIR sources): the token endpoint…
-    pub token_url: Option<S<String>>,
-    pub client_id: Option<S<String>>,
-    pub client_secret_env: Option<S<String>>,
-    pub client_secret_file: Option<S<String>>,
-    /// SMART Backend Services: the private key signing client assertions.
-    pub private_key_file: Option<S<String>>,
-    pub key_id: Option<S<String>>,
-    pub scope: Option<S<String>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct RawReconcile {
     pub name: S<String>,
     pub description: Option<String>,

@@ -8,7 +8,7 @@ use toml::Spanned;
 use super::errors::Collector;
 use super::integrity::SqlFilter;
 use super::raw::{RawKey, RawReconcile, RawSide};
-use super::validate::{cron, duration, name_at, one_statement_at, positive, tolerance};
+use super::validate::fields::{cron, duration, name_at, one_statement_at, positive, tolerance};
 use super::{
     ColumnRule, Comparison, CountQuery, FhirCount, FhirKey, FhirKeyed, FhirPath, FhirSourceConfig,
     KeyedConfig, KeyedSide, Name, ReconcileConfig, SideQuery, SourceConfig, is_identifier,

@@ -12,7 +12,7 @@ use super::super::alerts::{
 };
 use super::super::errors::Collector;
 use super::super::{AlertingSections, Name, de};
-use super::tables::{items, key_span, read, record};
+use super::tables::{items, key_span, named, names_having, read};
 
 /// The alerting sections as written.
 #[derive(Default)]
@@ -26,10 +26,8 @@ pub(super) struct Written<'i> {
 impl Written<'_> {
     /// The names of `[notifiers.NAME]`, for references to them.
     pub fn notifier_names(&self) -> Vec<String> {
-        match self.notifiers.as_ref().map(Spanned::get_ref) {
-            Some(DeValue::Table(t)) => t.keys().map(|k| k.get_ref().to_string()).collect(),
-            _ => Vec::new(),
-        }
+        let names = names_having(self.notifiers.as_ref(), "type");
+        names.into_iter().map(|(n, _)| n).collect()
     }
 }
 
@@ -62,32 +60,12 @@ fn notifiers(
     c: &mut Collector,
     value: Option<Spanned<DeValue<'_>>>,
 ) -> Option<BTreeMap<Name, NotifierConfig>> {
-    let Some(value) = value else {
-        return Some(BTreeMap::new());
+    let read = |name: &Spanned<String>, value| {
+        let (n, problems) = de::read_then(value, |t: NotifierText| t.typed(name));
+        (n.flatten(), problems)
     };
-    let span = value.span();
-    let DeValue::Table(table) = value.into_inner() else {
-        let message = "expected a table of named sections such as [sources.legacy]";
-        c.at(span, message, None);
-        return None;
-    };
-    let mut out = Some(BTreeMap::new());
-    for (key, value) in table {
-        let name = Spanned::new(key.span(), key.get_ref().to_string());
-        if let Err(e) = Name::parse(name.get_ref()) {
-            let hint = Some("names become metric labels and URL parts");
-            c.at(name.span(), format!("notifier name {e}"), hint);
-        }
-        let (notifier, problems) = de::read_then(value, |t: NotifierText| t.typed(&name));
-        record(c, problems);
-        match (notifier.flatten(), &mut out) {
-            (Some(n), Some(out)) => {
-                out.insert(n.name.clone(), n);
-            }
-            _ => out = None,
-        }
-    }
-    out
+    let list = named(c, "notifier", value, read).into_iter();
+    list.map(|n| n.map(|n| (n.name.clone(), n))).collect()
 }
 
 /// `[[alerts]]`: each read on its own; names are unique.

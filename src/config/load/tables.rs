@@ -5,6 +5,7 @@ use serde::de::DeserializeOwned;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use super::super::Name;
 use super::super::de;
 use super::super::errors::Collector;
 
@@ -70,5 +71,53 @@ pub(super) fn items<'i>(
             );
             Vec::new()
         }
+    }
+}
+
+/// `[what.NAME]` tables: each name checked, each table read by `read` with
+/// its name (`None` where it could not be read).
+pub(super) fn named<'i, T>(
+    c: &mut Collector,
+    what: &str,
+    value: Option<Spanned<DeValue<'i>>>,
+    mut read: impl FnMut(&Spanned<String>, Spanned<DeValue<'i>>) -> (Option<T>, Vec<de::Problem>),
+) -> Vec<Option<T>> {
+    let Some(value) = value else {
+        return Vec::new();
+    };
+    let span = value.span();
+    let DeValue::Table(table) = value.into_inner() else {
+        let message = "expected a table of named sections such as [sources.legacy]";
+        c.at(span, message, None);
+        return vec![None];
+    };
+    let mut out = Vec::new();
+    for (key, value) in table {
+        let name = Spanned::new(key.span(), key.get_ref().to_string());
+        if let Err(e) = Name::parse(name.get_ref()) {
+            let hint = Some("names become metric labels and URL parts");
+            c.at(name.span(), format!("{what} name {e}"), hint);
+        }
+        let (item, problems) = read(&name, value);
+        record(c, problems);
+        out.push(item);
+    }
+    out
+}
+
+/// The names of `[what.NAME]` tables, and whether each table has `key`.
+pub(super) fn names_having(value: Option<&Spanned<DeValue<'_>>>, key: &str) -> Vec<(String, bool)> {
+    match value.map(Spanned::get_ref) {
+        Some(DeValue::Table(t)) => t
+            .iter()
+            .map(|(k, v)| {
+                let has = v
+                    .get_ref()
+                    .as_table()
+                    .is_some_and(|t| t.iter().any(|(k, _)| k.get_ref() == key));
+                (k.get_ref().to_string(), has)
+            })
+            .collect(),
+        _ => Vec::new(),
     }
 }

@@ -7,13 +7,15 @@ use toml::Spanned;
 use toml::de::DeValue;
 
 use super::super::alerts::OutboxConfig;
+use super::super::de;
 use super::super::errors::Collector;
 use super::super::feedback::Clinic;
 use super::super::refs::{self, Known};
+use super::super::sources::{Source, SourceText, Sources};
 use super::super::stabilization::DigestConfig;
 use super::super::validate::RawConfig;
 use super::alerting;
-use super::tables::{each, items, read};
+use super::tables::{each, items, named, names_having, read};
 
 /// Reads the typed sections: first those declaring names, then those
 /// referring to them.
@@ -25,6 +27,7 @@ pub(super) fn sections(
     let mut take = |name: &str| typed.remove(name);
     raw.server = read(c, take("server"));
     raw.store = read(c, take("store"));
+    raw.sources = sources(c, take("sources"));
     raw.scheduler = read(c, take("scheduler"));
     let outbox: Option<OutboxConfig> = read(c, take("outbox"));
     raw.feedback = read(c, take("feedback"));
@@ -112,4 +115,29 @@ fn digests(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Vec
         }
     }
     out
+}
+
+/// `[sources.NAME]`: each read on its own, with its name.
+fn sources(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Sources> {
+    let declared = names_having(value.as_ref(), "fhir");
+    let read = |name: &Spanned<String>, value| {
+        let (s, problems) = de::read_then(value, |t: SourceText| t.typed(name));
+        (s.flatten(), problems)
+    };
+    let mut sources = Sources {
+        declared: declared.iter().map(|(n, _)| n.clone()).collect(),
+        declared_fhir: declared
+            .into_iter()
+            .filter(|(_, f)| *f)
+            .map(|(n, _)| n)
+            .collect(),
+        ..Sources::default()
+    };
+    for source in named(c, "source", value, read).into_iter().flatten() {
+        match source {
+            Source::Sql(s) => sources.sql.insert(s.name.clone(), s).map(drop),
+            Source::Fhir(f) => sources.fhir.insert(f.name.clone(), *f).map(drop),
+        };
+    }
+    Some(sources)
 }
