@@ -16,10 +16,9 @@ use super::secrets;
 use super::validate::{self, RawConfig};
 
 mod alerting;
-mod integrity;
+mod nested;
 mod tables;
 mod typed;
-mod workflows;
 
 /// The sections read straight into their typed form (see `typed.rs`).
 const TYPED: &[&str] = &[
@@ -92,8 +91,8 @@ pub fn parse(
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
-            "integrity" => raw.integrity = integrity::tables(&mut c, value),
-            "workflows" => raw.workflows = workflows::tables(&mut c, value),
+            "integrity" => raw.integrity = nested::tables(&mut c, value),
+            "workflows" => raw.workflows = nested::tables(&mut c, value),
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
