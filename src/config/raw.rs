@@ -153,6 +153,19 @@ pub enum RawRatio {
     Text(String),
 }
 
+impl RawRatio {
+    /// The share from 0 to 1 it writes (`0.995` or `"99.5%"`), if it is one.
+    pub fn share(&self) -> Option<f64> {
+        let v = match self {
+            RawRatio::Number(n) => Some(*n),
+            RawRatio::Text(t) => (t.trim().strip_suffix('%'))
+                .and_then(|p| p.trim().parse::<f64>().ok())
+                .map(|p| p / 100.0),
+        };
+        v.filter(|v| v.is_finite() && (0.0..=1.0).contains(v))
+    }
+}
+
 /// A `[[workflows]]` probe. Its `steps` are read one by one by the loader
 /// (so one bad step does not hide the mistakes in the others).
 #[derive(Debug, Deserialize)]

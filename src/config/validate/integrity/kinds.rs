@@ -141,15 +141,7 @@ pub(super) fn validity(c: &mut Collector, r: &RawIntegrityRule) -> Option<RuleSp
 }
 
 fn ratio(c: &mut Collector, raw: &S<RawRatio>) -> Option<f64> {
-    let value = match raw.get_ref() {
-        RawRatio::Number(n) => Some(*n),
-        RawRatio::Text(t) => t
-            .trim()
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<f64>().ok())
-            .map(|p| p / 100.0),
-    };
-    let ok = value.filter(|v| v.is_finite() && (0.0..=1.0).contains(v));
+    let ok = raw.get_ref().share();
     if ok.is_none() {
         c.at(
             raw.span(),
