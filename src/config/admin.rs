@@ -7,6 +7,10 @@ use std::str::FromStr;
 
 use super::Secret;
 
+mod read;
+
+pub(super) use read::{AdminText, read};
+
 /// The credentials `[server]` configures. With none, `/admin` and `/api/v1`
 /// refuse everyone.
 #[derive(Debug, Clone, Default, PartialEq)]

@@ -10,12 +10,21 @@ use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 
-use super::{CronSchedule, Name, Secret, values};
+use super::{CronSchedule, Name, values};
 
+mod condition;
+mod notifier;
 mod outbox;
+mod rule;
 mod silence;
+mod smtp;
+#[cfg(test)]
+mod tests;
 
+pub(super) use notifier::NotifierText;
+pub use notifier::{NotifierConfig, NotifierKind, WebhookFormat};
 pub use outbox::OutboxConfig;
+pub use smtp::{SmtpConfig, SmtpTls};
 
 #[derive(Debug, Clone, PartialEq, serde::Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -184,79 +193,8 @@ pub struct AlertRuleConfig {
     pub notify: Vec<Name>,
 }
 
-/// How a webhook's body is shaped.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookFormat {
-    /// hypercare's own JSON (Alertmanager-webhook-like).
-    Json,
-    /// `{"text": …}`, which Slack and compatible chats accept.
-    Slack,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum NotifierKind {
-    /// Mail through `[smtp]` to these addresses.
-    Email {
-        to: Vec<String>,
-    },
-    Webhook {
-        url: Secret,
-        format: WebhookFormat,
-    },
-    /// An Alertmanager's base URL (`/api/v2/alerts` is appended).
-    Alertmanager {
-        url: url::Url,
-    },
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct NotifierConfig {
-    pub name: Name,
-    pub kind: NotifierKind,
-    /// Bound on one delivery attempt.
-    pub timeout: Duration,
-    pub send_resolved: bool,
-}
-
-impl NotifierConfig {
-    /// The outbox channel its messages go to.
-    pub fn channel(&self) -> String {
-        match &self.kind {
-            NotifierKind::Email { .. } => SMTP_CHANNEL.to_string(),
-            NotifierKind::Webhook { .. } => format!("webhook:{}", self.name),
-            NotifierKind::Alertmanager { .. } => format!("alertmanager:{}", self.name),
-        }
-    }
-}
-
 /// The outbox channel of every e-mail (recipients travel in the payload).
 pub const SMTP_CHANNEL: &str = "smtp";
-
-/// How the SMTP connection is secured.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SmtpTls {
-    /// Plain connection upgraded with STARTTLS (required), usually port 587.
-    Starttls,
-    /// TLS from the first byte (SMTPS), usually port 465.
-    Tls,
-    /// No encryption: only for a relay on the same host or in tests.
-    None,
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct SmtpConfig {
-    pub host: String,
-    pub port: u16,
-    pub tls: SmtpTls,
-    /// The sender, `Name <address>` or an address.
-    pub from: String,
-    pub username: Option<String>,
-    pub password: Option<Secret>,
-    /// Bound on one connection and send.
-    pub timeout: Duration,
-    /// PEM certificates trusted besides the Mozilla roots (an internal CA).
-    pub ca_pem: Option<Vec<u8>>,
-}
 
 /// When a silence holds.
 #[derive(Debug, Clone)]

@@ -26,3 +26,17 @@ pub(crate) fn read<T: DeserializeOwned>(tree: Spanned<DeValue<'_>>) -> (Option<T
         report::keeping(|| report::settle(T::deserialize(value::Value::new(tree)), span));
     (result.ok(), problems)
 }
+
+/// Like [`read`], then `finish` turns what was read into its typed form,
+/// recording its own mistakes with [`recover`].
+pub(crate) fn read_then<T: DeserializeOwned, U>(
+    tree: Spanned<DeValue<'_>>,
+    finish: impl FnOnce(T) -> Result<U, report::Error>,
+) -> (Option<U>, Vec<Problem>) {
+    let span = tree.span();
+    let (result, problems) = report::keeping(|| {
+        let read = T::deserialize(value::Value::new(tree)).and_then(finish);
+        report::settle(read, span)
+    });
+    (result.ok(), problems)
+}

@@ -1,6 +1,7 @@
 //! Reading a config file: parse with spans, expand `${ENV}`, deserialize each
 //! section on its own, then validate (see `validate.rs`).
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use serde::de::DeserializeOwned;
@@ -9,16 +10,36 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::{RawAlert, RawNotifier, RawSmtp};
-use super::raw::{RawReconcile, RawServer, RawSource, RawStore};
-use super::refs;
+use super::raw::RawReconcile;
 use super::secret::interpolate;
+use super::secrets;
 use super::validate::{self, RawConfig};
 
-mod integrity;
+mod alerting;
 mod lease;
+mod nested;
+mod tables;
 mod typed;
-mod workflows;
+
+/// The sections read straight into their typed form (see `typed.rs`).
+const TYPED: &[&str] = &[
+    "server",
+    "store",
+    "sources",
+    "scheduler",
+    "feedback",
+    "clinics",
+    "workflow_metrics",
+    "alerting",
+    "alerts",
+    "notifiers",
+    "smtp",
+    "outbox",
+    "silences",
+    "stabilization",
+    "digests",
+    "handoffs",
+];
 
 const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, handoffs, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
 
@@ -65,34 +86,22 @@ pub fn parse(
     let mut raw = RawConfig::default();
     // Sections read straight into their typed form, after the sections
     // whose names they refer to.
-    let mut typed: [Option<Spanned<DeValue<'_>>>; 10] = Default::default();
+    let mut typed = BTreeMap::new();
+    let lookups = secrets::look_up(&root, env);
     for (key, value) in root {
         match key.get_ref().as_ref() {
-            "server" => raw.server = section::<RawServer>(&mut c, value),
-            "store" => raw.store = section::<RawStore>(&mut c, value),
-            "scheduler" => typed[0] = Some(value),
-            "sources" => raw.sources = named_tables::<RawSource>(&mut c, value),
             "reconcile" => {
                 raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
             }
-            "feedback" => typed[5] = Some(value),
-            "clinics" => typed[6] = Some(value),
-            "integrity" => raw.integrity = integrity::tables(&mut c, value),
-            "workflows" => raw.workflows = workflows::tables(&mut c, value),
-            "workflow_metrics" => typed[8] = Some(value),
-            "alerting" => typed[4] = Some(value),
-            "alerts" => raw.alerting.alerts = array_of_tables::<RawAlert>(&mut c, "alerts", value),
-            "notifiers" => raw.alerting.notifiers = named_tables::<RawNotifier>(&mut c, value),
-            "smtp" => raw.alerting.smtp = section::<RawSmtp>(&mut c, value),
-            "outbox" => typed[1] = Some(value),
-            "silences" => typed[7] = Some(value),
+            "integrity" => raw.integrity = nested::tables(&mut c, value),
+            "workflows" => raw.workflows = nested::tables(&mut c, value),
             "documents" => {
                 raw.documents =
                     array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
             }
-            "stabilization" => typed[2] = Some(value),
-            "digests" => typed[3] = Some(value),
-            "handoffs" => typed[9] = Some(value),
+            name if TYPED.contains(&name) => {
+                typed.insert(name.to_string(), value);
+            }
             other => c.at(
                 key.span(),
                 format!("unknown section `{other}`"),
@@ -100,34 +109,8 @@ pub fn parse(
             ),
         }
     }
-    let [
-        scheduler,
-        outbox,
-        stabilization,
-        digests_value,
-        alerting,
-        feedback,
-        clinics_value,
-        silences,
-        metrics,
-        handoffs,
-    ] = typed;
-    use typed::{clinics, digests, each, known, read};
-    raw.scheduler = read(&mut c, scheduler);
-    let lease_span = lease::lease_span(outbox.as_ref());
-    raw.alerting.outbox = read(&mut c, outbox);
-    raw.feedback = read(&mut c, feedback);
-    raw.workflow_metrics = read(&mut c, metrics);
-    raw.alerting.silences = each(&mut c, "silences", silences);
-    raw.clinics = refs::naming("clinic", || clinics(&mut c, clinics_value));
-    // Handoffs name sources; the sections after them may name handoffs.
-    raw.handoffs = refs::with_known(known(&raw), || each(&mut c, "handoffs", handoffs));
-    let known = known(&raw);
-    refs::with_known(known, || {
-        raw.alerting.alerting = read(&mut c, alerting);
-        raw.stabilization = read(&mut c, stabilization);
-        raw.digests = digests(&mut c, digests_value);
-    });
+    let lease_span = lease::lease_span(typed.get("outbox"));
+    secrets::with_env(lookups, || typed::sections(&mut c, &mut raw, typed));
     let config = validate::build(&mut c, raw, path, env);
     if let Some(config) = &config {
         lease::check(&mut c, config, lease_span);
@@ -150,29 +133,6 @@ fn section<T: DeserializeOwned>(c: &mut Collector, value: Spanned<DeValue<'_>>) 
             None
         }
     }
-}
-
-/// `[sources.NAME]` tables: each entry deserialized on its own.
-fn named_tables<T: DeserializeOwned>(
-    c: &mut Collector,
-    value: Spanned<DeValue<'_>>,
-) -> Vec<(Spanned<String>, Option<T>)> {
-    let span = value.span();
-    let DeValue::Table(table) = value.into_inner() else {
-        c.at(
-            span,
-            "expected a table of named sections such as [sources.legacy]",
-            None,
-        );
-        return Vec::new();
-    };
-    table
-        .into_iter()
-        .map(|(k, v)| {
-            let name = Spanned::new(k.span(), k.get_ref().to_string());
-            (name, section::<T>(c, v))
-        })
-        .collect()
 }
 
 /// `[[NAME]]` arrays of tables: each element deserialized on its own.

@@ -13,8 +13,6 @@ mod digests;
 pub mod documents;
 mod errors;
 mod feedback;
-mod fhir;
-mod fhir_oauth;
 mod fhir_path;
 pub mod handoffs;
 pub mod integrity;
@@ -23,14 +21,17 @@ mod raw;
 mod reconcile;
 mod refs;
 mod secret;
+mod secrets;
+mod server;
+mod sources;
 pub mod stabilization;
+mod store;
 mod validate;
 mod values;
 pub mod workflows;
 
 use std::collections::BTreeMap;
 use std::fmt;
-use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
@@ -42,6 +43,9 @@ pub use fhir_path::FhirPath;
 pub use integrity::{Ident, IntegrityConfig};
 pub use load::{load, parse};
 pub use secret::Secret;
+pub use server::ServerConfig;
+pub use sources::{ClientAuth, Engine, FhirAuth, FhirSourceConfig, SourceConfig};
+pub use store::StoreConfig;
 pub use workflows::{WorkflowConfig, WorkflowMetricsConfig};
 
 /// Where the config file is looked for when `-c` and `$HYPERCARE_CONFIG` are absent.
@@ -93,30 +97,6 @@ pub struct AlertingSections {
     pub silences: Vec<alerts::SilenceConfig>,
 }
 
-#[derive(Debug, Clone)]
-pub struct ServerConfig {
-    pub listen: SocketAddr,
-    /// The address people use to reach hypercare, for links in mail.
-    pub public_url: Option<url::Url>,
-    /// Who may use `/admin` and `/api/v1`.
-    pub admin: AdminAuth,
-}
-
-#[derive(Debug, Clone)]
-pub struct StoreConfig {
-    /// `sqlite://…` or `postgres://…`; may carry a password, hence secret.
-    pub url: Secret,
-    /// Runs older than this are deleted.
-    pub retention: Duration,
-    pub max_connections: u32,
-}
-
-impl StoreConfig {
-    pub fn is_postgres(&self) -> bool {
-        Engine::from_url(self.url.expose()) == Some(Engine::Postgres)
-    }
-}
-
 #[derive(Debug, Clone, serde::Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SchedulerConfig {
@@ -137,51 +117,6 @@ pub struct SchedulerConfig {
 fn scheduler_lease<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     let hint = Some("a heartbeat renews it every third of the lease");
     values::duration_at_least(d, Duration::from_secs(2), "lease must be at least 2s", hint)
-}
-
-/// The database engine of a SQL source, from its URL scheme.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Engine {
-    Postgres,
-    MySql,
-    Sqlite,
-}
-
-impl Engine {
-    pub fn from_url(url: &str) -> Option<Engine> {
-        let scheme = url
-            .split_once("://")
-            .map(|(s, _)| s)
-            .or_else(|| url.split_once(':').map(|(s, _)| s))?;
-        match scheme {
-            "postgres" | "postgresql" => Some(Engine::Postgres),
-            "mysql" | "mariadb" => Some(Engine::MySql),
-            "sqlite" => Some(Engine::Sqlite),
-            _ => None,
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Engine::Postgres => "postgres",
-            Engine::MySql => "mysql",
-            Engine::Sqlite => "sqlite",
-        }
-    }
-}
-
-#[derive(Debug, Clone)]
-pub struct SourceConfig {
-    pub name: Name,
-    pub engine: Engine,
-    pub url: Secret,
-    pub max_connections: u32,
-    /// Bound on waiting for a connection (connecting included).
-    pub connect_timeout: Duration,
-    /// Bound on one statement, enforced by the server where it can and by us always.
-    pub statement_timeout: Duration,
-    /// Open sessions read-only where the engine allows.
-    pub read_only: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -365,55 +300,6 @@ pub struct FhirCount {
     pub group_param: Option<String>,
     /// Group name → the search value that selects it.
     pub groups: BTreeMap<String, String>,
-}
-
-/// A FHIR R4 server as a source.
-#[derive(Debug, Clone)]
-pub struct FhirSourceConfig {
-    pub name: Name,
-    /// The base URL, ending without `/`.
-    pub base: url::Url,
-    pub auth: FhirAuth,
-    pub connect_timeout: Duration,
-    /// Bound on one request, response body included.
-    pub request_timeout: Duration,
-    /// Retries after a 429, a 503 or a connection failure.
-    pub max_retries: u32,
-    /// Keyed diffs and inventories read resources by Bulk Data `$export`
-    /// (`Some(true)`), by paged search (`Some(false)`), or by `$export`
-    /// where the CapabilityStatement offers it (`None`).
-    pub bulk: Option<bool>,
-    /// The largest response body read (a search page, an error), bytes.
-    pub max_response: usize,
-}
-
-#[derive(Debug, Clone)]
-pub enum FhirAuth {
-    None,
-    Bearer(Secret),
-    Basic {
-        username: String,
-        password: Secret,
-    },
-    /// OAuth2 client credentials: a token fetched from `token_url` (client
-    /// id and secret by HTTP basic auth, or a signed JWT assertion) and
-    /// cached until shortly before it expires.
-    OAuth2 {
-        token_url: url::Url,
-        client_id: String,
-        secret: ClientAuth,
-        scope: Option<String>,
-    },
-}
-
-/// How an OAuth2 client proves who it is at the token endpoint.
-#[derive(Debug, Clone)]
-pub enum ClientAuth {
-    /// A shared secret, sent as HTTP basic auth.
-    Secret(Secret),
-    /// SMART Backend Services: a JWT assertion signed with this PKCS#8 PEM
-    /// private key (RS384 or ES384), `kid` naming it in the client's JWKS.
-    PrivateKey { pem: Secret, kid: Option<String> },
 }
 
 /// How far target and source counts may differ before a check fails.

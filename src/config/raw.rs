@@ -8,63 +8,6 @@ use toml::Spanned;
 
 pub type S<T> = Spanned<T>;
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawServer {
-    pub listen: Option<S<String>>,
-    pub public_url: Option<S<String>>,
-    pub admin_token_env: Option<S<String>>,
-    pub admin_token_file: Option<S<String>>,
-    pub admin_user: Option<S<String>>,
-    pub admin_password_env: Option<S<String>>,
-    pub admin_password_file: Option<S<String>>,
-    pub trusted_user_header: Option<S<String>>,
-    pub trusted_proxies: Option<Vec<S<String>>>,
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawStore {
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub retention: Option<S<String>>,
-    pub max_connections: Option<S<u32>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSource {
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub max_connections: Option<S<u32>>,
-    pub connect_timeout: Option<S<String>>,
-    pub statement_timeout: Option<S<String>>,
-    pub read_only: Option<bool>,
-    /// A FHIR R4 base URL instead of a database URL.
-    pub fhir: Option<S<String>>,
-    pub token_env: Option<S<String>>,
-    pub token_file: Option<S<String>>,
-    pub username: Option<S<String>>,
-    pub password_env: Option<S<String>>,
-    pub password_file: Option<S<String>>,
-    pub max_retries: Option<S<u32>>,
-    /// FHIR sources: keyed diffs read resources by Bulk Data `$export`.
-    pub bulk: Option<S<bool>>,
-    /// FHIR sources: the largest response body read, MiB.
-    pub max_response_mb: Option<S<u32>>,
-    /// OAuth2 client credentials (FHIR sources): the token endpoint…
-    pub token_url: Option<S<String>>,
-    pub client_id: Option<S<String>>,
-    pub client_secret_env: Option<S<String>>,
-    pub client_secret_file: Option<S<String>>,
-    /// SMART Backend Services: the private key signing client assertions.
-    pub private_key_file: Option<S<String>>,
-    pub key_id: Option<S<String>>,
-    pub scope: Option<S<String>>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawReconcile {
@@ -214,6 +157,19 @@ pub enum RawRatio {
     Text(String),
 }
 
+impl RawRatio {
+    /// The share from 0 to 1 it writes (`0.995` or `"99.5%"`), if it is one.
+    pub fn share(&self) -> Option<f64> {
+        let v = match self {
+            RawRatio::Number(n) => Some(*n),
+            RawRatio::Text(t) => (t.trim().strip_suffix('%'))
+                .and_then(|p| p.trim().parse::<f64>().ok())
+                .map(|p| p / 100.0),
+        };
+        v.filter(|v| v.is_finite() && (0.0..=1.0).contains(v))
+    }
+}
+
 /// A `[[workflows]]` probe. Its `steps` are read one by one by the loader
 /// (so one bad step does not hide the mistakes in the others).
 #[derive(Debug, Deserialize)]
@@ -286,60 +242,6 @@ pub struct RawExpect {
 pub enum RawStatus {
     One(u16),
     Many(Vec<u16>),
-}
-
-/// An `[[alerts]]` rule: the keys of every condition, each checked against
-/// the rule's `condition` when validated.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawAlert {
-    pub name: S<String>,
-    pub condition: S<String>,
-    pub checks: Option<Vec<S<String>>>,
-    pub kind: Option<S<String>>,
-    pub threshold: Option<S<f64>>,
-    pub window: Option<S<String>>,
-    pub long_window: Option<S<String>>,
-    pub short_window: Option<S<String>>,
-    pub objective: Option<S<f64>>,
-    pub stale_after: Option<S<String>>,
-    pub r#for: Option<S<String>>,
-    pub severity: Option<S<String>>,
-    pub labels: Option<S<std::collections::BTreeMap<String, String>>>,
-    pub summary: Option<S<String>>,
-    pub description: Option<S<String>>,
-    pub runbook_url: Option<S<String>>,
-    pub dashboard_url: Option<S<String>>,
-    pub notify: Option<Vec<S<String>>>,
-}
-
-/// A `[notifiers.NAME]` table.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawNotifier {
-    pub r#type: S<String>,
-    pub to: Option<Vec<S<String>>>,
-    pub url: Option<S<String>>,
-    pub url_env: Option<S<String>>,
-    pub url_file: Option<S<String>>,
-    pub format: Option<S<String>>,
-    pub timeout: Option<S<String>>,
-    pub send_resolved: Option<bool>,
-}
-
-/// `[smtp]`: the relay every e-mail goes through.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSmtp {
-    pub host: S<String>,
-    pub port: Option<S<u16>>,
-    pub tls: Option<S<String>>,
-    pub from: S<String>,
-    pub username: Option<S<String>>,
-    pub password_env: Option<S<String>>,
-    pub password_file: Option<S<String>>,
-    pub timeout: Option<S<String>>,
-    pub ca_file: Option<S<String>>,
 }
 
 /// A `[[documents]]` check.

@@ -41,6 +41,8 @@ pub(crate) struct Known {
     /// `[sources.NAME]` with a database url, and those with a FHIR base.
     pub sql_sources: Vec<String>,
     pub fhir_sources: Vec<String>,
+    /// Whether `[smtp]` is written.
+    pub smtp: bool,
 }
 
 thread_local! {
@@ -64,65 +66,87 @@ pub(crate) fn clinic_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, 
     known_clinics(Vec::<Spanned<Name>>::deserialize(d)?)
 }
 
-/// Keeps the clinics declared in `[[clinics]]`, recording the others.
-pub(crate) fn known_clinics<E: serde::de::Error>(
+/// Keeps the names declared in `among`, recording the others with what
+/// `unknown` says (an empty name is a recorded mistake already).
+fn among<E: serde::de::Error>(
     names: Vec<Spanned<Name>>,
+    among: impl Fn(&Known) -> &Vec<String>,
+    unknown: impl Fn(&Name) -> (String, String),
 ) -> Result<Vec<Name>, E> {
     let mut out = Vec::new();
     for n in names {
-        let known = known(|k| k.clinics.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
+        let declared = known(|k| among(k).iter().any(|c| c == n.get_ref().as_str()));
+        if declared || n.get_ref().as_str().is_empty() {
             out.push(n.into_inner());
             continue;
         }
-        let list = KNOWN.with_borrow(|k| k.clinics.join(", "));
-        let list = if list.is_empty() {
-            "none are".into()
-        } else {
-            list
-        };
-        let message = format!("unknown clinic `{}`", n.get_ref());
-        let hint = format!("clinics are declared in [[clinics]]: {list}");
+        let (message, hint) = unknown(n.get_ref());
         recover::<(), E>(n.span(), message, Some(&hint), ())?;
     }
     Ok(out)
 }
 
+/// Keeps the clinics declared in `[[clinics]]`, recording the others.
+pub(crate) fn known_clinics<E: serde::de::Error>(
+    names: Vec<Spanned<Name>>,
+) -> Result<Vec<Name>, E> {
+    among(
+        names,
+        |k| &k.clinics,
+        |n| {
+            let list = KNOWN.with_borrow(|k| k.clinics.join(", "));
+            let list = if list.is_empty() {
+                "none are".into()
+            } else {
+                list
+            };
+            let hint = format!("clinics are declared in [[clinics]]: {list}");
+            (format!("unknown clinic `{n}`"), hint)
+        },
+    )
+}
+
 /// Checks named by name, each a `[[reconcile]]`, `[[documents]]`,
 /// `[[workflows]]` or `[[integrity]]` check.
 pub(crate) fn check_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
-    let names = Vec::<Spanned<Name>>::deserialize(d)?;
-    let mut out = Vec::new();
-    for n in names {
-        let known = known(|k| k.checks.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
-            out.push(n.into_inner());
-            continue;
-        }
-        let message = format!("unknown check `{}`", n.get_ref());
-        let hint = "name a [[reconcile]], [[documents]], [[workflows]] or [[integrity]] check";
-        recover::<(), D::Error>(n.span(), message, Some(hint), ())?;
-    }
-    Ok(out)
+    among(
+        Vec::<Spanned<Name>>::deserialize(d)?,
+        |k| &k.checks,
+        |n| {
+            let hint = "name a [[reconcile]], [[documents]], [[workflows]] or [[integrity]] check";
+            (format!("unknown check `{n}`"), hint.to_string())
+        },
+    )
 }
 
 /// Notifiers named by name, each declared as `[notifiers.NAME]`.
 pub(crate) fn notifier_refs<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Name>, D::Error> {
-    let names = Vec::<Spanned<Name>>::deserialize(d)?;
+    among(
+        Vec::<Spanned<Name>>::deserialize(d)?,
+        |k| &k.notifiers,
+        |n| {
+            let hint = "declare it as [notifiers.NAME]".to_string();
+            (format!("no notifier is named `{n}`"), hint)
+        },
+    )
+}
+
+/// Names as written that must each be declared in `among`; `unknown` says
+/// what to write instead. Keeps the declared ones.
+pub(crate) fn declared<E: serde::de::Error>(
+    names: &[Spanned<String>],
+    among: impl Fn(&Known) -> &Vec<String>,
+    unknown: impl Fn(&str) -> (String, Option<&'static str>),
+) -> Result<Vec<Name>, E> {
     let mut out = Vec::new();
     for n in names {
-        let known = known(|k| k.notifiers.iter().any(|c| c == n.get_ref().as_str()));
-        if known || n.get_ref().as_str().is_empty() {
-            out.push(n.into_inner());
-            continue;
+        if !known(|k| among(k).contains(n.get_ref())) {
+            let (message, hint) = unknown(n.get_ref());
+            recover::<(), E>(n.span(), message, hint, ())?;
+        } else if let Ok(name) = Name::parse(n.get_ref()) {
+            // A declared name that is not valid is reported where it is declared.
+            out.push(name);
         }
-        let message = format!("no notifier is named `{}`", n.get_ref());
-        recover::<(), D::Error>(
-            n.span(),
-            message,
-            Some("declare it as [notifiers.NAME]"),
-            (),
-        )?;
     }
     Ok(out)
 }

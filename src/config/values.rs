@@ -25,7 +25,7 @@ pub(crate) fn count<const N: u32>() -> u32 {
 
 /// Longest duration in config: every date computed from one (a purge
 /// cut-off, a lease's end) stays far inside what the clock types hold.
-const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
+pub(super) const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
 const DURATION_HINT: &str = "write a number with a unit, such as 500ms, 30s, 5m, 2h or 90d";
 
 fn spanned_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<Duration>, D::Error> {

@@ -1,72 +1,89 @@
 //! Reading the sections that are declared once (their typed structs name
 //! each option's rule) and collecting what other sections refer to.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
-use serde::de::DeserializeOwned;
 use toml::Spanned;
-use toml::de::{DeTable, DeValue};
+use toml::de::DeValue;
 
+use super::super::alerts::OutboxConfig;
 use super::super::de;
 use super::super::errors::Collector;
 use super::super::feedback::Clinic;
-use super::super::refs::Known;
+use super::super::refs::{self, Known};
+use super::super::sources::{Source, SourceText, Sources};
 use super::super::stabilization::DigestConfig;
 use super::super::validate::RawConfig;
+use super::alerting;
+use super::tables::{each, items, key_span, named, names_having, read};
 
-/// Reads a section straight into its typed form, recording every mistake;
-/// an absent section reads as an empty table (its defaults).
-pub(super) fn read<T: DeserializeOwned>(
+/// Reads the typed sections: first those declaring names, then those
+/// referring to them.
+pub(super) fn sections(
     c: &mut Collector,
-    value: Option<Spanned<DeValue<'_>>>,
-) -> Option<T> {
-    let value = value.unwrap_or_else(|| Spanned::new(0..0, DeValue::Table(DeTable::default())));
-    let (typed, problems) = de::read::<T>(value);
-    for p in problems {
-        c.at(p.span, p.message, p.hint.as_deref());
-    }
-    typed
+    raw: &mut RawConfig,
+    mut typed: BTreeMap<String, Spanned<DeValue<'_>>>,
+) {
+    let mut take = |name: &str| typed.remove(name);
+    raw.server = read(c, take("server"));
+    raw.store = read(c, take("store"));
+    raw.sources = sources(c, take("sources"));
+    raw.scheduler = read(c, take("scheduler"));
+    let outbox: Option<OutboxConfig> = read(c, take("outbox"));
+    raw.feedback = read(c, take("feedback"));
+    raw.workflow_metrics = read(c, take("workflow_metrics"));
+    let silences = each(c, "silences", take("silences"));
+    raw.clinics = refs::naming("clinic", || clinics(c, take("clinics")));
+    let written = alerting::Written {
+        alerting: take("alerting"),
+        alerts: take("alerts"),
+        notifiers: take("notifiers"),
+        smtp: take("smtp"),
+    };
+    // Handoffs name sources; the sections after them may name handoffs.
+    let known_first = known(raw, &written, outbox.as_ref());
+    raw.handoffs = refs::with_known(known_first, || each(c, "handoffs", take("handoffs")));
+    let known = known(raw, &written, outbox.as_ref());
+    refs::with_known(known, || {
+        raw.alerting = alerting::sections(c, written, outbox, silences);
+        raw.stabilization = read(c, take("stabilization"));
+        raw.digests = digests(c, take("digests"));
+    });
 }
 
 /// The names references may use, from the sections that declare them.
-pub(super) fn known(raw: &RawConfig) -> Known {
+fn known(
+    raw: &RawConfig,
+    alerting: &alerting::Written<'_>,
+    outbox: Option<&OutboxConfig>,
+) -> Known {
     let checks = raw.reconcile.iter().map(|r| r.name.get_ref());
     let checks = checks.chain(raw.integrity.iter().map(|r| r.name.get_ref()));
     let checks = checks.chain(raw.workflows.iter().map(|r| r.name.get_ref()));
     let checks = checks.chain(raw.documents.iter().map(|r| r.name.get_ref()));
     let handoffs = raw.handoffs.iter().flatten();
-    let checks = checks
+    let checks = (checks.cloned()).chain(handoffs.map(|h| h.get_ref().name.to_string()));
+    let clinics = raw.clinics.iter().flatten();
+    let smtp = alerting.smtp.is_some();
+    let sources = raw.sources.as_ref();
+    let fhir_sources: Vec<String> = sources.map_or_else(Vec::new, |s| s.declared_fhir.clone());
+    let sql_sources = (sources.iter().flat_map(|s| &s.declared))
+        .filter(|n| !fhir_sources.contains(n))
         .cloned()
-        .chain(handoffs.map(|h| h.get_ref().name.to_string()));
-    let (fhir, sql): (Vec<_>, Vec<_>) = raw
-        .sources
-        .iter()
-        .partition(|(_, s)| s.as_ref().is_some_and(|s| s.fhir.is_some()));
-    let names =
-        |list: Vec<&(Spanned<String>, _)>| list.iter().map(|(n, _)| n.get_ref().clone()).collect();
-    let outbox_dir = raw.alerting.outbox.as_ref();
+        .collect();
     Known {
-        clinics: raw
-            .clinics
-            .iter()
-            .flatten()
-            .map(|c| c.id.to_string())
-            .collect(),
+        clinics: clinics.map(|c| c.id.to_string()).collect(),
         checks: checks.collect(),
-        notifiers: raw
-            .alerting
-            .notifiers
-            .iter()
-            .map(|(n, _)| n.get_ref().clone())
-            .collect(),
-        mail_route: raw.alerting.smtp.is_some() || outbox_dir.is_some_and(|o| o.mail_dir.is_some()),
-        sql_sources: names(sql),
-        fhir_sources: names(fhir),
+        notifiers: alerting.notifier_names(),
+        mail_route: smtp || outbox.is_some_and(|o| o.mail_dir.is_some()),
+        smtp,
+        sql_sources,
+        fhir_sources,
     }
 }
 
 /// `[[clinics]]`: each read on its own; ids and codes are unique.
-pub(super) fn clinics(
+fn clinics(
     c: &mut Collector,
     value: Option<Spanned<DeValue<'_>>>,
 ) -> Option<Vec<Clinic>> {
@@ -90,13 +107,6 @@ pub(super) fn clinics(
         }
     }
     out
-}
-
-/// Where a key's value stands in a table (for errors after reading).
-fn key_span(item: &Spanned<DeValue<'_>>, key: &str) -> Option<std::ops::Range<usize>> {
-    let t = item.get_ref().as_table()?;
-    let (_, v) = t.iter().find(|(k, _)| k.get_ref() == key)?;
-    Some(v.span())
 }
 
 /// Each written code (trimmed, as the typed clinic holds it) with its span.
@@ -146,47 +156,8 @@ fn unique_codes(
     }
 }
 
-/// A `[[what]]` array of tables, each element read on its own.
-pub(super) fn each<T: DeserializeOwned>(
-    c: &mut Collector,
-    what: &str,
-    value: Option<Spanned<DeValue<'_>>>,
-) -> Option<Vec<T>> {
-    let read: Vec<Option<T>> = items(c, what, value)
-        .into_iter()
-        .map(|v| read(c, Some(v)))
-        .collect();
-    read.into_iter().collect()
-}
-
-/// The elements of a `[[what]]` array of tables.
-pub(super) fn items<'i>(
-    c: &mut Collector,
-    what: &str,
-    value: Option<Spanned<DeValue<'i>>>,
-) -> Vec<Spanned<DeValue<'i>>> {
-    let Some(value) = value else {
-        return Vec::new();
-    };
-    let span = value.span();
-    match value.into_inner() {
-        DeValue::Array(items) => items.to_vec(),
-        _ => {
-            c.at(
-                span,
-                format!("`{what}` must be an array of tables: write [[{what}]]"),
-                None,
-            );
-            Vec::new()
-        }
-    }
-}
-
 /// `[[digests]]`: each read on its own; names are unique.
-pub(super) fn digests(
-    c: &mut Collector,
-    value: Option<Spanned<DeValue<'_>>>,
-) -> Option<Vec<DigestConfig>> {
+fn digests(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Vec<DigestConfig>> {
     let mut names = HashSet::new();
     let mut out = Some(Vec::new());
     for item in items(c, "digests", value) {
@@ -207,4 +178,29 @@ pub(super) fn digests(
         }
     }
     out
+}
+
+/// `[sources.NAME]`: each read on its own, with its name.
+fn sources(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Sources> {
+    let declared = names_having(value.as_ref(), "fhir");
+    let read = |name: &Spanned<String>, value| {
+        let (s, problems) = de::read_then(value, |t: SourceText| t.typed(name));
+        (s.flatten(), problems)
+    };
+    let mut sources = Sources {
+        declared: declared.iter().map(|(n, _)| n.clone()).collect(),
+        declared_fhir: declared
+            .into_iter()
+            .filter(|(_, f)| *f)
+            .map(|(n, _)| n)
+            .collect(),
+        ..Sources::default()
+    };
+    for source in named(c, "source", value, read).into_iter().flatten() {
+        match source {
+            Source::Sql(s) => sources.sql.insert(s.name.clone(), s).map(drop),
+            Source::Fhir(f) => sources.fhir.insert(f.name.clone(), *f).map(drop),
+        };
+    }
+    Some(sources)
 }

@@ -353,15 +353,7 @@ fn s3(c: &mut Collector, raw: &RawDocStorage, env: Env) -> Option<Option<S3Confi
 
 fn share(c: &mut Collector, raw: Option<&S<RawRatio>>) -> Option<f64> {
     let Some(raw) = raw else { return Some(0.1) };
-    let v = match raw.get_ref() {
-        RawRatio::Number(n) => Some(*n),
-        RawRatio::Text(t) => t
-            .trim()
-            .strip_suffix('%')
-            .and_then(|p| p.trim().parse::<f64>().ok())
-            .map(|p| p / 100.0),
-    };
-    match v.filter(|v| v.is_finite() && (0.0..=1.0).contains(v)) {
+    match raw.get_ref().share() {
         Some(v) => Some(v),
         None => {
             c.at(

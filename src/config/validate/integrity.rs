@@ -17,6 +17,7 @@ use super::{cron, duration, name_at};
 mod empi;
 mod keys;
 mod kinds;
+mod validity;
 
 use keys::Kind;
 

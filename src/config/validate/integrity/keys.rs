@@ -5,10 +5,7 @@ use std::ops::Range;
 use toml::Spanned;
 
 use super::super::super::errors::Collector;
-use super::super::super::integrity::{SqlFilter, TableName, ValidityTest};
 use super::super::super::raw::RawIntegrityRule;
-use super::kinds::{builtin, code_set, pattern};
-use super::{ident, needs, optional, parsed};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum Kind {
@@ -90,7 +87,7 @@ impl Kind {
     }
 }
 
-fn span_of<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
+pub(super) fn span_of<T>(v: &Option<Spanned<T>>) -> Option<Range<usize>> {
     v.as_ref().map(Spanned::span)
 }
 
@@ -148,66 +145,4 @@ pub(super) fn check_applicable(c: &mut Collector, r: &RawIntegrityRule, kind: Ki
         }
     }
     ok
-}
-
-/// The one test a validity rule names, with the keys that belong to it only.
-pub(super) fn validity_one(c: &mut Collector, r: &RawIntegrityRule) -> Option<ValidityTest> {
-    let is_date_range = r
-        .builtin
-        .as_ref()
-        .is_some_and(|b| b.get_ref() == "date_range");
-    let mut stray = Vec::new();
-    if !is_date_range {
-        for (key, span) in [
-            ("min", span_of(&r.min)),
-            ("max", span_of(&r.max)),
-            ("placeholders", span_of(&r.placeholders)),
-        ] {
-            stray.extend(span.map(|s| (key, s, "builtin = \"date_range\"")));
-        }
-    }
-    if r.mapping_table.is_none() {
-        for (key, span) in [
-            ("mapping_column", span_of(&r.mapping_column)),
-            ("mapping_where", span_of(&r.mapping_where)),
-        ] {
-            stray.extend(span.map(|s| (key, s, "mapping_table")));
-        }
-    }
-    for (key, span, with) in &stray {
-        c.at(
-            span.clone(),
-            format!("`{key}` applies only with {with}"),
-            None,
-        );
-    }
-    let test = if let Some(p) = &r.pattern {
-        pattern(c, p)
-    } else if let Some(v) = &r.values {
-        code_set(c, v).map(ValidityTest::Values)
-    } else if let Some(b) = &r.builtin {
-        builtin(c, r, b)
-    } else if let Some(t) = &r.mapping_table {
-        mapping(c, r, t)
-    } else {
-        None
-    };
-    stray.is_empty().then_some(test)?
-}
-
-fn mapping(
-    c: &mut Collector,
-    r: &RawIntegrityRule,
-    table: &Spanned<String>,
-) -> Option<ValidityTest> {
-    let complete = needs(c, r, &[("mapping_column", r.mapping_column.is_some())]);
-    let table = parsed(c, table, TableName::parse);
-    let column = ident(c, &r.mapping_column);
-    let filter = optional(c, &r.mapping_where, SqlFilter::parse);
-    complete.then_some(())?;
-    Some(ValidityTest::Mapping {
-        table: table?,
-        column: column?,
-        filter: filter?,
-    })
 }
