@@ -195,14 +195,15 @@ impl PhiGuard {
     /// Replaces every finding, again on the result while it still holds
     /// one: a placeholder can open a word boundary the raw text lacked
     /// (`…1950born March 3, 1950` shows its second date of birth only once
-    /// the first is `[…]`). Placeholders hold no digits, so each pass
-    /// shrinks what is left; four passes are far more than text needs.
+    /// the first is `[…]`, and a run of them one more per pass). Each pass
+    /// replaces at least one finding with a placeholder no pattern matches,
+    /// so passes are bounded by the findings, at most one per character.
     pub fn redact(&self, text: &str) -> Redacted {
         let mut out = Redacted {
             text: text.to_string(),
             kinds: BTreeSet::new(),
         };
-        for _ in 0..4 {
+        for _ in 0..=text.len() {
             let findings = self.scan(&out.text);
             if findings.is_empty() {
                 break;
@@ -345,6 +346,9 @@ mod tests {
         let r = guard().redact("born March 3, 1950born March 3, 1950");
         assert_eq!(r.text, "[date of birth removed][date of birth removed]");
         assert!(guard().scan(&r.text).is_empty());
+        // Fuzz finding: each pass uncovers only the next one of a run.
+        let run = guard().redact(&"born March 3, 1950".repeat(5));
+        assert_eq!(run.text, "[date of birth removed]".repeat(5));
     }
 
     #[test]
