@@ -20,8 +20,11 @@ TOKEN="bench-known-token-0123456789"
 if ! command -v wrk >/dev/null; then
   apt-get install -y -qq wrk >/dev/null || { echo "wrk is missing: apt-get install wrk" >&2; exit 2; }
 fi
-cargo build --release --locked --quiet
-BIN="$PWD/target/release/hypercare"
+# BIN=path runs an already built release binary instead of building one.
+if [ -z "${BIN:-}" ]; then
+  cargo build --release --locked --quiet
+  BIN="$PWD/target/release/hypercare"
+fi
 WORK="$(mktemp -d)"
 trap 'kill "${PID:-0}" 2>/dev/null || true; rm -rf "$WORK"' EXIT
 echo "machine: $(nproc) cores; load before: $(uptime | sed 's/.*load average: //')"

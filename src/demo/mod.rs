@@ -12,6 +12,7 @@ mod facts;
 mod feedback_seed;
 mod generate;
 mod integrity_data;
+mod known_seed;
 mod patients;
 pub mod stabilization_text;
 mod template;
@@ -59,6 +60,7 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     let config = config::load(&config_path)
         .map_err(|e| anyhow::anyhow!("the demo config is invalid:\n{e}"))?;
     feedback_seed::seed(&config).await?;
+    known_seed::seed(&config).await?;
     stabilization_text::seed_history(&config).await?;
     Ok(config)
 }

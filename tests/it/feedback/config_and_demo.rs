@@ -87,4 +87,20 @@ async fn the_demo_has_clinics_and_seeded_reports_once() {
         "the seeded MRN went through the guard"
     );
     assert!(!items.iter().any(|i| i.text.contains("10000007")));
+    // Two known issues: one with a workaround (from the search report), one
+    // fixed ten days ago that north's billing staff still tap.
+    let known = store.list_known(None, false).await.unwrap();
+    assert_eq!(known.len(), 2, "seeded once");
+    let grace = 3 * 86_400_000;
+    let views: Vec<_> = known
+        .into_iter()
+        .map(|k| hypercare::feedback::known::KnownIssue::from_row(k, grace))
+        .collect();
+    let search = views
+        .iter()
+        .find(|k| k.status == "workaround_available")
+        .unwrap();
+    assert_eq!(search.reporters, 1);
+    let claims = views.iter().find(|k| k.status == "fixed").unwrap();
+    assert!(claims.still_worked_around && claims.clinics == ["north"]);
 }
