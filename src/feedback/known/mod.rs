@@ -229,13 +229,14 @@ impl KnownIssues {
     ) -> Result<KnownIssue, KnownError> {
         let to = KnownStatus::parse(to)
             .ok_or_else(|| KnownError::Invalid(format!("`{to}` is not a status")))?;
-        let note = super::model::clean_text(note);
+        // Measured as sent: what cleaning drops does not make a long note fit.
         if note.chars().count() > super::model::MAX_NOTE_CHARS {
             return Err(KnownError::Invalid(format!(
                 "the note is longer than {} characters",
                 super::model::MAX_NOTE_CHARS
             )));
         }
+        let note = super::model::clean_text(note);
         let issue = self.get(id).await?.ok_or(KnownError::NotFound)?.issue;
         if issue.status == to.as_str() {
             return Err(KnownError::Conflict(format!(

@@ -122,13 +122,14 @@ pub fn validate(
     clinics: &[Clinic],
 ) -> Result<ValidKnown, String> {
     let title = super::super::model::clean_text(&n.title).replace('\n', " ");
-    if title.is_empty() || title.chars().count() > MAX_TITLE_CHARS {
+    // Lengths as sent: what cleaning drops does not make long text fit.
+    if title.is_empty() || n.title.chars().count() > MAX_TITLE_CHARS {
         return Err(format!(
             "the title must be 1 to {MAX_TITLE_CHARS} characters"
         ));
     }
     let workaround = super::super::model::clean_text(&n.workaround);
-    if workaround.chars().count() > MAX_WORKAROUND_CHARS {
+    if n.workaround.chars().count() > MAX_WORKAROUND_CHARS {
         return Err(format!(
             "the workaround must be at most {MAX_WORKAROUND_CHARS} characters"
         ));
