@@ -22,7 +22,7 @@ const NOW: &str = "2026-03-10T12:00:00Z";
 /// Events: (key, when as written, clinic). `+05:00` is read as the instant it names.
 const EVENTS: &[(i32, &str, &str)] = &[
     (101, "2026-03-01 10:00:00+00", "east"),
-    (102, "2026-03-02 00:00:00+05", "east"),
+    (102, "2026-03-02 00:00:00+05", "E03"),
     (103, "2026-03-03 08:00:00+00", "west"),
     (104, "2026-03-04 10:00:00+00", "west"),
     (201, "2026-03-01 00:00:00+00", "east"),
@@ -97,6 +97,7 @@ url = "{to_url}"
 [[clinics]]
 id = "east"
 name = "East clinic"
+codes = ["E03"]
 [[clinics]]
 id = "west"
 name = "West clinic"
@@ -158,7 +159,7 @@ fn assert_planted(outcome: Outcome, d: &HandoffDetails) {
         (6, 2, 1, 1)
     );
     assert_eq!(
-        d.by_clinic["_other"].stuck, 1,
+        d.by_clinic["_unassigned"].stuck, 1,
         "north is not a configured clinic"
     );
     assert_eq!(

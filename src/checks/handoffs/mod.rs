@@ -27,16 +27,15 @@ use merge::{Side, SideError};
 use sql::Window;
 use tally::Tally;
 
-pub use tally::OTHER_CLINIC;
-
 /// One configured handoff, ready to run.
 pub struct HandoffCheck {
     meta: CheckMeta,
     cfg: HandoffConfig,
     from: Option<Arc<SqlSource>>,
     to: Option<Arc<SqlSource>>,
-    /// Configured clinic ids a `clinic` column may name.
-    clinics: Vec<String>,
+    /// Each value a `clinic` column may hold (clinic ids and codes) with
+    /// the clinic id it means.
+    clinics: std::collections::BTreeMap<String, String>,
 }
 
 impl HandoffCheck {
@@ -46,7 +45,13 @@ impl HandoffCheck {
             cfg: cfg.clone(),
             from: sources.sql(&cfg.from.source),
             to: sources.sql(&cfg.to.source),
-            clinics: config.clinics.iter().map(|c| c.id.to_string()).collect(),
+            clinics: (config.clinics.iter())
+                .flat_map(|c| {
+                    let id = c.id.to_string();
+                    let codes = c.codes.iter().map(move |v| (v.clone(), c.id.to_string()));
+                    std::iter::once((id.clone(), id)).chain(codes)
+                })
+                .collect(),
         }
     }
 

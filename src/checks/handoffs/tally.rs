@@ -11,8 +11,9 @@ use crate::results::{
     CheckResult, Details, HandoffClass, HandoffDetails, LatencyHistogram, Outcome,
 };
 
-/// The clinic label of events whose clinic is not a configured clinic id.
-pub const OTHER_CLINIC: &str = "_other";
+/// Events whose clinic value is no configured clinic's id or code count
+/// under this label: shown, never dropped (the same label every check uses).
+use crate::results::UNASSIGNED;
 
 /// The class of an event at `event_ms` whose first arrival (if any) came at
 /// `arrival_ms`. Arriving exactly at the deadline is in time; an event is
@@ -71,12 +72,17 @@ pub struct Tally {
     stuck: Oldest,
     late: Oldest,
     unexpected: Oldest,
-    clinics: Vec<String>,
+    clinics: std::collections::BTreeMap<String, String>,
 }
 
 impl Tally {
-    /// `clinics`: the configured clinic ids events may be attributed to.
-    pub fn new(max_keys: usize, clinics: Vec<String>, pushed_down: bool) -> Tally {
+    /// `clinics`: each value a `clinic` column may hold (a configured
+    /// clinic's id or one of its `codes`) with the clinic id it means.
+    pub fn new(
+        max_keys: usize,
+        clinics: std::collections::BTreeMap<String, String>,
+        pushed_down: bool,
+    ) -> Tally {
         Tally {
             details: HandoffDetails {
                 pushed_down,
@@ -112,8 +118,8 @@ impl Tally {
         }
         if let Some(clinic) = clinic {
             let label = clinic
-                .and_then(|c| self.clinics.iter().find(|id| id.as_str() == c.trim()))
-                .map_or(OTHER_CLINIC, String::as_str);
+                .and_then(|c| self.clinics.get(c.trim()))
+                .map_or(UNASSIGNED, String::as_str);
             let entry = d.by_clinic.entry(label.to_string()).or_default();
             entry.add(class, n);
         }

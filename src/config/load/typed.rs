@@ -83,10 +83,7 @@ fn known(
 }
 
 /// `[[clinics]]`: each read on its own; ids and codes are unique.
-fn clinics(
-    c: &mut Collector,
-    value: Option<Spanned<DeValue<'_>>>,
-) -> Option<Vec<Clinic>> {
+fn clinics(c: &mut Collector, value: Option<Spanned<DeValue<'_>>>) -> Option<Vec<Clinic>> {
     let mut seen = HashSet::new();
     let mut owners = HashMap::new();
     let mut out = Some(Vec::new());
