@@ -4,6 +4,7 @@
 //! and a migrated target database as SQLite files, with known discrepancies,
 //! writes the config it runs with beside them, and runs the daemon on it.
 
+mod billing_data;
 mod config_text;
 mod db;
 pub mod documents_data;
@@ -46,6 +47,7 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     }
     write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
     documents_data::prepare(&dir).await?;
+    billing_data::prepare(&dir, SEED).await?;
     let documents_base = documents_data::serve(&dir).await?;
     let config_path = dir.join("hypercare.toml");
     let ehr = ehr::start()
@@ -54,6 +56,7 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     let text = config_text::render(&dir, listen)
         + &ehr::config_text(ehr)
         + &documents_data::config_text(&dir, &documents_base)
+        + &billing_data::config_text(&dir)
         + &stabilization_text::config_text(&dir);
     std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
@@ -115,7 +118,7 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     println!("  alerts       {base}/admin/alerts   (same credentials; {base}/api/v1/alerts)");
     println!("  config       {}", cfg.path.display());
     println!(
-        "  data         {} (legacy.db, target.db, hypercare.db)",
+        "  data         {} (legacy.db, target.db, billing.db, hypercare.db)",
         dir.display()
     );
     println!("Checks run every 10 seconds; some fail on purpose (clinic `east` lost patients and");

@@ -130,7 +130,7 @@ pub(super) fn patient(
     person
 }
 
-/// Encounters; south's 2019 batch partly lost on the way.
+/// Encounters; east's 2019 batch partly lost on the way.
 fn encounters(rng: &mut fastrand::Rng, d: &Drawn, rows: &mut Rows, facts: &mut DemoFacts) {
     for _ in 0..rng.usize(0..=8) {
         rows.ids.0 += 1;
@@ -151,7 +151,7 @@ fn encounters(rng: &mut fastrand::Rng, d: &Drawn, rows: &mut Rows, facts: &mut D
             V::T("visit".into()),
         ]);
         facts.encounters += usize::from(!d.deleted);
-        let batch_lost = d.clinic == "south" && when.starts_with("2019") && rng.f32() < 0.4;
+        let batch_lost = d.clinic == "east" && when.starts_with("2019") && rng.f32() < 0.4;
         if d.migrated() && !batch_lost {
             facts.orphan_encounter_practitioners += usize::from(provider % 10 == 0);
             rows.target_encounters.push(vec![

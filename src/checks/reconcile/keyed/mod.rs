@@ -163,7 +163,9 @@ impl KeyedReconcile {
             // Compared by key above.
         } else if plan.checksums {
             self.by_checksums(&sides, &mut acc).await.map_err(both)?;
-            if acc.diff.mode == "checksum" {
+            // Checksums and buckets read only the rows that differ: the
+            // rows per clinic come from one grouped count instead.
+            if matches!(acc.diff.mode.as_str(), "checksum" | "buckets") {
                 clinic_rows(&sides, &mut acc).await.map_err(both)?;
             }
         } else {
