@@ -40,9 +40,9 @@ impl HandoffMetrics {
         let latency = must(GaugeVec::new(
             Opts::new(
                 "hypercare_handoff_latency_seconds",
-                "Event-to-arrival latency of completed and late items in the latest run, by quantile.",
+                "Event-to-arrival latency of completed and late items in the latest run, at p50 and p95 (label `percentile`, as the workflow gauges: promtool keeps `quantile` for summaries).",
             ),
-            &["check", "quantile"],
+            &["check", "percentile"],
         ));
         must(registry.register(Box::new(latency.clone())));
         HandoffMetrics {
@@ -64,8 +64,8 @@ impl HandoffMetrics {
             latency,
             latency_items: int(
                 "hypercare_handoff_latency_items",
-                "Completed and late items of the latest run whose latency is at most le seconds (cumulative).",
-                &["check", "le"],
+                "Completed and late items of the latest run whose latency is at most at_most seconds (cumulative; not named le: a gauge, promtool keeps le for histograms).",
+                &["check", "at_most"],
             ),
             clinic_items: int(
                 "hypercare_handoff_clinic_items",
@@ -100,7 +100,7 @@ impl HandoffMetrics {
         self.duplicated
             .with_label_values(&[check])
             .set(n(d.duplicated));
-        for (q, v) in [("0.5", d.p50_seconds), ("0.95", d.p95_seconds)] {
+        for (q, v) in [("p50", d.p50_seconds), ("p95", d.p95_seconds)] {
             let g = self.latency.with_label_values(&[check, q]);
             g.set(v.map_or(f64::NAN, |v| v as f64));
         }
@@ -167,9 +167,9 @@ mod tests {
         for line in [
             r#"hypercare_handoff_items{check="visits",class="stuck"} 2"#,
             r#"hypercare_handoff_items{check="visits",class="late"} 0"#,
-            r#"hypercare_handoff_latency_seconds{check="visits",quantile="0.5"} 3600"#,
-            r#"hypercare_handoff_latency_items{check="visits",le="3600"} 5"#,
-            r#"hypercare_handoff_latency_items{check="visits",le="+Inf"} 5"#,
+            r#"hypercare_handoff_latency_seconds{check="visits",percentile="p50"} 3600"#,
+            r#"hypercare_handoff_latency_items{at_most="3600",check="visits"} 5"#,
+            r#"hypercare_handoff_latency_items{at_most="+Inf",check="visits"} 5"#,
             r#"hypercare_handoff_clinic_items{check="visits",class="stuck",clinic="east"} 2"#,
         ] {
             assert!(text.contains(line), "{line} in {text}");

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 /// Upper bounds (seconds) of the latency buckets kept in details and shown
-/// as `hypercare_handoff_latency_items{le}`; a last bucket holds the rest.
+/// as `hypercare_handoff_latency_items{at_most}`; a last bucket holds the rest.
 pub const LATENCY_BUCKETS: [u64; 10] = [
     60, 300, 900, 3_600, 14_400, 43_200, 86_400, 172_800, 604_800, 2_592_000,
 ];
