@@ -14,12 +14,28 @@ use super::phi::{Kind, PhiGuard};
 /// a sentence about a patient does not fit.
 const MAX_CONTACT_WORDS: usize = 8;
 
+/// Longest run of digits a contact line may hold: a phone number's groups
+/// are at most 4 and an extension 6; a record number is longer. The API
+/// document states the same rule as its pattern ([`CONTACT_PATTERN`]).
+const MAX_DIGIT_RUN: usize = 6;
+
+/// The contact line's rule on digits, as a JSON Schema pattern: runs of at
+/// most six digits (`MAX_DIGIT_RUN`).
+pub const CONTACT_PATTERN: &str = "^[^0-9]*([0-9]{1,6}[^0-9]+)*[0-9]{0,6}$";
+
+/// Whether `s` holds more than `MAX_DIGIT_RUN` ASCII digits in a row.
+fn long_digit_run(s: &str) -> bool {
+    s.split(|c: char| !c.is_ascii_digit())
+        .any(|run| run.len() > MAX_DIGIT_RUN)
+}
+
 /// Why a contact line is refused, or `None` when it only holds contact details.
 pub fn contact_error(guard: &PhiGuard, contact: &str) -> Option<FieldError> {
-    let patient_like = guard
-        .scan(contact)
-        .iter()
-        .any(|f| !matches!(f.kind, Kind::Email | Kind::Phone));
+    let patient_like = long_digit_run(contact)
+        || guard
+            .scan(contact)
+            .iter()
+            .any(|f| !matches!(f.kind, Kind::Email | Kind::Phone));
     let message = if patient_like {
         "Leave only your name, e-mail or extension here: this looks like patient information."
     } else if contact.split_whitespace().count() > MAX_CONTACT_WORDS {
@@ -61,6 +77,7 @@ mod tests {
             "re pt 123-45-6789",
             "DOB 3/3/1950",
             "chart 20261125001",
+            "a1234567",
             "ext 4411 the patient in bed 4 fell twice and now her notes are gone",
         ] {
             assert!(refused(bad), "{bad}");

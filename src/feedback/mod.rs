@@ -8,6 +8,7 @@
 //! reaches the store, and nothing here logs text.
 
 mod contact;
+pub use contact::CONTACT_PATTERN;
 pub mod item;
 pub mod known;
 mod metrics;

@@ -102,8 +102,10 @@ pub struct NewReport {
     #[serde(default)]
     #[schema(max_length = 4000)]
     text: String,
-    /// How to reach the reporter.
-    #[schema(max_length = 200)]
+    /// How to reach the reporter: a name, e-mail, phone or extension only.
+    /// Refused (422) when it holds more than six digits in a row or what the
+    /// PHI guard reads as a patient identifier.
+    #[schema(max_length = 200, pattern = "^[^0-9]*([0-9]{1,6}[^0-9]+)*[0-9]{0,6}$")]
     contact: Option<String>,
     /// Idempotency key: a repeated request with the same id stores nothing new and answers 200.
     // Kept as given, so an explicit `null` is refused rather than read as absent.

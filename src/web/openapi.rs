@@ -250,6 +250,10 @@ mod tests {
             at(&format!("{report}/contact/maxLength")),
             json!(MAX_CONTACT_CHARS)
         );
+        assert_eq!(
+            at(&format!("{report}/contact/pattern")),
+            json!(crate::feedback::CONTACT_PATTERN)
+        );
         for i in 0..2 {
             let note =
                 format!("/components/schemas/Transition/oneOf/{i}/properties/note/maxLength");
