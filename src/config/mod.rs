@@ -8,6 +8,7 @@
 mod admin;
 pub mod alerts;
 pub mod checks;
+mod column_rule;
 mod de;
 mod digests;
 pub mod documents;
@@ -37,6 +38,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 pub use admin::{AdminAuth, BasicAuth, IpNet};
+pub use column_rule::ColumnRule;
 pub use errors::{ConfigError, ConfigErrors};
 pub use feedback::{Choice, Clinic, ClinicCodes, FeedbackConfig, MrnPattern, UNASSIGNED};
 pub use fhir_path::FhirPath;
@@ -220,40 +222,6 @@ pub enum FhirKey {
     Id,
     /// The value of the identifier with this system (such as the MRN system).
     Identifier(String),
-}
-
-/// A per-column comparison rule for real legacy quirks.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum ColumnRule {
-    /// Strip leading and trailing spaces.
-    Trim,
-    /// Compare lowercased.
-    Lower,
-    /// Compare as a calendar date (drop any time part).
-    Date,
-    /// Compare as a number rounded to N decimals.
-    Round(u32),
-    /// Compare as text, with no type-based normalization.
-    Text,
-}
-
-impl ColumnRule {
-    pub fn parse_list(s: &str) -> Result<Vec<ColumnRule>, String> {
-        s.split([' ', ','])
-            .filter(|w| !w.is_empty())
-            .map(|w| match w {
-                "trim" => Ok(ColumnRule::Trim),
-                "lower" => Ok(ColumnRule::Lower),
-                "date" => Ok(ColumnRule::Date),
-                "text" => Ok(ColumnRule::Text),
-                _ => w
-                    .strip_prefix("round:")
-                    .and_then(|n| n.parse::<u32>().ok().filter(|n| *n <= 18))
-                    .map(ColumnRule::Round)
-                    .ok_or_else(|| format!("`{w}` is not a comparison rule")),
-            })
-            .collect()
-    }
 }
 
 /// Whether a string is a plain SQL identifier (optionally `schema.name`),

@@ -298,23 +298,18 @@ impl SidePlan {
 
     /// Full rows of the given integer first keys, ordered by key.
     pub fn rows_for_keys_sql(&self, keys: &[i128]) -> String {
-        let list: Vec<String> = keys.iter().map(i128::to_string).collect();
-        format!(
-            "SELECT {} FROM {} WHERE {} AND {} IN ({}) ORDER BY {}",
-            self.select,
-            self.from,
-            self.filter,
-            self.first_key,
-            list.join(", "),
-            self.order_by
-        )
+        self.rows_in(keys.iter().map(i128::to_string).collect())
     }
 
     /// Full rows of the given text first keys. The keys come from the
     /// other side (a FHIR server): each is written as hex bytes, so no key
     /// can change the statement.
     pub fn rows_for_text_keys_sql(&self, keys: &[String]) -> String {
-        let list: Vec<String> = keys.iter().map(|k| text_literal(self.engine, k)).collect();
+        self.rows_in(keys.iter().map(|k| text_literal(self.engine, k)).collect())
+    }
+
+    /// Full rows whose first key is one of `list` (SQL literals), by key.
+    fn rows_in(&self, list: Vec<String>) -> String {
         format!(
             "SELECT {} FROM {} WHERE {} AND {} IN ({}) ORDER BY {}",
             self.select,
