@@ -15,17 +15,10 @@ use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 
 use super::auth::Actor;
-use super::error::{BodyRefusals, Error, ErrorBody, Refusals};
+use super::error::{BodyRefusals, Error, ErrorBody, Refusals, parse_id};
 use super::filters;
 use super::state::AppState;
 use crate::feedback::{Draft, Event, Item, Source, Status};
-
-fn parse_id(raw: &str) -> Result<i64, Error> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id >= 1)
-        .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
-}
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct ItemList {

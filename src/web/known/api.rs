@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::feedback::known::{KnownError, KnownIssue, KnownStatus, NewKnown};
 use crate::web::auth::Actor;
-use crate::web::error::{BodyRefusals, Error, ErrorBody, Refusals};
+use crate::web::error::{BodyRefusals, Error, ErrorBody, Refusals, parse_id};
 use crate::web::state::AppState;
 
 impl From<KnownError> for Error {
@@ -49,13 +49,6 @@ fn whole_numbers<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<i64>, D::
                 .ok_or_else(|| serde::de::Error::custom(format!("`{n}` is not a report number")))
         })
         .collect()
-}
-
-fn parse_id(raw: &str) -> Result<i64, Error> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id >= 1)
-        .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
 }
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
