@@ -155,6 +155,14 @@ impl From<TransitionError> for Error {
     }
 }
 
+/// A record id from a URL path: a whole number of at least 1, else 400.
+pub fn parse_id(raw: &str) -> Result<i64, Error> {
+    raw.parse::<i64>()
+        .ok()
+        .filter(|id| *id >= 1)
+        .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -171,12 +179,4 @@ mod tests {
             r#"{"error":"the store is unavailable; try again later"}"#
         );
     }
-}
-
-/// A record id from a URL path: a whole number of at least 1, else 400.
-pub fn parse_id(raw: &str) -> Result<i64, Error> {
-    raw.parse::<i64>()
-        .ok()
-        .filter(|id| *id >= 1)
-        .ok_or_else(|| Error::BadRequest("the id must be an integer of at least 1".into()))
 }
