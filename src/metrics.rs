@@ -236,6 +236,7 @@ impl Metrics {
         }
         if let Some(d) = details.integrity() {
             self.integrity.show(check, d);
+            self.clinics.show_integrity(check, d);
         }
         if let Some(d) = details.documents() {
             self.documents.show(check, d);

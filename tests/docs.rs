@@ -94,6 +94,7 @@ const KEYS: &[&str] = &[
     "integrity.rules.mapping_column",
     "integrity.rules.mapping_where",
     "integrity.rules.max_age",
+    "integrity.rules.clinic",
     "feedback.categories",
     "feedback.categories.id",
     "feedback.categories.label",

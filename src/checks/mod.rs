@@ -102,7 +102,12 @@ pub fn build_all(config: &Config, sources: &Sources) -> Vec<Arc<dyn Check>> {
     }
     for ic in &config.integrity {
         let meta = CheckMeta::integrity(ic);
-        checks.push(Arc::new(integrity::IntegrityCheck::new(meta, ic, sources)));
+        checks.push(Arc::new(integrity::IntegrityCheck::new(
+            meta,
+            ic,
+            sources,
+            codes.clone(),
+        )));
     }
     for wc in &config.workflows {
         let meta = CheckMeta::workflow(wc);

@@ -66,7 +66,7 @@ pub struct ClinicCodes {
 
 impl ClinicCodes {
     pub fn new(clinics: &[Clinic]) -> ClinicCodes {
-        let by_code = clinics
+        let mut by_code: std::collections::HashMap<String, String> = clinics
             .iter()
             .flat_map(|c| {
                 c.codes
@@ -74,6 +74,15 @@ impl ClinicCodes {
                     .map(move |code| (code.clone(), c.id.to_string()))
             })
             .collect();
+        // A clinic's id means it too (data that already says "north"),
+        // unless another clinic claims that value as a code.
+        if !by_code.is_empty() {
+            for c in clinics {
+                by_code
+                    .entry(c.id.to_string())
+                    .or_insert_with(|| c.id.to_string());
+            }
+        }
         ClinicCodes { by_code }
     }
 
@@ -345,6 +354,7 @@ mod tests {
         assert_eq!(m.clinic_of(Some(" 3 ")), "east");
         assert_eq!(m.clinic_of(Some("Organization/org-clinic-east")), "east");
         assert_eq!(m.clinic_of(Some("2")), UNASSIGNED);
+        assert_eq!(m.clinic_of(Some("north")), "north");
         assert_eq!(m.clinic_of(None), UNASSIGNED);
         assert_eq!(m.pairs()[0], ("1", "north"));
     }

@@ -49,6 +49,9 @@ pub struct IntegrityRule {
     pub table: TableName,
     /// Rows of `table` the rule looks at; all rows when absent.
     pub filter: Option<SqlFilter>,
+    /// The column naming each row's clinic (a code of `[[clinics]]`): the
+    /// rule's problems are then counted per clinic too.
+    pub clinic: Option<Ident>,
     pub spec: RuleSpec,
 }
 

@@ -132,6 +132,8 @@ pub struct RawIntegrityRule {
     pub max_cluster_size: Option<S<u32>>,
     pub vetoes: Option<S<Vec<S<String>>>>,
     pub lineage: Option<S<String>>,
+    /// The column naming the clinic of a row: problems per clinic.
+    pub clinic: Option<S<String>>,
 }
 
 /// The `person = { … }` column map of a `probable_duplicates` rule.

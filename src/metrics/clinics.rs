@@ -1,6 +1,6 @@
 //! Gauges of a check's figures per clinic, from its `details.by_clinic`:
-//! a reconciliation's discrepancies and a documents check's checked and
-//! failed documents. The `clinic` label takes only the configured clinic
+//! a reconciliation's discrepancies, a documents check's checked and
+//! failed documents, and an integrity rule's problems. The `clinic` label takes only the configured clinic
 //! ids and `_unassigned` (a stored result naming a clinic since removed
 //! from the config is not shown), so the series stay bounded; every
 //! configured clinic of a sliced check shows, at 0 when it has nothing.
@@ -11,12 +11,13 @@ use std::sync::Mutex;
 use prometheus::{IntGaugeVec, Opts, Registry};
 
 use super::must;
-use crate::results::{DocumentsDetails, Reason, ReconcileDetails, UNASSIGNED};
+use crate::results::{DocumentsDetails, IntegrityDetails, Reason, ReconcileDetails, UNASSIGNED};
 
 pub(super) struct ClinicMetrics {
     discrepancies: IntGaugeVec,
     checked: IntGaugeVec,
     failed: IntGaugeVec,
+    problems: IntGaugeVec,
     /// The configured clinic ids and `_unassigned`: the label's only values.
     clinics: Mutex<Vec<String>>,
 }
@@ -46,6 +47,11 @@ impl ClinicMetrics {
                 "hypercare_documents_clinic_failed",
                 "Documents that failed in the latest run, per clinic and reason.",
                 &["check", "clinic", "reason"],
+            ),
+            problems: int(
+                "hypercare_integrity_clinic_problems",
+                "An integrity rule's problems in the latest run, per clinic (rules with `clinic`).",
+                &["check", "rule", "clinic"],
             ),
             clinics: Mutex::new(vec![UNASSIGNED.to_string()]),
         }
@@ -112,8 +118,29 @@ impl ClinicMetrics {
         }
     }
 
+    /// Shows an integrity check's problems per clinic, for the rules that
+    /// count them (a rule that could not run keeps its last figures).
+    pub fn show_integrity(&self, check: &str, d: &IntegrityDetails) {
+        let sliced: Vec<&str> = d
+            .by_clinic
+            .values()
+            .flat_map(|rules| rules.keys())
+            .map(String::as_str)
+            .collect();
+        for clinic in self.clinics() {
+            let mine = d.by_clinic.get(&clinic);
+            for rule in d.rules.iter().filter(|r| sliced.contains(&r.name.as_str())) {
+                let n = mine.and_then(|m| m.get(&rule.name)).copied().unwrap_or(0);
+                self.problems
+                    .with_label_values(&[check, &rule.name, &clinic])
+                    .set(n);
+            }
+        }
+    }
+
     /// Clears every series, before they are refilled for a new config.
     pub fn reset(&self) {
+        self.problems.reset();
         self.discrepancies.reset();
         self.checked.reset();
         self.failed.reset();

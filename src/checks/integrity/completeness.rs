@@ -9,6 +9,7 @@ use crate::config::integrity::{Ident, IntegrityRule, TableName};
 use crate::results::{FieldCompleteness, Outcome, RuleResult};
 use crate::sources::{Cell, SourceError};
 
+use super::clinics::{self, Slices};
 use super::sql::{self, Sql};
 use super::{Ctx, catalog};
 
@@ -30,7 +31,7 @@ pub async fn run(
     fields: &[Ident],
     min_ratio: f64,
     out: &mut RuleResult,
-) -> Result<(), SourceError> {
+) -> Result<Option<Slices>, SourceError> {
     let e = ctx.engine;
     let kinds = presence(ctx, &rule.table, fields).await?;
     let missing: Vec<String> = fields
@@ -67,7 +68,16 @@ pub async fn run(
         ctx.limit()
     ));
     let rows = q.rows(ctx.source).await?;
-    read(rows, fields, min_ratio, ctx.samples, out)
+    read(rows, fields, min_ratio, ctx.samples, out)?;
+    // Per clinic: incomplete rows (the verdict stays on the field shares).
+    match clinics::column(ctx, &rule.clinic) {
+        Some(c) => {
+            let mut bad = |_: &mut Sql| any.clone();
+            let tally = clinics::bad_rows(ctx, &c, &from, &scope, &mut bad).await?;
+            Ok(Some(tally.into_slices(out)))
+        }
+        None => Ok(None),
+    }
 }
 
 fn missing(col: &str, p: Presence) -> String {

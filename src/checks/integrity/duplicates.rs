@@ -8,6 +8,7 @@ use crate::config::{Engine, Tolerance};
 use crate::results::{Cluster, RuleResult};
 use crate::sources::{Cell, SourceError};
 
+use super::clinics::{self, Slices};
 use super::sql::{self, KEY_SEPARATOR, Sql};
 use super::{Ctx, judge, samples};
 
@@ -18,7 +19,7 @@ pub async fn run(
     matches: &[MatchExpr],
     tolerance: Tolerance,
     out: &mut RuleResult,
-) -> Result<(), SourceError> {
+) -> Result<Option<Slices>, SourceError> {
     let mut q = Sql::new(ctx.engine);
     statement(&mut q, rule, key, matches, ctx.limit() + 1);
     let rows = q.rows(ctx.source).await?;
@@ -27,8 +28,48 @@ pub async fn run(
     out.problems = Some(found.cluster_count);
     out.records_involved = Some(found.records);
     out.sample_clusters = found.clusters;
-    out.status = judge(tolerance, found.checked, found.cluster_count);
-    Ok(())
+    let slices = match &rule.clinic {
+        Some(c) => {
+            let mut q = Sql::new(ctx.engine);
+            by_clinic(&mut q, rule, c, matches);
+            let tally = clinics::read(ctx.codes, q.rows(ctx.source).await?)?;
+            Some(tally.into_slices(out))
+        }
+        None => None,
+    };
+    out.status = judge(
+        tolerance,
+        out.rows_checked.unwrap_or(0),
+        out.problems.unwrap_or(0),
+    );
+    Ok(slices)
+}
+
+/// Per clinic value: rows with every match value present, and clusters,
+/// each counted once, for the smallest clinic value among its rows
+/// (blank and NULL ignored).
+fn by_clinic(q: &mut Sql, rule: &IntegrityRule, clinic: &Ident, matches: &[MatchExpr]) {
+    let e = q.engine;
+    let (from, scope, normals) = grouping(e, rule, matches);
+    let value = format!("NULLIF(TRIM({}), '')", sql::text(e, &sql::ident(e, clinic)));
+    let rows = sql::bigint(e, "SUM(g.c)");
+    let clusters = sql::bigint(e, "SUM(CASE WHEN g.c > 1 THEN 1 ELSE 0 END)");
+    q.push(&format!(
+        "SELECT g.v, {rows}, {clusters} FROM (SELECT MIN({value}) AS v, COUNT(*) AS c \
+         FROM {from} WHERE {scope} GROUP BY {normals}) g GROUP BY g.v"
+    ));
+}
+
+/// The table, the rows taking part and the grouping by match values.
+fn grouping(e: Engine, rule: &IntegrityRule, matches: &[MatchExpr]) -> (String, String, String) {
+    let normals: Vec<String> = matches.iter().map(|m| normalized(e, m)).collect();
+    let mut scope = vec![sql::filter(&rule.filter)];
+    scope.extend(normals.iter().zip(matches).map(|(n, m)| present(n, m)));
+    (
+        sql::table(e, &rule.table),
+        scope.join(" AND "),
+        normals.join(", "),
+    )
 }
 
 /// The normalized value of one match expression.
@@ -62,11 +103,8 @@ fn present(normal: &str, m: &MatchExpr) -> String {
 
 fn statement(q: &mut Sql, rule: &IntegrityRule, key: &Ident, matches: &[MatchExpr], limit: usize) {
     let e = q.engine;
-    let from = sql::table(e, &rule.table);
+    let (from, scope, normals) = grouping(e, rule, matches);
     let k = sql::ident(e, key);
-    let normals: Vec<String> = matches.iter().map(|m| normalized(e, m)).collect();
-    let mut scope = vec![sql::filter(&rule.filter)];
-    scope.extend(normals.iter().zip(matches).map(|(n, m)| present(n, m)));
     let list = sql::key_list(e, &k);
     let fold = "CASE WHEN g.c > 1 THEN g.k1 END";
     let checked = sql::bigint(e, "SUM(x.n) OVER ()");
@@ -78,10 +116,8 @@ fn statement(q: &mut Sql, rule: &IntegrityRule, key: &Ident, matches: &[MatchExp
         "SELECT {key_text}, x.ks, x.n, {checked}, {clusters}, {records} \
          FROM (SELECT {fold} AS k, MAX(CASE WHEN g.c > 1 THEN g.ks END) AS ks, {n} AS n \
          FROM (SELECT MIN({k}) AS k1, {list} AS ks, COUNT(*) AS c FROM {from} \
-         WHERE {} GROUP BY {}) g GROUP BY {fold}) x \
-         ORDER BY CASE WHEN x.k IS NULL THEN 0 ELSE 1 END, x.k LIMIT {limit}",
-        scope.join(" AND "),
-        normals.join(", ")
+         WHERE {scope} GROUP BY {normals}) g GROUP BY {fold}) x \
+         ORDER BY CASE WHEN x.k IS NULL THEN 0 ELSE 1 END, x.k LIMIT {limit}"
     ));
 }
 

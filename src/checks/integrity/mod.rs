@@ -9,6 +9,7 @@
 //! a rule is beyond its threshold and errors when a rule could not run.
 
 mod catalog;
+mod clinics;
 mod codes;
 mod completeness;
 mod duplicates;
@@ -28,7 +29,7 @@ use chrono::{DateTime, Utc};
 
 use crate::checks::{Check, CheckMeta, RunInput, RunOutput};
 use crate::config::integrity::{IntegrityConfig, IntegrityRule, RuleSpec};
-use crate::config::{Engine, Tolerance};
+use crate::config::{ClinicCodes, Engine, Tolerance};
 use crate::results::{CheckResult, Details, IntegrityDetails, Outcome, RuleKind, RuleResult};
 use crate::sources::{Sources, SqlSource};
 
@@ -42,6 +43,8 @@ pub(crate) struct Ctx<'a> {
     pub samples: usize,
     /// When the run started: "today" for date ranges, "now" for freshness.
     pub now: DateTime<Utc>,
+    /// Maps a rule's `clinic` values to clinic ids.
+    pub codes: &'a ClinicCodes,
 }
 
 impl Ctx<'_> {
@@ -55,14 +58,21 @@ pub struct IntegrityCheck {
     meta: CheckMeta,
     cfg: IntegrityConfig,
     source: Option<Arc<SqlSource>>,
+    codes: Arc<ClinicCodes>,
 }
 
 impl IntegrityCheck {
-    pub fn new(meta: CheckMeta, cfg: &IntegrityConfig, sources: &Sources) -> Self {
+    pub fn new(
+        meta: CheckMeta,
+        cfg: &IntegrityConfig,
+        sources: &Sources,
+        codes: Arc<ClinicCodes>,
+    ) -> Self {
         IntegrityCheck {
             meta,
             source: sources.sql(&cfg.from),
             cfg: cfg.clone(),
+            codes,
         }
     }
 }
@@ -93,29 +103,33 @@ impl IntegrityCheck {
             engine: source.engine(),
             samples: self.cfg.sample_keys,
             now: Utc::now(),
+            codes: &self.codes,
         };
-        let mut rules = Vec::with_capacity(self.cfg.rules.len());
+        let mut details = IntegrityDetails::default();
         let mut errors = Vec::new();
         for rule in &self.cfg.rules {
-            let (result, error) = run_rule(&ctx, rule).await;
-            if let Some(class) = error {
-                errors.push((result.name.clone(), class));
+            let (result, ran) = run_rule(&ctx, rule).await;
+            match ran {
+                Ok(slices) => {
+                    for (clinic, n) in slices.unwrap_or_default() {
+                        let mine = details.by_clinic.entry(clinic).or_default();
+                        mine.insert(result.name.clone(), n);
+                    }
+                }
+                Err(class) => errors.push((result.name.clone(), class)),
             }
-            rules.push(result);
+            details.rules.push(result);
         }
-        summary::verdict(
-            IntegrityDetails {
-                rules,
-                ..Default::default()
-            },
-            &errors,
-        )
+        summary::verdict(details, &errors)
     }
 }
 
-/// Runs one rule; a failed query becomes an `error` result, returned with
-/// the failure's class.
-async fn run_rule(ctx: &Ctx<'_>, rule: &IntegrityRule) -> (RuleResult, Option<&'static str>) {
+/// Runs one rule, with its problems per clinic when it has `clinic`; a
+/// failed query becomes an `error` result, returned with the failure's class.
+async fn run_rule(
+    ctx: &Ctx<'_>,
+    rule: &IntegrityRule,
+) -> (RuleResult, Result<Option<clinics::Slices>, &'static str>) {
     let mut out = RuleResult::new(
         rule.name.as_str(),
         kind_of(&rule.spec),
@@ -136,19 +150,21 @@ async fn run_rule(ctx: &Ctx<'_>, rule: &IntegrityRule) -> (RuleResult, Option<&'
         } => completeness::run(ctx, rule, key, fields, *min_ratio, &mut out).await,
         RuleSpec::Validity { .. } => validity::run(ctx, rule, &mut out).await,
         RuleSpec::Freshness { column, max_age } => {
-            freshness::run(ctx, rule, column, *max_age, &mut out).await
+            freshness::run(ctx, rule, column, *max_age, &mut out)
+                .await
+                .map(|()| None)
         }
         RuleSpec::ProbableDuplicates(spec) => empi::run(ctx, rule, spec, &mut out).await,
     };
     out.duration_ms = clock.elapsed().as_millis() as u64;
     match ran {
-        Ok(()) => (out, None),
+        Ok(slices) => (out, Ok(slices)),
         Err(e) => {
             let class = e.class();
             tracing::warn!(rule = %rule.name, error = class, "integrity rule could not run");
             out.status = Outcome::Error;
             out.error = Some(e.to_string());
-            (out, Some(class))
+            (out, Err(class))
         }
     }
 }

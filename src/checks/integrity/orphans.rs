@@ -8,6 +8,7 @@ use crate::config::integrity::{IntegrityRule, RefCast, RuleSpec};
 use crate::results::RuleResult;
 use crate::sources::SourceError;
 
+use super::clinics::{self, Slices};
 use super::sql::{self, Sql};
 use super::{Ctx, judge};
 
@@ -15,7 +16,7 @@ pub async fn run(
     ctx: &Ctx<'_>,
     rule: &IntegrityRule,
     out: &mut RuleResult,
-) -> Result<(), SourceError> {
+) -> Result<Option<Slices>, SourceError> {
     let RuleSpec::Orphans {
         key,
         column,
@@ -57,8 +58,20 @@ pub async fn run(
     out.rows_checked = Some(checked);
     out.problems = Some(problems);
     out.sample_keys = keys;
-    out.status = judge(*tolerance, checked, problems);
-    Ok(())
+    let slices = match clinics::column(ctx, &rule.clinic) {
+        Some(c) => {
+            let mut bad = |_: &mut Sql| bad.clone();
+            let tally = clinics::bad_rows(ctx, &c, &from, &scope, &mut bad).await?;
+            Some(tally.into_slices(out))
+        }
+        None => None,
+    };
+    out.status = judge(
+        *tolerance,
+        out.rows_checked.unwrap_or(0),
+        out.problems.unwrap_or(0),
+    );
+    Ok(slices)
 }
 
 /// `TRIM` of an expression as text (PostgreSQL's `TRIM` needs text).

@@ -12,14 +12,16 @@ use crate::config::integrity::{
 use crate::results::RuleResult;
 use crate::sources::{Cell, SourceError};
 
+use super::clinics::{self, Slices, Tally};
 use super::orphans::trimmed_text;
 use super::samples::Smallest;
 use super::sql::{self, Sql};
 use super::{Ctx, judge};
 use super::{catalog, codes};
 
-/// Counts of a validity rule: rows checked, problems, sample keys.
-type Counts = (i64, i64, Vec<String>);
+/// Counts of a validity rule: rows checked, problems, sample keys, and
+/// per clinic when the rule has `clinic`.
+type Counts = (i64, i64, Vec<String>, Option<Tally>);
 
 /// The quoted names one validity rule's SQL is written with.
 struct Target {
@@ -31,13 +33,15 @@ struct Target {
     col: String,
     /// The rule's filter and "the value is present".
     scope: String,
+    /// `t.clinic`, when the rule counts per clinic.
+    clinic: Option<String>,
 }
 
 pub async fn run(
     ctx: &Ctx<'_>,
     rule: &IntegrityRule,
     out: &mut RuleResult,
-) -> Result<(), SourceError> {
+) -> Result<Option<Slices>, SourceError> {
     let RuleSpec::Validity {
         key,
         column,
@@ -58,8 +62,9 @@ pub async fn run(
             trimmed_text(e, &col)
         ),
         col,
+        clinic: clinics::column(ctx, &rule.clinic),
     };
-    let (checked, problems, keys) = match test {
+    let (checked, problems, keys, tally) = match test {
         ValidityTest::Builtin(Builtin::Npi) => stream(ctx, &t, codes::npi_valid).await?,
         ValidityTest::Builtin(Builtin::Loinc) => stream(ctx, &t, codes::loinc_valid).await?,
         ValidityTest::Mapping {
@@ -91,8 +96,27 @@ pub async fn run(
     out.rows_checked = Some(checked);
     out.problems = Some(problems);
     out.sample_keys = keys;
-    out.status = judge(*tolerance, checked, problems);
-    Ok(())
+    let slices = tally.map(|t| t.into_slices(out));
+    out.status = judge(
+        *tolerance,
+        out.rows_checked.unwrap_or(0),
+        out.problems.unwrap_or(0),
+    );
+    Ok(slices)
+}
+
+/// Per clinic, when the rule has `clinic`: the values for which `bad` holds.
+async fn per_clinic(
+    ctx: &Ctx<'_>,
+    t: &Target,
+    bad: &mut (dyn FnMut(&mut Sql) -> String + Send),
+) -> Result<Option<Tally>, SourceError> {
+    match &t.clinic {
+        Some(c) => Ok(Some(
+            clinics::bad_rows(ctx, c, &t.from, &t.scope, bad).await?,
+        )),
+        None => Ok(None),
+    }
 }
 
 /// Counts the values for which `bad` holds, in the database.
@@ -103,7 +127,9 @@ async fn tested(
 ) -> Result<Counts, SourceError> {
     let mut q = Sql::new(ctx.engine);
     sql::counted_then_sampled(&mut q, &t.from, &t.key, &t.scope, bad, ctx.limit());
-    sql::read_counted_then_sampled(q.rows(ctx.source).await?, ctx.samples)
+    let (checked, problems, keys) =
+        sql::read_counted_then_sampled(q.rows(ctx.source).await?, ctx.samples)?;
+    Ok((checked, problems, keys, per_clinic(ctx, t, bad).await?))
 }
 
 /// Values with no row in the mapping table: an anti-join.
@@ -127,7 +153,10 @@ async fn mapping(
     );
     let mut q = Sql::new(e);
     sql::checked_and_bad(&mut q, &t.from, &t.key, &t.scope, &bad, ctx.limit());
-    sql::read_checked_and_bad(q.rows(ctx.source).await?, ctx.samples)
+    let (checked, problems, keys) =
+        sql::read_checked_and_bad(q.rows(ctx.source).await?, ctx.samples)?;
+    let tally = per_clinic(ctx, t, &mut |_: &mut Sql| bad.clone()).await?;
+    Ok((checked, problems, keys, tally))
 }
 
 /// Dates out of range: natively on date and timestamp columns (the catalog
@@ -230,14 +259,19 @@ impl Range<'_> {
     }
 }
 
-/// Streams `(key, value)` for the rows in scope and tests each value here,
-/// keeping counts and the smallest failing keys: memory bounded by the
-/// sample size, whatever the table's.
+/// Streams `(key, value[, clinic])` for the rows in scope and tests each
+/// value here, keeping counts (per clinic too) and the smallest failing
+/// keys: memory bounded by the sample size, whatever the table's.
 async fn stream(ctx: &Ctx<'_>, t: &Target, valid: fn(&str) -> bool) -> Result<Counts, SourceError> {
     let e = ctx.engine;
     let mut q = Sql::new(e);
+    let clinic = t
+        .clinic
+        .as_ref()
+        .map(|c| format!(", {}", sql::text(e, c)))
+        .unwrap_or_default();
     q.push(&format!(
-        "SELECT {}, {} FROM {} WHERE {}",
+        "SELECT {}, {}{clinic} FROM {} WHERE {}",
         sql::text(e, &t.key),
         sql::text(e, &t.col),
         t.from,
@@ -245,9 +279,17 @@ async fn stream(ctx: &Ctx<'_>, t: &Target, valid: fn(&str) -> bool) -> Result<Co
     ));
     let (mut checked, mut problems) = (0i64, 0i64);
     let mut keys = Smallest::new(ctx.samples);
+    let mut tally = t.clinic.as_ref().map(|_| Tally::default());
     let mut on_row = |row: &[Cell]| {
         checked += 1;
         let ok = matches!(row.get(1), Some(Cell::Text(v)) if valid(v));
+        if let Some(tally) = tally.as_mut() {
+            let value = match row.get(2) {
+                Some(Cell::Text(v)) => Some(v.as_str()),
+                _ => None,
+            };
+            tally.add(ctx.codes, value, 1, i64::from(!ok));
+        }
         if !ok {
             problems += 1;
             if let Some(k) = row.first().cloned().and_then(sql::key) {
@@ -257,5 +299,5 @@ async fn stream(ctx: &Ctx<'_>, t: &Target, valid: fn(&str) -> bool) -> Result<Co
     };
     tracing::debug!(sql = %q.text, "integrity stream");
     ctx.source.stream(&q.text, &q.binds, &mut on_row).await?;
-    Ok((checked, problems, keys.into_sorted()))
+    Ok((checked, problems, keys.into_sorted(), tally))
 }

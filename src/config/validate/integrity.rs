@@ -116,6 +116,7 @@ fn rule(c: &mut Collector, r: RawIntegrityRule) -> Option<IntegrityRule> {
     let applicable = keys::check_applicable(c, &r, kind);
     let table = parsed(c, &r.table, TableName::parse);
     let filter = optional(c, &r.r#where, SqlFilter::parse);
+    let clinic = keys::clinic(c, &r, kind);
     let spec = match kind {
         Kind::Duplicates => kinds::duplicates(c, &r),
         Kind::Orphans => kinds::orphans(c, &r),
@@ -130,6 +131,7 @@ fn rule(c: &mut Collector, r: RawIntegrityRule) -> Option<IntegrityRule> {
         description: r.description,
         table: table?,
         filter: filter?,
+        clinic: clinic?,
         spec: spec?,
     })
 }

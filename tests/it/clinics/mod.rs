@@ -11,6 +11,7 @@ use hypercare::config::parse;
 use hypercare::sources::Sources;
 
 mod config;
+mod integrity;
 mod keyed;
 
 /// Runs every check of a config once, in this process (as `hypercare

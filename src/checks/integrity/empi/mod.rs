@@ -201,7 +201,7 @@ pub(crate) async fn run(
     rule: &IntegrityRule,
     spec: &EmpiSpec,
     out: &mut RuleResult,
-) -> Result<(), SourceError> {
+) -> Result<Option<super::clinics::Slices>, SourceError> {
     let scoring = score(ctx.source, rule, spec).await?;
     let mut clusters = cluster::Clusters::default();
     let mut review = Vec::new();
@@ -236,7 +236,7 @@ pub(crate) async fn run(
         out.rows_checked.unwrap_or(0),
         groups.len() as i64,
     );
-    Ok(())
+    super::clinics::of_rule_clusters(ctx, rule, &spec.key, &groups).await
 }
 
 /// The rule's counts: rows, clusters and their records, review pairs,

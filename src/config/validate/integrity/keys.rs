@@ -4,6 +4,7 @@ use std::ops::Range;
 
 use toml::Spanned;
 
+use super::super::super::Ident;
 use super::super::super::errors::Collector;
 use super::super::super::raw::RawIntegrityRule;
 
@@ -145,4 +146,22 @@ pub(super) fn check_applicable(c: &mut Collector, r: &RawIntegrityRule, kind: Ki
         }
     }
     ok
+}
+
+/// The `clinic` column of a rule: every kind that counts problem rows (or
+/// clusters) of one table takes it; freshness judges the table's newest
+/// row as a whole, so per-clinic staleness would not add up to its verdict.
+pub(super) fn clinic(c: &mut Collector, r: &RawIntegrityRule, kind: Kind) -> Option<Option<Ident>> {
+    let Some(raw) = &r.clinic else {
+        return Some(None);
+    };
+    if kind == Kind::Freshness {
+        c.at(
+            raw.span(),
+            "`clinic` does not apply to kind `freshness`".to_string(),
+            Some("freshness judges the newest row of the whole table; give each clinic its own rule with `where` on its code"),
+        );
+        return None;
+    }
+    super::ident(c, &r.clinic).map(Some)
 }
