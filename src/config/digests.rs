@@ -27,6 +27,10 @@ pub struct DigestConfig {
     /// A slot missed by more than this (daemon down) is not sent late.
     #[serde(default = "secs::<21600>", deserialize_with = "duration")]
     pub send_window: Duration,
+    /// Quote the open blockers' (redacted) text: opt-in, since a digest
+    /// leaves hypercare by mail and the PHI guard is a net, not a proof.
+    #[serde(default)]
+    pub blocker_text: bool,
 }
 
 fn default_subject() -> String {

@@ -42,6 +42,8 @@ pub struct DocumentsConfig {
     pub rate_per_host: u32,
     /// Bound on one storage request (connecting, the answer, and for content the whole body).
     pub request_timeout: Duration,
+    /// Largest content fetched, in MiB: a larger declared or sent body is `too_large`.
+    pub max_content_mb: u32,
     /// Document kind name (a metric label) → the inventory values that mean it.
     pub kinds: BTreeMap<Name, Vec<String>>,
     /// Documents with one of these statuses are left out, by rule.

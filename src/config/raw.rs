@@ -264,6 +264,7 @@ pub struct RawDocuments {
     pub concurrency: Option<S<u32>>,
     pub rate_per_host: Option<S<u32>>,
     pub request_timeout: Option<S<String>>,
+    pub max_content_mb: Option<S<u32>>,
     pub kinds: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
     pub skip_status: Option<S<Vec<String>>>,
     pub tolerance: Option<S<RawTolerance>>,

@@ -24,7 +24,8 @@ pub struct Blocker {
     pub opened: String,
     pub age_days: i64,
     pub category: String,
-    pub text: String,
+    /// The redacted text, only where the digest sets `blocker_text`.
+    pub text: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -114,6 +115,7 @@ async fn previous(
 /// What every clinic's part of one digest is cut from.
 struct Shared<'a> {
     now_ms: i64,
+    blocker_text: bool,
     categories: &'a BTreeMap<String, String>,
     by_category: Vec<(Option<String>, String, i64)>,
     open: Vec<OpenReport>,
@@ -172,7 +174,7 @@ impl Shared<'_> {
                     .unwrap_or_default(),
                 age_days: (self.now_ms - r.created_ms) / DAY_MS,
                 category: self.label(&r.category),
-                text: short(&r.text),
+                text: self.blocker_text.then(|| short(&r.text)),
             })
             .collect();
         let per_day: BTreeMap<&str, (u32, u32)> = self
@@ -219,6 +221,7 @@ pub async fn gather(
     let today = today(now_ms);
     let shared = Shared {
         now_ms,
+        blocker_text: d.blocker_text,
         categories,
         by_category: store.reports_by_category_since(since_ms).await?,
         open: store.open_reports().await?,
@@ -253,4 +256,59 @@ pub async fn gather(
         escalation: setup.cfg.escalation.clone(),
         public_url,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn card() -> ClinicCard {
+        ClinicCard {
+            clinic: "north".into(),
+            clinic_name: "North".into(),
+            wave: "wave1".into(),
+            go_live: chrono::NaiveDate::from_ymd_opt(2026, 1, 1).expect("a date"),
+            day: 3,
+            criteria: Vec::new(),
+            exit_ready: false,
+            triggers: Vec::new(),
+            figures: Figures::default(),
+        }
+    }
+
+    #[test]
+    fn blocker_text_is_quoted_only_where_the_digest_opts_in() {
+        let categories = BTreeMap::new();
+        let report = OpenReport {
+            id: 1,
+            created_ms: 0,
+            clinic: Some("north".into()),
+            category: "orders".into(),
+            severity: "blocks_work".into(),
+            text: "Cannot sign orders on ward 4B".into(),
+        };
+        let digest = |blocker_text| {
+            let shared = Shared {
+                now_ms: 2 * DAY_MS,
+                blocker_text,
+                categories: &categories,
+                by_category: Vec::new(),
+                open: vec![report.clone()],
+                alerts: Vec::new(),
+                trend: Trend::new(),
+                days: Vec::new(),
+                previous: BTreeMap::new(),
+            };
+            shared.clinic(card(), None)
+        };
+        let plain = digest(false);
+        assert_eq!(plain.open_blockers, 1);
+        assert_eq!(plain.blockers[0].text, None);
+        assert_eq!(plain.blockers[0].age_days, 2);
+        let quoted = digest(true);
+        assert_eq!(
+            quoted.blockers[0].text.as_deref(),
+            Some("Cannot sign orders on ward 4B")
+        );
+    }
 }

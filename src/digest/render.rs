@@ -187,13 +187,17 @@ fn blockers_and_alerts_text(s: &mut String, c: &ClinicDigest) {
         s.push_str("Open blockers: none.\n");
     } else {
         s.push_str(&format!(
-            "Open blockers: {} (oldest first, redacted text):\n",
+            "Open blockers: {} (oldest first):\n",
             c.open_blockers
         ));
         for b in &c.blockers {
+            let quoted = b
+                .text
+                .as_ref()
+                .map_or(String::new(), |t| format!(": \"{t}\""));
             s.push_str(&format!(
-                "  - since {} ({} day(s)), {}: \"{}\"\n",
-                b.opened, b.age_days, b.category, b.text
+                "  - since {} ({} day(s)), {}{quoted}\n",
+                b.opened, b.age_days, b.category
             ));
         }
     }
@@ -277,8 +281,8 @@ fn clinic_html(d: &DigestData, c: &ClinicDigest) -> Markup {
                     } }
                     tr { td style={(TD) "font-weight:bold;"} { "Open blockers" } td style=(TD) {
                         @if c.open_blockers == 0 { "none" } @else {
-                            (c.open_blockers) " open, oldest first (redacted text):"
-                            @for b in &c.blockers { div style="margin-top:4px;" { "since " (b.opened) " (" (b.age_days) " day(s)), " (b.category) ": “" (b.text) "”" } }
+                            (c.open_blockers) " open, oldest first:"
+                            @for b in &c.blockers { div style="margin-top:4px;" { "since " (b.opened) " (" (b.age_days) " day(s)), " (b.category) @if let Some(t) = &b.text { ": “" (t) "”" } } }
                         }
                     } }
                     tr { td style={(TD) "font-weight:bold;"} { "Active alerts" } td style=(TD) {

@@ -43,6 +43,8 @@ pub enum Reason {
     TypeMismatch,
     /// The size differs from the metadata (a truncated copy, say).
     SizeMismatch,
+    /// The host declares (or sends) more than `max_content_mb`: refused, not read on.
+    TooLarge,
     /// The content's hash differs from the metadata's.
     HashMismatch,
     /// The bytes are not a readable file of the type they claim, or reading broke off.

@@ -110,7 +110,7 @@ fn sqlite_config(dir: &std::path::Path, port: u16, checks: &[&str]) -> String {
     );
     for name in checks {
         text.push_str(&format!(
-            "[[reconcile]]\nname = \"{name}\"\nschedule = \"0 0 * * * *\"\nsource = {{ from = \"s\", sql = \"SELECT 1\" }}\ntarget = {{ from = \"s\", sql = \"SELECT 1\" }}\n"
+            "[[reconcile]]\nname = \"{name}\"\nschedule = \"* * * * * *\"\nsource = {{ from = \"s\", sql = \"SELECT 1\" }}\ntarget = {{ from = \"s\", sql = \"SELECT 1\" }}\n"
         ));
     }
     text
@@ -141,7 +141,15 @@ async fn sighup_applies_a_valid_config_and_keeps_the_old_one_when_invalid() {
     .await
     .expect("the valid config was applied");
 
+    let runs = |m: &str| {
+        sample(
+            m,
+            "hypercare_check_runs_total{check=\"one\",kind=\"reconcile\",outcome=\"pass\"}",
+        )
+    };
+    let watch = crate::faults::HealthzWatch::start(daemon.base.clone());
     write_config(dir.path(), "[[reconcile]]\nname = \"broken\"\n");
+    let hup = std::time::Instant::now();
     daemon.signal("HUP");
     wait_for(Duration::from_secs(10), || async {
         sample(
@@ -151,8 +159,24 @@ async fn sighup_applies_a_valid_config_and_keeps_the_old_one_when_invalid() {
     })
     .await
     .expect("the invalid config was refused");
+    let refused = hup.elapsed();
     let m = daemon.metrics().await;
     assert_eq!(configured(&m), Some(2.0), "the old config stays in force");
+    // The old checks keep their schedule after the refused reload.
+    let before = runs(&m).unwrap_or(0.0);
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let after = runs(&daemon.metrics().await).unwrap_or(0.0);
+    let worst = watch.worst().await;
+    eprintln!(
+        "fault SIGHUP with a bad config: /healthz worst {worst:?}; refused in {refused:?}; \
+         `one` passed {} times in the 3 s after",
+        after - before
+    );
+    assert!(worst < Duration::from_secs(1), "/healthz took {worst:?}");
+    assert!(
+        after - before >= 1.0,
+        "`one` kept running: {before} -> {after}"
+    );
     assert_eq!(
         sample(&m, "hypercare_config_reloads_total{result=\"ok\"}"),
         Some(1.0)

@@ -35,6 +35,7 @@ async fn sigterm_during_a_long_check_exits_0_within_the_drain_and_records_it_can
         ),
     );
     let mut daemon = Daemon::start(&path, port).await;
+    let watch = crate::faults::HealthzWatch::start(daemon.base.clone());
     let store = format!("sqlite://{d}/store.db");
     wait_for(Duration::from_secs(10), || async {
         run_status(&store)
@@ -44,12 +45,16 @@ async fn sigterm_during_a_long_check_exits_0_within_the_drain_and_records_it_can
     })
     .await
     .expect("the slow check started");
+    // Served while the long run is under way, up to the signal.
+    let worst = watch.worst().await;
+    assert!(worst < Duration::from_secs(1), "/healthz took {worst:?}");
 
     daemon.signal("TERM");
     let (code, took) = daemon.wait_exit(Duration::from_secs(15));
     assert_eq!(code, Some(0));
     // drain (1 s) plus the time to record and close, well under the 5 min check timeout.
     assert!(took < Duration::from_secs(6), "took {took:?}");
+    eprintln!("fault SIGTERM mid-run: /healthz worst {worst:?} before; exit 0 after {took:?}");
     let statuses = run_status(&store).await;
     assert_eq!(
         statuses.first().map(String::as_str),

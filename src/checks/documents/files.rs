@@ -43,14 +43,16 @@ pub(super) async fn read(
 ) -> Result<Verifier, Failure> {
     let work = tokio::task::spawn_blocking(move || {
         let mut f = std::fs::File::open(&path).map_err(|e| io_failure(&e))?;
-        if !f.metadata().map_err(|e| io_failure(&e))?.is_file() {
+        let meta = f.metadata().map_err(|e| io_failure(&e))?;
+        if !meta.is_file() {
             return Err((Reason::NotFound, "not a regular file".into()));
         }
+        v.declared(meta.len())?;
         let mut buf = vec![0u8; CHUNK];
         loop {
             match f.read(&mut buf) {
                 Ok(0) => return Ok(v),
-                Ok(n) => v.feed(&buf[..n]),
+                Ok(n) => v.feed(&buf[..n])?,
                 Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
                 Err(e) => {
                     return Err((

@@ -63,9 +63,12 @@ impl Storage {
             .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
+        if let Some(len) = resp.content_length() {
+            v.declared(len)?;
+        }
         loop {
             match resp.chunk().await {
-                Ok(Some(chunk)) => v.feed(&chunk),
+                Ok(Some(chunk)) => v.feed(&chunk)?,
                 Ok(None) => return Ok((v, served)),
                 Err(e) if e.is_timeout() => {
                     return Err((

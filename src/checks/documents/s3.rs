@@ -100,11 +100,12 @@ impl Storage {
             .attributes
             .get(&Attribute::ContentType)
             .map(|v| v.to_string());
+        v.declared(got.meta.size)?;
         let mut stream = got.into_stream();
         let read = async {
             while let Some(chunk) = stream.next().await {
                 match chunk {
-                    Ok(c) => v.feed(&c),
+                    Ok(c) => v.feed(&c)?,
                     Err(_) => {
                         return Err((
                             Reason::Unreadable,

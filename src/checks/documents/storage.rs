@@ -42,6 +42,8 @@ pub(crate) struct Storage {
     pub(super) s3_config: Option<S3Config>,
     pub(super) s3_stores: Mutex<HashMap<String, Arc<dyn ObjectStore>>>,
     pub(super) timeout: Duration,
+    /// `max_content_mb` in bytes: content declared or sent past it is refused.
+    pub(super) max_content: u64,
     /// The algorithm of inventory hashes that name none.
     pub(super) default_hash: Option<crate::config::documents::HashAlgorithm>,
 }
@@ -75,6 +77,7 @@ impl Storage {
             s3_config: cfg.storage.s3.clone(),
             s3_stores: Mutex::new(HashMap::new()),
             timeout: cfg.request_timeout,
+            max_content: u64::from(cfg.max_content_mb).saturating_mul(1 << 20),
             default_hash: cfg.storage.hash_algorithm,
         }
     }

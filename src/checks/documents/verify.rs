@@ -121,7 +121,7 @@ pub(crate) async fn check(storage: &Storage, p: &Picked, found: &Found) -> Check
             content: false,
         };
     }
-    let v = Verifier::new(expected.as_ref().map(|(a, _)| *a));
+    let v = Verifier::new(expected.as_ref().map(|(a, _)| *a)).limited(d.size, storage.max_content);
     let failure = match storage.fetch(&target, accept, v).await {
         Ok((v, served)) => judge_content(
             d.size,
@@ -269,7 +269,7 @@ mod tests {
     fn digest_of(alg: HashAlgorithm, bytes: &[u8]) -> Vec<u8> {
         let mut v = Verifier::new(Some(alg));
         for chunk in bytes.chunks(7) {
-            v.feed(chunk);
+            v.feed(chunk).expect("no limit");
         }
         v.digest().expect("a hasher")
     }

@@ -46,6 +46,7 @@ pub(in crate::config) fn check(
     let concurrency = positive(c, &raw.concurrency, 8);
     let rate_per_host = positive(c, &raw.rate_per_host, 20);
     let request_timeout = duration(c, &raw.request_timeout, Duration::from_secs(10));
+    let max_content_mb = positive(c, &raw.max_content_mb, 1024);
     let kinds = kinds(c, &raw);
     let tolerance = tolerance(c, raw.tolerance.as_ref());
     let max_failures = match &raw.max_failures {
@@ -79,6 +80,7 @@ pub(in crate::config) fn check(
         concurrency: concurrency? as usize,
         rate_per_host: rate_per_host?,
         request_timeout: request_timeout?,
+        max_content_mb: max_content_mb?,
         kinds: kinds?,
         skip_status,
         tolerance: tolerance?,

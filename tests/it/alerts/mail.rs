@@ -89,6 +89,7 @@ async fn mail_waits_in_the_outbox_while_the_relay_is_down_and_goes_once_when_it_
         &smtp_section(smtp_port),
     );
     let d = Daemon::start(&write_config(dir.path(), &text), p).await;
+    let watch = crate::faults::HealthzWatch::start(d.base.clone());
 
     // The relay is down: the firing mail waits, retried, and checks keep running.
     let retried = wait_for(Duration::from_secs(20), || async {
@@ -124,10 +125,19 @@ async fn mail_waits_in_the_outbox_while_the_relay_is_down_and_goes_once_when_it_
         "a down relay must not make hypercare unready"
     );
 
+    let up = std::time::Instant::now();
     let smtp = Smtp::start(smtp_port, &dir.path().join("maildir")).await;
     let got = wait_mails(&smtp, 2, Duration::from_secs(30)).await;
+    let recovery = up.elapsed();
     tokio::time::sleep(Duration::from_secs(4)).await;
     assert_eq!(smtp.subjects(), got, "no duplicate after recovery");
+    let worst = watch.worst().await;
+    eprintln!(
+        "fault SMTP down then up: /healthz worst {worst:?}; both queued mails delivered \
+         {recovery:?} after the relay started; {} mails for 2 accepted",
+        smtp.subjects().len()
+    );
+    assert!(worst < Duration::from_secs(1), "/healthz took {worst:?}");
     assert_eq!(
         got,
         vec![

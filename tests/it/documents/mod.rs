@@ -10,5 +10,6 @@ mod fhir;
 mod fixtures;
 mod folder;
 mod http;
+mod huge;
 mod rotation;
 mod s3;

@@ -3,6 +3,7 @@
 
 mod clients;
 mod documents;
+mod heartbeat;
 mod proxy;
 mod scene;
 mod sources;
@@ -37,4 +38,32 @@ pub async fn healthz_latency(base: String, during: Duration) -> Duration {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     worst
+}
+
+/// `/healthz` asked every 100 ms from `start` until `worst` is called, for
+/// tests whose fault has no fixed length (a signal, a relay coming back).
+pub struct HealthzWatch {
+    stop: tokio_util::sync::CancellationToken,
+    task: tokio::task::JoinHandle<Duration>,
+}
+
+impl HealthzWatch {
+    pub fn start(base: String) -> HealthzWatch {
+        let stop = tokio_util::sync::CancellationToken::new();
+        let until = stop.clone();
+        let task = tokio::spawn(async move {
+            let mut worst = Duration::ZERO;
+            while !until.is_cancelled() {
+                worst = worst.max(healthz_latency(base.clone(), Duration::from_millis(1)).await);
+            }
+            worst
+        });
+        HealthzWatch { stop, task }
+    }
+
+    /// The slowest answer so far; stops asking.
+    pub async fn worst(self) -> Duration {
+        self.stop.cancel();
+        self.task.await.unwrap_or(Duration::MAX)
+    }
 }

@@ -20,7 +20,9 @@ use crate::helpers::{exec, fresh_postgres, host_port, via_port};
 
 const OUTAGE: Duration = Duration::from_secs(6);
 
-async fn pg_scene(test: &str) -> Option<(Scene, Faulty)> {
+/// PostgreSQL behind the proxy on `side` (`source` or `target`) of the
+/// affected check, a local SQLite file on the other.
+async fn pg_scene(test: &str, side: &str) -> Option<(Scene, Faulty)> {
     let pg = fresh_postgres(test).await?;
     exec(&pg, "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)").await;
     let proxy = Faulty::start(host_port(&pg)).await;
@@ -35,16 +37,18 @@ async fn pg_scene(test: &str) -> Option<(Scene, Faulty)> {
         "[sources.pg]\nurl = \"{}\"\nconnect_timeout = \"1s\"\nstatement_timeout = \"2s\"\n\
          [sources.local]\nurl = \"sqlite://{d}/local.db\"\n\
          [[reconcile]]\nname = \"affected\"\nschedule = \"* * * * * *\"\ntimeout = \"4s\"\n\
-         source = {{ from = \"local\", sql = \"SELECT COUNT(*) FROM t\" }}\n\
-         target = {{ from = \"pg\", sql = \"SELECT COUNT(*) FROM t\" }}\n",
-        via_port(&pg, proxy.port)
+         source = {{ from = \"{src}\", sql = \"SELECT COUNT(*) FROM t\" }}\n\
+         target = {{ from = \"{tgt}\", sql = \"SELECT COUNT(*) FROM t\" }}\n",
+        via_port(&pg, proxy.port),
+        src = if side == "source" { "pg" } else { "local" },
+        tgt = if side == "target" { "pg" } else { "local" },
     );
     Some((Scene::start(dir, &affected).await, proxy))
 }
 
 #[tokio::test]
 async fn source_db_down_then_back() {
-    let Some((scene, proxy)) = pg_scene("source_db_down_then_back").await else {
+    let Some((scene, proxy)) = pg_scene("source_db_down_then_back", "source").await else {
         return;
     };
     let f = outage(
@@ -67,8 +71,30 @@ async fn source_db_down_then_back() {
 }
 
 #[tokio::test]
+async fn target_db_down_then_back() {
+    let Some((scene, proxy)) = pg_scene("target_db_down_then_back", "target").await else {
+        return;
+    };
+    let f = outage(
+        &scene,
+        "affected",
+        OUTAGE,
+        || proxy.set(Mode::Refuse),
+        || proxy.set(Mode::Pass),
+    )
+    .await;
+    f.check(
+        "target DB down",
+        &["target `pg`: cannot connect", "target `pg`: query failed"],
+        OUTAGE,
+        Duration::from_secs(3),
+    );
+    scene.stop().await;
+}
+
+#[tokio::test]
 async fn source_db_hung_then_back() {
-    let Some((scene, proxy)) = pg_scene("source_db_hung_then_back").await else {
+    let Some((scene, proxy)) = pg_scene("source_db_hung_then_back", "source").await else {
         return;
     };
     let f = outage(
