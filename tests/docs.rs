@@ -307,6 +307,7 @@ const KEYS: &[&str] = &[
     "stabilization.criteria.days",
     "stabilization.criteria.at_least",
     "stabilization.criteria.max_ratio",
+    "stabilization.criteria.max_stuck",
     "stabilization.rollback.name",
     "stabilization.rollback.kind",
     "stabilization.rollback.above",

@@ -256,6 +256,9 @@ pub fn rollback_targets(
                         "a workflow failing for {{value}} seconds (trigger after {})",
                         humantime::format_duration(for_)
                     ),
+                    TriggerKind::HandoffStuck { above } => {
+                        format!("share of handoff events stuck {{value}} (trigger above {above})")
+                    }
                 };
                 let rule = AlertRuleConfig {
                     name: name.clone(),

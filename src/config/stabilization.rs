@@ -85,6 +85,8 @@ pub enum CriterionKind {
     NoOpenBlockers,
     /// No firing critical (page-level) alert about the wave's checks.
     NoPageAlerts,
+    /// At most `max_stuck` stuck handoff items on each of the last `days` days.
+    Handoffs { days: u32, max_stuck: u64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -102,6 +104,8 @@ pub enum TriggerKind {
     DocumentAccessibility { below: f64 },
     /// A workflow with no passing run for this long (and failing runs).
     WorkflowFailing { for_: Duration },
+    /// Share of a handoff's judged events stuck above this (0–1).
+    HandoffStuck { above: f64 },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -181,6 +185,8 @@ struct CriterionText {
     at_least: f64,
     #[serde(default = "max_ratio_default", deserialize_with = "max_ratio")]
     max_ratio: f64,
+    #[serde(default)]
+    max_stuck: u64,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +198,7 @@ enum CriterionName {
     WorkflowP95,
     NoOpenBlockers,
     NoPageAlerts,
+    Handoffs,
 }
 
 fn at_least_default() -> f64 {
@@ -228,6 +235,10 @@ impl From<CriterionText> for Criterion {
             },
             CriterionName::NoOpenBlockers => CriterionKind::NoOpenBlockers,
             CriterionName::NoPageAlerts => CriterionKind::NoPageAlerts,
+            CriterionName::Handoffs => CriterionKind::Handoffs {
+                days: t.days,
+                max_stuck: t.max_stuck,
+            },
         };
         Criterion { name: t.name, kind }
     }
@@ -259,6 +270,7 @@ enum TriggerName {
     MissingRecords,
     DocumentAccessibility,
     WorkflowFailing,
+    HandoffStuck,
 }
 
 fn above_default() -> f64 {
@@ -285,6 +297,7 @@ impl From<TriggerText> for RollbackTrigger {
                 TriggerKind::DocumentAccessibility { below: t.below }
             }
             TriggerName::WorkflowFailing => TriggerKind::WorkflowFailing { for_: t.for_ },
+            TriggerName::HandoffStuck => TriggerKind::HandoffStuck { above: t.above },
         };
         RollbackTrigger {
             name: t.name,

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::{Details, DocumentsDetails, KeyedDiff, Reason, ReconcileDetails};
+use super::{Details, DocumentsDetails, HandoffDetails, KeyedDiff, Reason, ReconcileDetails};
 
 /// The clinic of findings whose value matches no clinic's codes.
 pub const UNASSIGNED: &str = "_unassigned";
@@ -70,6 +70,7 @@ impl Details {
             Details::Reconcile(d) => !d.by_clinic.is_empty(),
             Details::Documents(d) => !d.by_clinic.is_empty(),
             Details::Integrity(d) => !d.by_clinic.is_empty(),
+            Details::Handoff(d) => !d.by_clinic.is_empty(),
             _ => false,
         }
     }
@@ -92,6 +93,7 @@ impl Details {
                 d.by_clinic.clear();
                 Details::Integrity(d)
             }
+            Details::Handoff(d) => Details::Handoff(handoff_slice(d, clinic)),
             other => other.clone(),
         })
     }
@@ -130,6 +132,23 @@ fn documents_slice(d: &DocumentsDetails, clinic: &str) -> DocumentsDetails {
         failed: s.failed,
         by_reason: s.by_reason,
         tolerance: d.tolerance.clone(),
+        ..Default::default()
+    }
+}
+
+/// A clinic's events by class; arrivals (unexpected, duplicated), keys and
+/// latencies belong to no clinic, so the slice carries none of them.
+fn handoff_slice(d: &HandoffDetails, clinic: &str) -> HandoffDetails {
+    let s = d.by_clinic.get(clinic).cloned().unwrap_or_default();
+    HandoffDetails {
+        events: s.events,
+        completed: s.completed,
+        late: s.late,
+        pending: s.pending,
+        stuck: s.stuck,
+        within_seconds: d.within_seconds,
+        pushed_down: d.pushed_down,
+        error: d.error.clone(),
         ..Default::default()
     }
 }

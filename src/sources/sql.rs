@@ -18,6 +18,7 @@ use crate::config::{Engine, SourceConfig};
 mod named;
 mod pools;
 mod rows;
+mod types;
 
 pub use named::NamedRows;
 

@@ -17,10 +17,10 @@ use serde_json::Value;
 use crate::helpers::{BIN, exec, fresh_mysql, fresh_postgres, write_config};
 
 /// The judged moment: windows start 14 days before, deadlines are 48 h.
-const NOW: &str = "2026-03-10T12:00:00Z";
+pub(crate) const NOW: &str = "2026-03-10T12:00:00Z";
 
 /// Events: (key, when as written, clinic). `+05:00` is read as the instant it names.
-const EVENTS: &[(i32, &str, &str)] = &[
+pub(crate) const EVENTS: &[(i32, &str, &str)] = &[
     (101, "2026-03-01 10:00:00+00", "east"),
     (102, "2026-03-02 00:00:00+05", "E03"),
     (103, "2026-03-03 08:00:00+00", "west"),
@@ -49,7 +49,7 @@ const ARRIVALS: &[(&str, &str)] = &[
     ("X9", "2026-03-06 00:00:00.000"),
 ];
 
-fn utc(written: &str) -> String {
+pub(crate) fn utc(written: &str) -> String {
     let t = DateTime::parse_from_str(&format!("{written}00"), "%Y-%m-%d %H:%M:%S%.f%z")
         .unwrap_or_else(|e| panic!("{written}: {e}"));
     t.with_timezone(&Utc)
@@ -57,7 +57,7 @@ fn utc(written: &str) -> String {
         .to_string()
 }
 
-fn pg_events() -> String {
+pub(crate) fn pg_events() -> String {
     let rows: Vec<String> = EVENTS
         .iter()
         .map(|(k, at, c)| format!("({k}, '{at}', 'finished', '{c}')"))
@@ -69,19 +69,29 @@ fn pg_events() -> String {
     )
 }
 
-fn arrivals_table(time_type: &str) -> String {
+pub(crate) fn arrivals_table(time_type: &str) -> String {
+    arrivals_typed(time_type, "varchar(20)")
+}
+
+/// The arrivals with keys of `key_type`; an integer key type writes the
+/// unexpected arrival `X9` as 9009.
+pub(crate) fn arrivals_typed(time_type: &str, key_type: &str) -> String {
+    let integer = key_type.to_ascii_uppercase().contains("INT");
     let rows: Vec<String> = ARRIVALS
         .iter()
-        .map(|(k, at)| format!("('{k}', '{at}')"))
+        .map(|(k, at)| {
+            let k = if integer && *k == "X9" { "9009" } else { k };
+            format!("('{k}', '{at}')")
+        })
         .collect();
     format!(
-        "CREATE TABLE claims (encounter_ref varchar(20), created_at {time_type});
+        "CREATE TABLE claims (encounter_ref {key_type}, created_at {time_type});
          INSERT INTO claims VALUES {}",
         rows.join(", ")
     )
 }
 
-fn config(from_url: &str, to_url: &str) -> String {
+pub(crate) fn config(from_url: &str, to_url: &str) -> String {
     // `key` is reserved in MariaDB: its queries quote it.
     let key = if to_url.starts_with("mysql") {
         "`key`"
@@ -115,7 +125,7 @@ to   = {{ from = "billing", sql = "SELECT encounter_ref AS {key}, created_at AS 
     )
 }
 
-async fn judge(dir: &Path, text: &str) -> (Outcome, HandoffDetails) {
+pub(crate) async fn judge(dir: &Path, text: &str) -> (Outcome, HandoffDetails) {
     let path = write_config(dir, text);
     let config = hypercare::config::load(&path).expect("valid config");
     let sources = Sources::from_config(&config).expect("sources");
@@ -132,7 +142,12 @@ async fn judge(dir: &Path, text: &str) -> (Outcome, HandoffDetails) {
     }
 }
 
-fn assert_planted(outcome: Outcome, d: &HandoffDetails) {
+pub(crate) fn assert_planted(outcome: Outcome, d: &HandoffDetails) {
+    assert_planted_with(outcome, d, "X9");
+}
+
+/// As [`assert_planted`], the unexpected arrival's key being `unexpected`.
+pub(crate) fn assert_planted_with(outcome: Outcome, d: &HandoffDetails, unexpected: &str) {
     let counts = [
         d.events,
         d.completed,
@@ -145,7 +160,7 @@ fn assert_planted(outcome: Outcome, d: &HandoffDetails) {
     assert_eq!(counts, [11, 4, 2, 2, 3, 1, 1], "{d:?}");
     assert_eq!(d.stuck_keys, ["402", "403"], "the two oldest stuck");
     assert_eq!(d.late_keys, ["202", "201"]);
-    assert_eq!(d.unexpected_keys, ["X9"]);
+    assert_eq!(d.unexpected_keys, [unexpected]);
     // 0 (arrived 2 min early), 3 h, 24 h, 48 h, 48 h + 1 ms, 7 d.
     assert_eq!(
         (d.p50_seconds, d.p95_seconds),

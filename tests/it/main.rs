@@ -27,6 +27,7 @@ mod fhir_keyed;
 mod fhir_oauth;
 mod fhir_server;
 mod handoffs;
+mod handoffs_native;
 mod integrity;
 mod keyed;
 mod panels;

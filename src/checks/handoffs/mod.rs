@@ -11,6 +11,7 @@
 mod merge;
 mod pushed;
 mod sql;
+mod statement;
 mod tally;
 
 use std::sync::Arc;
@@ -96,12 +97,13 @@ impl HandoffCheck {
         shared: bool,
         w: &Window,
     ) -> Result<Tally, SideError> {
-        let clinic = columns(from, &self.cfg.from.sql, Side::From).await?;
-        columns(to, &self.cfg.to.sql, Side::To).await?;
+        let (clinic, from_key) = columns(from, &self.cfg.from.sql, Side::From).await?;
+        let (_, to_key) = columns(to, &self.cfg.to.sql, Side::To).await?;
         let mut tally = Tally::new(self.cfg.max_keys, self.clinics.clone(), shared);
         let (f, t) = (&self.cfg.from.sql, &self.cfg.to.sql);
         if shared {
-            let statement = sql::pushed(from.engine(), f, t, clinic, w);
+            let native = sql::native_keys(from.engine(), &from_key, &to_key);
+            let statement = statement::pushed(from.engine(), f, t, clinic, native, w);
             let rows = from
                 .rows(&statement, &[])
                 .await
@@ -116,18 +118,28 @@ impl HandoffCheck {
     }
 }
 
-/// Checks a side names `key` and `at`; says whether it names `clinic`.
-async fn columns(source: &SqlSource, sql: &str, side: Side) -> Result<bool, SideError> {
+/// Checks a side names `key` and `at`; says whether it names `clinic`,
+/// and the key's type name.
+async fn columns(source: &SqlSource, sql: &str, side: Side) -> Result<(bool, String), SideError> {
     // Prepared, not run: the columns come from the statement's description.
     let probe = format!("SELECT * FROM ({sql}) h");
-    let names = source.column_names(&probe).await.map_err(|e| (side, e))?;
+    let types = source
+        .column_types_of(&probe)
+        .await
+        .map_err(|e| (side, e))?;
+    let find = |name: &str| {
+        types
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, t)| t.clone())
+    };
     for needed in ["key", "at"] {
-        if !names.iter().any(|n| n == needed) {
+        if find(needed).is_none() {
             let message = format!("the query names no column `{needed}`: write `… AS {needed}`");
             return Err((side, SourceError::Shape(message)));
         }
     }
-    Ok(names.iter().any(|n| n == "clinic"))
+    Ok((find("clinic").is_some(), find("key").unwrap_or_default()))
 }
 
 fn failed(summary: String, error: String) -> CheckResult {

@@ -29,7 +29,7 @@ pub struct Window {
 }
 
 /// The key as byte-ordered text.
-fn key_text(engine: Engine) -> &'static str {
+pub(super) fn key_text(engine: Engine) -> &'static str {
     match engine {
         Engine::Postgres => "CAST(h.\"key\" AS text) COLLATE \"C\"",
         Engine::MySql => "CAST(h.`key` AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin",
@@ -37,11 +37,32 @@ fn key_text(engine: Engine) -> &'static str {
     }
 }
 
+fn key_native(engine: Engine) -> &'static str {
+    match engine {
+        Engine::MySql => "h.`key`",
+        _ => "h.\"key\"",
+    }
+}
+
+/// Whether two sides' key types (as the statement description names them)
+/// compare in their own type with the same result as byte-ordered text:
+/// integers of any width anywhere, and one type on PostgreSQL (MariaDB and
+/// SQLite may compare text without regard to case, so text is cast).
+pub fn native_keys(engine: Engine, from: &str, to: &str) -> bool {
+    let integer = |t: &str| t.contains("INT") && !t.contains("INTERVAL") && !t.contains("POINT");
+    (integer(from) && integer(to)) || (engine == Engine::Postgres && from == to && !from.is_empty())
+}
+
 /// `at` as epoch milliseconds. SQLite has no time type: text is read as
 /// ISO 8601 (an offset such as `+02:00` is honoured), numbers as Unix seconds.
-fn at_ms(engine: Engine) -> &'static str {
+pub(super) fn at_ms(engine: Engine) -> &'static str {
     match engine {
-        Engine::Postgres => "CAST(FLOOR(EXTRACT(EPOCH FROM h.\"at\") * 1000) AS BIGINT)",
+        // `date_part` is double precision (EXTRACT is numeric, several
+        // times slower per row): rounded to whole microseconds it is exact
+        // for any `timestamp`, and the millisecond floor of that is too.
+        Engine::Postgres => {
+            "CAST(FLOOR(ROUND(date_part('epoch', h.\"at\") * 1000000) / 1000) AS BIGINT)"
+        }
         Engine::MySql => "CAST(FLOOR(UNIX_TIMESTAMP(h.`at`) * 1000) AS SIGNED)",
         Engine::Sqlite => {
             "CASE WHEN typeof(h.\"at\") IN ('integer', 'real') THEN CAST(h.\"at\" * 1000 AS INTEGER) \
@@ -52,7 +73,7 @@ fn at_ms(engine: Engine) -> &'static str {
 
 /// Rows at or after `ms`, compared on the column itself where the engine
 /// can, so an index on `at` serves the window.
-fn since(engine: Engine, ms: i64) -> String {
+pub(super) fn since(engine: Engine, ms: i64) -> String {
     let secs = ms.div_euclid(1000);
     match engine {
         Engine::Postgres => format!("h.\"at\" >= to_timestamp({secs})"),
@@ -61,7 +82,7 @@ fn since(engine: Engine, ms: i64) -> String {
     }
 }
 
-fn text(engine: Engine, expr: &str) -> String {
+pub(super) fn text(engine: Engine, expr: &str) -> String {
     match engine {
         Engine::MySql => format!("CAST({expr} AS CHAR)"),
         _ => format!("CAST({expr} AS TEXT)"),
@@ -69,7 +90,9 @@ fn text(engine: Engine, expr: &str) -> String {
 }
 
 /// The side's rows in the read window as `k`, `t` (and `c`, the clinic).
-fn rows(engine: Engine, sql: &str, clinic: bool, read_ms: i64) -> String {
+/// `native`: the key in its own type (both sides share it, one database),
+/// else as byte-ordered text.
+pub(super) fn rows(engine: Engine, sql: &str, clinic: bool, native: bool, read_ms: i64) -> String {
     let c = if clinic {
         let column = match engine {
             Engine::MySql => "h.`clinic`",
@@ -81,7 +104,11 @@ fn rows(engine: Engine, sql: &str, clinic: bool, read_ms: i64) -> String {
     };
     format!(
         "SELECT {} AS k, {} AS t{c} FROM ({sql}) h WHERE {}",
-        key_text(engine),
+        if native {
+            key_native(engine)
+        } else {
+            key_text(engine)
+        },
         at_ms(engine),
         since(engine, read_ms)
     )
@@ -93,7 +120,7 @@ pub fn events(engine: Engine, sql: &str, clinic: bool, w: &Window) -> String {
     format!(
         "SELECT k, {}{c} FROM ({}) e WHERE k IS NOT NULL AND t IS NOT NULL GROUP BY k ORDER BY k",
         text(engine, "MIN(t)"),
-        rows(engine, sql, clinic, w.read_ms)
+        rows(engine, sql, clinic, false, w.read_ms)
     )
 }
 
@@ -104,89 +131,6 @@ pub fn arrivals(engine: Engine, sql: &str, w: &Window) -> String {
         text(engine, "MIN(t)"),
         text(engine, "COUNT(*)"),
         text(engine, "MAX(t)"),
-        rows(engine, sql, false, w.read_ms)
-    )
-}
-
-/// Integer division, truncating, on every engine.
-fn div(engine: Engine, a: &str, b: &str) -> String {
-    match engine {
-        Engine::MySql => format!("({a} DIV {b})"),
-        _ => format!("({a} / {b})"),
-    }
-}
-
-/// The latency bucket of `lat` milliseconds: seconds to three significant
-/// digits, as `results::latency_bucket` rounds them.
-fn bucket(engine: Engine, lat: &str) -> String {
-    let s = format!(
-        "CASE WHEN {lat} < 0 THEN 0 ELSE {} END",
-        div(engine, lat, "1000")
-    );
-    let mut arms = String::from("CASE");
-    let mut step: i64 = 1;
-    while step < 10_000_000 {
-        arms += &format!(" WHEN ({s}) < {} THEN ({s}) - ({s}) % {step}", step * 1000);
-        step *= 10;
-    }
-    arms + &format!(" ELSE ({s}) - ({s}) % {step} END")
-}
-
-/// Both sides in one database: one statement returning `(what, clinic,
-/// value, n)` rows, every column text: class counts per clinic and latency
-/// bucket (`c`, `l`, `p`, `s`), the unexpected (`u`) and duplicated (`d`)
-/// counts, and the oldest stuck, late and unexpected keys (`S`, `L`, `U`).
-pub fn pushed(engine: Engine, from: &str, to: &str, clinic: bool, w: &Window) -> String {
-    let (within, now, start, n) = (w.within_ms, w.now_ms, w.start_ms, w.max_keys);
-    let t = |e: &str| text(engine, e);
-    let null = t("NULL");
-    let c = if clinic {
-        "e.c".to_string()
-    } else {
-        null.clone()
-    };
-    let ctes = format!(
-        "WITH e AS ({events}), a AS ({arrivals}), \
-         j AS (SELECT e.k, e.t, {c} AS c, a.t - e.t AS lat, CASE WHEN a.k IS NULL THEN \
-           (CASE WHEN e.t + {within} < {now} THEN 's' ELSE 'p' END) \
-           WHEN a.t - e.t <= {within} THEN 'c' ELSE 'l' END AS cls \
-           FROM e LEFT JOIN a ON a.k = e.k WHERE e.t >= {start}), \
-         u AS (SELECT a.k, a.t FROM a LEFT JOIN e ON e.k = a.k WHERE e.k IS NULL AND a.last >= {start})",
-        events = grouped(engine, from, clinic, w, false),
-        arrivals = grouped(engine, to, false, w, true),
-    );
-    let keys = |cls: &str, tag: &str, from: &str| {
-        format!(
-            "SELECT * FROM (SELECT '{tag}' AS w, {null} AS c, k AS v, {} AS n FROM {from} {cls}ORDER BY t, k LIMIT {n}) k{tag}",
-            t("t")
-        )
-    };
-    let b = t(&format!(
-        "CASE WHEN cls IN ('c', 'l') THEN {} END",
-        bucket(engine, "lat")
-    ));
-    format!(
-        "{ctes} SELECT w, c, v, {cnt} AS n FROM (SELECT cls AS w, c, {b} AS v FROM j) b GROUP BY w, c, v \
-         UNION ALL SELECT 'u', {null}, {null}, {cnt} FROM u \
-         UNION ALL SELECT 'd', {null}, {null}, {cnt} FROM a WHERE a.n > 1 AND a.last >= {start} \
-         UNION ALL {s} UNION ALL {l} UNION ALL {u}",
-        cnt = t("COUNT(*)"),
-        s = keys("WHERE cls = 's' ", "S", "j"),
-        l = keys("WHERE cls = 'l' ", "L", "j"),
-        u = keys("", "U", "u"),
-    )
-}
-
-/// One side per key, for the pushed statement: events keep their first
-/// time (and clinic); arrivals their first and last time and count.
-fn grouped(engine: Engine, sql: &str, clinic: bool, w: &Window, arrivals: bool) -> String {
-    let extra = match (arrivals, clinic) {
-        (true, _) => ", COUNT(*) AS n, MAX(t) AS last",
-        (false, true) => ", MIN(c) AS c",
-        (false, false) => "",
-    };
-    format!(
-        "SELECT k, MIN(t) AS t{extra} FROM ({}) r WHERE k IS NOT NULL AND t IS NOT NULL GROUP BY k",
-        rows(engine, sql, clinic, w.read_ms)
+        rows(engine, sql, false, false, w.read_ms)
     )
 }

@@ -40,6 +40,9 @@ pub(super) fn criterion(
                 format!("{n} open report(s) of work blocked"),
             )
         }
+        CriterionKind::Handoffs { days, max_stuck } => {
+            super::handoffs::criterion(facts, (wave, clinic), (day, to), days, max_stuck)
+        }
         CriterionKind::NoPageAlerts => {
             let n = facts.page_alerts(wave, clinic);
             (

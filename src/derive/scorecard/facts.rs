@@ -186,6 +186,7 @@ fn look_back_ms(setup: &Setup) -> i64 {
             CriterionKind::NoDrift { days } => i64::from(days),
             // One more day: the clusters before the first day judged.
             CriterionKind::NoNewDuplicates { days } => i64::from(days) + 1,
+            CriterionKind::Handoffs { days, .. } => i64::from(days),
             _ => 1,
         })
         .max()

@@ -10,6 +10,7 @@
 mod criteria;
 mod facts;
 mod figures;
+mod handoffs;
 mod triggers;
 mod types;
 
@@ -231,5 +232,7 @@ impl Scorecards {
     }
 }
 
+#[cfg(test)]
+mod handoff_tests;
 #[cfg(test)]
 mod tests;

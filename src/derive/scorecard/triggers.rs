@@ -11,7 +11,7 @@ use crate::derive::percent;
 use crate::results::RunStatus;
 
 /// (breached, the figure, the evidence).
-type Found = (bool, Option<f64>, String);
+pub(super) type Found = (bool, Option<f64>, String);
 
 /// Judges one trigger for a clinic of a wave on day `day_n` since its
 /// go-live, on the clinic's own slice of each sliced check.
@@ -27,6 +27,7 @@ pub(super) fn trigger(
         TriggerKind::MissingRecords { above } => missing_records(facts, wave, clinic, above),
         TriggerKind::DocumentAccessibility { below } => documents_down(facts, wave, clinic, below),
         TriggerKind::WorkflowFailing { for_ } => workflow_failing(facts, wave, clinic, for_),
+        TriggerKind::HandoffStuck { above } => super::handoffs::trigger(facts, wave, clinic, above),
     };
     TriggerState {
         name: t.name.to_string(),
