@@ -195,6 +195,11 @@ const KEYS: &[&str] = &[
     "workflows.steps.expect.count",
     "workflows.steps.expect.min_count",
     "workflows.steps.expect.max_duration",
+    "workflows.steps.mllp",
+    "workflows.steps.message",
+    "workflows.steps.tls",
+    "workflows.steps.ca_file",
+    "workflows.steps.expect.ack",
     "workflow_metrics.buckets",
     "alerting.evaluation_interval",
     "alerting.repeat_interval",
@@ -635,6 +640,7 @@ fn example_config_validates() {
             "https://tickets.example.org/hooks/hypercare\n",
         ),
         ("smtp-ca.pem", SMTP_CA_PEM),
+        ("engine-ca.pem", SMTP_CA_PEM),
     ] {
         std::fs::write(credentials.path().join(file), secret).expect("write a secret file");
     }

@@ -208,7 +208,8 @@ pub struct RawWorkflow {
     pub(crate) unreadable_steps: usize,
 }
 
-/// One `[[workflows.steps]]` entry: an HTTP request (`path`) or a SQL query (`sql`).
+/// One `[[workflows.steps]]` entry: an HTTP request (`path`), a SQL query
+/// (`sql`) or an HL7 v2 message over MLLP (`mllp`).
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RawStep {
@@ -224,6 +225,10 @@ pub struct RawStep {
     pub extract: Option<S<std::collections::BTreeMap<String, String>>>,
     pub timeout: Option<S<String>>,
     pub expect: Option<S<RawExpect>>,
+    pub mllp: Option<S<String>>,
+    pub message: Option<S<String>>,
+    pub tls: Option<S<bool>>,
+    pub ca_file: Option<S<String>>,
 }
 
 /// What a step's answer must satisfy.
@@ -236,6 +241,15 @@ pub struct RawExpect {
     pub count: Option<S<u32>>,
     pub min_count: Option<S<u32>>,
     pub max_duration: Option<S<String>>,
+    pub ack: Option<S<RawAck>>,
+}
+
+/// One accepted ACK code or several.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum RawAck {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// One accepted HTTP status or several.

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use super::{CronSchedule, Name};
 
+pub mod hl7;
 pub mod journeys;
 mod path;
 mod template;
@@ -94,6 +95,8 @@ pub enum Action {
         sql: String,
         params: Vec<Template>,
     },
+    /// An HL7 v2 message over MLLP, answered by an ACK.
+    Mllp(hl7::MllpRequest),
 }
 
 /// An HTTP request relative to the system's base URL.
@@ -118,6 +121,8 @@ pub struct Expect {
     pub count: Option<u64>,
     pub min_count: Option<u64>,
     pub max_duration: Option<Duration>,
+    /// MLLP: the accepted ACK codes (MSA-1); `None`: AA or CA.
+    pub ack: Option<Vec<String>>,
 }
 
 impl Step {
@@ -135,6 +140,7 @@ impl Step {
                 }
             }
             Action::Sql { params, .. } => params.iter().for_each(|p| out.extend(p.vars())),
+            Action::Mllp(m) => out.extend(m.message.vars()),
         }
         out
     }

@@ -14,6 +14,8 @@ mod feedback_seed;
 mod generate;
 mod integrity_data;
 mod known_seed;
+mod lab_data;
+mod lab_interface;
 mod patients;
 pub mod stabilization_text;
 mod template;
@@ -48,15 +50,21 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
     documents_data::prepare(&dir).await?;
     billing_data::prepare(&dir, SEED).await?;
+    lab_data::prepare(&dir, SEED).await?;
     let documents_base = documents_data::serve(&dir).await?;
     let config_path = dir.join("hypercare.toml");
     let ehr = ehr::start()
         .await
         .context("cannot start the demo's simulated EHR API")?;
+    let lab = lab_interface::start()
+        .await
+        .context("cannot start the demo lab system's MLLP listener")?;
     let text = config_text::render(&dir, listen)
         + &ehr::config_text(ehr)
         + &documents_data::config_text(&dir, &documents_base)
         + &billing_data::config_text(&dir)
+        + &lab_data::config_text(&dir)
+        + &lab_interface::config_text(lab)
         + &stabilization_text::config_text(&dir);
     std::fs::write(&config_path, text)
         .with_context(|| format!("cannot write {}", config_path.display()))?;
@@ -118,7 +126,7 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
     println!("  alerts       {base}/admin/alerts   (same credentials; {base}/api/v1/alerts)");
     println!("  config       {}", cfg.path.display());
     println!(
-        "  data         {} (legacy.db, target.db, billing.db, hypercare.db)",
+        "  data         {} (legacy.db, target.db, billing.db, lab.db, hypercare.db)",
         dir.display()
     );
     println!("Checks run every 10 seconds; some fail on purpose (clinic `east` lost patients and");
@@ -131,6 +139,12 @@ pub fn print_banner(cfg: &Config, addr: std::net::SocketAddr) {
         ehr::SLOW_CLINIC
     );
     println!("(see hypercare_workflow_slo_burn_rate and hypercare_workflow_baseline_ratio).");
+    println!(
+        "The lab system (lab.db) results most orders within hours, a few never (labs_resulted);"
+    );
+    println!(
+        "its HL7 v2 interface (MLLP) accepts updates and rejects queries (AE), probed by lab_interface."
+    );
     println!(
         "Try: hypercare check -c {} --json target_integrity",
         cfg.path.display()

@@ -22,6 +22,7 @@ mod tests {
                 &["d", "listen", "silence_start", "silence_end"][..],
             ),
             (include_str!("templates/workflows.toml"), &["addr"]),
+            (include_str!("templates/lab_interface.toml"), &["addr"]),
             (
                 include_str!("templates/documents.toml"),
                 &["d", "kinds", "base"],

@@ -77,7 +77,7 @@ impl WorkflowMetrics {
             histograms: Mutex::new(h),
             step_outcomes: counter(
                 "hypercare_workflow_step_outcomes_total",
-                "Workflow steps run by this process, by outcome (ok, assertion, timeout, connect, http_status, extract, sql, auth, error, skipped).",
+                "Workflow steps run by this process, by outcome (ok, assertion, timeout, connect, http_status, extract, sql, ack_code, auth, error, skipped).",
                 &["workflow", "step", "system", "outcome"],
             ),
             runs: counter(

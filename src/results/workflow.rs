@@ -27,6 +27,9 @@ pub enum StepOutcome {
     Extract,
     /// The SQL query failed.
     Sql,
+    /// An MLLP acknowledgement carried a code the step does not accept
+    /// (AE or AR where AA was expected, say).
+    AckCode,
     /// The token endpoint refused or failed (OAuth2 client credentials).
     Auth,
     /// Any other failure (a body that is not JSON, a broken connection mid-response).
@@ -50,6 +53,7 @@ impl StepOutcome {
             StepOutcome::Assertion
                 | StepOutcome::Timeout
                 | StepOutcome::HttpStatus
+                | StepOutcome::AckCode
                 | StepOutcome::Extract
         )
     }

@@ -38,7 +38,9 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
             && metrics.contains("hypercare_integrity_problems{check=\"legacy_integrity\"")
             && metrics.contains(
                 "hypercare_workflow_baseline_ratio{percentile=\"p50\",workflow=\"appointments_east\"}",
-            );
+            )
+            && lab_step_ok(&metrics, "result_query")
+            && metrics.contains("hypercare_handoff_items{check=\"labs_resulted\",class=\"stuck\"}");
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let _ = Command::new("kill")
@@ -77,6 +79,32 @@ async fn demo_serves_passing_and_failing_reconciliations_within_a_minute() {
         "hypercare_workflow_slo_burn_rate{window=\"5m\",workflow=\"appointments_east\"}",
     );
     assert!(burn.is_some_and(|b| b > 50.0), "{metrics}");
+    // The lab system: its MLLP listener accepted the update and rejected
+    // the query as the probe expects; a few orders never got a result.
+    assert!(lab_step_ok(&metrics, "adt_update"), "{metrics}");
+    let lab = |class: &str| {
+        let name = format!("hypercare_handoff_items{{check=\"labs_resulted\",class=\"{class}\"}}");
+        sample(&metrics, &name).unwrap_or_else(|| panic!("no {class} labs:\n{metrics}"))
+    };
+    assert!(lab("stuck") >= 1.0 && lab("stuck") <= 10.0, "{metrics}");
+    assert!(
+        lab("late") > lab("stuck") && lab("completed") > 10.0 * lab("late"),
+        "{metrics}"
+    );
+    // A dozen orders of the last hours wait for their results.
+    assert!(lab("pending") >= 12.0, "{metrics}");
+}
+
+/// Whether a step of the `lab_interface` probe has ended `ok`.
+fn lab_step_ok(metrics: &str, step: &str) -> bool {
+    metrics.lines().any(|l| {
+        l.starts_with("hypercare_workflow_step_outcomes_total{")
+            && l.contains("workflow=\"lab_interface\"")
+            && l.contains(&format!("step=\"{step}\""))
+            && l.contains("outcome=\"ok\"")
+            && l.contains("system=\"target\"")
+            && !l.ends_with(" 0")
+    })
 }
 
 /// The demo's integrity checks find exactly the problems its generator

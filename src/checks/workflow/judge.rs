@@ -172,6 +172,7 @@ fn show(p: &Extract) -> String {
     match p {
         Extract::Pointer(s) | Extract::Column(s) => s.clone(),
         Extract::Path(path) => path.to_string(),
+        Extract::Hl7(field) => field.to_string(),
     }
 }
 

@@ -10,6 +10,7 @@
 
 mod http;
 mod judge;
+mod mllp;
 mod sql;
 
 use std::collections::BTreeMap;
@@ -51,7 +52,7 @@ impl WorkflowCheck {
             .iter()
             .filter_map(|s| match &s.action {
                 Action::Sql { from, .. } => Some((from.clone(), sources.sql(from)?)),
-                Action::Http(_) => None,
+                Action::Http(_) | Action::Mllp(_) => None,
             })
             .collect();
         WorkflowCheck {
@@ -137,6 +138,7 @@ impl WorkflowCheck {
                 Some(source) => sql::run(source, step, sql, params, vars).await,
                 None => judge::failed(step, StepOutcome::Sql, None, "its source is not configured"),
             },
+            Action::Mllp(req) => mllp::run(step, req, vars, self.cfg.max_response_bytes).await,
         }
     }
 }

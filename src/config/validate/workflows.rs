@@ -14,6 +14,8 @@ use super::super::workflows::{
 use super::super::{FhirSourceConfig, Name, SourceConfig};
 use super::{cron, duration, name_at};
 
+mod expect;
+mod mllp;
 mod settings;
 mod steps;
 

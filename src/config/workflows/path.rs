@@ -12,6 +12,8 @@ pub enum Extract {
     Path(FhirPath),
     /// A column of the first row of a SQL step.
     Column(String),
+    /// A field of an MLLP step's ACK.
+    Hl7(super::hl7::Hl7Field),
 }
 
 impl Extract {
@@ -33,7 +35,7 @@ impl Extract {
         match self {
             Extract::Pointer(p) => v.pointer(p),
             Extract::Path(p) => p.get(v),
-            Extract::Column(_) => None,
+            Extract::Column(_) | Extract::Hl7(_) => None,
         }
     }
 }

@@ -9,7 +9,7 @@ use super::{config, drifting_source, have_aiosmtpd, messages, port, python, tool
 use crate::helpers::{Daemon, wait_for, write_config};
 
 /// A CA and a certificate for 127.0.0.1 signed by it, made with openssl.
-fn certificates(dir: &Path) {
+pub(crate) fn certificates(dir: &Path) {
     let run = |args: &[&str]| {
         let ok = Command::new("openssl")
             .args(args)

@@ -7,7 +7,7 @@
 mod alertmanager;
 mod delivery;
 mod mail;
-mod mail_tls;
+pub(crate) mod mail_tls;
 mod promtool;
 mod replicas;
 mod rules;

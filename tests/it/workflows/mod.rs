@@ -7,6 +7,7 @@
 mod daemon;
 mod fixtures;
 mod history;
+mod mllp;
 mod probes;
 mod sql_steps;
 

@@ -6,10 +6,13 @@ use std::ops::Range;
 use std::time::Duration;
 
 use super::super::super::errors::Collector;
-use super::super::super::raw::{RawExpect, RawStatus, RawStep, S};
+use super::super::super::raw::{RawStep, S};
+use super::super::super::workflows::hl7::Hl7Field;
 use super::super::super::workflows::{Action, Expect, Extract, HttpRequest, Step, Template};
 use super::super::{duration, name_at, one_statement_at};
 use super::Known;
+use super::expect;
+use super::mllp::{self, Kind};
 
 const METHODS: [&str; 6] = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"];
 
@@ -73,12 +76,19 @@ pub(super) fn check_vars(
 fn step(c: &mut Collector, r: &RawStep, known: &Known, default_timeout: Duration) -> Option<Step> {
     let name = name_at(c, &r.name, "step");
     let timeout = duration(c, &r.timeout, default_timeout);
-    let is_sql = r.sql.is_some() || r.from.is_some();
-    let action = if is_sql { sql(c, r, known) } else { http(c, r) };
-    let extract = extract(c, r, is_sql);
+    let kind = Kind::of(r);
+    if kind != Kind::Mllp {
+        mllp::stray_keys(c, r);
+    }
+    let action = match kind {
+        Kind::Sql => sql(c, r, known),
+        Kind::Http => http(c, r),
+        Kind::Mllp => mllp::action(c, r).map(Action::Mllp),
+    };
+    let extract = extract(c, r, kind);
     let expect = match &r.expect {
         None => Some(Expect::default()),
-        Some(e) => expect(c, e, is_sql),
+        Some(e) => expect::expect(c, e, kind),
     };
     Some(Step {
         name: name?,
@@ -127,7 +137,7 @@ fn http(c: &mut Collector, r: &RawStep) -> Option<Action> {
     let Some(path) = &r.path else {
         c.at(
             r.name.span(),
-            format!("step `{}` needs `path` (an HTTP request) or `from` and `sql` (a query)", r.name.get_ref()),
+            format!("step `{}` needs `path` (an HTTP request), `from` and `sql` (a query) or `mllp` and `message` (HL7 v2)", r.name.get_ref()),
             Some("path is relative to the target's base URL, such as \"Patient\" or \"Patient/{{patient_id}}\""),
         );
         return None;
@@ -226,7 +236,7 @@ fn sql(c: &mut Collector, r: &RawStep, known: &Known) -> Option<Action> {
     })
 }
 
-fn extract(c: &mut Collector, r: &RawStep, is_sql: bool) -> Option<Vec<(String, Extract)>> {
+fn extract(c: &mut Collector, r: &RawStep, kind: Kind) -> Option<Vec<(String, Extract)>> {
     let Some(m) = &r.extract else {
         return Some(Vec::new());
     };
@@ -246,14 +256,13 @@ fn extract(c: &mut Collector, r: &RawStep, is_sql: bool) -> Option<Vec<(String, 
             ok = false;
             continue;
         }
-        let parsed = if is_sql {
-            if from.trim().is_empty() {
+        let parsed = match kind {
+            Kind::Sql if from.trim().is_empty() => {
                 Err("a SQL step extracts a column: name it".to_string())
-            } else {
-                Ok(Extract::Column(from.trim().to_string()))
             }
-        } else {
-            Extract::parse_json(from)
+            Kind::Sql => Ok(Extract::Column(from.trim().to_string())),
+            Kind::Mllp => Hl7Field::parse(from).map(Extract::Hl7),
+            Kind::Http => Extract::parse_json(from),
         };
         match parsed {
             Ok(e) => out.push((var.clone(), e)),
@@ -264,58 +273,4 @@ fn extract(c: &mut Collector, r: &RawStep, is_sql: bool) -> Option<Vec<(String, 
         }
     }
     ok.then_some(out)
-}
-
-fn expect(c: &mut Collector, raw: &S<RawExpect>, is_sql: bool) -> Option<Expect> {
-    let e = raw.get_ref();
-    if is_sql {
-        for (key, given) in [
-            ("status", e.status.is_some()),
-            ("body_contains", e.body_contains.is_some()),
-            ("json", e.json.is_some()),
-        ] {
-            if given {
-                c.at(raw.span(), format!("`expect.{key}` applies to HTTP steps; a SQL step can expect count, min_count and max_duration"), None);
-                return None;
-            }
-        }
-    }
-    let status = e.status.as_ref().map(|s| match s.get_ref() {
-        RawStatus::One(n) => vec![*n],
-        RawStatus::Many(v) => v.clone(),
-    });
-    if let (Some(st), Some(raw_st)) = (&status, &e.status)
-        && (st.is_empty() || st.iter().any(|n| !(100..=599).contains(n)))
-    {
-        c.at(
-            raw_st.span(),
-            "status must be an HTTP status (100 to 599) or a list of them",
-            None,
-        );
-        return None;
-    }
-    let mut json = Vec::new();
-    if let Some(j) = &e.json {
-        for (path, value) in j.get_ref() {
-            let p = Extract::parse_json(path)
-                .map_err(|m| c.at(j.span(), m, None))
-                .ok()?;
-            let v = serde_json::to_value(value)
-                .map_err(|m| c.at(j.span(), m.to_string(), None))
-                .ok()?;
-            json.push((p, v));
-        }
-    }
-    let max_duration = match &e.max_duration {
-        None => Some(None),
-        Some(_) => duration(c, &e.max_duration, Duration::ZERO).map(Some),
-    };
-    Some(Expect {
-        status,
-        body_contains: e.body_contains.as_ref().map(|s| s.get_ref().clone()),
-        json,
-        count: e.count.as_ref().map(|n| u64::from(*n.get_ref())),
-        min_count: e.min_count.as_ref().map(|n| u64::from(*n.get_ref())),
-        max_duration: max_duration?,
-    })
 }

@@ -209,3 +209,94 @@ fn response_caps_default_and_zero_or_endless_values_are_refused() {
     assert!(huge.contains("longer than 100 years"), "{huge}");
     assert!(load(&w("timeout = \"100y\"")).is_ok());
 }
+
+#[test]
+fn mllp_steps_validate_and_report_their_mistakes() {
+    let step = |keys: &str| {
+        format!(
+            r#"
+[[workflows]]
+name = "w"
+schedule = "0 * * * * *"
+target = "ehr"
+vars = {{ mrn = "T1" }}
+
+[[workflows.steps]]
+name = "adt"
+{keys}
+"#
+        )
+    };
+    let message = "message = \"\"\"\nMSH|^~\\\\&|HC|P|E|H|||ADT^A08|HC{{run}}|P|2.5\n\nPID|1||{{mrn}}\n\"\"\"";
+    let ok = load(&step(&format!(
+        "mllp = \"engine.test:2575\"\n{message}\nextract = {{ id = \"MSA-2\", err = \"ERR-3.1\" }}\nexpect = {{ ack = [\"ae\", \"AR\"] }}"
+    )))
+    .unwrap();
+    let s = &ok.workflows[0].steps[0];
+    let Action::Mllp(m) = &s.action else {
+        panic!("not an MLLP step")
+    };
+    assert_eq!(
+        (m.host.as_str(), m.port, m.tls.is_none()),
+        ("engine.test", 2575, true)
+    );
+    let vars = std::collections::BTreeMap::from([
+        ("run".into(), "7".into()),
+        ("mrn".into(), "A|B".into()),
+    ]);
+    assert_eq!(
+        m.message
+            .render(&vars, crate::config::workflows::hl7::escape),
+        "MSH|^~\\&|HC|P|E|H|||ADT^A08|HC7|P|2.5\rPID|1||A\\F\\B"
+    );
+    assert!(matches!(&s.extract[0].1, Extract::Hl7(f) if f.to_string() == "ERR-3.1"));
+    assert_eq!(
+        s.expect.ack.as_deref(),
+        Some(&["AE".to_string(), "AR".to_string()][..])
+    );
+    for (keys, says) in [
+        (
+            format!("mllp = \"engine.test\"\n{message}"),
+            "is not an MLLP address",
+        ),
+        (
+            "mllp = \"engine.test:2575\"".to_string(),
+            "needs both `mllp`",
+        ),
+        (
+            format!("mllp = \"e:1\"\nmessage = \"PID|1\""),
+            "must start with an MSH segment",
+        ),
+        (
+            format!("mllp = \"e:1\"\n{message}\nextract = {{ id = \"msa2\" }}"),
+            "is not an HL7 field",
+        ),
+        (
+            format!("mllp = \"e:1\"\n{message}\nexpect = {{ ack = \"OK\" }}"),
+            "acknowledgement code",
+        ),
+        (
+            format!("mllp = \"e:1\"\n{message}\nexpect = {{ status = 200 }}"),
+            "`expect.status` does not apply",
+        ),
+        (
+            format!("mllp = \"e:1\"\n{message}\npath = \"Patient\""),
+            "`path` does not apply to an MLLP step",
+        ),
+        (
+            format!("mllp = \"e:1\"\n{message}\nca_file = \"ca.pem\""),
+            "`ca_file` needs `tls = true`",
+        ),
+        (
+            "path = \"Patient\"\ntls = true".to_string(),
+            "`tls` belongs to MLLP steps",
+        ),
+        (
+            "path = \"Patient\"\nexpect = { ack = \"AA\" }".to_string(),
+            "`expect.ack` does not apply",
+        ),
+    ] {
+        let e = load(&step(&keys)).unwrap_err();
+        assert!(e.contains(says), "{keys}: {e}");
+    }
+}
