@@ -143,6 +143,7 @@ const KEYS: &[&str] = &[
     "sources.NAME.max_retries",
     "sources.NAME.max_response_mb",
     "sources.NAME.bulk",
+    "sources.NAME.bulk_group",
     "reconcile.source.resource",
     "reconcile.source.params",
     "reconcile.source.group_param",

@@ -6,6 +6,9 @@
 # hypercare's keyed diff, its wall time and peak RSS (/usr/bin/time -v),
 # and the ratio of rates. usage: bash bench/fhir/run.sh [SIZES...]
 # RAW=0 skips the raw paging pass; MODES="export" runs only $export.
+# PAGE=N asks N resources a page (`_count`, default 500 as hypercare does)
+# of both the raw pass and hypercare's search. RAW_LAST=1 reads the raw
+# pass after hypercare's runs instead of before.
 # PEER_BIN=path runs a second hypercare (another build) the same way, right
 # after each of BIN's runs, as a peer in the same run.
 set -euo pipefail
@@ -19,7 +22,7 @@ PG=${PG:-postgres://postgres@127.0.0.1:5432}
 [ -x "$SEKMET" ] || { echo "install SEKMET: python3 -m venv V && V/bin/pip install sekmet-fhir==0.1.1; HYPERCARE_TEST_SEKMET=V/bin/sekmet"; exit 1; }
 
 WORK=$(mktemp -d)
-PORT=18391
+PORT=${PORT:-18391}
 BASE="http://127.0.0.1:$PORT/fhir"
 DB=bench_fhir_$$
 cleanup() {
@@ -44,6 +47,7 @@ psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
 # One config per way of reading the FHIR side: paged search, $export.
 for mode in search export; do
   bulk=false; [ "$mode" = export ] && bulk=true
+  count=""; [ "$mode" = search ] && count=", params = { _count = \"${PAGE:-500}\" }"
   cat >"$WORK/$mode.toml" <<TOML
 [sources.legacy]
 url = "$PG/$DB"
@@ -58,7 +62,7 @@ schedule = "0 0 * * * *"
 timeout = "2h"
 sort_dir = "$WORK/sort"
 source = { from = "legacy", table = "patient_data", key = "pubpid", columns = ["lname", "fname", "dob"] }
-target = { from = "ehr", resource = "Patient", key = "identifier:urn:oid:2.16.840.1.113883.19.5", columns = ["name.family", "name.given", "birthDate"] }
+target = { from = "ehr", resource = "Patient", key = "identifier:urn:oid:2.16.840.1.113883.19.5", columns = ["name.family", "name.given", "birthDate"]$count }
 TOML
 done
 
@@ -68,10 +72,12 @@ for n in "${SIZES[@]}"; do
   python3 bench/fhir/load.py "$BASE" "$PG/$DB" $((loaded + 1)) "$n"
   loaded=$n
   raw=0
-  if [ "${RAW:-1}" = 1 ]; then
-    read -r got raw < <(python3 bench/fhir/page.py "$BASE")
+  raw_pass() {
+    read -r got raw < <(python3 bench/fhir/page.py "$BASE" "${PAGE:-500}")
     [ "$got" = "$n" ] || { echo "the server paged $got of $n"; exit 1; }
-  fi
+    echo "# raw pass: $n in $raw s, $(uptime)"
+  }
+  [ "${RAW:-1}" = 1 ] && [ "${RAW_LAST:-0}" = 0 ] && raw_pass
   for mode in ${MODES:-search export}; do
   for bin in "$BIN" ${PEER_BIN:-}; do
     echo "# $(uptime)"
@@ -88,8 +94,18 @@ d = out["details"]
 assert out["status"] == "pass", (out["status"], out.get("summary"), d.get("error"))
 assert d["target_rows"] == n, d["target_rows"]
 raw_rate = n / raw if raw else 0
+open(work + "/walls", "a").write("%s %.2f %s\n" % (mode, wall, bin))
 print("%-8d %-7s %-10.1f %-12.0f %-10.1f %-12.0f %-8.2f %-12.1f %s" % (n, mode, raw, raw_rate, wall, n / wall, raw / wall, rss, bin))
 PY
   done
   done
+  # Run last, the rate is printed here: raw s / hypercare s of each run above.
+  if [ "${RAW:-1}" = 1 ] && [ "${RAW_LAST:-0}" = 1 ]; then
+    raw_pass
+    while read -r m w b; do
+      awk -v n="$n" -v m="$m" -v w="$w" -v r="$raw" -v b="$b" \
+        'BEGIN { printf "%-8d %-7s raw %.1f s (%.0f/s), hypercare %.1f s (%.0f/s): rate %.2f  %s\n", n, m, r, n / r, w, n / w, r / w, b }'
+    done <"$WORK/walls"
+  fi
+  : >"$WORK/walls"
 done

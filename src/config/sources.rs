@@ -106,6 +106,7 @@ pub(super) struct SourceText {
     password_file: Option<S<String>>,
     max_retries: Option<S<u32>>,
     bulk: Option<S<bool>>,
+    bulk_group: Option<S<String>>,
     max_response_mb: Option<S<u32>>,
     token_url: Option<S<String>>,
     client_id: Option<S<String>>,
@@ -160,9 +161,13 @@ impl SourceText {
             let message = "`max_retries` and `max_response_mb` apply to FHIR sources (with `fhir`)";
             recover::<(), E>(r.span(), message, None, ())?;
         }
-        if let Some(b) = &self.bulk {
-            let message = "`bulk` applies to FHIR sources (with `fhir`)";
-            recover::<(), E>(b.span(), message, None, ())?;
+        let bulk = self.bulk.as_ref().map(Spanned::span);
+        for span in bulk
+            .into_iter()
+            .chain(self.bulk_group.as_ref().map(Spanned::span))
+        {
+            let message = "`bulk` and `bulk_group` apply to FHIR sources (with `fhir`)";
+            recover::<(), E>(span, message, None, ())?;
         }
         Ok(())
     }

@@ -26,6 +26,7 @@ mod fhir_export_cancel;
 mod fhir_keyed;
 mod fhir_oauth;
 mod fhir_server;
+mod fhir_spill_cancel;
 mod handoffs;
 mod handoffs_native;
 mod integrity;

@@ -26,6 +26,10 @@ pub struct FhirSourceConfig {
     /// (`Some(true)`), by paged search (`Some(false)`), or by `$export`
     /// where the CapabilityStatement offers it (`None`).
     pub bulk: Option<bool>,
+    /// Exports go to `Group/ID/$export` (the group's members and their
+    /// compartments) instead of the system level: what EHRs that export
+    /// only by group (Epic among them) ask for. Implies `bulk`.
+    pub bulk_group: Option<String>,
     /// The largest response body read (a search page, an error), bytes.
     pub max_response: usize,
 }
@@ -104,6 +108,7 @@ impl SourceText {
         let (Some(base), Some(auth), Ok(name)) = (base, auth, Name::parse(name.get_ref())) else {
             return Ok(None);
         };
+        let (bulk, bulk_group) = self.bulk_keys::<E>(&what)?;
         let max_response_mb = self.max_response_mb.map_or(32, |r| *r.get_ref()).max(1);
         Ok(Some(FhirSourceConfig {
             name,
@@ -112,9 +117,33 @@ impl SourceText {
             connect_timeout: self.connect_timeout,
             request_timeout: self.statement_timeout,
             max_retries: self.max_retries.map_or(3, |r| *r.get_ref()),
-            bulk: self.bulk.map(|b| *b.get_ref()),
+            bulk,
+            bulk_group,
             max_response: (max_response_mb as usize).saturating_mul(1 << 20),
         }))
+    }
+
+    /// `bulk`, and `bulk_group` (a FHIR id, which turns `bulk` on and
+    /// cannot go with `bulk = false`).
+    fn bulk_keys<E: Error>(&self, what: &str) -> Result<(Option<bool>, Option<String>), E> {
+        let bulk = self.bulk.as_ref().map(|b| *b.get_ref());
+        let Some(group) = &self.bulk_group else {
+            return Ok((bulk, None));
+        };
+        let id = group.get_ref();
+        let id_chars = |c: char| c.is_ascii_alphanumeric() || c == '-' || c == '.';
+        if id.is_empty() || id.len() > 64 || !id.chars().all(id_chars) {
+            let message =
+                format!("{what}: `bulk_group` must be a FHIR id (1-64 of A-Z a-z 0-9 - .)");
+            let hint = Some("the Group's id, without `Group/`");
+            return recover(group.span(), message, hint, (bulk, None));
+        }
+        if bulk == Some(false) {
+            let message =
+                format!("{what}: `bulk_group` exports by group; it cannot go with `bulk = false`");
+            return recover(group.span(), message, None, (bulk, None));
+        }
+        Ok((Some(true), Some(id.clone())))
     }
 
     /// A bearer token, basic auth, OAuth2 client credentials or none.

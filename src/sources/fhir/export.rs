@@ -1,4 +1,5 @@
-//! FHIR Bulk Data `$export` (system level, `_type` the one resource type):
+//! FHIR Bulk Data `$export` (system level, or `Group/ID/$export` with the
+//! source's `bulk_group`; `_type` the one resource type):
 //! kick-off with `Prefer: respond-async`, poll the status URL from
 //! `Content-Location` (honouring `Retry-After`), then stream each NDJSON
 //! file line by line (never whole; each line under `max_response_mb`), and
@@ -95,9 +96,14 @@ impl FhirSource {
         what: &str,
     ) -> Result<url::Url, SourceError> {
         let mut url = self.cfg.base.clone();
-        url.path_segments_mut()
-            .map_err(|_| SourceError::Connect("the FHIR base cannot take a path".into()))?
-            .push("$export");
+        let mut path = url
+            .path_segments_mut()
+            .map_err(|_| SourceError::Connect("the FHIR base cannot take a path".into()))?;
+        if let Some(group) = &self.cfg.bulk_group {
+            path.extend(["Group", group]);
+        }
+        path.push("$export");
+        drop(path);
         url.query_pairs_mut()
             .append_pair("_type", resource)
             .append_pair("_outputFormat", "application/fhir+ndjson");

@@ -8,6 +8,7 @@
 //! Skipped with a message when the program is absent, failed under `CI=true`.
 
 mod documents;
+mod group;
 mod incremental;
 mod pair;
 mod patients;
