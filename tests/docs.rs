@@ -1097,6 +1097,7 @@ fn stabilization_scorecard() -> hypercare::derive::scorecard::Scorecard {
                 evidence: String::new(),
             }],
             figures: Figures::default(),
+            signals: Default::default(),
         }],
         overall: vec![criterion],
         exit_ready: false,

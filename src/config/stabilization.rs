@@ -85,6 +85,9 @@ pub enum CriterionKind {
     NoOpenBlockers,
     /// No firing critical (page-level) alert about the wave's checks.
     NoPageAlerts,
+    /// No known issue affecting the clinic in `investigating` for longer
+    /// than `older_than`.
+    KnownIssues { older_than: Duration },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -181,6 +184,8 @@ struct CriterionText {
     at_least: f64,
     #[serde(default = "max_ratio_default", deserialize_with = "max_ratio")]
     max_ratio: f64,
+    #[serde(default = "secs::<86400>", deserialize_with = "duration")]
+    older_than: Duration,
 }
 
 #[derive(Deserialize)]
@@ -192,6 +197,7 @@ enum CriterionName {
     WorkflowP95,
     NoOpenBlockers,
     NoPageAlerts,
+    KnownIssues,
 }
 
 fn at_least_default() -> f64 {
@@ -228,6 +234,9 @@ impl From<CriterionText> for Criterion {
             },
             CriterionName::NoOpenBlockers => CriterionKind::NoOpenBlockers,
             CriterionName::NoPageAlerts => CriterionKind::NoPageAlerts,
+            CriterionName::KnownIssues => CriterionKind::KnownIssues {
+                older_than: t.older_than,
+            },
         };
         Criterion { name: t.name, kind }
     }
