@@ -305,6 +305,7 @@ const KEYS: &[&str] = &[
     "stabilization.criteria.days",
     "stabilization.criteria.at_least",
     "stabilization.criteria.max_ratio",
+    "stabilization.criteria.older_than",
     "stabilization.rollback.name",
     "stabilization.rollback.kind",
     "stabilization.rollback.above",
