@@ -87,6 +87,9 @@ pub enum CriterionKind {
     NoPageAlerts,
     /// At most `max_stuck` stuck handoff items on each of the last `days` days.
     Handoffs { days: u32, max_stuck: u64 },
+    /// No known issue affecting the clinic in `investigating` for longer
+    /// than `older_than`.
+    KnownIssues { older_than: Duration },
 }
 
 #[derive(Debug, Clone, PartialEq, Deserialize)]
@@ -187,6 +190,8 @@ struct CriterionText {
     max_ratio: f64,
     #[serde(default)]
     max_stuck: u64,
+    #[serde(default = "secs::<86400>", deserialize_with = "duration")]
+    older_than: Duration,
 }
 
 #[derive(Deserialize)]
@@ -199,6 +204,7 @@ enum CriterionName {
     NoOpenBlockers,
     NoPageAlerts,
     Handoffs,
+    KnownIssues,
 }
 
 fn at_least_default() -> f64 {
@@ -238,6 +244,9 @@ impl From<CriterionText> for Criterion {
             CriterionName::Handoffs => CriterionKind::Handoffs {
                 days: t.days,
                 max_stuck: t.max_stuck,
+            },
+            CriterionName::KnownIssues => CriterionKind::KnownIssues {
+                older_than: t.older_than,
             },
         };
         Criterion { name: t.name, kind }

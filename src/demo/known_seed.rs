@@ -1,7 +1,8 @@
 //! Two known issues for the demo: chart search with a workaround at east
-//! and north (made from the demo's search report), and the claims handoff,
-//! fixed ten days ago yet still tapped by north's billing staff: "fixed,
-//! but staff still work around it". Inserted only into a store that has none.
+//! and north (made from the demo's search report), and the claims handoff
+//! at east and north (a training gap), fixed ten days ago yet still tapped
+//! by north's billing staff: "fixed, but staff still work around it" at
+//! north, not at east. Inserted only into a store that has none.
 
 use anyhow::Context;
 use chrono::Utc;
@@ -50,7 +51,7 @@ async fn insert(store: &Store) -> anyhow::Result<()> {
     let claims = NewKnownRow {
         title: "Claims did not reach the clearinghouse",
         workaround: "Re-enter the claim in the clearinghouse portal.",
-        clinics: ",north,",
+        clinics: ",east,north,",
         roles: ",billing,",
         training: true,
         redactions: "",

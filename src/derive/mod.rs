@@ -20,6 +20,7 @@ mod gauges;
 pub mod history;
 pub mod scorecard;
 pub mod slo;
+pub mod staff;
 
 use std::sync::{Arc, RwLock};
 use std::time::Duration;

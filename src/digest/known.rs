@@ -5,6 +5,7 @@
 
 use maud::{Markup, html};
 
+use crate::derive::scorecard::ClinicCard;
 use crate::store::{Store, StoreError};
 
 /// One known issue as the digest lists it.
@@ -84,6 +85,43 @@ pub fn html(known: &[KnownLine], td: &str) -> Markup {
     }
 }
 
+/// Training signals and fixed issues still worked around, in plain words
+/// ("front desk at east: 6 training reports this week, up from 2").
+pub fn signals_text(s: &mut String, card: &ClinicCard, at_ms: i64) {
+    let sig = &card.signals;
+    if sig.training.is_empty() {
+        s.push_str("Training signals: none in the last two weeks.\n");
+    } else {
+        s.push_str("Training signals (last 7 days against the 7 before):\n");
+    }
+    for t in &sig.training {
+        s.push_str(&format!("  {}\n", t.words(&card.clinic)));
+    }
+    for w in &sig.worked_around {
+        s.push_str(&format!(
+            "Fixed, but staff still work around it: {}\n",
+            w.words(at_ms)
+        ));
+    }
+}
+
+/// The HTML rows (inside the clinic's figures table).
+pub fn signals_html(card: &ClinicCard, at_ms: i64, td: &str) -> Markup {
+    let sig = &card.signals;
+    html! {
+        tr { td style={(td) "font-weight:bold;"} { "Training signals" } td style=(td) {
+            @if sig.training.is_empty() { "none in the last two weeks" } @else {
+                @for t in &sig.training { div { (t.words(&card.clinic)) } }
+            }
+        } }
+        @if !sig.worked_around.is_empty() {
+            tr { td style={(td) "font-weight:bold;"} { "Fixed, but still worked around" } td style={(td) "color:#a40e26;"} {
+                @for w in &sig.worked_around { div { (w.words(at_ms)) } }
+            } }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,5 +150,55 @@ mod tests {
             h.contains("<strong>Chart search takes a minute</strong>"),
             "{h}"
         );
+    }
+
+    #[test]
+    fn the_digest_says_training_signals_and_worked_around_issues_in_plain_words() {
+        use crate::derive::scorecard::Figures;
+        use crate::derive::staff::{StaffSignals, TrainingSignal, WorkedAround};
+        let day = 86_400_000;
+        let mut card = ClinicCard {
+            clinic: "east".into(),
+            clinic_name: "East".into(),
+            wave: "wave2".into(),
+            go_live: chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap(),
+            day: 3,
+            criteria: vec![],
+            exit_ready: false,
+            triggers: vec![],
+            figures: Figures::default(),
+            signals: StaffSignals::default(),
+        };
+        let mut none = String::new();
+        signals_text(&mut none, &card, 0);
+        assert_eq!(none, "Training signals: none in the last two weeks.\n");
+        card.signals = StaffSignals {
+            training: vec![TrainingSignal {
+                role: "front_desk".into(),
+                reports: 6,
+                reports_before: 2,
+                taps: 0,
+                taps_before: 0,
+            }],
+            worked_around: vec![WorkedAround {
+                issue: 2,
+                title: "Claims did not reach the clearinghouse".into(),
+                fixed_ms: 0,
+                signals: 1,
+                last_ms: 9 * day,
+            }],
+        };
+        let mut s = String::new();
+        signals_text(&mut s, &card, 10 * day);
+        assert_eq!(
+            s,
+            "Training signals (last 7 days against the 7 before):\n  front desk at east: 6 training reports this week, up from 2\nFixed, but staff still work around it: #2 Claims did not reach the clearinghouse: fixed 10 days ago, but staff still work around it (1 tap or workaround report since)\n"
+        );
+        let h = signals_html(&card, 10 * day, "").into_string();
+        assert!(
+            h.contains("<div>front desk at east: 6 training reports this week, up from 2</div>"),
+            "{h}"
+        );
+        assert!(h.contains("Fixed, but still worked around"), "{h}");
     }
 }

@@ -164,6 +164,7 @@ fn clinic_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
     }
     blockers_and_alerts_text(s, c);
     super::known::text(s, &c.known);
+    super::known::signals_text(s, &c.card, d.at_ms);
     rollback_text(s, d, c);
     let met: Vec<String> = c
         .trend
@@ -291,6 +292,7 @@ fn clinic_html(d: &DigestData, c: &ClinicDigest) -> Markup {
                         }
                     } }
                     (super::known::html(&c.known, TD))
+                    (super::known::signals_html(&c.card, d.at_ms, TD))
                 }
             } }
             tr { td style="padding:8px 16px 14px 16px;font-size:13px;color:#57606a;" {

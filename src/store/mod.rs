@@ -9,6 +9,7 @@
 mod alerts;
 mod feedback;
 mod known;
+mod known_signals;
 mod ledger;
 mod migrate;
 pub(crate) mod outbox;
@@ -29,6 +30,7 @@ pub use feedback::{
     FeedbackEventRow, FeedbackFilter, FeedbackRow, Inserted, NewFeedbackRow, StatusChange,
 };
 pub use known::{ContactRow, KnownRow, NewKnownRow, NewTap, Notices, Tapped};
+pub use known_signals::{InvestigatingRow, LateRow, TrainingRow};
 pub use outbox::{NewOutbox, OutboxCounts, OutboxRow};
 pub use payloads::{AlertmanagerPayload, EmailPayload, InlineImage};
 pub use runs::{Claim, NewClaim, StoredRun};

@@ -83,11 +83,17 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/api/v1/feedback/{id}/transition", post(api::transition))
         .route(
             "/api/v1/known-issues",
-            get(known::api::list).post(known::api::create),
+            get(known::api::list).post(known::changes::create),
         )
         .route("/api/v1/known-issues/{id}", get(known::api::get))
-        .route("/api/v1/known-issues/{id}/status", post(known::api::status))
-        .route("/api/v1/known-issues/{id}/reports", post(known::api::merge))
+        .route(
+            "/api/v1/known-issues/{id}/status",
+            post(known::changes::status),
+        )
+        .route(
+            "/api/v1/known-issues/{id}/reports",
+            post(known::changes::merge),
+        )
         .route(
             "/admin/known",
             get(admin::known::list).post(admin::known::create),

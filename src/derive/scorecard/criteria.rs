@@ -51,7 +51,43 @@ pub(super) fn criterion(
                 format!("{n} page-level alert(s) firing"),
             )
         }
+        CriterionKind::KnownIssues { older_than } => known_issues(facts, clinic, older_than),
     }
+}
+
+/// "2 day(s)", "36 hour(s)", else humantime's words.
+fn age_words(d: std::time::Duration) -> String {
+    match d.as_secs() {
+        s if s > 0 && s % 86_400 == 0 => format!("{} day(s)", s / 86_400),
+        s if s > 0 && s % 3_600 == 0 => format!("{} hour(s)", s / 3_600),
+        _ => humantime::format_duration(d).to_string(),
+    }
+}
+
+/// No known issue affecting the clinic has been in `investigating` for
+/// longer than `older_than` (staff were told nothing they can do).
+fn known_issues(facts: &Facts, clinic: &str, older_than: std::time::Duration) -> Judged {
+    let age_ms = i64::try_from(older_than.as_millis()).unwrap_or(i64::MAX);
+    let limit = age_words(older_than);
+    let mine: Vec<_> = facts.investigating(clinic).collect();
+    let old: Vec<_> = mine
+        .iter()
+        .filter(|k| facts.now_ms.saturating_sub(k.since_ms) > age_ms)
+        .collect();
+    let Some(oldest) = old.first() else {
+        let words = format!(
+            "no known issue being looked into for longer than {limit} ({} newer)",
+            mine.len()
+        );
+        return (State::Met, Some(0.0), words);
+    };
+    let days = facts.now_ms.saturating_sub(oldest.since_ms) / DAY_MS;
+    let words = format!(
+        "{} known issue(s) being looked into for longer than {limit} (oldest #{}, {days} day(s)); staff have no workaround",
+        old.len(),
+        oldest.id
+    );
+    (State::NotMet, Some(old.len() as f64), words)
 }
 
 /// `days` consecutive days since go-live without new keyed-diff drift.

@@ -10,8 +10,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use super::Setup;
 use crate::config::checks::CheckKind;
 use crate::config::stabilization::{CriterionKind, TriggerKind, Wave};
+use crate::derive::staff::StaffFacts;
 use crate::results::RunStatus;
-use crate::store::{AlertState, OpenReport, Store, StoreError, StoredRun};
+use crate::store::{AlertState, InvestigatingRow, OpenReport, Store, StoreError, StoredRun};
 
 pub const DAY_MS: i64 = 86_400_000;
 
@@ -34,6 +35,10 @@ pub struct Facts {
     pub open: Vec<OpenReport>,
     /// Labels of firing critical (page-level) alerts.
     pub page_alerts: Vec<BTreeMap<String, String>>,
+    /// Known issues still being looked into, oldest first.
+    pub investigating: Vec<InvestigatingRow>,
+    /// Training signals and fixed issues still worked around, every clinic's.
+    pub staff: StaffFacts,
 }
 
 pub fn day_start_ms(day: NaiveDate) -> i64 {
@@ -94,6 +99,8 @@ impl Facts {
                 .collect(),
             open,
             page_alerts,
+            investigating: store.known_investigating().await?,
+            staff: StaffFacts::load(store, now_ms, setup.grace_ms()).await?,
         })
     }
 
@@ -159,6 +166,17 @@ impl Facts {
         self.open
             .iter()
             .filter(move |r| r.severity == "blocks_work" && r.clinic.as_deref() == Some(clinic))
+    }
+
+    /// Known issues in `investigating` affecting a clinic (an issue stored
+    /// with no clinic affects every clinic).
+    pub(super) fn investigating<'f>(
+        &'f self,
+        clinic: &'f str,
+    ) -> impl Iterator<Item = &'f InvestigatingRow> {
+        self.investigating
+            .iter()
+            .filter(move |k| k.clinics == "," || k.clinics.split(',').any(|c| c == clinic))
     }
 
     /// Firing page-level alerts about this clinic or its wave's checks (or

@@ -254,6 +254,7 @@ mod tests {
             open: vec![],
             page_alerts: vec![],
             owners: BTreeMap::new(),
+            ..Facts::default()
         };
         let wave = Wave {
             name: crate::config::Name::parse("w").unwrap(),

@@ -38,6 +38,9 @@ pub struct Setup {
     pub cfg: StabilizationConfig,
     pub clinics: Vec<Clinic>,
     pub checks: Vec<CheckMeta>,
+    /// `[feedback] known_fixed_grace`: when a fixed issue still worked
+    /// around becomes a staff signal.
+    pub known_fixed_grace: std::time::Duration,
 }
 
 impl Setup {
@@ -46,7 +49,12 @@ impl Setup {
             cfg: config.stabilization.clone(),
             clinics: config.clinics.clone(),
             checks: checks::checks(config),
+            known_fixed_grace: config.feedback.known_fixed_grace,
         }
+    }
+
+    pub fn grace_ms(&self) -> i64 {
+        i64::try_from(self.known_fixed_grace.as_millis()).unwrap_or(i64::MAX)
     }
 }
 
@@ -107,6 +115,7 @@ fn card(
             .map(|t| triggers::trigger(facts, (wave, id), t, day_n))
             .collect(),
         figures: figures::figures(facts, wave, id, day),
+        signals: facts.staff.clinic(id),
         exit_ready: !criteria.is_empty() && criteria.iter().all(|c| c.state == State::Met),
         criteria,
     }
@@ -236,3 +245,5 @@ impl Scorecards {
 mod handoff_tests;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_known;

@@ -250,6 +250,7 @@ fn history() -> Facts {
             text: "[redacted] chart not found".into(),
         }],
         page_alerts: vec![alert],
+        ..Facts::default()
     }
 }
 

@@ -106,6 +106,9 @@ pub struct ClinicCard {
     pub exit_ready: bool,
     pub triggers: Vec<TriggerState>,
     pub figures: Figures,
+    /// Training signals and fixed issues still worked around (`derive::staff`).
+    #[serde(default)]
+    pub signals: crate::derive::staff::StaffSignals,
 }
 
 impl ClinicCard {

@@ -6,7 +6,13 @@
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 
 use super::model::KnownStatus;
+use crate::derive::staff::StaffFacts;
 use crate::feedback::model::NO_CLINIC;
+
+/// The `signal` label of `hypercare_training_signals`.
+const SIGNALS: [&str; 2] = ["report", "tap"];
+/// The `week` label: the latest seven days, and the seven before.
+const WEEKS: [&str; 2] = ["this", "last"];
 
 #[derive(Clone)]
 pub struct KnownMetrics {
@@ -14,7 +20,9 @@ pub struct KnownMetrics {
     still_worked_around: IntGaugeVec,
     taps: IntCounterVec,
     training_taps: IntCounterVec,
+    training: IntGaugeVec,
     clinics: Vec<String>,
+    roles: Vec<String>,
 }
 
 impl KnownMetrics {
@@ -35,7 +43,7 @@ impl KnownMetrics {
             still_worked_around: IntGaugeVec::new(
                 Opts::new(
                     "hypercare_known_issues_still_worked_around",
-                    "Known issues fixed longer ago than [feedback] known_fixed_grace that staff at the clinic still tap or report a workaround for.",
+                    "Known issues fixed longer ago than [feedback] known_fixed_grace that staff at this clinic still tap or report a workaround for after that grace (read from the store).",
                 ),
                 &["clinic"],
             )?,
@@ -53,6 +61,14 @@ impl KnownMetrics {
                 ),
                 &["clinic", "role"],
             )?,
+            training: IntGaugeVec::new(
+                Opts::new(
+                    "hypercare_training_signals",
+                    "Training signals per clinic and role: reports in the training category (signal=report) and taps on known issues marked as training (signal=tap), in the latest 7 days (week=this) and the 7 before (week=last); read from the store.",
+                ),
+                &["clinic", "role", "signal", "week"],
+            )?,
+            roles: roles.to_vec(),
             clinics: if clinics.is_empty() {
                 vec![NO_CLINIC.to_string()]
             } else {
@@ -63,6 +79,8 @@ impl KnownMetrics {
         registry.register(Box::new(m.still_worked_around.clone()))?;
         registry.register(Box::new(m.taps.clone()))?;
         registry.register(Box::new(m.training_taps.clone()))?;
+        registry.register(Box::new(m.training.clone()))?;
+        m.show_training(&StaffFacts::default());
         for c in &m.clinics {
             m.still_worked_around.with_label_values(&[c]).set(0);
             for s in KnownStatus::ALL {
@@ -86,24 +104,48 @@ impl KnownMetrics {
         }
     }
 
-    /// Sets the gauges from (clinics, status, still worked around) per issue.
-    pub fn show(&self, issues: &[(Vec<String>, String, bool)]) {
+    /// Sets the gauges: issues per clinic by status from (clinics, status)
+    /// per issue; per clinic, fixed issues still worked around there and
+    /// the training signals.
+    pub fn show(&self, issues: &[(Vec<String>, String)], staff: &StaffFacts) {
         for c in &self.clinics {
-            let mine = || {
-                issues
-                    .iter()
-                    .filter(|(cs, _, _)| cs.is_empty() || cs.contains(c))
-            };
             for s in KnownStatus::ALL {
-                let n = mine().filter(|(_, st, _)| st == s.as_str()).count();
+                let n = issues
+                    .iter()
+                    .filter(|(cs, st)| (cs.is_empty() || cs.contains(c)) && st == s.as_str())
+                    .count();
                 self.issues
                     .with_label_values(&[c, s.as_str()])
                     .set(i64::try_from(n).unwrap_or(i64::MAX));
             }
-            let late = mine().filter(|(_, _, late)| *late).count();
+            let late = staff.late.iter().filter(|r| &r.clinic == c).count();
             self.still_worked_around
                 .with_label_values(&[c])
                 .set(i64::try_from(late).unwrap_or(i64::MAX));
+        }
+        self.show_training(staff);
+    }
+
+    /// Every configured clinic and role at its count (0 without signals);
+    /// rows of clinics or roles no longer configured are not shown.
+    fn show_training(&self, staff: &StaffFacts) {
+        for c in &self.clinics {
+            for r in &self.roles {
+                for (w, week) in WEEKS.iter().enumerate() {
+                    let this = i64::from(w == 0);
+                    let row = staff.training.iter().find(|t| {
+                        t.clinic.as_deref().unwrap_or(NO_CLINIC) == c
+                            && &t.role == r
+                            && t.this_week == this
+                    });
+                    let (reports, taps) = row.map_or((0, 0), |t| (t.reports, t.taps));
+                    for (signal, n) in SIGNALS.iter().zip([reports, taps]) {
+                        self.training
+                            .with_label_values(&[c.as_str(), r.as_str(), signal, week])
+                            .set(n);
+                    }
+                }
+            }
         }
     }
 }

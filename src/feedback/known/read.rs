@@ -2,6 +2,7 @@
 //! clinic and role see, the taps they make, and the gauges.
 
 use super::{Event, KnownDetail, KnownIssue, KnownIssues, Tapped, now_ms};
+use crate::derive::staff::StaffFacts;
 use crate::store::{NewTap, StoreError};
 
 impl KnownIssues {
@@ -23,7 +24,10 @@ impl KnownIssues {
         role: Option<&str>,
     ) -> Result<Vec<KnownIssue>, StoreError> {
         let recent = now_ms().saturating_sub(self.grace_ms());
-        let all = self.list(clinic, false).await?;
+        let mut all = self.list(clinic, false).await?;
+        if let Some(c) = clinic {
+            self.worked_around_at(c, &mut all).await?;
+        }
         Ok(all
             .into_iter()
             .filter(|i| i.concerns_role(role))
@@ -33,6 +37,29 @@ impl KnownIssues {
                     || changed_after(i, recent)
             })
             .collect())
+    }
+
+    /// "Still worked around" as this clinic's staff do it: an issue fixed
+    /// for all that only another clinic still works around is not shown
+    /// as worked around here. Read only when a listed issue is closed.
+    async fn worked_around_at(
+        &self,
+        clinic: &str,
+        all: &mut [KnownIssue],
+    ) -> Result<(), StoreError> {
+        if all.iter().all(|i| i.status().is_none_or(|s| s.is_open())) {
+            return Ok(());
+        }
+        let late = self
+            .store
+            .known_worked_around_after_fix(self.grace_ms())
+            .await?;
+        for i in all.iter_mut() {
+            i.still_worked_around = late
+                .iter()
+                .any(|r| r.issue_id == i.id && r.clinic == clinic);
+        }
+        Ok(())
     }
 
     pub async fn get(&self, id: i64) -> Result<Option<KnownDetail>, StoreError> {
@@ -75,15 +102,15 @@ impl KnownIssues {
     /// Reads every issue into the gauges.
     pub async fn refresh(&self) {
         let Some(m) = &self.metrics else { return };
-        match self.list(None, false).await {
-            Ok(all) => {
-                let shown: Vec<_> = all
-                    .into_iter()
-                    .map(|i| (i.clinics, i.status, i.still_worked_around))
-                    .collect();
-                m.show(&shown);
+        let staff = StaffFacts::load(&self.store, now_ms(), self.grace_ms());
+        match (self.list(None, false).await, staff.await) {
+            (Ok(all), Ok(staff)) => {
+                let shown: Vec<_> = all.into_iter().map(|i| (i.clinics, i.status)).collect();
+                m.show(&shown, &staff);
             }
-            Err(e) => tracing::warn!(error = %e, "cannot read known issues for the gauges"),
+            (Err(e), _) | (_, Err(e)) => {
+                tracing::warn!(error = %e, "cannot read known issues for the gauges");
+            }
         }
     }
 }

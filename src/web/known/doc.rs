@@ -54,7 +54,7 @@ pub fn document_choices(doc: &mut serde_json::Value, config: &crate::config::Con
     set(
         &format!("{s}/NewKnownIssue/properties/reports/items"),
         "maximum",
-        json!(super::api::MAX_REPORT_NUMBER),
+        json!(super::changes::MAX_REPORT_NUMBER),
     );
     set(
         &format!("{s}/KnownMerge/properties/reports/items"),
@@ -64,7 +64,7 @@ pub fn document_choices(doc: &mut serde_json::Value, config: &crate::config::Con
     set(
         &format!("{s}/KnownMerge/properties/reports/items"),
         "maximum",
-        json!(super::api::MAX_REPORT_NUMBER),
+        json!(super::changes::MAX_REPORT_NUMBER),
     );
     set(
         &format!("{s}/KnownMove/properties/to"),

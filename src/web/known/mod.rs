@@ -4,6 +4,7 @@
 //! browser is sent back to the form with "counted".
 
 pub mod api;
+pub mod changes;
 pub mod doc;
 pub mod view;
 

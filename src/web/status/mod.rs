@@ -3,6 +3,7 @@
 //! sits on top when `[stabilization]` has waves.
 
 mod scorecard;
+mod signals;
 
 use std::sync::Arc;
 

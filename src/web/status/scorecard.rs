@@ -115,6 +115,7 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
             }
             }
             p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
+            (super::signals::section(&card))
         }
     }
 }

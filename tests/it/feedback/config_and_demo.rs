@@ -75,7 +75,7 @@ async fn the_demo_has_clinics_and_seeded_reports_once() {
     let store = hypercare::store::Store::open(&config.store).await.unwrap();
     assert_eq!(
         store.count_feedback().await.unwrap(),
-        8,
+        12,
         "seeded once, not on every start"
     );
     let items = store.list_feedback(&Default::default()).await.unwrap();
@@ -102,5 +102,33 @@ async fn the_demo_has_clinics_and_seeded_reports_once() {
         .unwrap();
     assert_eq!(search.reporters, 1);
     let claims = views.iter().find(|k| k.status == "fixed").unwrap();
-    assert!(claims.still_worked_around && claims.clinics == ["north"]);
+    assert!(claims.still_worked_around && claims.clinics == ["east", "north"]);
+    // Per clinic: north's billing staff still work around it, east's do
+    // not; east's front desk asks 3 training questions this week, 1 before.
+    let now = chrono::Utc::now().timestamp_millis();
+    let staff = hypercare::derive::staff::StaffFacts::load(&store, now, grace)
+        .await
+        .unwrap();
+    let north = staff.clinic("north");
+    assert_eq!(north.worked_around.len(), 1);
+    assert_eq!(north.worked_around[0].signals, 3);
+    assert!(north.worked_around[0].words(now).starts_with(&format!(
+        "#{} Claims did not reach the clearinghouse: fixed 10 days ago, but staff still work around it (3 taps",
+        claims.id
+    )));
+    let east = staff.clinic("east");
+    assert!(east.worked_around.is_empty());
+    let words: Vec<String> = east.training.iter().map(|t| t.words("east")).collect();
+    assert_eq!(
+        words,
+        ["front desk at east: 3 training reports this week, up from 1"]
+    );
+    let billing: Vec<String> = north.training.iter().map(|t| t.words("north")).collect();
+    assert_eq!(
+        billing,
+        [
+            "billing at north: 0 training reports this week, as many as the week before; 3 taps on training issues this week, up from 0",
+            "nurse at north: 1 training report this week, up from 0",
+        ]
+    );
 }
