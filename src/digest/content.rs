@@ -273,6 +273,7 @@ mod tests {
             exit_ready: false,
             triggers: Vec::new(),
             figures: Figures::default(),
+            signals: Default::default(),
         }
     }
 
