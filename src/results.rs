@@ -25,8 +25,8 @@ pub use integrity::{
     RuleResult, ScoredPair,
 };
 pub use reconcile::{
-    ChangedKey, Drift, DuplicateKeys, GroupCount, KeyedDiff, ReconcileDetails, Side, SideCounts,
-    Sweep,
+    ChangedKey, DiffMode, Drift, DuplicateKeys, GroupCount, KeyedDiff, ReconcileDetails, Side,
+    SideCounts, Sweep,
 };
 pub use workflow::{BaselineRun, StepOutcome, StepResult, WorkflowDetails, millis};
 

@@ -101,7 +101,7 @@ impl CheckMeta {
     pub fn documents(c: &DocumentsConfig) -> CheckMeta {
         CheckMeta {
             enabled: c.enabled,
-            ..Self::new(&c.name, CheckKind::Documents, &c.schedule, c.timeout)
+            ..Self::new(&c.name, CheckKind::Documents, &c.schedule, c.timeout())
         }
     }
 }

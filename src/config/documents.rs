@@ -7,7 +7,11 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
 
-use super::{CronSchedule, Name, Secret, Tolerance};
+use serde::Deserialize;
+
+use super::{CronSchedule, Name, Secret, Tolerance, values};
+
+mod read;
 
 /// Failing document ids kept in details when `max_failures` is not set.
 pub const DEFAULT_MAX_FAILURES: usize = 100;
@@ -18,39 +22,68 @@ pub const DEFAULT_SKIP_STATUS: [&str; 2] = ["superseded", "entered-in-error"];
 /// The kind label of documents whose kind maps to no configured kind.
 pub const OTHER_KIND: &str = "_other";
 
-/// One `[[documents]]` check.
-#[derive(Debug, Clone)]
+/// One `[[documents]]` check, read by serde (the rules of its values: `documents/read.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DocumentsConfig {
     pub name: Name,
+    #[serde(default)]
     pub description: Option<String>,
     pub schedule: CronSchedule,
-    pub timeout: Duration,
+    /// Unset: the scheduler's `default_timeout` (filled in when loaded).
+    #[serde(default, deserialize_with = "values::optional_duration")]
+    pub timeout: Option<Duration>,
+    #[serde(default = "values::yes")]
     pub enabled: bool,
     pub inventory: Inventory,
     /// Where the linked patients and encounters must exist, if checked.
+    #[serde(default)]
     pub links: Option<Links>,
+    #[serde(default)]
     pub storage: Storage,
     /// Documents checked per run (reachability).
+    #[serde(default = "read::sample", deserialize_with = "read::positive")]
     pub sample: usize,
     /// Share of the sample whose content is fetched and verified (0 to 1).
+    #[serde(default = "read::content_share", deserialize_with = "read::share")]
     pub content_share: f64,
     /// The whole inventory should be checked within this long.
+    #[serde(
+        default = "values::secs::<604_800>",
+        deserialize_with = "values::duration"
+    )]
     pub cycle: Duration,
     /// Documents checked at once.
+    #[serde(default = "read::concurrency", deserialize_with = "read::positive")]
     pub concurrency: usize,
     /// Requests per second to one storage host, at most.
+    #[serde(default = "values::count::<20>", deserialize_with = "values::positive")]
     pub rate_per_host: u32,
     /// Bound on one storage request (connecting, the answer, and for content the whole body).
+    #[serde(default = "values::secs::<10>", deserialize_with = "values::duration")]
     pub request_timeout: Duration,
     /// Largest content fetched, in MiB: a larger declared or sent body is `too_large`.
+    #[serde(default = "values::count::<1024>", deserialize_with = "values::positive")]
     pub max_content_mb: u32,
-    /// Document kind name (a metric label) → the inventory values that mean it.
+    /// Document kind name (a metric label) → the inventory values that mean
+    /// it. Required: the loader names a check without it.
+    #[serde(default, deserialize_with = "read::kinds")]
     pub kinds: BTreeMap<Name, Vec<String>>,
     /// Documents with one of these statuses are left out, by rule.
+    #[serde(default = "read::skip_status")]
     pub skip_status: Vec<String>,
     /// Failures allowed (of the documents checked) before the check fails.
+    #[serde(default = "values::no_tolerance")]
     pub tolerance: Tolerance,
+    #[serde(default = "read::max_failures", deserialize_with = "read::at_most")]
     pub max_failures: usize,
+}
+
+impl DocumentsConfig {
+    /// The run's bound, once the loader filled the default in.
+    pub fn timeout(&self) -> Duration {
+        self.timeout.unwrap_or(Duration::from_secs(300))
+    }
 }
 
 /// Where the list of documents comes from.
@@ -166,3 +199,6 @@ impl HashAlgorithm {
         }
     }
 }
+
+#[cfg(test)]
+mod tests;

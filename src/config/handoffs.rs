@@ -11,7 +11,7 @@ use toml::Spanned;
 use super::de::recover;
 use super::integrity::one_statement;
 use super::refs;
-use super::values::{self, duration};
+use super::values;
 use super::{CronSchedule, Name, Tolerance};
 
 /// Keys kept per class (stuck, late, unexpected) when `max_keys` is not set.
@@ -28,9 +28,9 @@ pub struct HandoffConfig {
     pub description: Option<String>,
     pub schedule: CronSchedule,
     /// Unset: the scheduler's `default_timeout` (filled in when loaded).
-    #[serde(default, deserialize_with = "optional_duration")]
+    #[serde(default, deserialize_with = "values::optional_duration")]
     pub timeout: Option<Duration>,
-    #[serde(default = "yes")]
+    #[serde(default = "values::yes")]
     pub enabled: bool,
     /// The deadline after each event: arriving at `event + within` is in time.
     #[serde(deserialize_with = "within")]
@@ -39,7 +39,7 @@ pub struct HandoffConfig {
     #[serde(deserialize_with = "look_back")]
     pub look_back: Duration,
     /// Stuck items accepted: a count, or a percentage of the judged events.
-    #[serde(default = "no_tolerance")]
+    #[serde(default = "values::no_tolerance")]
     pub tolerance: Tolerance,
     /// Keys listed per class in details.
     #[serde(default = "default_max_keys", deserialize_with = "max_keys")]
@@ -68,20 +68,8 @@ pub struct HandoffSide {
     pub sql: String,
 }
 
-fn yes() -> bool {
-    true
-}
-
-fn no_tolerance() -> Tolerance {
-    Tolerance::Absolute(0)
-}
-
 fn default_max_keys() -> usize {
     DEFAULT_MAX_KEYS
-}
-
-fn optional_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
-    duration(d).map(Some)
 }
 
 fn within<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
@@ -105,18 +93,7 @@ fn look_back<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
 }
 
 fn max_keys<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
-    let v = Spanned::<u32>::deserialize(d)?;
-    let n = *v.get_ref() as usize;
-    if n > MAX_KEYS {
-        let message = format!("max_keys must be at most {MAX_KEYS}");
-        return recover(
-            v.span(),
-            message,
-            Some("the lists are for people"),
-            MAX_KEYS,
-        );
-    }
-    Ok(n)
+    values::at_most(d, MAX_KEYS, "max_keys", "the lists are for people")
 }
 
 /// A SQL source declared in `[sources.NAME]`.

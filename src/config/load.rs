@@ -10,12 +10,12 @@ use toml::de::{DeTable, DeValue, ValueDeserializer};
 
 use super::Config;
 use super::errors::{Collector, ConfigError, ConfigErrors};
-use super::raw::RawReconcile;
 use super::secret::interpolate;
 use super::secrets;
 use super::validate::{self, RawConfig};
 
 mod alerting;
+mod checks;
 mod lease;
 mod nested;
 mod tables;
@@ -39,6 +39,8 @@ const TYPED: &[&str] = &[
     "stabilization",
     "digests",
     "handoffs",
+    "documents",
+    "reconcile",
 ];
 
 const SECTIONS: &str = "server, store, scheduler, sources, reconcile, integrity, feedback, clinics, documents, workflows, workflow_metrics, handoffs, alerting, alerts, notifiers, smtp, outbox, silences, stabilization, digests";
@@ -90,15 +92,8 @@ pub fn parse(
     let lookups = secrets::look_up(&root, env);
     for (key, value) in root {
         match key.get_ref().as_ref() {
-            "reconcile" => {
-                raw.reconcile = array_of_tables::<RawReconcile>(&mut c, "reconcile", value)
-            }
             "integrity" => raw.integrity = nested::tables(&mut c, value),
             "workflows" => raw.workflows = nested::tables(&mut c, value),
-            "documents" => {
-                raw.documents =
-                    array_of_tables::<super::raw::RawDocuments>(&mut c, "documents", value)
-            }
             name if TYPED.contains(&name) => {
                 typed.insert(name.to_string(), value);
             }
@@ -111,7 +106,7 @@ pub fn parse(
     }
     let lease_span = lease::lease_span(typed.get("outbox"));
     secrets::with_env(lookups, || typed::sections(&mut c, &mut raw, typed));
-    let config = validate::build(&mut c, raw, path, env);
+    let config = validate::build(&mut c, raw, path);
     if let Some(config) = &config {
         lease::check(&mut c, config, lease_span);
     }
@@ -133,28 +128,6 @@ fn section<T: DeserializeOwned>(c: &mut Collector, value: Spanned<DeValue<'_>>) 
             None
         }
     }
-}
-
-/// `[[NAME]]` arrays of tables: each element deserialized on its own.
-fn array_of_tables<T: DeserializeOwned>(
-    c: &mut Collector,
-    what: &str,
-    value: Spanned<DeValue<'_>>,
-) -> Vec<T> {
-    let span = value.span();
-    let DeValue::Array(items) = value.into_inner() else {
-        c.at(
-            span,
-            format!("`{what}` must be an array of tables: write [[{what}]]"),
-            None,
-        );
-        return Vec::new();
-    };
-    let items: Vec<_> = items.iter().cloned().collect();
-    items
-        .into_iter()
-        .filter_map(|v| section::<T>(c, v))
-        .collect()
 }
 
 /// Expands `${VAR}` in every string value, recording unset variables at their span.

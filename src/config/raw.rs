@@ -9,71 +9,10 @@ use toml::Spanned;
 pub type S<T> = Spanned<T>;
 
 #[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawReconcile {
-    pub name: S<String>,
-    pub description: Option<String>,
-    pub schedule: S<String>,
-    pub timeout: Option<S<String>>,
-    pub tolerance: Option<S<RawTolerance>>,
-    pub max_groups: Option<S<u32>>,
-    pub enabled: Option<bool>,
-    pub source: RawSide,
-    pub target: RawSide,
-    /// Keyed diffs: per-column comparison rules, by source column name.
-    pub compare: Option<S<std::collections::BTreeMap<String, String>>>,
-    pub max_keys: Option<S<u32>>,
-    pub bisection_factor: Option<S<u32>>,
-    pub bisection_threshold: Option<S<u32>>,
-    /// Keyed diffs: how long a discrepancy may last before it fails the check.
-    pub grace: Option<S<String>>,
-    /// Keyed diffs: how many discrepancy keys are tracked from run to run.
-    pub drift_keys: Option<S<u32>>,
-    /// Incremental keyed diffs: how far before the previous run's start to look.
-    pub lag: Option<S<String>>,
-    /// Incremental keyed diffs: when a run compares every row instead.
-    pub full_sweep: Option<S<String>>,
-    /// Keyed diffs with a FHIR side: where rows are sorted on disk.
-    pub sort_dir: Option<S<String>>,
-    /// Keyed diffs with a FHIR side: memory for sorting before spilling, MiB.
-    pub sort_memory_mb: Option<S<u32>>,
-}
-
-#[derive(Debug, Deserialize)]
 #[serde(untagged)]
 pub enum RawTolerance {
     Absolute(i64),
     Text(String),
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawSide {
-    pub from: S<String>,
-    /// A count query (one integer, or `(group, count)` rows)…
-    pub sql: Option<S<String>>,
-    /// …or a FHIR search counted with `_summary=count`.
-    pub resource: Option<S<String>>,
-    pub params: Option<S<String>>,
-    pub group_param: Option<S<String>>,
-    pub groups: Option<S<std::collections::BTreeMap<String, String>>>,
-    /// …or a keyed table: which records, compared by key.
-    pub table: Option<S<String>>,
-    pub key: Option<S<RawKey>>,
-    pub columns: Option<S<Vec<String>>>,
-    pub r#where: Option<S<String>>,
-    pub updated: Option<S<String>>,
-    pub expressions: Option<S<std::collections::BTreeMap<String, String>>>,
-    /// Keyed sides: the column or SQL expression naming each row's clinic.
-    pub clinic: Option<S<String>>,
-}
-
-/// A key column, or several for a compound key.
-#[derive(Debug, Deserialize)]
-#[serde(untagged)]
-pub enum RawKey {
-    One(String),
-    Many(Vec<String>),
 }
 
 /// An `[[integrity]]` check. Its `rules` are read one by one by the loader
@@ -258,63 +197,4 @@ pub enum RawAck {
 pub enum RawStatus {
     One(u16),
     Many(Vec<u16>),
-}
-
-/// A `[[documents]]` check.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDocuments {
-    pub name: S<String>,
-    pub description: Option<String>,
-    pub schedule: S<String>,
-    pub timeout: Option<S<String>>,
-    pub enabled: Option<bool>,
-    pub inventory: S<RawDocInventory>,
-    pub links: Option<S<RawDocLinks>>,
-    pub storage: Option<RawDocStorage>,
-    pub sample: Option<S<u32>>,
-    pub content_share: Option<S<RawRatio>>,
-    pub cycle: Option<S<String>>,
-    pub concurrency: Option<S<u32>>,
-    pub rate_per_host: Option<S<u32>>,
-    pub request_timeout: Option<S<String>>,
-    pub max_content_mb: Option<S<u32>>,
-    pub kinds: Option<S<std::collections::BTreeMap<String, Vec<String>>>>,
-    pub skip_status: Option<S<Vec<String>>>,
-    pub tolerance: Option<S<RawTolerance>>,
-    pub max_failures: Option<S<u32>>,
-}
-
-/// `[documents.inventory]`: a SQL query or a FHIR DocumentReference search.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDocInventory {
-    pub from: S<String>,
-    pub sql: Option<S<String>>,
-    pub params: Option<S<String>>,
-}
-
-/// `[documents.links]`: where linked patients and encounters must exist.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDocLinks {
-    pub from: S<String>,
-    pub patients_sql: Option<S<String>>,
-    pub encounters_sql: Option<S<String>>,
-}
-
-/// `[documents.storage]`: how locations are read.
-#[derive(Debug, Default, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RawDocStorage {
-    pub base: Option<S<String>>,
-    pub hash_algorithm: Option<S<String>>,
-    pub s3_endpoint: Option<S<String>>,
-    pub s3_region: Option<S<String>>,
-    pub s3_access_key_id_env: Option<S<String>>,
-    pub s3_secret_access_key_env: Option<S<String>>,
-    pub s3_allow_http: Option<bool>,
-    pub allowed_hosts: Option<Vec<S<String>>>,
-    pub allowed_buckets: Option<Vec<S<String>>>,
-    pub allowed_folders: Option<Vec<S<String>>>,
 }

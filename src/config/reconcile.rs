@@ -1,15 +1,17 @@
 //! Validating `[[reconcile]]`: count queries or keyed tables on each side.
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::{RawReconcile, RawSide};
-use super::validate::fields::{cron, duration, name_at, one_statement_at, positive, tolerance};
+use super::validate::fields::one_statement_at;
 mod fhir_keyed;
 mod keyed;
+mod text;
+
+pub(super) use text::ReconcileText;
+use text::SideText;
 
 use super::{
     Comparison, CountQuery, FhirCount, FhirSourceConfig, Name, ReconcileConfig, SideQuery,
@@ -26,17 +28,11 @@ pub(super) type SourceMaps<'a> = (
 
 pub(super) fn reconcile_check(
     c: &mut Collector,
-    raw: RawReconcile,
+    raw: ReconcileText,
     sources: SourceMaps,
     declared: &[String],
-    default_timeout: Duration,
 ) -> Option<ReconcileConfig> {
-    let name = name_at(c, &raw.name, "check");
-    let schedule = cron(c, &raw.schedule);
-    let timeout = duration(c, &raw.timeout, default_timeout);
-    let tolerance = tolerance(c, raw.tolerance.as_ref());
-    let max_groups = positive(c, &raw.max_groups, 50);
-    let is_fhir = |side: &RawSide| sources.2.iter().any(|k| k == side.from.get_ref());
+    let is_fhir = |side: &SideText| sources.2.iter().any(|k| k == side.from.get_ref());
     let keyed = [&raw.source, &raw.target]
         .iter()
         .any(|side| side.table.is_some() || (is_fhir(side) && side.key.is_some()));
@@ -69,13 +65,13 @@ pub(super) fn reconcile_check(
         })
     };
     Some(ReconcileConfig {
-        name: name?,
+        timeout: raw.timeout?,
+        name: raw.name,
         description: raw.description,
-        schedule: schedule?,
-        timeout: timeout?,
-        tolerance: tolerance?,
-        max_groups: max_groups? as usize,
-        enabled: raw.enabled.unwrap_or(true),
+        schedule: raw.schedule,
+        tolerance: raw.tolerance,
+        max_groups: raw.max_groups as usize,
+        enabled: raw.enabled,
         compare: compare?,
     })
 }
@@ -106,7 +102,7 @@ fn source_name(
 
 fn count_side(
     c: &mut Collector,
-    raw: &RawSide,
+    raw: &SideText,
     sources: SourceMaps,
     declared: &[String],
 ) -> Option<SideQuery> {
@@ -161,7 +157,7 @@ fn count_side(
 }
 
 /// A FHIR side's resource type: `Some` only if valid.
-fn fhir_resource(c: &mut Collector, raw: &RawSide) -> Option<String> {
+fn fhir_resource(c: &mut Collector, raw: &SideText) -> Option<String> {
     let Some(resource) = &raw.resource else {
         c.at(
             raw.from.span(),
@@ -186,7 +182,7 @@ fn fhir_resource(c: &mut Collector, raw: &RawSide) -> Option<String> {
 /// A FHIR side's search parameters, refusing the ones hypercare sets.
 fn fhir_params(
     c: &mut Collector,
-    raw: &RawSide,
+    raw: &SideText,
     refused: &[&str],
     why: &str,
 ) -> Vec<(String, String)> {
@@ -209,7 +205,7 @@ fn fhir_params(
 
 /// A count side on a FHIR source: a resource type, search parameters and,
 /// for per-group counts, the parameter and the value of each group.
-fn fhir_count(c: &mut Collector, raw: &RawSide) -> Option<FhirCount> {
+fn fhir_count(c: &mut Collector, raw: &SideText) -> Option<FhirCount> {
     if let Some(sql) = &raw.sql {
         c.at(
             sql.span(),

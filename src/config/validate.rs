@@ -7,18 +7,14 @@ use std::time::Duration;
 use toml::Spanned;
 
 use super::errors::Collector;
-use super::raw::RawReconcile;
-use super::reconcile::reconcile_check;
-use super::{Config, SchedulerConfig, ServerConfig, StoreConfig};
+use super::reconcile::{ReconcileText, reconcile_check};
+use super::{Config, Name, SchedulerConfig, ServerConfig, StoreConfig};
 
-mod documents;
 pub(super) mod fields;
 mod integrity;
 mod workflows;
 
-pub(super) use fields::{
-    Env, cron, duration, name_at, one_statement_at, positive, secret, tolerance,
-};
+pub(super) use fields::{cron, duration, name_at, one_statement_at, tolerance};
 
 #[derive(Default)]
 pub(super) struct RawConfig {
@@ -26,32 +22,30 @@ pub(super) struct RawConfig {
     pub store: Option<StoreConfig>,
     pub scheduler: Option<SchedulerConfig>,
     pub sources: Option<super::sources::Sources>,
-    pub reconcile: Vec<RawReconcile>,
+    pub reconcile: Vec<Spanned<ReconcileText>>,
     pub feedback: Option<super::feedback::FeedbackConfig>,
     pub clinics: Option<Vec<super::feedback::Clinic>>,
     pub integrity: Vec<super::raw::RawIntegrity>,
     pub workflows: Vec<super::raw::RawWorkflow>,
     pub workflow_metrics: Option<super::WorkflowMetricsConfig>,
     pub alerting: Option<super::AlertingSections>,
-    pub documents: Vec<super::raw::RawDocuments>,
+    pub documents: Vec<Spanned<super::documents::DocumentsConfig>>,
     pub stabilization: Option<super::stabilization::StabilizationConfig>,
     pub digests: Option<Vec<super::stabilization::DigestConfig>>,
     pub handoffs: Option<Vec<Spanned<super::handoffs::HandoffConfig>>>,
 }
 
 /// Builds the typed config; returns `None` only when an error was recorded.
-pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) -> Option<Config> {
+pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path) -> Option<Config> {
     let sources = raw.sources.unwrap_or_default();
     let s = &sources;
     let default_timeout =
         (raw.scheduler.as_ref()).map_or(Duration::from_secs(300), |s| s.default_timeout);
     let mut names = HashSet::new();
-    let reconcile = (raw.reconcile.into_iter())
-        .filter_map(|r| {
-            claim(c, &mut names, &r.name);
-            let known = (&s.sql, &s.fhir, &s.declared_fhir[..]);
-            reconcile_check(c, r, known, &s.declared, default_timeout)
-        })
+    let known = (&s.sql, &s.fhir, &s.declared_fhir[..]);
+    let reconcile = settled(c, &mut names, raw.reconcile, default_timeout);
+    let reconcile = (reconcile.into_iter())
+        .filter_map(|r| reconcile_check(c, r, known, &s.declared))
         .collect();
     let integrity = (raw.integrity.into_iter())
         .filter_map(|r| {
@@ -72,20 +66,8 @@ pub(super) fn build(c: &mut Collector, raw: RawConfig, path: &Path, env: Env) ->
             workflows::check(c, w, &known, default_timeout)
         })
         .collect();
-    let documents = (raw.documents.into_iter())
-        .filter_map(|r| {
-            claim(c, &mut names, &r.name);
-            let known = (&s.sql, &s.fhir);
-            documents::check(c, r, known, &s.declared, default_timeout, env)
-        })
-        .collect();
-    let handoffs = raw.handoffs.map(|list| {
-        let list = list.into_iter().inspect(|h| {
-            let name = Spanned::new(h.span(), h.get_ref().name.to_string());
-            claim(c, &mut names, &name);
-        });
-        handoffs(list, default_timeout)
-    });
+    let documents = settled(c, &mut names, raw.documents, default_timeout);
+    let handoffs = (raw.handoffs).map(|h| settled(c, &mut names, h, default_timeout));
     Some(Config {
         path: path.to_path_buf(),
         server: raw.server?,
@@ -118,15 +100,47 @@ fn claim(c: &mut Collector, seen: &mut HashSet<String>, name: &Spanned<String>) 
     }
 }
 
-/// `[[handoffs]]`, read by serde: the scheduler's default timeout filled in.
-fn handoffs(
-    list: impl Iterator<Item = Spanned<super::handoffs::HandoffConfig>>,
+/// Checks read by serde: each name claimed at its span, the scheduler's
+/// default timeout filled in.
+fn settled<T: Settle>(
+    c: &mut Collector,
+    names: &mut HashSet<String>,
+    list: Vec<Spanned<T>>,
     default_timeout: Duration,
-) -> Vec<super::handoffs::HandoffConfig> {
-    list.map(|h| {
-        let mut h = h.into_inner();
-        h.timeout.get_or_insert(default_timeout);
-        h
-    })
-    .collect()
+) -> Vec<T> {
+    let settle = |item: Spanned<T>| {
+        let span = item.span();
+        let mut item = item.into_inner();
+        let (name, timeout) = item.parts();
+        // An invalid name is recorded already.
+        if !name.as_str().is_empty() {
+            claim(c, names, &Spanned::new(span, name.to_string()));
+        }
+        timeout.get_or_insert(default_timeout);
+        item
+    };
+    list.into_iter().map(settle).collect()
+}
+
+/// A check read by serde: its name and its timeout, unset until loaded.
+trait Settle {
+    fn parts(&mut self) -> (&Name, &mut Option<Duration>);
+}
+
+impl Settle for ReconcileText {
+    fn parts(&mut self) -> (&Name, &mut Option<Duration>) {
+        (&self.name, &mut self.timeout)
+    }
+}
+
+impl Settle for super::documents::DocumentsConfig {
+    fn parts(&mut self) -> (&Name, &mut Option<Duration>) {
+        (&self.name, &mut self.timeout)
+    }
+}
+
+impl Settle for super::handoffs::HandoffConfig {
+    fn parts(&mut self) -> (&Name, &mut Option<Duration>) {
+        (&self.name, &mut self.timeout)
+    }
 }

@@ -23,6 +23,15 @@ pub(crate) fn count<const N: u32>() -> u32 {
     N
 }
 
+pub(crate) fn yes() -> bool {
+    true
+}
+
+/// No record may differ (the default tolerance).
+pub(crate) fn no_tolerance() -> Tolerance {
+    Tolerance::Absolute(0)
+}
+
 /// Longest duration in config: every date computed from one (a purge
 /// cut-off, a lease's end) stays far inside what the clock types hold.
 pub(super) const MAX_DURATION: Duration = Duration::from_secs(100 * 365 * 86_400 + 25 * 86_400);
@@ -49,6 +58,13 @@ fn spanned_duration<'de, D: Deserializer<'de>>(d: D) -> Result<Spanned<Duration>
 /// A duration written with a unit (`30s`, `5m`, `90d`).
 pub(crate) fn duration<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
     spanned_duration(d).map(Spanned::into_inner)
+}
+
+/// A duration that may be left out (filled in when loaded).
+pub(crate) fn optional_duration<'de, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Duration>, D::Error> {
+    duration(d).map(Some)
 }
 
 /// A duration as an element of a list.
@@ -81,6 +97,22 @@ pub(crate) fn positive<'de, D: Deserializer<'de>>(d: D) -> Result<u32, D::Error>
         return recover(v.span(), "must be at least 1", None, 1);
     }
     Ok(v.into_inner())
+}
+
+/// A count of at most `max` (a list kept for people to work through).
+pub(crate) fn at_most<'de, D: Deserializer<'de>>(
+    d: D,
+    max: usize,
+    key: &str,
+    hint: &str,
+) -> Result<usize, D::Error> {
+    let v = Spanned::<u32>::deserialize(d)?;
+    let n = *v.get_ref() as usize;
+    if n > max {
+        let message = format!("{key} must be at most {max}");
+        return recover(v.span(), message, Some(hint), max);
+    }
+    Ok(n)
 }
 
 /// A share from 0 to 1, named in the message.

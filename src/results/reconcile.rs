@@ -71,12 +71,9 @@ pub struct KeyedDiff {
     pub source_rows: u64,
     #[serde(default)]
     pub target_rows: u64,
-    /// `checksum` (segments hashed in the databases), `buckets` (spread
-    /// differences: small key buckets checksummed in the databases),
-    /// `hash-stream` (row hashes merged here) or `stream` (full rows merged
-    /// here).
+    /// How the rows were compared.
     #[serde(default)]
-    pub mode: String,
+    pub mode: DiffMode,
     /// Segments whose checksums were compared.
     #[serde(default)]
     pub segments: u64,
@@ -226,5 +223,37 @@ pub enum Side {
 impl Side {
     pub fn as_str(self) -> &'static str {
         self.into()
+    }
+}
+
+/// How a keyed diff compared the rows; stored and shown by these names.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, strum::IntoStaticStr,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum DiffMode {
+    /// Segments hashed in the databases, the differing ones bisected.
+    Checksum,
+    /// Spread differences: small key buckets checksummed in the databases.
+    Buckets,
+    /// Row hashes merged here.
+    HashStream,
+    /// Full rows merged here.
+    Stream,
+    /// A FHIR side's resources merged with the other side's rows.
+    FhirStream,
+    /// Only the rows changed since the previous run.
+    Incremental,
+    /// Not compared (the run failed first).
+    #[default]
+    #[serde(rename = "", other)]
+    #[strum(serialize = "")]
+    Unset,
+}
+
+impl PartialEq<&str> for DiffMode {
+    fn eq(&self, other: &&str) -> bool {
+        <&str>::from(*self) == *other
     }
 }

@@ -72,12 +72,8 @@ pub(in crate::config) struct NotifierText {
     format: Option<Spanned<String>>,
     #[serde(default = "values::secs::<10>", deserialize_with = "values::duration")]
     timeout: Duration,
-    #[serde(default = "yes")]
+    #[serde(default = "values::yes")]
     send_resolved: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 impl NotifierText {

@@ -14,8 +14,8 @@ use super::super::refs::{self, Known};
 use super::super::sources::{Source, SourceText, Sources};
 use super::super::stabilization::DigestConfig;
 use super::super::validate::RawConfig;
-use super::alerting;
 use super::tables::{each, items, key_span, named, names_having, read};
+use super::{alerting, checks};
 
 /// Reads the typed sections: first those declaring names, then those
 /// referring to them.
@@ -28,6 +28,7 @@ pub(super) fn sections(
     raw.server = read(c, take("server"));
     raw.store = read(c, take("store"));
     raw.sources = sources(c, take("sources"));
+    raw.reconcile = checks::reconcile(c, take("reconcile"));
     raw.scheduler = read(c, take("scheduler"));
     let outbox: Option<OutboxConfig> = read(c, take("outbox"));
     raw.feedback = read(c, take("feedback"));
@@ -40,9 +41,14 @@ pub(super) fn sections(
         notifiers: take("notifiers"),
         smtp: take("smtp"),
     };
-    // Handoffs name sources; the sections after them may name handoffs.
+    // Documents and handoffs name sources; the sections after them may
+    // name these checks.
     let known_first = known(raw, &written, outbox.as_ref());
-    raw.handoffs = refs::with_known(known_first, || each(c, "handoffs", take("handoffs")));
+    let (documents, handoffs) = refs::with_known(known_first, || {
+        let documents = checks::documents(c, take("documents"));
+        (documents, each(c, "handoffs", take("handoffs")))
+    });
+    (raw.documents, raw.handoffs) = (documents, handoffs);
     let known = known(raw, &written, outbox.as_ref());
     refs::with_known(known, || {
         raw.alerting = alerting::sections(c, written, outbox, silences);
@@ -57,12 +63,16 @@ fn known(
     alerting: &alerting::Written<'_>,
     outbox: Option<&OutboxConfig>,
 ) -> Known {
-    let checks = raw.reconcile.iter().map(|r| r.name.get_ref());
-    let checks = checks.chain(raw.integrity.iter().map(|r| r.name.get_ref()));
+    let checks = raw.integrity.iter().map(|r| r.name.get_ref());
     let checks = checks.chain(raw.workflows.iter().map(|r| r.name.get_ref()));
-    let checks = checks.chain(raw.documents.iter().map(|r| r.name.get_ref()));
-    let handoffs = raw.handoffs.iter().flatten();
-    let checks = (checks.cloned()).chain(handoffs.map(|h| h.get_ref().name.to_string()));
+    let reconcile = raw.reconcile.iter().map(|r| &r.get_ref().name);
+    let documents = raw.documents.iter().map(|d| &d.get_ref().name);
+    let handoffs = raw.handoffs.iter().flatten().map(|h| &h.get_ref().name);
+    let typed = reconcile
+        .chain(documents)
+        .chain(handoffs)
+        .map(|n| n.to_string());
+    let checks = (checks.cloned()).chain(typed);
     let clinics = raw.clinics.iter().flatten();
     let smtp = alerting.smtp.is_some();
     let sources = raw.sources.as_ref();

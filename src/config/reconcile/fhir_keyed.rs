@@ -3,15 +3,15 @@
 use std::collections::BTreeMap;
 
 use super::super::errors::Collector;
-use super::super::raw::{RawKey, RawSide};
 use super::super::{FhirKey, FhirKeyed, FhirPath, KeyedSide, Name};
+use super::text::{KeyText, SideText};
 use super::{fhir_params, fhir_resource};
 
 /// A keyed side on a FHIR source: `resource`, `params`, `key` (`id` or
 /// `identifier:SYSTEM`) and `columns` as FHIR paths.
 pub(super) fn fhir_keyed_side(
     c: &mut Collector,
-    raw: &RawSide,
+    raw: &SideText,
     from: Option<Name>,
 ) -> Option<KeyedSide> {
     sql_keys_on_fhir(c, raw);
@@ -64,7 +64,7 @@ pub(super) fn fhir_keyed_side(
 /// A FHIR side's `updated`: every resource carries `meta.lastUpdated`,
 /// searched as `_lastUpdated` (and `_since` by `$export`), so that is the
 /// one value it takes.
-fn fhir_updated(c: &mut Collector, raw: &RawSide) -> Option<String> {
+fn fhir_updated(c: &mut Collector, raw: &SideText) -> Option<String> {
     let u = raw.updated.as_ref()?;
     if matches!(u.get_ref().as_str(), "_lastUpdated" | "meta.lastUpdated") {
         return Some("_lastUpdated".into());
@@ -81,7 +81,7 @@ fn fhir_updated(c: &mut Collector, raw: &RawSide) -> Option<String> {
 }
 
 /// Keys a FHIR side does not take.
-fn sql_keys_on_fhir(c: &mut Collector, raw: &RawSide) {
+fn sql_keys_on_fhir(c: &mut Collector, raw: &SideText) {
     for (key, what) in [
         (raw.sql.as_ref(), "sql"),
         (raw.table.as_ref(), "table"),
@@ -100,7 +100,7 @@ fn sql_keys_on_fhir(c: &mut Collector, raw: &RawSide) {
 }
 
 /// A FHIR side's key as written, and what it names.
-fn fhir_key(c: &mut Collector, raw: &RawSide) -> Option<(String, FhirKey)> {
+fn fhir_key(c: &mut Collector, raw: &SideText) -> Option<(String, FhirKey)> {
     match raw.key.as_ref() {
         None => {
             c.at(
@@ -111,8 +111,8 @@ fn fhir_key(c: &mut Collector, raw: &RawSide) -> Option<(String, FhirKey)> {
             None
         }
         Some(k) => match k.get_ref() {
-            RawKey::One(s) if s == "id" => Some((s.clone(), FhirKey::Id)),
-            RawKey::One(s) => match s.split_once(':') {
+            KeyText::One(s) if s == "id" => Some((s.clone(), FhirKey::Id)),
+            KeyText::One(s) => match s.split_once(':') {
                 Some(("identifier", system)) if !system.trim().is_empty() => {
                     Some((s.clone(), FhirKey::Identifier(system.to_string())))
                 }
@@ -125,7 +125,7 @@ fn fhir_key(c: &mut Collector, raw: &RawSide) -> Option<(String, FhirKey)> {
                     None
                 }
             },
-            RawKey::Many(_) => {
+            KeyText::Many(_) => {
                 c.at(
                     k.span(),
                     "a FHIR side has one key: \"id\" or \"identifier:SYSTEM\"",
@@ -138,7 +138,7 @@ fn fhir_key(c: &mut Collector, raw: &RawSide) -> Option<(String, FhirKey)> {
 }
 
 /// `columns` as FHIR paths; the bad ones are reported together.
-fn fhir_paths(c: &mut Collector, raw: &RawSide, columns: &[String]) -> Vec<FhirPath> {
+fn fhir_paths(c: &mut Collector, raw: &SideText, columns: &[String]) -> Vec<FhirPath> {
     // One message for every bad path: they share the `columns` span.
     let mut paths = Vec::new();
     let mut bad = Vec::new();

@@ -7,14 +7,14 @@ use toml::Spanned;
 
 use super::super::errors::Collector;
 use super::super::integrity::SqlFilter;
-use super::super::raw::{RawKey, RawReconcile, RawSide};
 use super::super::validate::fields::{cron, duration, positive};
 use super::super::{ColumnRule, KeyedConfig, KeyedSide, is_identifier};
+use super::text::{KeyText, ReconcileText, SideText};
 use super::{SourceMaps, fhir_keyed, source_name};
 
 pub(super) fn keyed_config(
     c: &mut Collector,
-    raw: &RawReconcile,
+    raw: &ReconcileText,
     sources: SourceMaps,
     declared: &[String],
 ) -> Option<KeyedConfig> {
@@ -62,7 +62,7 @@ pub(super) fn keyed_config(
 }
 
 /// `clinic` on both keyed sides or neither, and not a compared column too.
-fn clinic_columns(c: &mut Collector, raw: &RawReconcile, source: &KeyedSide) {
+fn clinic_columns(c: &mut Collector, raw: &ReconcileText, source: &KeyedSide) {
     match (&raw.source.clinic, &raw.target.clinic) {
         (Some(s), Some(_)) => {
             if source.columns.iter().any(|col| col == s.get_ref().trim()) {
@@ -84,7 +84,7 @@ fn clinic_columns(c: &mut Collector, raw: &RawReconcile, source: &KeyedSide) {
 
 fn keyed_side(
     c: &mut Collector,
-    raw: &RawSide,
+    raw: &SideText,
     sources: SourceMaps,
     declared: &[String],
 ) -> Option<KeyedSide> {
@@ -160,7 +160,7 @@ fn keyed_side(
 /// query: each must be one self-contained expression, as integrity rules'
 /// `where` is ([`SqlFilter`]), so none can end the statement or comment out
 /// the rest of it.
-fn filters_checked(c: &mut Collector, raw: &RawSide) -> bool {
+fn filters_checked(c: &mut Collector, raw: &SideText) -> bool {
     let mut ok = true;
     if let Some(w) = &raw.r#where
         && let Err(e) = SqlFilter::parse(w.get_ref())
@@ -180,7 +180,7 @@ fn filters_checked(c: &mut Collector, raw: &RawSide) -> bool {
 }
 
 /// Keys and columns pair by position: both sides list as many.
-fn pairing(c: &mut Collector, raw: &RawReconcile, source: &KeyedSide, target: &KeyedSide) {
+fn pairing(c: &mut Collector, raw: &ReconcileText, source: &KeyedSide, target: &KeyedSide) {
     if source.key.len() != target.key.len() {
         let span = raw
             .target
@@ -214,7 +214,7 @@ fn pairing(c: &mut Collector, raw: &RawReconcile, source: &KeyedSide, target: &K
 /// `compare`: comparison rules by source column name.
 fn compare_rules(
     c: &mut Collector,
-    raw: &RawReconcile,
+    raw: &ReconcileText,
     source: &KeyedSide,
 ) -> BTreeMap<usize, Vec<ColumnRule>> {
     let mut rules = BTreeMap::new();
@@ -246,7 +246,7 @@ fn compare_rules(
 /// `lag` and `full_sweep` need incremental runs: `updated` on both sides.
 fn incremental_knobs(
     c: &mut Collector,
-    raw: &RawReconcile,
+    raw: &ReconcileText,
     source: &KeyedSide,
     target: &KeyedSide,
 ) {
@@ -274,7 +274,7 @@ fn incremental_knobs(
 }
 
 /// Keys a SQL side does not take.
-fn fhir_keys_on_sql(c: &mut Collector, raw: &RawSide) {
+fn fhir_keys_on_sql(c: &mut Collector, raw: &SideText) {
     if let Some(sql) = &raw.sql {
         c.at(
             sql.span(),
@@ -292,7 +292,7 @@ fn fhir_keys_on_sql(c: &mut Collector, raw: &RawSide) {
 }
 
 /// A SQL side's key: a column, or a list for a compound key.
-fn sql_key(c: &mut Collector, raw: &RawSide, table: &Spanned<String>) -> Option<Vec<String>> {
+fn sql_key(c: &mut Collector, raw: &SideText, table: &Spanned<String>) -> Option<Vec<String>> {
     Some(match &raw.key {
         None => {
             c.at(
@@ -303,8 +303,8 @@ fn sql_key(c: &mut Collector, raw: &RawSide, table: &Spanned<String>) -> Option<
             return None;
         }
         Some(k) => match k.get_ref() {
-            RawKey::One(s) => vec![s.clone()],
-            RawKey::Many(v) => v.clone(),
+            KeyText::One(s) => vec![s.clone()],
+            KeyText::Many(v) => v.clone(),
         },
     })
 }

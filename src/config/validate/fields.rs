@@ -8,15 +8,7 @@ use toml::Spanned;
 
 use super::super::errors::Collector;
 use super::super::raw::{RawTolerance, S};
-use super::super::{CronSchedule, Name, Secret, Tolerance};
-
-pub(in crate::config) type Env<'a> = &'a dyn Fn(&str) -> Option<String>;
-/// A secret's three spellings: `url`, `url_env` (a variable name), `url_file` (a path).
-pub(in crate::config) type SecretFields<'a> = (
-    &'a Option<S<String>>,
-    &'a Option<S<String>>,
-    &'a Option<S<String>>,
-);
+use super::super::{CronSchedule, Name, Tolerance};
 
 pub(in crate::config) fn name_at(
     c: &mut Collector,
@@ -124,73 +116,4 @@ pub(in crate::config) fn tolerance(
         );
     }
     parsed
-}
-
-/// Resolves a secret given as a literal, an environment variable name or a
-/// file path; exactly one may be set. `Ok(None)` when none is and it is optional.
-pub(in crate::config) fn secret(
-    c: &mut Collector,
-    what: &str,
-    (literal, from_env, from_file): SecretFields,
-    env: Env,
-    required_at: Option<std::ops::Range<usize>>,
-) -> Option<Option<Secret>> {
-    let given = [literal, from_env, from_file]
-        .iter()
-        .filter(|o| o.is_some())
-        .count();
-    if given > 1 {
-        let span = from_env
-            .as_ref()
-            .or(from_file.as_ref())
-            .map(|s| s.span())
-            .unwrap_or_default();
-        c.at(
-            span,
-            format!("{what}: set only one of its plain, `_env` and `_file` forms"),
-            None,
-        );
-        return Some(None);
-    }
-    if let Some(l) = literal {
-        return Some(Some(Secret::new(l.get_ref().clone())));
-    }
-    if let Some(var) = from_env {
-        return match env(var.get_ref()) {
-            Some(v) => Some(Some(Secret::new(v))),
-            None => {
-                c.at(
-                    var.span(),
-                    format!(
-                        "{what}: environment variable `{}` is not set",
-                        var.get_ref()
-                    ),
-                    None,
-                );
-                Some(None)
-            }
-        };
-    }
-    if let Some(file) = from_file {
-        return match std::fs::read_to_string(file.get_ref()) {
-            Ok(v) => Some(Some(Secret::new(v.trim_end_matches(['\n', '\r'])))),
-            Err(e) => {
-                c.at(
-                    file.span(),
-                    format!("{what}: cannot read `{}`: {e}", file.get_ref()),
-                    None,
-                );
-                Some(None)
-            }
-        };
-    }
-    if let Some(span) = required_at {
-        c.at(
-            span,
-            format!("{what} is missing"),
-            Some("set url, url_env (a variable name) or url_file (a path)"),
-        );
-        return Some(None);
-    }
-    None
 }

@@ -15,7 +15,7 @@ use axum::response::{IntoResponse, Response};
 use super::known_view::{self, Typed};
 use crate::feedback::known::{KnownError, NewKnown};
 use crate::web::auth::Actor;
-use crate::web::error::Error;
+use crate::web::error::{Error, parse_id};
 use crate::web::page::message_page;
 use crate::web::state::AppState;
 
@@ -184,7 +184,7 @@ async fn detail_page(
         )
             .into_response()
     };
-    let Some(id) = raw_id.parse::<i64>().ok().filter(|i| *i >= 1) else {
+    let Ok(id) = parse_id(raw_id) else {
         return not_found();
     };
     let known = state.feedback.known();
@@ -243,7 +243,7 @@ async fn change(
         )
         .await;
     }
-    let Some(id) = raw_id.parse::<i64>().ok().filter(|i| *i >= 1) else {
+    let Ok(id) = parse_id(raw_id) else {
         return detail_page(state, raw_id, headers, actor, None, StatusCode::NOT_FOUND).await;
     };
     match run(id).await {

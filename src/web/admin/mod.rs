@@ -24,7 +24,7 @@ use serde::Deserialize;
 use crate::feedback::{Status, TransitionError};
 use crate::store::StoreError;
 use crate::web::auth::Actor;
-use crate::web::error::Error;
+use crate::web::error::{Error, parse_id};
 use crate::web::filters;
 use crate::web::page::message_page;
 use crate::web::state::AppState;
@@ -81,11 +81,6 @@ pub async fn export(State(state): State<Arc<AppState>>, RawQuery(query): RawQuer
         .into_response()
 }
 
-/// A path id that is not a positive integer: no such report.
-fn parse_id(raw: &str) -> Option<i64> {
-    raw.parse::<i64>().ok().filter(|id| *id >= 1)
-}
-
 pub async fn detail(
     State(state): State<Arc<AppState>>,
     Path(raw_id): Path<String>,
@@ -123,7 +118,8 @@ async fn show(
         )
             .into_response()
     };
-    let Some(id) = parse_id(raw_id) else {
+    // A path id that is not a positive integer: no such report.
+    let Ok(id) = parse_id(raw_id) else {
         return not_found();
     };
     let (item, events) = match state.feedback.get(id).await {
@@ -196,7 +192,7 @@ pub async fn change_status(
         )
         .await;
     };
-    let Some(id) = parse_id(&raw_id) else {
+    let Ok(id) = parse_id(&raw_id) else {
         return show(
             &state,
             &raw_id,

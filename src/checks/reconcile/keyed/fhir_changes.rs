@@ -11,6 +11,7 @@
 //! as with a row deleted under an `updated` column, the next full sweep
 //! finds it (`full_sweep`).
 
+use crate::results::DiffMode;
 use std::collections::BTreeSet;
 
 use futures_util::stream;
@@ -208,7 +209,7 @@ pub async fn sql_fhir(
         .map_err(|e| (sql_end, e))?;
     let fhir_rows = f.rows.finish().map_err(|e| (fhir_end, e))?;
     let sql_rows = sql_rows.finish().map_err(|e| (sql_end, e))?;
-    acc.diff.mode = "incremental".into();
+    acc.diff.mode = DiffMode::Incremental;
     let merged = match fhir_is_source {
         true => merge(acc, fhir_rows, sql_rows).await,
         false => merge(acc, sql_rows, fhir_rows).await,
@@ -249,7 +250,7 @@ pub async fn pair(
     b.map_err(|e| (Side::Target, e))?;
     let s_rows = s.rows.finish().map_err(|e| (Side::Source, e))?;
     let t_rows = t.rows.finish().map_err(|e| (Side::Target, e))?;
-    acc.diff.mode = "incremental".into();
+    acc.diff.mode = DiffMode::Incremental;
     merge(acc, s_rows, t_rows)
         .await
         .map_err(|e| (Side::Both, e))?;

@@ -2,6 +2,7 @@
 //! FHIR; every record, or (incremental runs) those changed since the
 //! previous run ([`super::fhir_changes`]).
 
+use crate::results::DiffMode;
 use futures_util::stream;
 
 use super::fhir::{self, Reader};
@@ -34,15 +35,30 @@ fn too_many(sweep: &mut Option<Sweep>) {
 
 impl KeyedReconcile {
     /// The accumulator every FHIR diff merges into.
-    fn acc<'a>(&'a self, kinds: &'a [KeyKind]) -> Acc<'a> {
-        let mut acc = Acc::new(
-            self.cfg.max_keys,
-            kinds,
-            &self.cfg.source.columns,
-            self.meta.name.as_str(),
-        );
+    /// A fresh accumulator with this check's limits.
+    pub(super) fn acc<'a>(&'a self, kinds: &'a [KeyKind], columns: &'a [String]) -> Acc<'a> {
+        let name = self.meta.name.as_str();
+        let mut acc = Acc::new(self.cfg.max_keys, kinds, columns, name);
         acc.track_cap = self.cfg.drift_keys;
         acc
+    }
+
+    /// What a comparison found, once its progress is finished.
+    pub(super) fn compared(
+        &self,
+        acc: Acc<'_>,
+        sweep: Option<Sweep>,
+        examined: Option<Looked>,
+    ) -> Compared {
+        crate::checks::progress::finish(self.meta.name.as_str());
+        let mut diff = acc.diff;
+        diff.sweep = sweep;
+        Compared {
+            diff,
+            tracked: acc.tracked,
+            examined,
+            clinics: acc.clinics,
+        }
     }
 
     /// The SQL side's plan (its own classes, its SQL in key order).
@@ -105,7 +121,7 @@ impl KeyedReconcile {
             cfg: &self.cfg,
             classes: &plan.classes,
         };
-        let mut acc = self.acc(&plan.key_kinds);
+        let mut acc = self.acc(&plan.key_kinds, &self.cfg.source.columns);
         let mut examined = None;
         if let Some(since_ms) = since(&sweep) {
             examined =
@@ -120,21 +136,13 @@ impl KeyedReconcile {
             let rows = fhir::rows(&reader, &plan.key_kinds)
                 .await
                 .map_err(|e| SideError(fhir_end, e))?;
-            acc.diff.mode = "fhir-stream".into();
+            acc.diff.mode = DiffMode::FhirStream;
             let stream = sql.stream_text(plan.source.rows_sql(None));
             fhir::merge(&mut acc, stream, rows, fhir_is_source)
                 .await
                 .map_err(|e| SideError(sql_end, e))?;
         }
-        crate::checks::progress::finish(name);
-        let mut diff = acc.diff;
-        diff.sweep = sweep;
-        Ok(Compared {
-            diff,
-            tracked: acc.tracked,
-            examined: examined.map(Looked::Texts),
-            clinics: None,
-        })
+        Ok(self.compared(acc, sweep, examined.map(Looked::Texts)))
     }
 
     /// Two FHIR sides (the old system's facade against the new EHR): both
@@ -164,7 +172,7 @@ impl KeyedReconcile {
         let readers = (reader(source, s_side), reader(target, t_side));
         let name = self.meta.name.as_str();
         crate::checks::progress::start(name, None);
-        let mut acc = self.acc(&kinds);
+        let mut acc = self.acc(&kinds, &self.cfg.source.columns);
         let mut examined = None;
         if let Some(since_ms) = since(&sweep) {
             examined = fhir_changes::pair(&mut acc, (&readers.0, &readers.1), &kinds, since_ms)
@@ -181,19 +189,11 @@ impl KeyedReconcile {
             );
             let s_rows = s_rows.map_err(|e| SideError(Side::Source, e))?;
             let t_rows = t_rows.map_err(|e| SideError(Side::Target, e))?;
-            acc.diff.mode = "fhir-stream".into();
+            acc.diff.mode = DiffMode::FhirStream;
             acc.merge(stream::iter(s_rows), stream::iter(t_rows))
                 .await
                 .map_err(|e| SideError(Side::Both, e))?;
         }
-        crate::checks::progress::finish(name);
-        let mut diff = acc.diff;
-        diff.sweep = sweep;
-        Ok(Compared {
-            diff,
-            tracked: acc.tracked,
-            examined: examined.map(Looked::Texts),
-            clinics: None,
-        })
+        Ok(self.compared(acc, sweep, examined.map(Looked::Texts)))
     }
 }

@@ -74,94 +74,111 @@ const MAX_INTEGER_DIGITS: i64 = 131_072;
 /// decimals, printed with exactly that many (as `numeric` and `DECIMAL`
 /// round). Exact on the digits: no binary floating point.
 fn round_text(raw: &str, scale: u32) -> Option<String> {
-    let s = raw.trim();
-    let (neg, digits) = match s.strip_prefix('-') {
-        Some(rest) => (true, rest),
-        None => (false, s.strip_prefix('+').unwrap_or(s)),
-    };
-    // Exponent notation (1e-7) from JSON numbers.
-    let (mantissa, exp) = match digits.split_once(['e', 'E']) {
-        Some((m, e)) => (m, e.parse::<i32>().ok()?),
-        None => (digits, 0),
-    };
-    let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
-    if int.is_empty() && frac.is_empty() {
-        return None;
+    let number = Digits::parse(raw)?;
+    let mut all = number.at_scale(scale)?;
+    round_half_up(&mut all);
+    Some(render(number.neg, &all, scale))
+}
+
+/// A decimal number's digits without leading zeros, and where its decimal
+/// point sits once the exponent is applied.
+struct Digits {
+    neg: bool,
+    all: Vec<u8>,
+    point: i64,
+}
+
+impl Digits {
+    /// `None` for anything but an optionally signed decimal, with an
+    /// optional exponent (1e-7, as JSON numbers may be written).
+    fn parse(raw: &str) -> Option<Digits> {
+        let s = raw.trim();
+        let (neg, digits) = match s.strip_prefix('-') {
+            Some(rest) => (true, rest),
+            None => (false, s.strip_prefix('+').unwrap_or(s)),
+        };
+        let (mantissa, exp) = match digits.split_once(['e', 'E']) {
+            Some((m, e)) => (m, e.parse::<i32>().ok()?),
+            None => (digits, 0),
+        };
+        let (int, frac) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+        if int.is_empty() && frac.is_empty() {
+            return None;
+        }
+        if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
+            return None;
+        }
+        // Leading zeros are dropped first, so the exponent alone (remote
+        // text, up to ±2^31) never decides how many zeros are written out.
+        let all: Vec<u8> = int
+            .bytes()
+            .chain(frac.bytes())
+            .map(|b| b - b'0')
+            .skip_while(|d| *d == 0)
+            .collect();
+        let skipped = int.len() + frac.len() - all.len();
+        let point = int.len() as i64 + i64::from(exp) - skipped as i64;
+        Some(Digits { neg, all, point })
     }
-    if !int.chars().chain(frac.chars()).all(|c| c.is_ascii_digit()) {
-        return None;
+
+    /// The integer digits, `scale` decimals and one more digit to round
+    /// on; `None` when no column holds a number that large.
+    fn at_scale(&self, scale: u32) -> Option<Vec<u8>> {
+        let (mut all, mut point) = (self.all.clone(), self.point);
+        if all.is_empty() || point < -i64::from(scale) - 1 {
+            // Zero, or below half a unit of the last decimal: rounds to zero.
+            all.clear();
+            point = 0;
+        }
+        if point > MAX_INTEGER_DIGITS {
+            // No column holds it: the text stays as written and so differs.
+            return None;
+        }
+        if point < 0 {
+            all.splice(0..0, std::iter::repeat_n(0, (-point) as usize));
+            point = 0;
+        }
+        let want = point as usize + scale as usize;
+        all.resize(all.len().max(want + 1), 0);
+        all.truncate(want + 1);
+        Some(all)
     }
-    // All digits, and where the decimal point sits after the exponent.
-    // Leading zeros are dropped first, so the exponent alone (remote text,
-    // up to ±2^31) never decides how many zeros are written out.
-    let mut all: Vec<u8> = int
-        .bytes()
-        .chain(frac.bytes())
-        .map(|b| b - b'0')
-        .skip_while(|d| *d == 0)
-        .collect();
-    let skipped = int.len() + frac.len() - all.len();
-    let mut point = int.len() as i64 + i64::from(exp) - skipped as i64;
-    if all.is_empty() || point < -i64::from(scale) - 1 {
-        // Zero, or below half a unit of the last decimal: rounds to zero.
-        all.clear();
-        point = 0;
+}
+
+/// Drops the last digit, rounding half up into the others (a carry out of
+/// the first digit adds a leading 1).
+fn round_half_up(all: &mut Vec<u8>) {
+    let Some(last) = all.pop() else { return };
+    if last < 5 {
+        return;
     }
-    if point > MAX_INTEGER_DIGITS {
-        // No column holds it: the text stays as written and so differs.
-        return None;
-    }
-    if point < 0 {
-        let pad = (-point) as usize;
-        all.splice(0..0, std::iter::repeat_n(0, pad));
-        point = 0;
-    }
-    let point = point as usize;
-    let want = point + scale as usize;
-    if all.len() < want + 1 {
-        all.resize(want + 1, 0);
-    }
-    let round_up = all[want] >= 5;
-    all.truncate(want);
-    if round_up {
-        let mut i = all.len();
-        loop {
-            if i == 0 {
-                all.insert(0, 1);
-                break;
-            }
-            i -= 1;
-            if all[i] == 9 {
-                all[i] = 0;
-            } else {
-                all[i] += 1;
-                break;
-            }
+    for d in all.iter_mut().rev() {
+        if *d == 9 {
+            *d = 0;
+        } else {
+            *d += 1;
+            return;
         }
     }
+    all.insert(0, 1);
+}
+
+/// `all` with `scale` decimals as text; no minus sign on zero.
+fn render(neg: bool, all: &[u8], scale: u32) -> String {
+    let text = |ds: &[u8]| -> String { ds.iter().map(|d| char::from(b'0' + d)).collect() };
     let int_len = all.len() - scale as usize;
-    let int_part: String = all[..int_len]
-        .iter()
-        .map(|d| char::from(b'0' + d))
-        .collect::<String>()
-        .trim_start_matches('0')
-        .to_string();
-    let int_part = if int_part.is_empty() {
-        "0".to_string()
-    } else {
-        int_part
+    let int_part = text(&all[..int_len]);
+    let int_part = match int_part.trim_start_matches('0') {
+        "" => "0",
+        trimmed => trimmed,
     };
-    let frac_part: String = all[int_len..]
-        .iter()
-        .map(|d| char::from(b'0' + d))
-        .collect();
     let zero = all.iter().all(|d| *d == 0);
     let sign = if neg && !zero { "-" } else { "" };
-    Some(if scale == 0 {
+    if scale == 0 {
         format!("{sign}{int_part}")
     } else {
-        format!("{sign}{int_part}.{frac_part}")
-    })
+        format!("{sign}{int_part}.{}", text(&all[int_len..]))
+    }
 }
 
 #[cfg(test)]

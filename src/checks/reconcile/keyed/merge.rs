@@ -2,6 +2,7 @@
 //! records, with duplicate and NULL keys as findings of their own. Memory
 //! holds one row per side and the capped key lists, whatever the table size.
 
+use crate::results::DiffMode;
 use std::cmp::Ordering;
 
 use futures_util::{Stream, StreamExt};
@@ -69,9 +70,9 @@ impl<'a> Acc<'a> {
     }
 
     /// Starts over in another mode (the previous pass is discarded).
-    pub fn restart(&mut self, mode: &str) {
+    pub fn restart(&mut self, mode: DiffMode) {
         self.diff = KeyedDiff {
-            mode: mode.into(),
+            mode,
             ..Default::default()
         };
         self.tracked.clear();

@@ -24,6 +24,7 @@ mod sides;
 mod spill;
 mod verdict;
 
+use crate::results::DiffMode;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
@@ -140,13 +141,7 @@ impl KeyedReconcile {
         mut sweep: Option<Sweep>,
     ) -> Result<Compared, SideError> {
         let plan = self.plan_for(source, target).await?;
-        let mut acc = merge::Acc::new(
-            self.cfg.max_keys,
-            &plan.key_kinds,
-            &plan.columns,
-            self.meta.name.as_str(),
-        );
-        acc.track_cap = self.cfg.drift_keys;
+        let mut acc = self.acc(&plan.key_kinds, &plan.columns);
         acc.clinics = self.sliced.then(clinics::Tally::default);
         let sides = segments::Sides {
             source,
@@ -165,23 +160,15 @@ impl KeyedReconcile {
             self.by_checksums(&sides, &mut acc).await.map_err(both)?;
             // Checksums and buckets read only the rows that differ: the
             // rows per clinic come from one grouped count instead.
-            if matches!(acc.diff.mode.as_str(), "checksum" | "buckets") {
+            if matches!(acc.diff.mode, DiffMode::Checksum | DiffMode::Buckets) {
                 clinic_rows(&sides, &mut acc).await.map_err(both)?;
             }
         } else {
-            acc.diff.mode = "stream".into();
+            acc.diff.mode = DiffMode::Stream;
             crate::checks::progress::start(name, None);
             sides.stream(&mut acc, None).await.map_err(both)?;
         }
-        crate::checks::progress::finish(name);
-        let mut diff = acc.diff;
-        diff.sweep = sweep;
-        Ok(Compared {
-            diff,
-            tracked: acc.tracked,
-            examined: examined.map(Looked::Ints),
-            clinics: acc.clinics,
-        })
+        Ok(self.compared(acc, sweep, examined.map(Looked::Ints)))
     }
 
     /// Compares only the keys changed since the last run; `None` (and the
@@ -199,7 +186,7 @@ impl KeyedReconcile {
         let since = sw.since_ms.unwrap_or_default();
         match sides.changed_keys(since).await? {
             Some(keys) => {
-                acc.diff.mode = "incremental".into();
+                acc.diff.mode = DiffMode::Incremental;
                 crate::checks::progress::start(self.meta.name.as_str(), None);
                 sides.compare_keys(acc, &keys).await?;
                 Ok(Some(keys))
@@ -219,7 +206,7 @@ impl KeyedReconcile {
         acc: &mut merge::Acc<'_>,
     ) -> Result<(), SourceError> {
         let plan = sides.plan;
-        acc.diff.mode = "checksum".into();
+        acc.diff.mode = DiffMode::Checksum;
         let (sn, tn) = tokio::try_join!(
             sides.source.fetch_text(plan.source.null_keys_sql()),
             sides.target.fetch_text(plan.target.null_keys_sql())
@@ -246,7 +233,6 @@ impl KeyedReconcile {
     /// runs the check (no previous run inside means a first run), or `None`
     /// for `hypercare check`, which judges without drift or grace.
     async fn execute(&self, history: Option<Memory>) -> CheckResult {
-        let tolerance = Some(self.tolerance.to_string());
         let now = Utc::now();
         let previous = history.as_ref().and_then(|m| m.previous.as_ref());
         let prev_diff = previous
@@ -260,53 +246,15 @@ impl KeyedReconcile {
             (None, Some(sql), (Some(f), None)) => self.diff_fhir(sql, f, true, sweep).await,
             (None, None, (Some(s), Some(t))) => self.diff_pair((s, t), sweep).await,
             _ => {
-                let details = ReconcileDetails {
-                    tolerance,
-                    error_side: Some(Side::Both),
-                    ..Default::default()
-                };
-                return CheckResult::error(
-                    "a source of this check is not configured",
-                    Details::Reconcile(details),
+                return self.failed(
+                    Side::Both,
+                    None,
+                    "a source of this check is not configured".into(),
                 );
             }
         };
         match compared {
-            Ok(Compared {
-                mut diff,
-                tracked,
-                examined,
-                clinics,
-            }) => {
-                let counted = if history.is_some() {
-                    let examined = match &examined {
-                        Some(Looked::Ints(keys)) => drift::Examined::FirstKeys(keys),
-                        Some(Looked::Texts(keys)) => drift::Examined::Keys(keys),
-                        None => drift::Examined::All,
-                    };
-                    drift::apply(
-                        &mut diff,
-                        drift::Inputs {
-                            tracked,
-                            previous: prev_diff,
-                            examined,
-                            now_ms: now.timestamp_millis(),
-                            grace_ms: self.cfg.grace.as_millis() as i64,
-                            max_keys: self.cfg.max_keys,
-                        },
-                    )
-                } else {
-                    diff.discrepancies()
-                };
-                let now_ms = now.timestamp_millis();
-                let seen = history.is_some().then_some((&diff.first_seen, now_ms));
-                let by_clinic = clinics.map(|t| t.slices(seen)).unwrap_or_default();
-                let mut result = judge(diff, self.tolerance, counted, self.cfg.grace);
-                if let Details::Reconcile(d) = &mut result.details {
-                    d.by_clinic = by_clinic;
-                }
-                result
-            }
+            Ok(compared) => self.verdict(compared, history.is_some().then_some(prev_diff), now),
             Err(SideError(side, e)) => {
                 let from = match side {
                     Side::Source => format!("source `{}`", self.cfg.source.from),
@@ -316,18 +264,64 @@ impl KeyedReconcile {
                         self.cfg.source.from, self.cfg.target.from
                     ),
                 };
-                let details = ReconcileDetails {
-                    tolerance,
-                    error_side: Some(side),
-                    error: Some(e.to_string()),
-                    ..Default::default()
-                };
-                CheckResult::error(
-                    format!("{from}: {}", e.class()),
-                    Details::Reconcile(details),
-                )
+                self.failed(side, Some(e.to_string()), format!("{from}: {}", e.class()))
             }
         }
+    }
+
+    /// Judges what was compared. `remembered` is `Some` (holding the
+    /// previous diff, if any) when the scheduler runs the check: only then
+    /// do drift and grace apply.
+    fn verdict(
+        &self,
+        compared: Compared,
+        remembered: Option<Option<&KeyedDiff>>,
+        now: DateTime<Utc>,
+    ) -> CheckResult {
+        let Compared {
+            mut diff,
+            tracked,
+            examined,
+            clinics,
+        } = compared;
+        let now_ms = now.timestamp_millis();
+        let counted = match remembered {
+            Some(previous) => {
+                let examined = match &examined {
+                    Some(Looked::Ints(keys)) => drift::Examined::FirstKeys(keys),
+                    Some(Looked::Texts(keys)) => drift::Examined::Keys(keys),
+                    None => drift::Examined::All,
+                };
+                let inputs = drift::Inputs {
+                    tracked,
+                    previous,
+                    examined,
+                    now_ms,
+                    grace_ms: self.cfg.grace.as_millis() as i64,
+                    max_keys: self.cfg.max_keys,
+                };
+                drift::apply(&mut diff, inputs)
+            }
+            None => diff.discrepancies(),
+        };
+        let seen = remembered.is_some().then_some((&diff.first_seen, now_ms));
+        let by_clinic = clinics.map(|t| t.slices(seen)).unwrap_or_default();
+        let mut result = judge(diff, self.tolerance, counted, self.cfg.grace);
+        if let Details::Reconcile(d) = &mut result.details {
+            d.by_clinic = by_clinic;
+        }
+        result
+    }
+
+    /// An error result blaming `side`.
+    fn failed(&self, side: Side, error: Option<String>, summary: String) -> CheckResult {
+        let details = ReconcileDetails {
+            tolerance: Some(self.tolerance.to_string()),
+            error_side: Some(side),
+            error,
+            ..Default::default()
+        };
+        CheckResult::error(summary, Details::Reconcile(details))
     }
 }
 

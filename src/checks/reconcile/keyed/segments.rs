@@ -4,6 +4,7 @@
 //! segments. When most segments differ, bucket checksums (buckets.rs) find
 //! the differing rows in one more pass instead of many small queries.
 
+use crate::results::DiffMode;
 use futures_util::StreamExt;
 
 use super::buckets;
@@ -74,10 +75,10 @@ impl Sides<'_> {
             self.plan.source.hashes_sql(None),
             self.plan.target.hashes_sql(None),
         ) else {
-            acc.diff.mode = "stream".into();
+            acc.diff.mode = DiffMode::Stream;
             return self.stream(acc, None).await;
         };
-        acc.diff.mode = "hash-stream".into();
+        acc.diff.mode = DiffMode::HashStream;
         acc.hashed = Some(Vec::new());
         // Rows are counted again from the start of the stream.
         crate::checks::progress::start(acc.check, None);
@@ -92,7 +93,7 @@ impl Sides<'_> {
         tracing::debug!(elapsed = ?clock.elapsed(), candidates = candidates.len(), "hash stream merged");
         // The merge stopped as soon as the list passed its cap.
         if candidates.len() > acc.hash_cap {
-            acc.restart("stream");
+            acc.restart(DiffMode::Stream);
             return self.stream(acc, None).await;
         }
         let (s_rows, t_rows) = (acc.diff.source_rows, acc.diff.target_rows);
@@ -145,9 +146,9 @@ impl Sides<'_> {
             .into_iter()
             .filter(|p| !agreeing.iter().any(|(q, _)| q == p))
             .collect();
-        acc.diff.mode = "buckets".into();
+        acc.diff.mode = DiffMode::Buckets;
         let Some(found) = self.buckets(rest, width).await? else {
-            acc.restart("stream");
+            acc.restart(DiffMode::Stream);
             return self.stream(acc, Some(range)).await;
         };
         tracing::debug!(
