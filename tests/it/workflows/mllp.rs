@@ -117,6 +117,8 @@ async fn mllp_steps_record_aa_ae_and_timeout_from_a_real_engine() {
         probe("order", &addr, "ORM^O01", ""),
         probe("silent", &addr, "ADT^A04", "timeout = \"300ms\""),
         probe("refused", &closed, "ADT^A08", ""),
+        probe("capped", &addr, "ADT^A08", "")
+            .replace("vars = {", "max_response_bytes = 20\nvars = {"),
     ]
     .concat();
     let config = load(dir.path(), &text);
@@ -158,6 +160,12 @@ async fn mllp_steps_record_aa_ae_and_timeout_from_a_real_engine() {
     let w = workflow(&r.details);
     assert_eq!(r.outcome, Outcome::Error, "{}", r.summary);
     assert_eq!(w.steps[0].outcome, StepOutcome::Connect);
+
+    // An ACK longer than the workflow's cap is not read to its end.
+    let r = run("capped").await;
+    let w = workflow(&r.details);
+    assert_eq!(r.outcome, Outcome::Error, "{}", r.summary);
+    assert_eq!(w.steps[0].error.as_deref(), Some("ACK over 20 bytes"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
