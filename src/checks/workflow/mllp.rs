@@ -93,10 +93,7 @@ async fn send_and_read<S: AsyncRead + AsyncWrite + Unpin>(
     message: &[u8],
     cap: u64,
 ) -> Result<Vec<u8>, Failure> {
-    let mut framed = Vec::with_capacity(message.len() + 3);
-    framed.push(START);
-    framed.extend_from_slice(message);
-    framed.extend_from_slice(&END);
+    let framed = [&[START][..], message, &END].concat();
     let broken = |_| Failure(StepOutcome::Error, "the connection broke".into());
     s.write_all(&framed).await.map_err(broken)?;
     s.flush().await.map_err(broken)?;
@@ -197,17 +194,23 @@ fn judge(
     if let Some(why) = duration_problem(&step.expect, took) {
         return fail(out, StepOutcome::Assertion, why);
     }
+    match extract(step, ack, vars) {
+        Some(why) => fail(out, StepOutcome::Extract, why),
+        None => out,
+    }
+}
+
+/// Takes the step's variables from the ACK, in order; what stopped it, if
+/// a field is missing.
+fn extract(step: &Step, ack: &str, vars: &mut BTreeMap<String, String>) -> Option<String> {
     for (var, from) in &step.extract {
         let Extract::Hl7(field) = from else { continue };
         match field.find(ack) {
             Some(v) => {
                 vars.insert(var.clone(), v);
             }
-            None => {
-                let why = format!("`{var}` not found at {field}");
-                return fail(out, StepOutcome::Extract, why);
-            }
+            None => return Some(format!("`{var}` not found at {field}")),
         }
     }
-    out
+    None
 }
