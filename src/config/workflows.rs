@@ -46,8 +46,8 @@ pub struct WorkflowConfig {
     /// Test values rotated per run, by name (every pool has at least one).
     pub pools: BTreeMap<String, Vec<String>>,
     pub steps: Vec<Step>,
-    /// Cap on each HTTP step's response body, in bytes: past it the step
-    /// ends as `error` ("body over N bytes") instead of growing memory.
+    /// Cap on each HTTP step's response body (and MLLP step's ACK), in
+    /// bytes: past it the step ends as `error` instead of growing memory.
     pub max_response_bytes: u64,
     /// The clinic this probe stands for; `None`: every clinic of the waves
     /// watching it.

@@ -49,8 +49,12 @@ pub async fn prepare(dir: &Path, listen: &str) -> anyhow::Result<Config> {
     }
     write_admin_password(&dir.join(ADMIN_PASSWORD_FILE))?;
     documents_data::prepare(&dir).await?;
-    billing_data::prepare(&dir, SEED).await?;
-    lab_data::prepare(&dir, SEED).await?;
+    // Both read target.db and write their own file: side by side, the
+    // second costs little of the start time.
+    tokio::try_join!(
+        billing_data::prepare(&dir, SEED),
+        lab_data::prepare(&dir, SEED)
+    )?;
     let documents_base = documents_data::serve(&dir).await?;
     let config_path = dir.join("hypercare.toml");
     let ehr = ehr::start()

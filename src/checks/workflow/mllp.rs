@@ -93,17 +93,16 @@ async fn send_and_read<S: AsyncRead + AsyncWrite + Unpin>(
     message: &[u8],
     cap: u64,
 ) -> Result<Vec<u8>, Failure> {
-    let mut framed = Vec::with_capacity(message.len() + 3);
-    framed.push(START);
-    framed.extend_from_slice(message);
-    framed.extend_from_slice(&END);
+    let framed = [&[START][..], message, &END].concat();
     let broken = |_| Failure(StepOutcome::Error, "the connection broke".into());
     s.write_all(&framed).await.map_err(broken)?;
     s.flush().await.map_err(broken)?;
-    let limit = usize::try_from(cap).unwrap_or(usize::MAX).saturating_add(3);
+    let limit = usize::try_from(cap).unwrap_or(usize::MAX);
     let mut buf = Vec::new();
     let mut chunk = [0u8; 8192];
     loop {
+        // Only the new bytes (and the one before them) can complete the end mark.
+        let from = buf.len().saturating_sub(1);
         let n = s.read(&mut chunk).await.map_err(broken)?;
         if n == 0 {
             let why = "the engine closed the connection before its ACK";
@@ -116,13 +115,18 @@ async fn send_and_read<S: AsyncRead + AsyncWrite + Unpin>(
                 "the answer is not MLLP-framed".into(),
             ));
         }
-        if let Some(end) = buf.windows(2).position(|w| w == END) {
+        // The ACK is what lies between the start byte and the end mark.
+        let end = buf[from..]
+            .windows(2)
+            .position(|w| w == END)
+            .map(|e| from + e);
+        if end.unwrap_or(buf.len()).saturating_sub(1) > limit {
+            return Err(Failure(StepOutcome::Error, format!("ACK over {cap} bytes")));
+        }
+        if let Some(end) = end {
             buf.truncate(end);
             buf.remove(0);
             return Ok(buf);
-        }
-        if buf.len() > limit {
-            return Err(Failure(StepOutcome::Error, format!("ACK over {cap} bytes")));
         }
     }
 }
@@ -190,17 +194,23 @@ fn judge(
     if let Some(why) = duration_problem(&step.expect, took) {
         return fail(out, StepOutcome::Assertion, why);
     }
+    match extract(step, ack, vars) {
+        Some(why) => fail(out, StepOutcome::Extract, why),
+        None => out,
+    }
+}
+
+/// Takes the step's variables from the ACK, in order; what stopped it, if
+/// a field is missing.
+fn extract(step: &Step, ack: &str, vars: &mut BTreeMap<String, String>) -> Option<String> {
     for (var, from) in &step.extract {
         let Extract::Hl7(field) = from else { continue };
         match field.find(ack) {
             Some(v) => {
                 vars.insert(var.clone(), v);
             }
-            None => {
-                let why = format!("`{var}` not found at {field}");
-                return fail(out, StepOutcome::Extract, why);
-            }
+            None => return Some(format!("`{var}` not found at {field}")),
         }
     }
-    out
+    None
 }

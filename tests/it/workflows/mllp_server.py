@@ -3,7 +3,8 @@ asyncio MLLP server (PyPI), answering by message type (MSH-9):
 
 - ADT^A08: AA
 - ORM^O01: AE, with an ERR segment (103, table value not found)
-- QRY^A19: AA after --delay-ms milliseconds
+- QRY^A19: AA after --delay-ms milliseconds, with the wait it measured
+  (from reading the message to writing the ACK) in MSA-3, in milliseconds
 - ADT^A04: no answer (the connection stays open)
 
 Usage: mllp_server.py PORT [--delay-ms N] [--tls CERT KEY]
@@ -13,6 +14,7 @@ Prints "ready" once listening.
 import argparse
 import asyncio
 import ssl
+import time
 
 import hl7
 import hl7.mllp
@@ -43,6 +45,7 @@ def handler_for(delay_ms):
         try:
             while not writer.is_closing():
                 message = await reader.readmessage()
+                start = time.perf_counter()
                 plan = answer(message, delay_ms)
                 if plan is None:
                     await asyncio.sleep(3600)
@@ -54,7 +57,9 @@ def handler_for(delay_ms):
                 text = str(ack).rstrip("\r")
                 if err:
                     text += "\rERR||PID^1^3|103^Table value not found^HL70357|E"
-                writer.writemessage(hl7.parse(text))
+                if wait:
+                    text += "|%.3f" % ((time.perf_counter() - start) * 1000.0)
+                writer.writeblock(text.encode())
                 await writer.drain()
         except asyncio.IncompleteReadError:
             pass

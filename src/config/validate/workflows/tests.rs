@@ -264,7 +264,7 @@ name = "adt"
             "needs both `mllp`",
         ),
         (
-            format!("mllp = \"e:1\"\nmessage = \"PID|1\""),
+            "mllp = \"e:1\"\nmessage = \"PID|1\"".to_string(),
             "must start with an MSH segment",
         ),
         (
