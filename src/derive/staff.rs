@@ -153,8 +153,9 @@ pub struct WorkedAround {
 }
 
 impl WorkedAround {
-    /// "#2 Claims did not reach the clearinghouse: fixed 10 days ago, but
-    /// staff still work around it (3 taps or workaround reports since)".
+    /// "#2 Claims did not reach the clearinghouse: fixed 10 days ago; 3
+    /// taps or workaround reports since" (shown under "fixed, but staff
+    /// still work around it").
     pub fn words(&self, now_ms: i64) -> String {
         let days = now_ms.saturating_sub(self.fixed_ms) / 86_400_000;
         let ago = match days {
@@ -163,7 +164,7 @@ impl WorkedAround {
             d => format!("{d} days ago"),
         };
         format!(
-            "#{} {}: fixed {ago}, but staff still work around it ({} {} since)",
+            "#{} {}: fixed {ago}; {} {} since",
             self.issue,
             self.title,
             self.signals,
@@ -262,7 +263,7 @@ mod tests {
         let north = facts.clinic("north");
         assert_eq!(
             north.worked_around[0].words(10 * day + 5),
-            "#2 Claims did not reach the clearinghouse: fixed 10 days ago, but staff still work around it (3 taps or workaround reports since)"
+            "#2 Claims did not reach the clearinghouse: fixed 10 days ago; 3 taps or workaround reports since"
         );
     }
 }

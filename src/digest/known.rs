@@ -97,11 +97,11 @@ pub fn signals_text(s: &mut String, card: &ClinicCard, at_ms: i64) {
     for t in &sig.training {
         s.push_str(&format!("  {}\n", t.words(&card.clinic)));
     }
+    if !sig.worked_around.is_empty() {
+        s.push_str("Fixed, but staff still work around it:\n");
+    }
     for w in &sig.worked_around {
-        s.push_str(&format!(
-            "Fixed, but staff still work around it: {}\n",
-            w.words(at_ms)
-        ));
+        s.push_str(&format!("  {}\n", w.words(at_ms)));
     }
 }
 
@@ -192,7 +192,7 @@ mod tests {
         signals_text(&mut s, &card, 10 * day);
         assert_eq!(
             s,
-            "Training signals (last 7 days against the 7 before):\n  front desk at east: 6 training reports this week, up from 2\nFixed, but staff still work around it: #2 Claims did not reach the clearinghouse: fixed 10 days ago, but staff still work around it (1 tap or workaround report since)\n"
+            "Training signals (last 7 days against the 7 before):\n  front desk at east: 6 training reports this week, up from 2\nFixed, but staff still work around it:\n  #2 Claims did not reach the clearinghouse: fixed 10 days ago; 1 tap or workaround report since\n"
         );
         let h = signals_html(&card, 10 * day, "").into_string();
         assert!(

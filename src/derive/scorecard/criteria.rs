@@ -75,10 +75,10 @@ fn known_issues(facts: &Facts, clinic: &str, older_than: std::time::Duration) ->
         .filter(|k| facts.now_ms.saturating_sub(k.since_ms) > age_ms)
         .collect();
     let Some(oldest) = old.first() else {
-        let words = format!(
-            "no known issue being looked into for longer than {limit} ({} newer)",
-            mine.len()
-        );
+        let words = match mine.len() {
+            0 => "no known issue being looked into".to_string(),
+            n => format!("no known issue being looked into for longer than {limit}; {n} newer"),
+        };
         return (State::Met, Some(0.0), words);
     };
     let days = facts.now_ms.saturating_sub(oldest.since_ms) / DAY_MS;

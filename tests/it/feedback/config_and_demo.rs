@@ -113,7 +113,7 @@ async fn the_demo_has_clinics_and_seeded_reports_once() {
     assert_eq!(north.worked_around.len(), 1);
     assert_eq!(north.worked_around[0].signals, 3);
     assert!(north.worked_around[0].words(now).starts_with(&format!(
-        "#{} Claims did not reach the clearinghouse: fixed 10 days ago, but staff still work around it (3 taps",
+        "#{} Claims did not reach the clearinghouse: fixed 10 days ago; 3 taps",
         claims.id
     )));
     let east = staff.clinic("east");

@@ -10,4 +10,5 @@ mod form;
 mod guard;
 mod known;
 mod known_browser;
+mod known_signals;
 mod webdriver;
