@@ -34,6 +34,8 @@ pub struct Facts {
     pub open: Vec<OpenReport>,
     /// Labels of firing critical (page-level) alerts.
     pub page_alerts: Vec<BTreeMap<String, String>>,
+    /// Per handoff check: what its events and one arrival are called.
+    pub handoff_words: BTreeMap<String, (String, String)>,
 }
 
 pub fn day_start_ms(day: NaiveDate) -> i64 {
@@ -94,6 +96,7 @@ impl Facts {
                 .collect(),
             open,
             page_alerts,
+            handoff_words: setup.handoff_words.clone(),
         })
     }
 

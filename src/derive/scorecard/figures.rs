@@ -202,6 +202,7 @@ pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str, day: NaiveDate) 
             .filter(|r| r.clinic.as_deref() == Some(clinic))
             .count() as u64,
         open_blockers: facts.blockers(clinic).count() as u64,
+        handoffs: super::handoffs::figures(facts, wave, clinic),
     }
 }
 
@@ -254,6 +255,7 @@ mod tests {
             open: vec![],
             page_alerts: vec![],
             owners: BTreeMap::new(),
+            handoff_words: BTreeMap::new(),
         };
         let wave = Wave {
             name: crate::config::Name::parse("w").unwrap(),

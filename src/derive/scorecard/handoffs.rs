@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use super::criteria::Judged;
 use super::facts::{DAY_MS, Facts, day_start_ms};
 use super::triggers::Found;
-use super::types::State;
+use super::types::{HandoffFigure, State};
 use crate::config::checks::CheckKind;
 use crate::config::stabilization::Wave;
 use crate::derive::percent;
@@ -105,4 +105,28 @@ pub(super) fn trigger(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> F
         ),
         None => (false, None, "no handoff data".to_string()),
     }
+}
+
+/// The clinic's share of the latest judged run of each watched handoff check.
+pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str) -> Vec<HandoffFigure> {
+    facts
+        .latest(wave, CheckKind::Handoff)
+        .into_iter()
+        .filter_map(|r| {
+            let h = slice(r, clinic)?;
+            let (events_called, arrival_called) = (facts.handoff_words.get(&r.check_name))
+                .cloned()
+                .unwrap_or_else(|| ("events".into(), "arrival".into()));
+            Some(HandoffFigure {
+                name: r.check_name.clone(),
+                events_called,
+                arrival_called,
+                within_seconds: h.within_seconds,
+                events: h.events,
+                stuck: h.stuck,
+                late: h.late,
+                pending: h.pending,
+            })
+        })
+        .collect()
 }

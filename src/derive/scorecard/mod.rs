@@ -21,7 +21,8 @@ use chrono::NaiveDate;
 
 pub use facts::{DAY_MS, Facts, ROLLBACK_ALERT, day_start_ms, today};
 pub use types::{
-    ClinicCard, CriterionState, Figures, Scorecard, State, TriggerState, WorkflowFigure,
+    ClinicCard, CriterionState, Figures, HandoffFigure, Scorecard, State, TriggerState,
+    WorkflowFigure,
 };
 
 use crate::config::checks::{self, CheckMeta};
@@ -38,6 +39,8 @@ pub struct Setup {
     pub cfg: StabilizationConfig,
     pub clinics: Vec<Clinic>,
     pub checks: Vec<CheckMeta>,
+    /// Per handoff check: what its events and one arrival are called.
+    pub handoff_words: BTreeMap<String, (String, String)>,
 }
 
 impl Setup {
@@ -46,6 +49,12 @@ impl Setup {
             cfg: config.stabilization.clone(),
             clinics: config.clinics.clone(),
             checks: checks::checks(config),
+            handoff_words: (config.handoffs.iter())
+                .map(|h| {
+                    let words = (h.events_called.clone(), h.arrival_called.clone());
+                    (h.name.to_string(), words)
+                })
+                .collect(),
         }
     }
 }
