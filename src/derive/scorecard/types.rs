@@ -93,8 +93,8 @@ impl HandoffFigure {
     pub fn deadline(&self) -> String {
         let s = self.within_seconds;
         match s {
-            _ if s >= 3_600 && s % 3_600 == 0 => format!("{} h", s / 3_600),
-            _ if s >= 60 && s % 60 == 0 => format!("{} min", s / 60),
+            _ if s >= 3_600 && s.is_multiple_of(3_600) => format!("{} h", s / 3_600),
+            _ if s >= 60 && s.is_multiple_of(60) => format!("{} min", s / 60),
             _ => format!("{s} s"),
         }
     }
