@@ -4,9 +4,7 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::criteria::Judged;
 use super::facts::{DAY_MS, Facts, day_start_ms};
-use super::triggers::Found;
 use super::types::{HandoffFigure, State};
 use crate::config::checks::CheckKind;
 use crate::config::stabilization::Wave;
@@ -45,7 +43,7 @@ pub(super) fn criterion(
     (day, to): (NaiveDate, i64),
     days: u32,
     max_stuck: u64,
-) -> Judged {
+) -> (State, Option<f64>, String) {
     let (mut good, mut unknown) = (0u32, 0u32);
     for back in 0..days {
         let d = day - Duration::days(i64::from(back));
@@ -78,7 +76,12 @@ pub(super) fn criterion(
 }
 
 /// The worst stuck share over the latest run of each watched handoff check.
-pub(super) fn trigger(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> Found {
+pub(super) fn trigger(
+    facts: &Facts,
+    wave: &Wave,
+    clinic: &str,
+    above: f64,
+) -> (bool, Option<f64>, String) {
     let mut worst: Option<(f64, String)> = None;
     for r in facts.latest(wave, CheckKind::Handoff) {
         let Some(h) = slice(r, clinic).filter(|h| h.events > 0) else {
