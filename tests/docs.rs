@@ -336,6 +336,8 @@ const KEYS: &[&str] = &[
     "handoffs.within",
     "handoffs.look_back",
     "handoffs.tolerance",
+    "handoffs.events_called",
+    "handoffs.arrival_called",
     "handoffs.max_keys",
     "handoffs.from",
     "handoffs.from.from",

@@ -44,6 +44,13 @@ pub struct HandoffConfig {
     /// Keys listed per class in details.
     #[serde(default = "default_max_keys", deserialize_with = "max_keys")]
     pub max_keys: usize,
+    /// What the events are called in digests and on the status page
+    /// (plural: "visits").
+    #[serde(default = "events_word", deserialize_with = "word")]
+    pub events_called: String,
+    /// What one arrival is called ("claim").
+    #[serde(default = "arrival_word", deserialize_with = "word")]
+    pub arrival_called: String,
     /// Where the events happen.
     pub from: HandoffSide,
     /// Where they must arrive.
@@ -66,6 +73,30 @@ pub struct HandoffSide {
     pub source: Name,
     #[serde(deserialize_with = "query")]
     pub sql: String,
+}
+
+fn events_word() -> String {
+    "events".into()
+}
+
+fn arrival_word() -> String {
+    "arrival".into()
+}
+
+/// A word or two people read: 1 to 40 characters, no line breaks.
+fn word<'de, D: Deserializer<'de>>(d: D) -> Result<String, D::Error> {
+    let v = Spanned::<String>::deserialize(d)?;
+    let text = v.get_ref().trim();
+    if text.is_empty() || text.chars().count() > 40 || text.chars().any(char::is_control) {
+        let hint = Some("a plain word such as \"visits\" or \"claim\"");
+        return recover(
+            v.span(),
+            "events_called and arrival_called must be 1 to 40 characters on one line",
+            hint,
+            String::new(),
+        );
+    }
+    Ok(text.to_string())
 }
 
 fn default_max_keys() -> usize {
@@ -150,10 +181,14 @@ mod tests {
         let text = format!(
             "{SOURCES}[[handoffs]]\nname = \"a\"\nschedule = \"0 * * * * *\"\nwithin = \"0s\"\nlook_back = \"14d\"\n\
              from = {{ from = \"nowhere\", sql = \"SELECT 1 AS key, 2 AS at\" }}\n\
-             to = {{ from = \"fhir\", sql = \"SELECT 1; DELETE FROM x\" }}\n"
+             to = {{ from = \"fhir\", sql = \"SELECT 1; DELETE FROM x\" }}\narrival_called = \"  \"\n"
         );
         let e = errors(&text);
-        assert_eq!(e.len(), 4, "{e:?}");
+        assert_eq!(e.len(), 5, "{e:?}");
+        assert!(
+            e[4].starts_with("12:18 events_called and arrival_called must be 1 to 40"),
+            "{e:?}"
+        );
         assert!(e[0].starts_with("8:10 within must be at least 1s"), "{e:?}");
         assert!(e[1].contains("unknown source `nowhere`"), "{e:?}");
         assert!(e[2].contains("source `fhir` is a FHIR server"), "{e:?}");
@@ -178,6 +213,10 @@ mod tests {
         assert_eq!(
             (h.max_keys, h.enabled, h.timeout()),
             (100, true, std::time::Duration::from_secs(300))
+        );
+        assert_eq!(
+            (h.events_called.as_str(), h.arrival_called.as_str()),
+            ("events", "arrival")
         );
         assert_eq!(
             h.from.sql, "SELECT 1 AS key, 2 AS at",

@@ -89,6 +89,8 @@ schedule = "*/10 * * * * *"
 within = "48h"
 look_back = "3650d"
 tolerance = "1%"
+events_called = "visits"
+arrival_called = "claim"
 from = {{ from = "target", sql = "SELECT id AS key, period_start AS at, clinic_id AS clinic FROM encounter" }}
 to = {{ from = "billing", sql = "SELECT encounter_ref AS key, created_at AS at FROM claims" }}
 "#,

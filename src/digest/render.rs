@@ -49,8 +49,9 @@ fn share_change(now: Option<f64>, before: Option<f64>) -> String {
     }
 }
 
-/// One line per aspect: reconciliation, documents, workflows.
-pub fn status_lines(f: &Figures, before: Option<&Figures>) -> [(String, String); 3] {
+/// One line per aspect: reconciliation, documents, workflows, and
+/// handoffs where a handoff check watches the clinic.
+pub fn status_lines(f: &Figures, before: Option<&Figures>) -> Vec<(String, String)> {
     let recon = format!(
         "{}; {} new today",
         count_change(
@@ -96,11 +97,16 @@ pub fn status_lines(f: &Figures, before: Option<&Figures>) -> [(String, String);
             .collect::<Vec<_>>()
             .join("; ")
     };
-    [
+    let mut lines = vec![
         ("Reconciliation".into(), recon),
         ("Documents".into(), docs),
         ("Workflows".into(), wf),
-    ]
+    ];
+    if !f.handoffs.is_empty() {
+        let words: Vec<String> = f.handoffs.iter().map(|h| h.line()).collect();
+        lines.push(("Handoffs".into(), words.join("; ")));
+    }
+    lines
 }
 
 fn readiness(c: &ClinicDigest) -> String {

@@ -39,6 +39,8 @@ pub struct Facts {
     pub investigating: Vec<InvestigatingRow>,
     /// Training signals and fixed issues still worked around, every clinic's.
     pub staff: StaffFacts,
+    /// Per handoff check: what its events and one arrival are called.
+    pub handoff_words: BTreeMap<String, (String, String)>,
 }
 
 pub fn day_start_ms(day: NaiveDate) -> i64 {
@@ -101,6 +103,7 @@ impl Facts {
             page_alerts,
             investigating: store.known_investigating().await?,
             staff: StaffFacts::load(store, now_ms, setup.grace_ms()).await?,
+            handoff_words: setup.handoff_words.clone(),
         })
     }
 

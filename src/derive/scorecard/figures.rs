@@ -202,6 +202,7 @@ pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str, day: NaiveDate) 
             .filter(|r| r.clinic.as_deref() == Some(clinic))
             .count() as u64,
         open_blockers: facts.blockers(clinic).count() as u64,
+        handoffs: super::handoffs::figures(facts, wave, clinic),
     }
 }
 

@@ -52,7 +52,7 @@ fn billed(south: (u64, u64), east: (u64, u64)) -> serde_json::Value {
     let slice = |(events, stuck): (u64, u64)| json!({"events": events, "completed": events - stuck, "stuck": stuck});
     json!({
         "events": south.0 + east.0, "completed": south.0 + east.0 - south.1 - east.1,
-        "stuck": south.1 + east.1, "unexpected": 4, "stuck_keys": ["e1"],
+        "stuck": south.1 + east.1, "unexpected": 4, "stuck_keys": ["K4711"],
         "by_clinic": {"south": slice(south), "east": slice(east)}
     })
 }
@@ -185,4 +185,35 @@ fn a_shared_check_judges_every_clinic_on_the_whole_run() {
         );
         assert_eq!(c.criteria[0].state, State::NotMet);
     }
+}
+
+#[test]
+fn each_clinic_gets_its_handoff_line_in_plain_words() {
+    let (cfg, clinics) = config(3);
+    let mut facts = history();
+    let words = ("visits".to_string(), "claim".to_string());
+    facts.handoff_words.insert("visits_billed".into(), words);
+    if let Some(Details::Handoff(d)) = facts.runs.last_mut().map(|r| &mut r.details) {
+        d.within_seconds = 172_800;
+        let east = d.by_clinic.get_mut("east").unwrap();
+        (east.late, east.pending, east.completed) = (3, 40, 248);
+    }
+    let s = scorecard(&cfg, &clinics, &facts);
+    let line = |id: &str| -> Vec<String> {
+        let card = s.clinics.iter().find(|c| c.clinic == id).unwrap();
+        card.figures.handoffs.iter().map(|h| h.line()).collect()
+    };
+    assert_eq!(
+        line("east"),
+        [
+            "9 visits have no claim after 48 h; 3 got their claim late; \
+          40 are still within 48 h (visits_billed, 300 visits judged)"
+        ]
+    );
+    assert_eq!(
+        line("south"),
+        ["no visits without a claim after 48 h (visits_billed, 600 visits judged)"]
+    );
+    let text = serde_json::to_string(&s).unwrap();
+    assert!(!text.contains("K4711"), "no keys in figures: {text}");
 }

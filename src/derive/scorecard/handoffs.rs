@@ -4,10 +4,8 @@
 
 use chrono::{Duration, NaiveDate};
 
-use super::criteria::Judged;
 use super::facts::{DAY_MS, Facts, day_start_ms};
-use super::triggers::Found;
-use super::types::State;
+use super::types::{HandoffFigure, State};
 use crate::config::checks::CheckKind;
 use crate::config::stabilization::Wave;
 use crate::derive::percent;
@@ -45,7 +43,7 @@ pub(super) fn criterion(
     (day, to): (NaiveDate, i64),
     days: u32,
     max_stuck: u64,
-) -> Judged {
+) -> (State, Option<f64>, String) {
     let (mut good, mut unknown) = (0u32, 0u32);
     for back in 0..days {
         let d = day - Duration::days(i64::from(back));
@@ -78,7 +76,12 @@ pub(super) fn criterion(
 }
 
 /// The worst stuck share over the latest run of each watched handoff check.
-pub(super) fn trigger(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> Found {
+pub(super) fn trigger(
+    facts: &Facts,
+    wave: &Wave,
+    clinic: &str,
+    above: f64,
+) -> (bool, Option<f64>, String) {
     let mut worst: Option<(f64, String)> = None;
     for r in facts.latest(wave, CheckKind::Handoff) {
         let Some(h) = slice(r, clinic).filter(|h| h.events > 0) else {
@@ -105,4 +108,28 @@ pub(super) fn trigger(facts: &Facts, wave: &Wave, clinic: &str, above: f64) -> F
         ),
         None => (false, None, "no handoff data".to_string()),
     }
+}
+
+/// The clinic's share of the latest judged run of each watched handoff check.
+pub(super) fn figures(facts: &Facts, wave: &Wave, clinic: &str) -> Vec<HandoffFigure> {
+    facts
+        .latest(wave, CheckKind::Handoff)
+        .into_iter()
+        .filter_map(|r| {
+            let h = slice(r, clinic)?;
+            let (events_called, arrival_called) = (facts.handoff_words.get(&r.check_name))
+                .cloned()
+                .unwrap_or_else(|| ("events".into(), "arrival".into()));
+            Some(HandoffFigure {
+                name: r.check_name.clone(),
+                events_called,
+                arrival_called,
+                within_seconds: h.within_seconds,
+                events: h.events,
+                stuck: h.stuck,
+                late: h.late,
+                pending: h.pending,
+            })
+        })
+        .collect()
 }

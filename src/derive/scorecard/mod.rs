@@ -21,7 +21,8 @@ use chrono::NaiveDate;
 
 pub use facts::{DAY_MS, Facts, ROLLBACK_ALERT, day_start_ms, today};
 pub use types::{
-    ClinicCard, CriterionState, Figures, Scorecard, State, TriggerState, WorkflowFigure,
+    ClinicCard, CriterionState, Figures, HandoffFigure, Scorecard, State, TriggerState,
+    WorkflowFigure,
 };
 
 use crate::config::checks::{self, CheckMeta};
@@ -41,6 +42,8 @@ pub struct Setup {
     /// `[feedback] known_fixed_grace`: when a fixed issue still worked
     /// around becomes a staff signal.
     pub known_fixed_grace: std::time::Duration,
+    /// Per handoff check: what its events and one arrival are called.
+    pub handoff_words: BTreeMap<String, (String, String)>,
 }
 
 impl Setup {
@@ -50,6 +53,12 @@ impl Setup {
             clinics: config.clinics.clone(),
             checks: checks::checks(config),
             known_fixed_grace: config.feedback.known_fixed_grace,
+            handoff_words: (config.handoffs.iter())
+                .map(|h| {
+                    let words = (h.events_called.clone(), h.arrival_called.clone());
+                    (h.name.to_string(), words)
+                })
+                .collect(),
         }
     }
 

@@ -241,6 +241,7 @@ fn history() -> Facts {
         baseline_runs,
         checks: checks(),
         owners: BTreeMap::new(),
+        handoff_words: BTreeMap::new(),
         open: vec![OpenReport {
             id: 1,
             created_ms: at(19, 9, 0),

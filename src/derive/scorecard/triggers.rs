@@ -11,7 +11,7 @@ use crate::derive::percent;
 use crate::results::RunStatus;
 
 /// (breached, the figure, the evidence).
-pub(super) type Found = (bool, Option<f64>, String);
+type Found = (bool, Option<f64>, String);
 
 /// Judges one trigger for a clinic of a wave on day `day_n` since its
 /// go-live, on the clinic's own slice of each sliced check.

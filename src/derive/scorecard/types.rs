@@ -83,6 +83,53 @@ pub struct Figures {
     pub workflows: Vec<WorkflowFigure>,
     pub open_reports: u64,
     pub open_blockers: u64,
+    /// Per watched handoff check, the clinic's share of its latest run.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub handoffs: Vec<HandoffFigure>,
+}
+
+impl HandoffFigure {
+    /// The deadline as people say it: "48 h", "30 min", "90 s".
+    pub fn deadline(&self) -> String {
+        let s = self.within_seconds;
+        match s {
+            _ if s >= 3_600 && s.is_multiple_of(3_600) => format!("{} h", s / 3_600),
+            _ if s >= 60 && s.is_multiple_of(60) => format!("{} min", s / 60),
+            _ => format!("{s} s"),
+        }
+    }
+
+    /// One line in plain words: "12 visits have no claim after 48 h; 3
+    /// got it late; 40 are still within 48 h". Counts only, never keys.
+    pub fn line(&self) -> String {
+        let (events, arrival, within) =
+            (&self.events_called, &self.arrival_called, self.deadline());
+        let mut s = match self.stuck {
+            0 => format!("no {events} without a {arrival} after {within}"),
+            n => format!("{n} {events} have no {arrival} after {within}"),
+        };
+        if self.late > 0 {
+            s += &format!("; {} got their {arrival} late", self.late);
+        }
+        if self.pending > 0 {
+            s += &format!("; {} are still within {within}", self.pending);
+        }
+        s + &format!(" ({}, {} {events} judged)", self.name, self.events)
+    }
+}
+
+/// One handoff's latest judged run, as a clinic's figure: counts only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HandoffFigure {
+    pub name: String,
+    /// What the events and one arrival are called (`events_called`, `arrival_called`).
+    pub events_called: String,
+    pub arrival_called: String,
+    pub within_seconds: u64,
+    pub events: u64,
+    pub stuck: u64,
+    pub late: u64,
+    pub pending: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -116,6 +116,25 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
             }
             p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
             (super::signals::section(&card))
+            (handoff_lines(&card.clinics))
+        }
+    }
+}
+
+/// Per clinic, each watched handoff's latest run in plain words (counts only).
+fn handoff_lines(clinics: &[ClinicCard]) -> Markup {
+    let any = clinics.iter().any(|c| !c.figures.handoffs.is_empty());
+    html! {
+        @if any {
+            h3 { "Handoffs to connected systems" }
+            ul class="handoffs" {
+                @for c in clinics { @for h in &c.figures.handoffs {
+                    li {
+                        @if h.stuck > 0 { span class="fail" { "✗ " } } @else { span class="pass" { "✓ " } }
+                        strong { (c.clinic_name) } ": " (h.line())
+                    }
+                } }
+            }
         }
     }
 }
