@@ -47,7 +47,7 @@ psql -q "$PG/postgres" -c "CREATE DATABASE $DB"
 # One config per way of reading the FHIR side: paged search, $export.
 for mode in search export; do
   bulk=false; [ "$mode" = export ] && bulk=true
-  count=""; [ "$mode" = search ] && count=", params = { _count = \"${PAGE:-500}\" }"
+  count=""; [ "$mode" = search ] && count=", params = \"_count=${PAGE:-500}\""
   cat >"$WORK/$mode.toml" <<TOML
 [sources.legacy]
 url = "$PG/$DB"
@@ -66,6 +66,8 @@ target = { from = "ehr", resource = "Patient", key = "identifier:urn:oid:2.16.84
 TOML
 done
 
+# A config mistake shows now, not after the load.
+for mode in search export; do "$BIN" validate -c "$WORK/$mode.toml" >/dev/null; done
 loaded=0
 printf '%-8s %-7s %-10s %-12s %-10s %-12s %-8s %-12s %s\n' size mode raw_s raw_per_s hc_s hc_per_s rate peak_rss_MB bin
 for n in "${SIZES[@]}"; do
