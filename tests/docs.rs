@@ -1102,5 +1102,6 @@ fn stabilization_scorecard() -> hypercare::derive::scorecard::Scorecard {
         overall: vec![criterion],
         exit_ready: false,
         day: 3,
+        unowned: None,
     }
 }

@@ -12,6 +12,7 @@ mod facts;
 mod figures;
 mod triggers;
 mod types;
+mod unowned;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -22,6 +23,7 @@ pub use facts::{DAY_MS, Facts, ROLLBACK_ALERT, day_start_ms, today};
 pub use types::{
     ClinicCard, CriterionState, Figures, Scorecard, State, TriggerState, WorkflowFigure,
 };
+pub use unowned::Unowned;
 
 use crate::config::checks::{self, CheckMeta};
 use crate::config::stabilization::{Criterion, StabilizationConfig, Wave};
@@ -145,6 +147,7 @@ pub fn scorecard(cfg: &StabilizationConfig, clinics: &[Clinic], facts: &Facts) -
         day: first.map_or(0, |f| (day - f).num_days()),
         clinics: cards,
         overall,
+        unowned: unowned::unowned(facts),
     }
 }
 

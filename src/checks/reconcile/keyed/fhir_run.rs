@@ -42,6 +42,7 @@ impl KeyedReconcile {
             self.meta.name.as_str(),
         );
         acc.track_cap = self.cfg.drift_keys;
+        acc.clinics = self.sliced.then(super::clinics::Tally::default);
         acc
     }
 
@@ -55,11 +56,21 @@ impl KeyedReconcile {
             true => (&self.cfg.target, Side::Target),
             false => (&self.cfg.source, Side::Source),
         };
-        let cols: Vec<String> = side.key.iter().chain(&side.columns).cloned().collect();
-        let types = sql
+        // The clinic column is computed: the catalogue does not know it.
+        let cols: Vec<String> = side
+            .key
+            .iter()
+            .chain(&side.columns)
+            .filter(|c| !super::clinics::is_clinic(side, c))
+            .cloned()
+            .collect();
+        let mut types = sql
             .column_types(&side.table, &cols)
             .await
             .map_err(|e| SideError(end, e))?;
+        if self.sliced {
+            types.extend(side.clinic.as_deref().map(super::clinics::column_info));
+        }
         // The SQL side against itself.
         let mirror = KeyedConfig {
             source: side.clone(),
@@ -133,7 +144,7 @@ impl KeyedReconcile {
             diff,
             tracked: acc.tracked,
             examined: examined.map(Looked::Texts),
-            clinics: None,
+            clinics: acc.clinics,
         })
     }
 
@@ -193,7 +204,7 @@ impl KeyedReconcile {
             diff,
             tracked: acc.tracked,
             examined: examined.map(Looked::Texts),
-            clinics: None,
+            clinics: acc.clinics,
         })
     }
 }
