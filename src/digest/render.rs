@@ -122,33 +122,12 @@ pub fn text(d: &DigestData) -> String {
     for c in &d.clinics {
         clinic_text(&mut s, d, c);
     }
-    all_clinics_text(&mut s, d);
+    super::all_clinics::text(&mut s, d);
     if let Some(u) = &d.public_url {
         s.push_str(&format!("\nStatus page: {u}\n"));
     }
     s.push_str("\nThis digest carries counts and names only, never patient identifiers.\n");
     s
-}
-
-/// What belongs to no one clinic, once: findings no clinic owns and
-/// alerts about shared checks.
-fn all_clinics_text(s: &mut String, d: &DigestData) {
-    if d.unowned.is_none() && d.shared_alerts.is_empty() {
-        return;
-    }
-    s.push_str("\n== All clinics ==\n");
-    if let Some(u) = &d.unowned {
-        s.push_str(&format!("Findings no clinic owns: {}.\n", u.words()));
-    }
-    if !d.shared_alerts.is_empty() {
-        s.push_str("Active alerts about no one clinic:\n");
-        for a in &d.shared_alerts {
-            s.push_str(&format!(
-                "  - {} ({}): {}\n",
-                a.alertname, a.severity, a.summary
-            ));
-        }
-    }
 }
 
 /// One clinic's part of the plain text.
@@ -249,8 +228,8 @@ fn rollback_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
     ));
 }
 
-const FONT: &str = "font-family:Arial,Helvetica,sans-serif;color:#1b1f24;";
-const TD: &str =
+pub(super) const FONT: &str = "font-family:Arial,Helvetica,sans-serif;color:#1b1f24;";
+pub(super) const TD: &str =
     "padding:4px 8px;border-bottom:1px solid #d0d7de;font-size:14px;vertical-align:top;";
 
 fn state_style(s: State) -> &'static str {
@@ -319,31 +298,6 @@ fn clinic_html(d: &DigestData, c: &ClinicDigest) -> Markup {
     }
 }
 
-/// The "all clinics" box: findings no clinic owns and shared alerts, once.
-fn all_clinics_html(d: &DigestData) -> Markup {
-    html! {
-        @if d.unowned.is_some() || !d.shared_alerts.is_empty() {
-            table role="presentation" width="100%" cellpadding="0" cellspacing="0" style={"border:1px solid #d0d7de;margin:0 0 20px 0;" (FONT)} {
-                tr { td style="padding:12px 16px;background:#f6f8fa;border-bottom:1px solid #d0d7de;" {
-                    div style="font-size:20px;font-weight:bold;" { "All clinics" }
-                } }
-                tr { td style="padding:8px 16px;" {
-                    table role="presentation" width="100%" cellpadding="0" cellspacing="0" {
-                        @if let Some(u) = &d.unowned {
-                            tr { td width="140" style={(TD) "font-weight:bold;"} { "No clinic owns" } td style=(TD) { (u.words()) } }
-                        }
-                        @if !d.shared_alerts.is_empty() {
-                            tr { td width="140" style={(TD) "font-weight:bold;"} { "Active alerts" } td style=(TD) {
-                                @for a in &d.shared_alerts { div { strong { (a.alertname) } " (" (a.severity) "): " (a.summary) } }
-                            } }
-                        }
-                    }
-                } }
-            }
-        }
-    }
-}
-
 /// The HTML part.
 pub fn html(d: &DigestData) -> String {
     html! {
@@ -356,7 +310,7 @@ pub fn html(d: &DigestData) -> String {
                         h1 style="font-size:22px;margin:0 0 4px 0;" { (d.subject) }
                         p style="font-size:14px;color:#57606a;margin:0 0 16px 0;" { (d.period) " · " (d.clinics.len()) " clinic(s)" }
                         @for c in &d.clinics { (clinic_html(d, c)) }
-                        (all_clinics_html(d))
+                        (super::all_clinics::html(d, FONT, TD))
                         @if let Some(u) = &d.public_url { p style="font-size:14px;" { "Status page: " a href=(u) { (u) } } }
                         p style="font-size:12px;color:#6e7781;" { "This digest carries counts and names only, never patient identifiers." }
                     } }
