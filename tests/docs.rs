@@ -837,8 +837,12 @@ fn integrity_details() -> Details {
     let mut fresh = rule("encounter_feed", RuleKind::Freshness, 1);
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);
+    // Orphans counted per clinic (`clinic = "column"`).
+    let east = [("appointment_orphans".to_string(), 2)]
+        .into_iter()
+        .collect();
     Details::Integrity(IntegrityDetails {
-        by_clinic: Default::default(),
+        by_clinic: [("east".to_string(), east)].into_iter().collect(),
         rules: vec![
             dups,
             probable,
@@ -1116,5 +1120,6 @@ fn stabilization_scorecard() -> hypercare::derive::scorecard::Scorecard {
         overall: vec![criterion],
         exit_ready: false,
         day: 3,
+        unowned: None,
     }
 }

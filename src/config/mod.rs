@@ -213,6 +213,16 @@ pub struct FhirKeyed {
     pub key: FhirKey,
     /// Paired by position with the other side's columns.
     pub paths: Vec<FhirPath>,
+    /// The side's `clinic` path, once the check knows the clinics' codes:
+    /// each resource's value there is compared as the clinic id it means.
+    pub clinic: Option<FhirClinic>,
+}
+
+/// A FHIR side's clinic: where each resource names it, and the codes.
+#[derive(Debug, Clone)]
+pub struct FhirClinic {
+    pub path: FhirPath,
+    pub codes: ClinicCodes,
 }
 
 /// What identifies a FHIR resource in a keyed diff.

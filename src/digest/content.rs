@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::chart::Bar;
 use crate::config::stabilization::{DigestConfig, Wave};
-use crate::derive::scorecard::{ClinicCard, DAY_MS, Figures, Scorecards, Trend, today};
+use crate::derive::scorecard::{ClinicCard, DAY_MS, Figures, Scorecards, Trend, Unowned, today};
 use crate::store::{AlertRow, AlertState, OpenReport, Store, StoreError};
 
 /// Days in the trend chart.
@@ -62,6 +62,12 @@ pub struct DigestData {
     pub contingency_owner: String,
     pub escalation: Vec<String>,
     pub public_url: Option<String>,
+    /// Findings no clinic owns, shown once after the clinics.
+    pub unowned: Option<Unowned>,
+    /// Firing alerts about no clinic in particular (a check's status, a
+    /// check shared by the clinics), once for all clinics in a digest of
+    /// several; a one-clinic digest shows them in its clinic's part.
+    pub shared_alerts: Vec<ActiveAlert>,
 }
 
 impl DigestData {
@@ -123,6 +129,8 @@ struct Shared<'a> {
     trend: Trend,
     days: Vec<String>,
     previous: BTreeMap<String, Figures>,
+    /// Alerts about no clinic go to "all clinics" once, not to each clinic.
+    pooled: bool,
 }
 
 impl Shared<'_> {
@@ -149,6 +157,7 @@ impl Shared<'_> {
                 let labels: BTreeMap<String, String> = serde_json::from_str(&a.labels).ok()?;
                 let about = match (labels.get("clinic"), labels.get("check")) {
                     (Some(cl), _) => cl == clinic,
+                    (None, _) if self.pooled => false,
                     (None, Some(check)) => wave.is_none_or(|w| w.watches(check)),
                     (None, None) => true,
                 };
@@ -161,6 +170,34 @@ impl Shared<'_> {
                 })
             })
             .collect()
+    }
+
+    /// Firing alerts without a clinic, about a check some covered clinic's
+    /// wave watches (or no check), each once.
+    fn shared_alerts(&self, waves: &[&Wave]) -> Vec<ActiveAlert> {
+        let mut out: Vec<ActiveAlert> = Vec::new();
+        for a in self.alerts.iter().filter(|a| a.state == AlertState::Firing) {
+            let Ok(labels) = serde_json::from_str::<BTreeMap<String, String>>(&a.labels) else {
+                continue;
+            };
+            let watched = labels
+                .get("check")
+                .is_none_or(|c| waves.is_empty() || waves.iter().any(|w| w.watches(c)));
+            if labels.contains_key("clinic") || !watched {
+                continue;
+            }
+            let ann: BTreeMap<String, String> =
+                serde_json::from_str(&a.annotations).unwrap_or_default();
+            let alert = ActiveAlert {
+                alertname: a.rule.clone(),
+                severity: labels.get("severity").cloned().unwrap_or_default(),
+                summary: ann.get("summary").cloned().unwrap_or_default(),
+            };
+            if !out.contains(&alert) {
+                out.push(alert);
+            }
+        }
+        out
     }
 
     fn clinic(&self, c: ClinicCard, wave: Option<&Wave>) -> ClinicDigest {
@@ -219,6 +256,11 @@ pub async fn gather(
     let card = cards.scorecard(now_ms).await?;
     let (since_ms, since_label, previous) = previous(store, d, period, now_ms).await?;
     let today = today(now_ms);
+    let covered = card
+        .clinics
+        .iter()
+        .filter(|c| d.clinics.is_empty() || d.clinics.iter().any(|x| x.as_str() == c.clinic))
+        .count();
     let shared = Shared {
         now_ms,
         blocker_text: d.blocker_text,
@@ -232,7 +274,10 @@ pub async fn gather(
             .map(|b| (today - chrono::Duration::days(b)).to_string())
             .collect(),
         previous,
+        pooled: covered > 1,
     };
+    // Only a digest of every clinic: a clinic's own digest is its figures.
+    let unowned = card.unowned.clone().filter(|_| d.clinics.is_empty());
     let mut clinics: Vec<ClinicDigest> = card
         .clinics
         .into_iter()
@@ -245,6 +290,14 @@ pub async fn gather(
     for c in &mut clinics {
         c.known = super::known::lines(store, &c.card.clinic).await?;
     }
+    let waves: Vec<&Wave> = clinics
+        .iter()
+        .filter_map(|c| setup.cfg.wave_of(&c.card.clinic))
+        .collect();
+    let shared_alerts = match shared.pooled {
+        true => shared.shared_alerts(&waves),
+        false => Vec::new(),
+    };
     Ok(DigestData {
         name: d.name.to_string(),
         subject: d.subject.clone(),
@@ -255,6 +308,8 @@ pub async fn gather(
         contingency_owner: setup.cfg.contingency_owner.clone(),
         escalation: setup.cfg.escalation.clone(),
         public_url,
+        unowned,
+        shared_alerts,
     })
 }
 

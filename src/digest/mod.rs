@@ -9,6 +9,7 @@
 //! replica inside the window queues nothing more. The `notify` room
 //! delivers (SMTP, or `.eml` files in `[outbox] mail_dir`), with retries.
 
+mod all_clinics;
 pub mod chart;
 pub mod content;
 pub mod known;

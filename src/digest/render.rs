@@ -128,6 +128,7 @@ pub fn text(d: &DigestData) -> String {
     for c in &d.clinics {
         clinic_text(&mut s, d, c);
     }
+    super::all_clinics::text(&mut s, d);
     if let Some(u) = &d.public_url {
         s.push_str(&format!("\nStatus page: {u}\n"));
     }
@@ -238,8 +239,8 @@ fn rollback_text(s: &mut String, d: &DigestData, c: &ClinicDigest) {
     ));
 }
 
-const FONT: &str = "font-family:Arial,Helvetica,sans-serif;color:#1b1f24;";
-const TD: &str =
+pub(super) const FONT: &str = "font-family:Arial,Helvetica,sans-serif;color:#1b1f24;";
+pub(super) const TD: &str =
     "padding:4px 8px;border-bottom:1px solid #d0d7de;font-size:14px;vertical-align:top;";
 
 fn state_style(s: State) -> &'static str {
@@ -321,6 +322,7 @@ pub fn html(d: &DigestData) -> String {
                         h1 style="font-size:22px;margin:0 0 4px 0;" { (d.subject) }
                         p style="font-size:14px;color:#57606a;margin:0 0 16px 0;" { (d.period) " · " (d.clinics.len()) " clinic(s)" }
                         @for c in &d.clinics { (clinic_html(d, c)) }
+                        (super::all_clinics::html(d, FONT, TD))
                         @if let Some(u) = &d.public_url { p style="font-size:14px;" { "Status page: " a href=(u) { (u) } } }
                         p style="font-size:12px;color:#6e7781;" { "This digest carries counts and names only, never patient identifiers." }
                     } }

@@ -31,7 +31,7 @@ print(json.dumps({'to': msg['To'], 'subject': msg['Subject'], 'tree': tree,
                   'text': text, 'html': html, 'images': images}))
 "#;
 
-fn parse(file: &Path) -> serde_json::Value {
+pub(crate) fn parse(file: &Path) -> serde_json::Value {
     let out = Command::new(python())
         .args(["-c", PARSE])
         .arg(file)

@@ -18,13 +18,7 @@ pub(super) fn fhir_keyed_side(
     if let Some(e) = &raw.expressions {
         c.at(e.span(), "`expressions` apply to SQL sides", None);
     }
-    if let Some(k) = &raw.clinic {
-        c.at(
-            k.span(),
-            "`clinic` on a FHIR keyed side is not supported yet",
-            Some("attribute this check by a SQL side's clinic, or by counts with groups"),
-        );
-    }
+    let clinic = fhir_clinic(c, raw);
     let updated = fhir_updated(c, raw);
     let resource = fhir_resource(c, raw);
     let params = fhir_params(
@@ -43,6 +37,7 @@ pub(super) fn fhir_keyed_side(
     let (key_text, key) = key?;
     (paths.len() == columns.len()).then_some(())?;
     let resource = resource?;
+    let clinic = clinic?;
     Some(KeyedSide {
         from: from?,
         table: resource.clone(),
@@ -51,14 +46,44 @@ pub(super) fn fhir_keyed_side(
         filter: None,
         updated,
         expressions: BTreeMap::new(),
-        clinic: None,
+        clinic,
         fhir: Some(FhirKeyed {
             resource,
             params,
             key,
             paths,
+            // Set with the codes when the check is built.
+            clinic: None,
         }),
     })
+}
+
+/// A FHIR side's `clinic`: a path such as `managingOrganization.reference`
+/// (`Some(None)` when absent, `None` when it is not a path).
+fn fhir_clinic(c: &mut Collector, raw: &RawSide) -> Option<Option<String>> {
+    let Some(k) = &raw.clinic else {
+        return Some(None);
+    };
+    let text = k.get_ref().trim();
+    match FhirPath::parse(text) {
+        Ok(p) if p.root().is_some() => Some(Some(text.to_string())),
+        Ok(_) => {
+            c.at(
+                k.span(),
+                format!("clinic: `{text}` must start with an element name"),
+                None,
+            );
+            None
+        }
+        Err(e) => {
+            c.at(
+                k.span(),
+                format!("clinic: {e}"),
+                Some("a FHIR path such as managingOrganization.reference or serviceProvider.reference"),
+            );
+            None
+        }
+    }
 }
 
 /// A FHIR side's `updated`: every resource carries `meta.lastUpdated`,

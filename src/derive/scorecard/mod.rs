@@ -13,6 +13,7 @@ mod figures;
 mod handoffs;
 mod triggers;
 mod types;
+mod unowned;
 
 use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
@@ -24,6 +25,7 @@ pub use types::{
     ClinicCard, CriterionState, Figures, HandoffFigure, Scorecard, State, TriggerState,
     WorkflowFigure,
 };
+pub use unowned::Unowned;
 
 use crate::config::checks::{self, CheckMeta};
 use crate::config::stabilization::{Criterion, StabilizationConfig, Wave};
@@ -164,6 +166,7 @@ pub fn scorecard(cfg: &StabilizationConfig, clinics: &[Clinic], facts: &Facts) -
         day: first.map_or(0, |f| (day - f).num_days()),
         clinics: cards,
         overall,
+        unowned: unowned::unowned(facts),
     }
 }
 

@@ -447,7 +447,7 @@ fn each_clinic_is_judged_on_its_own_slice_of_a_sliced_check() {
     keyed["by_clinic"] = json!({
         "south": {"missing": 0, "extra": 0, "changed": 0, "source_rows": 600, "target_rows": 600, "new": 0},
         "east": {"missing": 30, "extra": 0, "changed": 0, "source_rows": 300, "target_rows": 270, "new": 0},
-        "_unassigned": {"missing": 0, "extra": 0, "changed": 0, "source_rows": 100, "target_rows": 100, "new": 0}
+        "_unassigned": {"missing": 4, "extra": 0, "changed": 0, "source_rows": 100, "target_rows": 96, "new": 0}
     });
     facts
         .runs
@@ -498,4 +498,9 @@ fn each_clinic_is_judged_on_its_own_slice_of_a_sliced_check() {
     assert_eq!(state(&s, "south", "documents"), State::Met);
     assert_eq!(state(&s, "east", "documents"), State::NotMet);
     assert!(card("south").figures.workflows.is_empty());
+    // Rows of no clinic are nobody's slice: shown once, for all clinics.
+    let unowned = s.unowned.as_ref().expect("unassigned findings");
+    assert_eq!((unowned.discrepancies, unowned.documents_failed), (4, 0));
+    assert_eq!(unowned.checks, ["patients_b"]);
+    assert_eq!(unowned.words(), "4 records differ (patients_b)");
 }

@@ -176,6 +176,9 @@ pub struct Scorecard {
     pub exit_ready: bool,
     /// Days since the first go-live.
     pub day: i64,
+    /// Findings no clinic owns (shown once, for all clinics).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unowned: Option<super::Unowned>,
 }
 
 impl Scorecard {

@@ -114,6 +114,9 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                 }
             }
             }
+            @if let Some(u) = &card.unowned {
+                p class="unowned" { strong { "All clinics" } ", findings no clinic owns: " (u.words()) }
+            }
             p class="legend" { "Bars: exit criteria met per day, oldest left (green all met, amber some, grey no data). Hover a cell for what was measured." }
             (super::signals::section(&card))
             (handoff_lines(&card.clinics))

@@ -11,6 +11,8 @@ use hypercare::config::parse;
 use hypercare::sources::Sources;
 
 mod config;
+mod daemon;
+mod fhir;
 mod integrity;
 mod keyed;
 

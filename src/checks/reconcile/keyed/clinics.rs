@@ -10,7 +10,9 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use crate::config::{ClinicCodes, Engine, KeyedConfig, KeyedSide, UNASSIGNED};
+use crate::config::{
+    ClinicCodes, Engine, FhirClinic, FhirPath, KeyedConfig, KeyedSide, UNASSIGNED,
+};
 use crate::results::{KeyedSlice, ReconcileSlice};
 use crate::sources::{ColumnInfo, TextRow};
 
@@ -25,14 +27,26 @@ pub fn attributed(
         return None;
     }
     let mut out = cfg.clone();
-    append(&mut out.source, codes, engines.0?)?;
-    append(&mut out.target, codes, engines.1?)?;
+    append(&mut out.source, codes, engines.0)?;
+    append(&mut out.target, codes, engines.1)?;
     Some(out)
 }
 
-fn append(side: &mut KeyedSide, codes: &ClinicCodes, engine: Engine) -> Option<()> {
+/// A SQL side maps its clinic to the clinic id in its database; a FHIR
+/// side maps each resource's value at its path as it reads it.
+fn append(side: &mut KeyedSide, codes: &ClinicCodes, engine: Option<Engine>) -> Option<()> {
     let expr = side.clinic.clone()?;
     let name = expr.clone();
+    if let Some(fhir) = side.fhir.as_mut() {
+        let path = FhirPath::parse(&expr).ok()?;
+        fhir.clinic = Some(FhirClinic {
+            path,
+            codes: codes.clone(),
+        });
+        side.columns.push(name);
+        return Some(());
+    }
+    let engine = engine?;
     side.expressions
         .insert(name.clone(), case_sql(engine, &expr, codes));
     side.columns.push(name);
@@ -198,7 +212,7 @@ mod tests {
         let sql = case_sql(Engine::MySql, "facility_id", &codes);
         assert_eq!(
             sql,
-            "CASE TRIM(CAST((facility_id) AS CHAR)) WHEN '3' THEN 'east' WHEN 'O''Neil\\\\E' THEN 'east' ELSE '_unassigned' END"
+            "CASE TRIM(CAST((facility_id) AS CHAR)) WHEN '3' THEN 'east' WHEN 'O''Neil\\\\E' THEN 'east' WHEN 'east' THEN 'east' ELSE '_unassigned' END"
         );
         assert!(case_sql(Engine::Postgres, "site", &codes).contains("AS TEXT"));
     }

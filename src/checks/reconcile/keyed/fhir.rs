@@ -25,7 +25,8 @@ pub fn search_params(side: &FhirKeyed) -> Vec<(String, String)> {
     if let FhirKey::Identifier(_) = side.key {
         elements.push("identifier");
     }
-    for root in side.paths.iter().filter_map(|p| p.root()) {
+    let clinic = side.clinic.as_ref().map(|c| &c.path);
+    for root in side.paths.iter().chain(clinic).filter_map(|p| p.root()) {
         if !elements.contains(&root) && root != "id" {
             elements.push(root);
         }
@@ -68,6 +69,11 @@ fn render(
     for (i, path) in side.paths.iter().enumerate() {
         let rules = cfg.rules.get(&i).map(Vec::as_slice).unwrap_or(&[]);
         row.push(canonical(path.get(r), classes[1 + i], rules));
+    }
+    // The clinic id, as the SQL side's `CASE` over the codes gives it.
+    if let Some(c) = &side.clinic {
+        let value = canonical(c.path.get(r), Class::Text, &[]);
+        row.push(Some(c.codes.clinic_of(value.as_deref()).to_string()));
     }
     row
 }
@@ -208,6 +214,7 @@ mod tests {
                 .iter()
                 .map(|p| FhirPath::parse(p).unwrap())
                 .collect(),
+            clinic: None,
         };
         let p = search_params(&side);
         assert_eq!(
