@@ -7,6 +7,73 @@ use sqlx::Connection;
 
 use crate::helpers::{Daemon, exec, free_port, fresh_postgres, write_config};
 
+/// Slots by start (ms) → (status, owner) of each run.
+type Slots = BTreeMap<i64, Vec<(String, String)>>;
+
+/// Recovery after the kill at `killed`: the first slot from then on that
+/// passed, and how many runs from then on did not pass.
+fn after_the_kill(per_slot: &Slots, killed: i64) -> (i64, usize) {
+    let first = per_slot
+        .range(killed..)
+        .find(|(_, r)| r.iter().any(|(s, _)| s == "pass"))
+        .map(|(slot, _)| *slot)
+        .expect("a pass after the kill");
+    let not_passed = per_slot
+        .range(killed..)
+        .flat_map(|(_, r)| r)
+        .filter(|(s, _)| s != "pass")
+        .count();
+    (first, not_passed)
+}
+
+/// Every second from `first` to `last`: one run, no gaps. The slots.
+fn each_once(per_slot: &Slots, first: i64, last: i64) -> Vec<i64> {
+    let window: Vec<i64> = (first..=last).step_by(1000).collect();
+    assert!(window.len() >= 28, "a 30 s window, got {}", window.len());
+    for slot in &window {
+        let runs = per_slot
+            .get(slot)
+            .unwrap_or_else(|| panic!("slot {slot} never ran; slots: {:?}", per_slot.keys()));
+        assert_eq!(runs.len(), 1, "slot {slot}: {runs:?}");
+    }
+    window
+}
+
+/// Both replicas ran slots before the kill; after it (and the lease), only
+/// the survivor, every run a pass.
+fn shared_then_taken_over(per_slot: &Slots, first: i64, killed: i64, last: i64) {
+    let in_window = |from: i64, to: i64| {
+        per_slot
+            .range(from..to)
+            .flat_map(|(_, r)| r.clone())
+            .collect::<Vec<_>>()
+    };
+    let before_kill = in_window(first, killed - 1000);
+    let owners: std::collections::BTreeSet<&str> =
+        before_kill.iter().map(|(_, o)| o.as_str()).collect();
+    assert!(
+        owners.contains("replica-a") && owners.contains("replica-b"),
+        "both replicas shared the work: {owners:?}"
+    );
+    let after_kill = in_window(killed + 4000, last + 1);
+    assert!(!after_kill.is_empty());
+    assert!(
+        after_kill
+            .iter()
+            .all(|(s, o)| o == "replica-b" && s == "pass"),
+        "replica-b took over: {after_kill:?}"
+    );
+}
+
+/// `hypercare run` as replica `replica-NAME`, in its own folder.
+async fn replica(dir: &std::path::Path, store: &str, name: &str) -> Daemon {
+    let own = dir.join(name);
+    std::fs::create_dir_all(&own).unwrap();
+    let port = free_port();
+    let text = config(dir, store, port, &format!("replica-{name}"));
+    Daemon::start(&write_config(&own, &text), port).await
+}
+
 fn config(dir: &std::path::Path, store: &str, port: u16, replica: &str) -> String {
     format!(
         r#"[server]
@@ -39,20 +106,8 @@ async fn two_replicas_run_every_slot_exactly_once_and_one_takes_over_when_the_ot
         "CREATE TABLE t (a INT); INSERT INTO t VALUES (1)",
     )
     .await;
-    let (da, db) = (dir.path().join("a"), dir.path().join("b"));
-    std::fs::create_dir_all(&da).unwrap();
-    std::fs::create_dir_all(&db).unwrap();
-    let (pa, pb) = (free_port(), free_port());
-    let mut a = Daemon::start(
-        &write_config(&da, &config(dir.path(), &store, pa, "replica-a")),
-        pa,
-    )
-    .await;
-    let mut b = Daemon::start(
-        &write_config(&db, &config(dir.path(), &store, pb, "replica-b")),
-        pb,
-    )
-    .await;
+    let mut a = replica(dir.path(), &store, "a").await;
+    let mut b = replica(dir.path(), &store, "b").await;
     let both_up = chrono::Utc::now().timestamp_millis();
 
     let watch = crate::faults::HealthzWatch::start(b.base.clone());
@@ -74,42 +129,14 @@ async fn two_replicas_run_every_slot_exactly_once_and_one_takes_over_when_the_ot
             .fetch_all(&mut conn)
             .await
             .unwrap();
-    let mut per_slot: BTreeMap<i64, Vec<(String, String)>> = BTreeMap::new();
+    let mut per_slot: Slots = BTreeMap::new();
     for (slot, status, owner) in rows {
         per_slot.entry(slot).or_default().push((status, owner));
     }
-    // Every second between both replicas being up and the last one stopping: one row, no gaps.
     let first = (both_up / 1000 + 1) * 1000;
     let last = (before_stop / 1000 - 1) * 1000;
-    let window: Vec<i64> = (first..=last).step_by(1000).collect();
-    assert!(window.len() >= 28, "a 30 s window, got {}", window.len());
-    for slot in &window {
-        let runs = per_slot
-            .get(slot)
-            .unwrap_or_else(|| panic!("slot {slot} never ran; slots: {:?}", per_slot.keys()));
-        assert_eq!(runs.len(), 1, "slot {slot}: {runs:?}");
-    }
-    let in_window = |from: i64, to: i64| {
-        per_slot
-            .range(from..to)
-            .flat_map(|(_, r)| r.clone())
-            .collect::<Vec<_>>()
-    };
-    let before_kill = in_window(first, killed - 1000);
-    let owners: std::collections::BTreeSet<&str> =
-        before_kill.iter().map(|(_, o)| o.as_str()).collect();
-    assert!(
-        owners.contains("replica-a") && owners.contains("replica-b"),
-        "both replicas shared the work: {owners:?}"
-    );
-    let after_kill = in_window(killed + 4000, last + 1);
-    assert!(!after_kill.is_empty());
-    assert!(
-        after_kill
-            .iter()
-            .all(|(s, o)| o == "replica-b" && s == "pass"),
-        "replica-b took over: {after_kill:?}"
-    );
+    let window = each_once(&per_slot, first, last);
+    shared_then_taken_over(&per_slot, first, killed, last);
     let passes = per_slot
         .values()
         .flatten()
@@ -120,20 +147,11 @@ async fn two_replicas_run_every_slot_exactly_once_and_one_takes_over_when_the_ot
         "at most the lease after the kill may be skipped: {passes} of {}",
         window.len()
     );
-    // Recovery: from the kill to the end of the first slot after it that passed.
-    let first_after = per_slot
-        .range(killed..)
-        .find(|(_, r)| r.iter().any(|(s, _)| s == "pass"))
-        .map(|(slot, _)| *slot)
-        .expect("a pass after the kill");
-    let not_passed_after = in_window(killed, last + 1)
-        .iter()
-        .filter(|(s, _)| s != "pass")
-        .count();
+    let (first_after, not_passed_after) = after_the_kill(&per_slot, killed);
     eprintln!(
         "fault kill -9 of one of two replicas: /healthz worst {worst:?} on the survivor; \
-         {} slots each run once; first pass after the kill in the slot {} ms later; \
-         {not_passed_after} slots after the kill not `pass` (lease 3 s)",
+         {} slots each run once; the first slot after the kill that passed began {} ms \
+         after it; {not_passed_after} slots after the kill not `pass` (lease 3 s)",
         window.len(),
         first_after - killed
     );
