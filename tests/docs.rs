@@ -76,6 +76,11 @@ const KEYS: &[&str] = &[
     "integrity.rules.max_cluster_size",
     "integrity.rules.vetoes",
     "integrity.rules.lineage",
+    "integrity.rules.legacy",
+    "integrity.rules.legacy.from",
+    "integrity.rules.legacy.table",
+    "integrity.rules.legacy.key",
+    "integrity.rules.legacy.person",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",
@@ -339,6 +344,7 @@ const KEYS: &[&str] = &[
 const MAP_KEYS: &[&str] = &[
     "reconcile.compare",
     "integrity.rules.person",
+    "integrity.rules.legacy.person",
     "reconcile.source.expressions",
     "reconcile.target.expressions",
     "reconcile.source.groups",
@@ -359,6 +365,7 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     // The fields of `person = { … }` are documented in the `person` row and
     // checked through MAP_KEYS above, like the other column maps.
     ("RawPerson", &[]),
+    ("RawLegacy", &["integrity.rules.legacy"]),
     ("RawServer", &["server"]),
     ("RawStore", &["store"]),
     ("RawScheduler", &["scheduler"]),

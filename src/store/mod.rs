@@ -11,6 +11,7 @@ mod feedback;
 mod known;
 mod ledger;
 mod migrate;
+mod not_duplicates;
 pub(crate) mod outbox;
 mod payloads;
 mod runs;

@@ -42,6 +42,11 @@ pub(crate) struct Ctx<'a> {
     pub samples: usize,
     /// When the run started: "today" for date ranges, "now" for freshness.
     pub now: DateTime<Utc>,
+    /// Every configured source, for a rule that also reads another system
+    /// (a `probable_duplicates` rule's `legacy` table).
+    pub sources: &'a Sources,
+    /// Pairs marked "not a duplicate": (rule, key, key), keys in text order.
+    pub not_duplicates: &'a [(String, String, String)],
 }
 
 impl Ctx<'_> {
@@ -55,6 +60,7 @@ pub struct IntegrityCheck {
     meta: CheckMeta,
     cfg: IntegrityConfig,
     source: Option<Arc<SqlSource>>,
+    sources: Sources,
 }
 
 impl IntegrityCheck {
@@ -62,6 +68,7 @@ impl IntegrityCheck {
         IntegrityCheck {
             meta,
             source: sources.sql(&cfg.from),
+            sources: sources.clone(),
             cfg: cfg.clone(),
         }
     }
@@ -74,14 +81,15 @@ impl Check for IntegrityCheck {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self, _input: RunInput) -> RunOutput {
-        self.once().await.into()
+    async fn run(&self, input: RunInput) -> RunOutput {
+        let marked = input.memory.map(|m| m.not_duplicates).unwrap_or_default();
+        self.once(&marked).await.into()
     }
 }
 
 impl IntegrityCheck {
     /// One run: this kind builds on no earlier run.
-    async fn once(&self) -> CheckResult {
+    async fn once(&self, not_duplicates: &[(String, String, String)]) -> CheckResult {
         let Some(source) = &self.source else {
             return CheckResult::error(
                 format!("source `{}` is not configured", self.cfg.from),
@@ -93,6 +101,8 @@ impl IntegrityCheck {
             engine: source.engine(),
             samples: self.cfg.sample_keys,
             now: Utc::now(),
+            sources: &self.sources,
+            not_duplicates,
         };
         let mut rules = Vec::with_capacity(self.cfg.rules.len());
         let mut errors = Vec::new();
