@@ -827,6 +827,13 @@ fn integrity_details() -> Details {
         2,
     );
     probable.review_pairs = Some(4);
+    probable.migration_classes = Some(hypercare::results::MigrationClasses {
+        created_by_migration: 1,
+        pre_existing: 1,
+        since_go_live: 0,
+        overlays: Some(1),
+        sample_overlays: Vec::new(),
+    });
     let mut fresh = rule("encounter_feed", RuleKind::Freshness, 1);
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);

@@ -43,7 +43,10 @@ async fn pairs(state: &AppState) -> Result<Vec<Shown>, crate::store::StoreError>
             }
             for pair in r.sample_pairs {
                 let [a, b] = ordered(&pair.keys);
-                if marked.iter().any(|(m, x, y)| *m == r.name && x == a && y == b) {
+                if marked
+                    .iter()
+                    .any(|(m, x, y)| *m == r.name && x == a && y == b)
+                {
                     continue;
                 }
                 out.push(Shown {
@@ -107,10 +110,11 @@ pub async fn not_duplicate(
             .find(|(k, _)| k == name)
             .map_or(String::new(), |(_, v)| v.clone())
     };
-    if let Err(e) = state
-        .site
-        .csrf
-        .verify_actor(&headers, Some(&one(csrf::FIELD)), &actor.0, now_ms())
+    if let Err(e) =
+        state
+            .site
+            .csrf
+            .verify_actor(&headers, Some(&one(csrf::FIELD)), &actor.0, now_ms())
     {
         let m = format!("Not marked: {e}. Try again from this page.");
         return page(&state, &headers, &actor.0, Some(m), StatusCode::FORBIDDEN).await;
@@ -119,13 +123,22 @@ pub async fn not_duplicate(
     // Only a pair the list shows can be marked: no keys from elsewhere.
     let listed = match pairs(&state).await {
         Ok(p) => p.iter().any(|s| {
-            s.check == check && s.rule == rule && ordered(&s.pair.keys) == ordered(&[a.clone(), b.clone()])
+            s.check == check
+                && s.rule == rule
+                && ordered(&s.pair.keys) == ordered(&[a.clone(), b.clone()])
         }),
         Err(e) => return Error::Store(e).page("Store unavailable"),
     };
     if !listed {
         let m = "Not marked: that pair is not on the list (already marked, or gone since the latest run).";
-        return page(&state, &headers, &actor.0, Some(m.into()), StatusCode::NOT_FOUND).await;
+        return page(
+            &state,
+            &headers,
+            &actor.0,
+            Some(m.into()),
+            StatusCode::NOT_FOUND,
+        )
+        .await;
     }
     let marked = state
         .store
@@ -134,8 +147,10 @@ pub async fn not_duplicate(
     match marked {
         Ok(()) => {
             let mut r = StatusCode::SEE_OTHER.into_response();
-            r.headers_mut()
-                .insert(LOCATION, HeaderValue::from_static("/admin/duplicates?marked=1"));
+            r.headers_mut().insert(
+                LOCATION,
+                HeaderValue::from_static("/admin/duplicates?marked=1"),
+            );
             r
         }
         Err(e) => Error::Store(e).page("Store unavailable"),

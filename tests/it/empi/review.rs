@@ -17,7 +17,9 @@ use hypercare::results::Details;
 /// The check's clusters in its newest stored run after `after_ms`, if any.
 async fn clusters_after(app: &App, after_ms: i64) -> Option<Vec<Vec<String>>> {
     let runs = app.state.store.latest_results().await.ok()?;
-    let run = runs.into_iter().find(|r| r.check_name == "registration_desk")?;
+    let run = runs
+        .into_iter()
+        .find(|r| r.check_name == "registration_desk")?;
     if run.started_ms <= after_ms {
         return None;
     }
@@ -25,7 +27,12 @@ async fn clusters_after(app: &App, after_ms: i64) -> Option<Vec<Vec<String>>> {
         return None;
     };
     let rule = d.rules.first()?;
-    Some(rule.sample_clusters.iter().map(|c| c.keys.clone()).collect())
+    Some(
+        rule.sample_clusters
+            .iter()
+            .map(|c| c.keys.clone())
+            .collect(),
+    )
 }
 
 async fn page(app: &App, cookie: Option<&str>) -> (StatusCode, String, Option<String>) {
@@ -76,7 +83,10 @@ async fn a_pair_marked_not_a_duplicate_is_not_reported_again() {
     let (status, html, cookie) = page(&app, None).await;
     assert_eq!(status, StatusCode::OK);
     assert!(html.contains("1005 · 1006"), "{html}");
-    assert!(html.contains("given: nickname"), "per-field evidence: {html}");
+    assert!(
+        html.contains("given: nickname"),
+        "per-field evidence: {html}"
+    );
     assert!(html.contains("1001 · 1002"), "{html}");
     let cookie = cookie.expect("a CSRF cookie");
 
@@ -102,7 +112,10 @@ async fn a_pair_marked_not_a_duplicate_is_not_reported_again() {
             .form(&form(csrf))
             .send()
     };
-    assert_eq!(post("forged".into()).await.unwrap().status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        post("forged".into()).await.unwrap().status(),
+        StatusCode::FORBIDDEN
+    );
     let marked_at = chrono::Utc::now().timestamp_millis();
     let r = post(hidden(&html, "csrf")).await.unwrap();
     assert_eq!(r.status(), StatusCode::SEE_OTHER);
@@ -122,6 +135,10 @@ async fn a_pair_marked_not_a_duplicate_is_not_reported_again() {
     assert!(next.is_ok(), "no run after the mark within 60 s");
     let clusters = clusters_after(&app, marked_at).await.unwrap();
     assert!(!clusters.contains(&nickname), "{clusters:?}");
-    assert_eq!(clusters.len(), fixture::DUPLICATES.len() - 1, "{clusters:?}");
+    assert_eq!(
+        clusters.len(),
+        fixture::DUPLICATES.len() - 1,
+        "{clusters:?}"
+    );
     app.stop().await;
 }

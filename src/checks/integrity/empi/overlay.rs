@@ -89,7 +89,9 @@ async fn compare_page(
     found: &mut Overlays,
 ) -> Result<(), SourceError> {
     let keys: Vec<&str> = migrated.iter().map(|(_, l, _)| l.as_str()).collect();
-    let rows = legacy.fetch_text(by_keys(legacy.engine(), from, &keys)).await?;
+    let rows = legacy
+        .fetch_text(by_keys(legacy.engine(), from, &keys))
+        .await?;
     let mut old = std::collections::HashMap::with_capacity(rows.len());
     for mut r in rows {
         let Some(key) = r.first_mut().and_then(Option::take) else {
@@ -164,9 +166,14 @@ fn page(
     let mut cols = vec![sql::text(e, &key)];
     cols.extend(identity(e, &spec.person));
     cols.push(sql::text(e, &lin));
-    let after = after.map_or(String::new(), |a| {
-        format!(" AND {key} > {}", literal(e, a))
-    });
+    let after = after.map_or(String::new(), |a| format!(" AND {key} > {}", literal(e, a)));
+    // Aliased, so that ORDER BY reads the key column itself: PostgreSQL
+    // names `CAST("pid" AS TEXT)` `pid` and would sort by the text.
+    let cols: Vec<String> = cols
+        .iter()
+        .enumerate()
+        .map(|(i, c)| format!("{c} AS o{i}"))
+        .collect();
     format!(
         "SELECT {} FROM {} WHERE ({}) AND {lin} IS NOT NULL{after} ORDER BY {key} LIMIT {PAGE}",
         cols.join(", "),

@@ -218,9 +218,7 @@ mod tests {
         );
         assert_eq!(v(&a, &b), None);
         // Identifiers: differing ones tell twins apart, equal ones join them.
-        let id = |g: &str, id: &str| {
-            person(&["", "", "", "", "", "", "", "", id]).clone_with(g)
-        };
+        let id = |g: &str, id: &str| person(&["", "", "", "", "", "", "", "", id]).clone_with(g);
         let (x, y) = (id("Ann", "111"), id("Amy", "222"));
         assert_eq!(v(&x, &y), Some(Veto::Twins));
         let (x, y) = (id("Ann", "111"), id("Amy", "111"));

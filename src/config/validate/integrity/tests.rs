@@ -337,7 +337,11 @@ person = {{ given = "g", family = "f", birth_date = "d", sex = "s" }}
     let legacy = |from: &str| {
         format!(r#"legacy = {{ from = "{from}", table = "old.patients", key = "pid" }}"#)
     };
-    let ok = load(&rule(&format!("lineage = \"legacy_id\"\n{}", legacy("ehr")))).unwrap();
+    let ok = load(&rule(&format!(
+        "lineage = \"legacy_id\"\n{}",
+        legacy("ehr")
+    )))
+    .unwrap();
     let RuleSpec::ProbableDuplicates(s) = &ok.integrity[0].rules[0].spec else {
         panic!("not probable_duplicates")
     };
