@@ -76,6 +76,11 @@ const KEYS: &[&str] = &[
     "integrity.rules.max_cluster_size",
     "integrity.rules.vetoes",
     "integrity.rules.lineage",
+    "integrity.rules.legacy",
+    "integrity.rules.legacy.from",
+    "integrity.rules.legacy.table",
+    "integrity.rules.legacy.key",
+    "integrity.rules.legacy.person",
     "integrity.rules.match",
     "integrity.rules.column",
     "integrity.rules.ref_table",
@@ -352,6 +357,7 @@ const KEYS: &[&str] = &[
 const MAP_KEYS: &[&str] = &[
     "reconcile.compare",
     "integrity.rules.person",
+    "integrity.rules.legacy.person",
     "reconcile.source.expressions",
     "reconcile.target.expressions",
     "reconcile.source.groups",
@@ -372,6 +378,7 @@ const RAW_STRUCTS: &[(&str, &[&str])] = &[
     // The fields of `person = { … }` are documented in the `person` row and
     // checked through MAP_KEYS above, like the other column maps.
     ("RawPerson", &[]),
+    ("RawLegacy", &["integrity.rules.legacy"]),
     ("RawServer", &["server"]),
     ("RawStore", &["store"]),
     ("RawScheduler", &["scheduler"]),
@@ -834,6 +841,13 @@ fn integrity_details() -> Details {
         2,
     );
     probable.review_pairs = Some(4);
+    probable.migration_classes = Some(hypercare::results::MigrationClasses {
+        created_by_migration: 1,
+        pre_existing: 1,
+        since_go_live: 0,
+        overlays: Some(1),
+        sample_overlays: Vec::new(),
+    });
     let mut fresh = rule("encounter_feed", RuleKind::Freshness, 1);
     fresh.rows_checked = None;
     fresh.age_seconds = Some(7200);

@@ -31,21 +31,24 @@ def sh(cmd, **kw):
     return subprocess.run(cmd, shell=True, check=True, **kw)
 
 
-def load(csv_path, work):
-    body = work / "rows.csv"
-    with open(csv_path) as f, open(body, "w", newline="") as o:
-        r, w = csv.reader(f), csv.writer(o)
-        next(r)
-        for row in r:
-            w.writerow(row[:8])
+def load(rows, work):
+    """Generates the rows inside PostgreSQL (gen.sql: generate_series, no
+    client loop), then copies the same rows to MariaDB and to the CSV
+    Splink reads. Returns the CSV's path."""
+    body = work / f"patients-{rows}.csv"
     sh("psql -q postgres://postgres@127.0.0.1:5432/test -c 'DROP DATABASE IF EXISTS hc_empi_bench' "
        "-c 'CREATE DATABASE hc_empi_bench'")
-    sh(f"psql -q {PG} -c '{DDL}' -c \"\\copy empi_patient_data FROM '{body}' CSV NULL ''\" "
-       "-c 'ANALYZE empi_patient_data'")
+    t0 = time.time()
+    sh(f"psql -q {PG} -v rows={rows} -f {HERE / 'gen.sql'}", stdout=subprocess.DEVNULL)
+    print(f"generated {rows} rows in PostgreSQL in {time.time() - t0:.1f} s", file=sys.stderr)
+    sh(f"psql -q {PG} -c \"\\copy (SELECT pid, fname, lname, \\\"DOB\\\", sex, phone_home, postal_code, "
+       f"street, truth FROM empi_patient_data ORDER BY pid) TO '{body}' CSV HEADER\"")
     sh("mariadb -uroot -h127.0.0.1 -e 'DROP DATABASE IF EXISTS hc_empi_bench; CREATE DATABASE hc_empi_bench'")
     sh(f"mariadb -uroot -h127.0.0.1 --local-infile=1 hc_empi_bench -e \"{DDL}; LOAD DATA LOCAL INFILE '{body}' "
-       "INTO TABLE empi_patient_data FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\\\"' "
-       "(pid,fname,lname,DOB,sex,@p,postal_code,street) SET phone_home = NULLIF(@p, '')\"")
+       "INTO TABLE empi_patient_data FIELDS TERMINATED BY ',' OPTIONALLY ENCLOSED BY '\\\"' IGNORE 1 LINES "
+       "(pid,fname,lname,DOB,sex,@p,postal_code,street,@t) SET phone_home = NULLIF(@p, ''); "
+       "ANALYZE TABLE empi_patient_data\"", stdout=subprocess.DEVNULL)
+    return body
 
 
 def truth(csv_path):
@@ -113,10 +116,7 @@ def main():
     rows = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000_000
     work = Path(sys.argv[3] if len(sys.argv) > 3 else "/tmp/hypercare-empi-scale")
     work.mkdir(parents=True, exist_ok=True)
-    data = work / f"patients-{rows}.csv"
-    if not data.exists():
-        sh(f"python3 {HERE / 'gen.py'} {rows} {data}")
-    load(data, work)
+    data = load(rows, work)
     true = truth(data)
     out = {"rows": rows, "true_pairs": len(true)}
     for engine, url in [("postgres", PG), ("mariadb", MY)]:

@@ -40,13 +40,20 @@ pub struct Memory {
     pub previous: Option<Details>,
     /// Its per-item rotation state (documents; empty for other kinds).
     pub ledger: Ledger,
+    /// Pairs a reviewer marked "not a duplicate" for its probable_duplicates
+    /// rules: (rule, key, key), the keys in text order.
+    pub not_duplicates: Vec<(String, String, String)>,
 }
 
 impl RunInput {
     /// A run with what the store remembers.
     pub fn remembering(previous: Option<Details>, ledger: Ledger) -> RunInput {
         RunInput {
-            memory: Some(Memory { previous, ledger }),
+            memory: Some(Memory {
+                previous,
+                ledger,
+                not_duplicates: Vec::new(),
+            }),
             cancel: CancellationToken::new(),
         }
     }

@@ -73,6 +73,17 @@ pub struct RawIntegrityRule {
     pub lineage: Option<S<String>>,
     /// The column naming the clinic of a row: problems per clinic.
     pub clinic: Option<S<String>>,
+    pub legacy: Option<S<RawLegacy>>,
+}
+
+/// `legacy = { from, table, key, person }` of a `probable_duplicates` rule.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RawLegacy {
+    pub from: S<String>,
+    pub table: S<String>,
+    pub key: S<String>,
+    pub person: Option<S<RawPerson>>,
 }
 
 /// The `person = { … }` column map of a `probable_duplicates` rule.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use prometheus::{GaugeVec, IntGaugeVec, Opts, Registry};
 
 use super::must;
-use crate::results::{IntegrityDetails, Outcome, RuleKind, RuleResult};
+use crate::results::{IntegrityDetails, MigrationClasses, Outcome, RuleKind, RuleResult};
 
 pub(super) struct IntegrityMetrics {
     problems: IntGaugeVec,
@@ -18,6 +18,7 @@ pub(super) struct IntegrityMetrics {
     completeness: GaugeVec,
     duplicate_records: IntGaugeVec,
     review_pairs: IntGaugeVec,
+    migration_classes: IntGaugeVec,
     newest_age: GaugeVec,
     /// Series shown per check, so rules and fields that disappear are removed.
     shown: Mutex<HashMap<String, Shown>>,
@@ -73,6 +74,11 @@ impl IntegrityMetrics {
                 "hypercare_integrity_review_pairs",
                 "Pairs a probable_duplicates rule reports for review (below probable).",
                 &["check", "rule"],
+            ),
+            migration_classes: int(
+                "hypercare_integrity_migration_classes",
+                "Probable duplicate pairs by how they came about, and overlaid records.",
+                &["check", "rule", "class"],
             ),
             newest_age: float(
                 "hypercare_integrity_newest_age_seconds",
@@ -139,6 +145,13 @@ impl IntegrityMetrics {
                 .with_label_values(&[check, &r.name])
                 .set(n);
         }
+        if let Some(c) = &r.migration_classes {
+            for (class, n) in classes(c) {
+                self.migration_classes
+                    .with_label_values(&[check, &r.name, class])
+                    .set(n);
+            }
+        }
         if r.kind == RuleKind::Freshness {
             match r.age_seconds {
                 Some(age) => self
@@ -164,6 +177,11 @@ impl IntegrityMetrics {
         }
         let _ = self.duplicate_records.remove_label_values(&[check, rule]);
         let _ = self.review_pairs.remove_label_values(&[check, rule]);
+        for class in CLASSES {
+            let _ = self
+                .migration_classes
+                .remove_label_values(&[check, rule, class]);
+        }
         let _ = self.newest_age.remove_label_values(&[check, rule]);
     }
 
@@ -175,6 +193,7 @@ impl IntegrityMetrics {
             &self.status,
             &self.duplicate_records,
             &self.review_pairs,
+            &self.migration_classes,
         ] {
             g.reset();
         }
@@ -184,6 +203,23 @@ impl IntegrityMetrics {
             shown.clear();
         }
     }
+}
+
+/// The `class` label's closed set.
+const CLASSES: [&str; 4] = [
+    "created_by_migration",
+    "pre_existing",
+    "since_go_live",
+    "overlays",
+];
+
+/// A rule's classes as label and count; overlays only when compared.
+fn classes(c: &MigrationClasses) -> impl Iterator<Item = (&'static str, i64)> {
+    let pairs = [c.created_by_migration, c.pre_existing, c.since_go_live];
+    CLASSES
+        .into_iter()
+        .zip(pairs.into_iter().map(Some).chain([c.overlays]))
+        .filter_map(|(class, n)| Some((class, n?)))
 }
 
 #[cfg(test)]
@@ -254,5 +290,35 @@ mod tests {
             r#"hypercare_integrity_rule_status{check="c",kind="orphans",rule="orphans",status="error"} 1"#
         ));
         assert!(!text.contains("rule=\"complete\""), "{text}");
+    }
+
+    #[test]
+    fn migration_classes_are_counts_by_class() {
+        let reg = Registry::new();
+        let m = IntegrityMetrics::new(&reg);
+        let mut d = details(&[("dups", RuleKind::ProbableDuplicates, Outcome::Fail, 3)]);
+        d.rules[0].migration_classes = Some(MigrationClasses {
+            created_by_migration: 2,
+            pre_existing: 3,
+            since_go_live: 1,
+            overlays: Some(4),
+            sample_overlays: vec!["17".into()],
+        });
+        m.show("c", &d);
+        let text = render(&reg);
+        for (class, n) in [
+            ("created_by_migration", 2),
+            ("pre_existing", 3),
+            ("since_go_live", 1),
+            ("overlays", 4),
+        ] {
+            let line = format!(
+                r#"hypercare_integrity_migration_classes{{check="c",class="{class}",rule="dups"}} {n}"#
+            );
+            assert!(text.contains(&line), "{text}");
+        }
+        assert!(!text.contains("17"), "no record key in a metric: {text}");
+        m.show("c", &details(&[]));
+        assert!(!render(&reg).contains("migration_classes{"));
     }
 }

@@ -103,6 +103,15 @@ pub struct MigrationClasses {
     pub pre_existing: i64,
     /// At least one was registered in the new system (no legacy record).
     pub since_go_live: i64,
+    /// With `legacy`: migrated records whose name, birth date or sex
+    /// disagree outright (two of the three) with the legacy record they
+    /// came from, two people in one chart. Records, not pairs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub overlays: Option<i64>,
+    /// The first overlaid records' keys (behind authentication, as every
+    /// detail).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub sample_overlays: Vec<String>,
 }
 
 /// A pair of records scored as one person, with each field's evidence:

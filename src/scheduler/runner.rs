@@ -126,7 +126,15 @@ impl Scheduler {
             self.store_error("load_ledger", &e);
             Ledger::default()
         });
-        Memory { previous, ledger }
+        let not_duplicates = self.store.not_duplicates(name).await.unwrap_or_else(|e| {
+            self.store_error("not_duplicates", &e);
+            Vec::new()
+        });
+        Memory {
+            previous,
+            ledger,
+            not_duplicates,
+        }
     }
 
     /// Renews the lease until the run ends; returns only if the lease was

@@ -43,6 +43,11 @@ const SQLITE: &[(i64, &str, &str)] = &[
         "known_issues",
         include_str!("../../migrations/sqlite/0009_known_issues.sql"),
     ),
+    (
+        10,
+        "not_duplicates",
+        include_str!("../../migrations/sqlite/0010_not_duplicates.sql"),
+    ),
 ];
 const POSTGRES: &[(i64, &str, &str)] = &[
     (
@@ -79,6 +84,11 @@ const POSTGRES: &[(i64, &str, &str)] = &[
         9,
         "known_issues",
         include_str!("../../migrations/postgres/0009_known_issues.sql"),
+    ),
+    (
+        10,
+        "not_duplicates",
+        include_str!("../../migrations/postgres/0010_not_duplicates.sql"),
     ),
 ];
 

@@ -12,6 +12,7 @@ mod known;
 mod known_signals;
 mod ledger;
 mod migrate;
+mod not_duplicates;
 pub(crate) mod outbox;
 mod payloads;
 mod runs;

@@ -101,6 +101,11 @@ fn feedback_routes(state: &Arc<AppState>) -> Router<Arc<AppState>> {
         .route("/admin/known/{id}", get(admin::known::detail))
         .route("/admin/known/{id}/status", post(admin::known::status))
         .route("/admin/known/{id}/reports", post(admin::known::merge))
+        .route("/admin/duplicates", get(admin::duplicates::list))
+        .route(
+            "/admin/duplicates/not",
+            post(admin::duplicates::not_duplicate),
+        )
         .route("/admin/alerts", get(alerts::page::show))
         .route("/admin/alerts/silences", post(alerts::page::create))
         .route(

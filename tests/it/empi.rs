@@ -6,6 +6,7 @@
 
 mod fixture;
 mod lineage;
+mod review;
 
 use std::collections::HashMap;
 use std::process::Command;

@@ -45,6 +45,11 @@ pub(crate) struct Ctx<'a> {
     pub now: DateTime<Utc>,
     /// Maps a rule's `clinic` values to clinic ids.
     pub codes: &'a ClinicCodes,
+    /// Every configured source, for a rule that also reads another system
+    /// (a `probable_duplicates` rule's `legacy` table).
+    pub sources: &'a Sources,
+    /// Pairs marked "not a duplicate": (rule, key, key), keys in text order.
+    pub not_duplicates: &'a [(String, String, String)],
 }
 
 impl Ctx<'_> {
@@ -59,6 +64,7 @@ pub struct IntegrityCheck {
     cfg: IntegrityConfig,
     source: Option<Arc<SqlSource>>,
     codes: Arc<ClinicCodes>,
+    sources: Sources,
 }
 
 impl IntegrityCheck {
@@ -71,6 +77,7 @@ impl IntegrityCheck {
         IntegrityCheck {
             meta,
             source: sources.sql(&cfg.from),
+            sources: sources.clone(),
             cfg: cfg.clone(),
             codes,
         }
@@ -84,14 +91,15 @@ impl Check for IntegrityCheck {
     }
 
     #[tracing::instrument(skip_all, fields(check = %self.meta.name))]
-    async fn run(&self, _input: RunInput) -> RunOutput {
-        self.once().await.into()
+    async fn run(&self, input: RunInput) -> RunOutput {
+        let marked = input.memory.map(|m| m.not_duplicates).unwrap_or_default();
+        self.once(&marked).await.into()
     }
 }
 
 impl IntegrityCheck {
     /// One run: this kind builds on no earlier run.
-    async fn once(&self) -> CheckResult {
+    async fn once(&self, not_duplicates: &[(String, String, String)]) -> CheckResult {
         let Some(source) = &self.source else {
             return CheckResult::error(
                 format!("source `{}` is not configured", self.cfg.from),
@@ -104,6 +112,8 @@ impl IntegrityCheck {
             samples: self.cfg.sample_keys,
             now: Utc::now(),
             codes: &self.codes,
+            sources: &self.sources,
+            not_duplicates,
         };
         let mut details = IntegrityDetails::default();
         let mut errors = Vec::new();

@@ -1,8 +1,8 @@
 //! The typed `probable_duplicates` rule: which column holds which person
 //! field, and the thresholds on the match probability of a pair.
 
-use super::super::Tolerance;
-use super::Ident;
+use super::super::{Name, Tolerance};
+use super::{Ident, TableName};
 
 /// `probable` when not set: a pair this likely fails the rule.
 pub const DEFAULT_PROBABLE: f64 = 0.9;
@@ -77,6 +77,23 @@ pub struct EmpiSpec {
     /// for a row registered in the new system): probable pairs are then
     /// counted by how they came about.
     pub lineage: Option<Ident>,
+    /// The legacy table the `lineage` column points into: each migrated
+    /// row is compared with the record it came from, to find overlays.
+    pub legacy: Option<LegacyTable>,
     /// On the number of clusters.
     pub tolerance: Tolerance,
+}
+
+/// `legacy = { from, table, key, person }`: where a migrated row's legacy
+/// record is read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LegacyTable {
+    /// A SQL source (the legacy system).
+    pub from: Name,
+    pub table: TableName,
+    /// The column the target's `lineage` values are keys of.
+    pub key: Ident,
+    /// The legacy columns (the rule's own `person` when not given); only
+    /// given, family, birth date and sex are compared.
+    pub person: PersonColumns,
 }

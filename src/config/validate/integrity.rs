@@ -65,7 +65,7 @@ pub(in crate::config) fn check(
                 Some("rule names label the rule's metrics: each needs its own"),
             );
         }
-        match rule(c, r) {
+        match rule(c, r, sources, declared) {
             Some(rule) => rules.push(rule),
             None => all_ok = false,
         }
@@ -84,7 +84,7 @@ pub(in crate::config) fn check(
     })
 }
 
-fn source_ref(
+pub(super) fn source_ref(
     c: &mut Collector,
     raw: &S<String>,
     sources: &BTreeMap<Name, SourceConfig>,
@@ -102,7 +102,12 @@ fn source_ref(
     sources.keys().find(|k| k.as_str() == from).cloned()
 }
 
-fn rule(c: &mut Collector, r: RawIntegrityRule) -> Option<IntegrityRule> {
+fn rule(
+    c: &mut Collector,
+    r: RawIntegrityRule,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<IntegrityRule> {
     let name = name_at(c, &r.name, "rule");
     let kind = Kind::parse(r.kind.get_ref());
     let Some(kind) = kind else {
@@ -123,7 +128,7 @@ fn rule(c: &mut Collector, r: RawIntegrityRule) -> Option<IntegrityRule> {
         Kind::Completeness => kinds::completeness(c, &r),
         Kind::Validity => kinds::validity(c, &r),
         Kind::Freshness => kinds::freshness(c, &r),
-        Kind::ProbableDuplicates => empi::probable_duplicates(c, &r),
+        Kind::ProbableDuplicates => empi::probable_duplicates(c, &r, sources, declared),
     };
     applicable.then_some(())?;
     Some(IntegrityRule {

@@ -5,6 +5,7 @@
 //! formula injection.
 
 mod csv;
+pub mod duplicates;
 pub mod known;
 mod known_view;
 mod view;

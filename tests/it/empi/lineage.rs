@@ -19,6 +19,11 @@ UPDATE reg_desk_patient_data SET legacy_pid = 1013 WHERE pid = 1014;
 UPDATE reg_desk_patient_data SET legacy_pid = NULL WHERE pid IN (1010, 1012);";
 
 async fn classes(url: &str, dir: &std::path::Path) -> Value {
+    classes_with(url, dir, "").await
+}
+
+/// The first rule's `migration_classes`, with `extra` keys added to it.
+async fn classes_with(url: &str, dir: &std::path::Path, extra: &str) -> Value {
     let schema = if url.starts_with("postgres") {
         fixture::SCHEMA.replace(" DOB ", " \"DOB\" ")
     } else {
@@ -30,7 +35,7 @@ async fn classes(url: &str, dir: &std::path::Path) -> Value {
     // The first rule (default vetoes) gets the lineage column; the second not.
     let cfg = fixture::config(url).replacen(
         "address = \"street\" }\n",
-        "address = \"street\" }\nlineage = \"legacy_pid\"\n",
+        &format!("address = \"street\" }}\nlineage = \"legacy_pid\"\n{extra}"),
         1,
     );
     assert!(cfg.contains("lineage"), "{cfg}");
@@ -57,5 +62,60 @@ async fn probable_pairs_are_counted_by_origin() {
     if let Some(pg) = fresh_postgres("empi_lineage").await {
         let pg_dir = tempfile::tempdir().unwrap();
         assert_eq!(classes(&pg, pg_dir.path()).await, want);
+    }
+}
+
+/// The legacy system's copy of the patients, as the migration read them:
+/// the fixture's rows, then four records changed since (two overlays and
+/// two slips that are not).
+const LEGACY_CHANGES: &str = "
+UPDATE legacy_patient_data SET DOB = '1990-06-15', sex = 'Female' WHERE pid = 1003;
+UPDATE legacy_patient_data SET fname = 'Susan', DOB = '1961-09-09' WHERE pid = 1105;
+UPDATE legacy_patient_data SET DOB = '1970-01-01' WHERE pid = 1107;
+UPDATE legacy_patient_data SET sex = 'Female' WHERE pid = 1109;
+UPDATE legacy_patient_data SET fname = 'Bob' WHERE pid = 1005;
+UPDATE legacy_patient_data SET DOB = '1975-09-04' WHERE pid = 1007;";
+
+async fn legacy_db(url: &str) {
+    let pg = url.starts_with("postgres");
+    let legacy = |s: &str| {
+        let s = s.replace("reg_desk_patient_data", "legacy_patient_data");
+        if pg { s.replace("DOB", "\"DOB\"") } else { s }
+    };
+    exec(url, &legacy(fixture::SCHEMA)).await;
+    exec(url, &legacy(&fixture::rows())).await;
+    exec(url, &legacy(LEGACY_CHANGES)).await;
+}
+
+/// Two migrated records whose identity disagrees with their legacy record
+/// (another birth date and sex; another given name and birth date) are
+/// overlays; one disagreement alone, a nickname or a day/month swap is not.
+#[tokio::test]
+async fn overlays_are_counted_apart_and_fail_the_rule() {
+    let dir = tempfile::tempdir().unwrap();
+    let sqlite = format!("sqlite://{}", dir.path().join("target.db").display());
+    let old = format!("sqlite://{}", dir.path().join("legacy.db").display());
+    legacy_db(&old).await;
+    let mut runs = vec![(sqlite, old, dir)];
+    if let (Some(pg), Some(pg_old)) = (
+        fresh_postgres("empi_overlay_target").await,
+        fresh_postgres("empi_overlay_legacy").await,
+    ) {
+        legacy_db(&pg_old).await;
+        runs.push((pg, pg_old, tempfile::tempdir().unwrap()));
+    }
+    for (target, old, dir) in runs {
+        let extra = format!(
+            "legacy = {{ from = \"legacy\", table = \"legacy_patient_data\", key = \"pid\", \
+             person = {{ given = \"fname\", family = \"lname\", birth_date = \"DOB\", sex = \"sex\" }} }}\n\
+             [sources.legacy]\nurl = \"{old}\"\n"
+        );
+        let got = classes_with(&target, dir.path(), &extra).await;
+        assert_eq!(
+            got,
+            json!({"created_by_migration": 2, "pre_existing": 3, "since_go_live": 2,
+                   "overlays": 2, "sample_overlays": ["1003", "1105"]}),
+            "{target}"
+        );
     }
 }

@@ -14,6 +14,7 @@ mod cluster;
 mod compare;
 mod lineage;
 mod nicknames;
+mod overlay;
 mod person;
 mod phonetic;
 mod score;
@@ -206,7 +207,11 @@ pub(crate) async fn run(
     let mut clusters = cluster::Clusters::default();
     let mut review = Vec::new();
     let mut probable = Vec::new();
+    let marked = marked(ctx, rule);
     for p in &scoring.pairs {
+        if marked.contains(&sorted(&p.keys)) {
+            continue;
+        }
         if p.probability >= spec.probable {
             clusters.link(&p.keys[0], &p.keys[1]);
             probable.push(p);
@@ -236,7 +241,25 @@ pub(crate) async fn run(
         out.rows_checked.unwrap_or(0),
         groups.len() as i64,
     );
+    if let Some(from) = &spec.legacy {
+        overlay::apply(ctx, rule, spec, from, out).await?;
+    }
     super::clinics::of_rule_clusters(ctx, rule, &spec.key, &groups).await
+}
+
+/// This rule's pairs a reviewer marked "not a duplicate".
+fn marked<'a>(ctx: &'a Ctx<'_>, rule: &IntegrityRule) -> std::collections::HashSet<[&'a str; 2]> {
+    ctx.not_duplicates
+        .iter()
+        .filter(|(r, ..)| r == rule.name.as_str())
+        .map(|(_, a, b)| [a.as_str(), b.as_str()])
+        .collect()
+}
+
+/// A pair's keys in text order, as marks are stored.
+fn sorted(keys: &[String; 2]) -> [&str; 2] {
+    let [a, b] = keys;
+    if a <= b { [a, b] } else { [b, a] }
 }
 
 /// The rule's counts: rows, clusters and their records, review pairs,

@@ -5,13 +5,20 @@ use super::super::super::errors::Collector;
 use super::super::super::integrity::empi::{
     DEFAULT_MAX_CLUSTER, DEFAULT_PROBABLE, DEFAULT_REVIEW, EmpiSpec, PersonColumns, Veto,
 };
-use super::super::super::raw::{RawIntegrityRule, RawPerson, S};
+use std::collections::BTreeMap;
+
+use super::super::super::integrity::empi::LegacyTable;
+use super::super::super::integrity::{Ident, TableName};
+use super::super::super::raw::{RawIntegrityRule, RawLegacy, RawPerson, S};
+use super::super::super::{Name, SourceConfig};
 use super::super::tolerance;
-use super::{ident, needs};
+use super::{ident, needs, parsed, source_ref};
 
 pub(super) fn probable_duplicates(
     c: &mut Collector,
     r: &RawIntegrityRule,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
 ) -> Option<super::super::super::integrity::RuleSpec> {
     let complete = needs(
         c,
@@ -46,6 +53,18 @@ pub(super) fn probable_duplicates(
         None => Some(None),
         Some(_) => ident(c, &r.lineage).map(Some),
     };
+    let legacy = match (&r.legacy, &r.lineage, &person) {
+        (None, ..) => Some(None),
+        (Some(raw), None, _) => {
+            c.at(
+                raw.span(),
+                "legacy needs lineage",
+                Some("lineage names the column holding each row's legacy key"),
+            );
+            None
+        }
+        (Some(raw), Some(_), p) => legacy(c, raw, p.as_ref(), sources, declared).map(Some),
+    };
     complete.then_some(())?;
     Some(
         super::super::super::integrity::RuleSpec::ProbableDuplicates(Box::new(EmpiSpec {
@@ -56,9 +75,34 @@ pub(super) fn probable_duplicates(
             max_cluster_size: max_cluster_size?,
             vetoes: vetoes?,
             lineage: lineage?,
+            legacy: legacy?,
             tolerance: tolerance?,
         })),
     )
+}
+
+/// `legacy = { from, table, key, person }`; `person` defaults to the rule's.
+fn legacy(
+    c: &mut Collector,
+    raw: &S<RawLegacy>,
+    target: Option<&PersonColumns>,
+    sources: &BTreeMap<Name, SourceConfig>,
+    declared: &[String],
+) -> Option<LegacyTable> {
+    let l = raw.get_ref();
+    let from = source_ref(c, &l.from, sources, declared);
+    let table = parsed(c, &l.table, TableName::parse);
+    let key = parsed(c, &l.key, Ident::parse);
+    let person = match &l.person {
+        Some(p) => person(c, p),
+        None => target.cloned(),
+    };
+    Some(LegacyTable {
+        from: from?,
+        table: table?,
+        key: key?,
+        person: person?,
+    })
 }
 
 /// The listed vetoes; every one when the key is absent.

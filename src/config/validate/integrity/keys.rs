@@ -83,6 +83,7 @@ impl Kind {
                 "max_cluster_size",
                 "vetoes",
                 "lineage",
+                "legacy",
             ],
         }
     }
@@ -121,6 +122,7 @@ fn keys_set(r: &RawIntegrityRule) -> Vec<(&'static str, Range<usize>)> {
         ("max_cluster_size", span_of(&r.max_cluster_size)),
         ("vetoes", span_of(&r.vetoes)),
         ("lineage", span_of(&r.lineage)),
+        ("legacy", span_of(&r.legacy)),
     ]
     .into_iter()
     .filter_map(|(k, s)| s.map(|s| (k, s)))

@@ -313,3 +313,44 @@ person = {{ given = "g", family = "f", birth_date = "d" }}
         "{err}"
     );
 }
+
+#[test]
+fn legacy_needs_lineage_and_a_known_source() {
+    let rule = |extra: &str| {
+        format!(
+            r#"
+[[integrity]]
+name = "c"
+schedule = "0 * * * * *"
+from = "ehr"
+
+[[integrity.rules]]
+name = "r"
+kind = "probable_duplicates"
+table = "t"
+key = "id"
+person = {{ given = "g", family = "f", birth_date = "d", sex = "s" }}
+{extra}
+"#
+        )
+    };
+    let legacy = |from: &str| {
+        format!(r#"legacy = {{ from = "{from}", table = "old.patients", key = "pid" }}"#)
+    };
+    let ok = load(&rule(&format!(
+        "lineage = \"legacy_id\"\n{}",
+        legacy("ehr")
+    )))
+    .unwrap();
+    let RuleSpec::ProbableDuplicates(s) = &ok.integrity[0].rules[0].spec else {
+        panic!("not probable_duplicates")
+    };
+    let l = s.legacy.as_ref().expect("legacy");
+    assert_eq!(l.from.as_str(), "ehr");
+    // The legacy columns default to the rule's own person map.
+    assert_eq!(l.person, s.person);
+    let err = load(&rule(&legacy("ehr"))).unwrap_err();
+    assert!(err.contains("legacy needs lineage"), "{err}");
+    let err = load(&rule(&format!("lineage = \"l\"\n{}", legacy("old")))).unwrap_err();
+    assert!(err.contains("unknown source `old`"), "{err}");
+}
