@@ -63,7 +63,10 @@ pub struct DocumentsConfig {
     #[serde(default = "values::secs::<10>", deserialize_with = "values::duration")]
     pub request_timeout: Duration,
     /// Largest content fetched, in MiB: a larger declared or sent body is `too_large`.
-    #[serde(default = "values::count::<1024>", deserialize_with = "values::positive")]
+    #[serde(
+        default = "values::count::<1024>",
+        deserialize_with = "values::positive"
+    )]
     pub max_content_mb: u32,
     /// Document kind name (a metric label) → the inventory values that mean
     /// it. Required: the loader names a check without it.

@@ -354,6 +354,7 @@ mod tests {
                 trend: Trend::new(),
                 days: Vec::new(),
                 previous: BTreeMap::new(),
+                pooled: false,
             };
             shared.clinic(card(), None)
         };

@@ -60,7 +60,7 @@ pub(super) fn fhir_keyed_side(
 
 /// A FHIR side's `clinic`: a path such as `managingOrganization.reference`
 /// (`Some(None)` when absent, `None` when it is not a path).
-fn fhir_clinic(c: &mut Collector, raw: &RawSide) -> Option<Option<String>> {
+fn fhir_clinic(c: &mut Collector, raw: &SideText) -> Option<Option<String>> {
     let Some(k) = &raw.clinic else {
         return Some(None);
     };
