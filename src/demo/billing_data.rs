@@ -24,21 +24,11 @@ pub async fn prepare(dir: &Path, seed: u64) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
-    let options = SqliteConnectOptions::new()
-        .filename(dir.join("target.db"))
-        .read_only(true);
-    let pool = SqlitePool::connect_with(options)
-        .await
-        .context("cannot open the demo's target.db")?;
-    let visits = sqlx::query("SELECT id, period_start, clinic_id FROM encounter ORDER BY id")
-        .fetch_all(&pool)
-        .await?;
-    pool.close().await;
+    let visits = super::db::target_visits(dir).await?;
     let today = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
     let mut rng = fastrand::Rng::with_seed(seed);
     let mut claims = Vec::new();
-    for v in &visits {
-        let (id, at, clinic): (i64, String, String) = (v.get(0), v.get(1), v.get(2));
+    for (id, at, clinic) in visits {
         if at > today || (clinic == "east" && at.starts_with("2026-06")) {
             continue;
         }

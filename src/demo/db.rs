@@ -8,6 +8,23 @@ use anyhow::Context;
 use sqlx::sqlite::SqliteConnectOptions;
 use sqlx::{Connection, SqliteConnection};
 
+/// The target EHR's visits (id, start, clinic) in id order, read from
+/// `target.db` in `dir`: what the demo's connected systems (billing, lab)
+/// received from it.
+pub(super) async fn target_visits(dir: &Path) -> anyhow::Result<Vec<(i64, String, String)>> {
+    let options = SqliteConnectOptions::new()
+        .filename(dir.join("target.db"))
+        .read_only(true);
+    let pool = sqlx::SqlitePool::connect_with(options)
+        .await
+        .context("cannot open the demo's target.db")?;
+    let visits = sqlx::query_as("SELECT id, period_start, clinic_id FROM encounter ORDER BY id")
+        .fetch_all(&pool)
+        .await?;
+    pool.close().await;
+    Ok(visits)
+}
+
 pub(super) enum V {
     I(i64),
     T(String),

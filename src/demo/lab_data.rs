@@ -28,21 +28,11 @@ pub async fn prepare(dir: &Path, seed: u64) -> anyhow::Result<()> {
     if path.exists() {
         return Ok(());
     }
-    let options = SqliteConnectOptions::new()
-        .filename(dir.join("target.db"))
-        .read_only(true);
-    let pool = SqlitePool::connect_with(options)
-        .await
-        .context("cannot open the demo's target.db")?;
-    let visits = sqlx::query("SELECT id, period_start, clinic_id FROM encounter ORDER BY id")
-        .fetch_all(&pool)
-        .await?;
-    pool.close().await;
+    let visits = super::db::target_visits(dir).await?;
     let now = chrono::Utc::now().naive_utc();
     let mut rng = fastrand::Rng::with_seed(seed ^ 0x1ab);
     let (mut orders, mut results) = (Vec::new(), Vec::new());
-    for v in &visits {
-        let (id, at, clinic): (i64, String, String) = (v.get(0), v.get(1), v.get(2));
+    for (id, at, clinic) in visits {
         let ordered = chrono::NaiveDateTime::parse_from_str(&at, FORMAT)
             .with_context(|| format!("an encounter time is not a date and time: {at}"))?;
         if ordered > now || rng.u8(0..4) != 0 {

@@ -40,6 +40,7 @@ impl KeyedReconcile {
         let name = self.meta.name.as_str();
         let mut acc = Acc::new(self.cfg.max_keys, kinds, columns, name);
         acc.track_cap = self.cfg.drift_keys;
+        acc.clinics = self.sliced.then(super::clinics::Tally::default);
         acc
     }
 
@@ -71,11 +72,21 @@ impl KeyedReconcile {
             true => (&self.cfg.target, Side::Target),
             false => (&self.cfg.source, Side::Source),
         };
-        let cols: Vec<String> = side.key.iter().chain(&side.columns).cloned().collect();
-        let types = sql
+        // The clinic column is computed: the catalogue does not know it.
+        let cols: Vec<String> = side
+            .key
+            .iter()
+            .chain(&side.columns)
+            .filter(|c| !super::clinics::is_clinic(side, c))
+            .cloned()
+            .collect();
+        let mut types = sql
             .column_types(&side.table, &cols)
             .await
             .map_err(|e| SideError(end, e))?;
+        if self.sliced {
+            types.extend(side.clinic.as_deref().map(super::clinics::column_info));
+        }
         // The SQL side against itself.
         let mirror = KeyedConfig {
             source: side.clone(),
