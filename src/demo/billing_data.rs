@@ -11,8 +11,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 use super::db::{Db, V};
 

@@ -12,8 +12,6 @@
 use std::path::Path;
 
 use anyhow::Context;
-use sqlx::Row;
-use sqlx::sqlite::{SqliteConnectOptions, SqlitePool};
 
 use super::db::{Db, V};
 
