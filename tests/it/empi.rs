@@ -213,3 +213,39 @@ fn nothing_else_is_linked_and_pairs_say_why() {
         assert_eq!(pair["class"], "probable");
     }
 }
+
+/// A watched table may be called `p`, `q` or `y` (names the blocking
+/// statement once used for its own CTEs): same clusters as the fixture's table.
+#[test]
+fn a_table_named_like_a_cte_is_still_read() {
+    let fixture_rule = result(Engine::Sqlite).expect("SQLite always runs");
+    let want = clusters(fixture_rule);
+    for table in ["p", "q", "y"] {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("desk.db").display());
+        let rt = tokio::runtime::Runtime::new().expect("runtime");
+        rt.block_on(async {
+            exec(
+                &url,
+                &fixture::SCHEMA.replace("reg_desk_patient_data", table),
+            )
+            .await;
+            exec(
+                &url,
+                &fixture::rows().replace("reg_desk_patient_data", table),
+            )
+            .await;
+        });
+        let config = fixture::config(&url).replace("reg_desk_patient_data", table);
+        let cfg = write_config(dir.path(), &config);
+        let out = Command::new(BIN)
+            .args(["check", "--json", "-c"])
+            .arg(&cfg)
+            .output()
+            .expect("run hypercare");
+        let json: Value = serde_json::from_slice(&out.stdout).expect("json");
+        let rule = &json[0]["details"]["rules"][0];
+        assert_eq!(rule["status"], fixture_rule["status"], "{table}: {rule:#}");
+        assert_eq!(clusters(rule), want, "table {table}");
+    }
+}

@@ -149,7 +149,8 @@ fn projection(e: Engine, s: &EmpiSpec) -> Vec<String> {
         .collect()
 }
 
-/// `WITH q AS (…)`: every row in scope with its key, person columns
+/// `WITH hc_scope AS (…)`: every row in scope (the CTE names carry a
+/// prefix so that a watched table called `p` or `q` is not taken for one) with its key, person columns
 /// `c0…c9` and blocking keys `b0…`, each NULL in a block over [`MAX_BLOCK`].
 pub fn scope(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, keys: &[BlockingKey]) -> String {
     let mut cols = vec![format!("{} AS k", sql::text(e, &sql::ident(e, &s.key)))];
@@ -173,8 +174,8 @@ pub fn scope(e: Engine, rule: &IntegrityRule, s: &EmpiSpec, keys: &[BlockingKey]
         .collect();
     let person: Vec<String> = (0..FIELDS).map(|i| format!("c{i}")).collect();
     format!(
-        "WITH p AS (SELECT {} FROM {} WHERE {}), \
-         q AS (SELECT k, {}, {} FROM p)",
+        "WITH hc_rows AS (SELECT {} FROM {} WHERE {}), \
+         hc_scope AS (SELECT k, {}, {} FROM hc_rows)",
         cols.join(", "),
         sql::table(e, &rule.table),
         sql::filter(&rule.filter),
@@ -197,7 +198,7 @@ pub fn pairs(e: Engine, scope: &str, i: usize) -> Sql {
         .map(|j| format!(" AND (a.b{j} IS NULL OR b.b{j} IS NULL OR a.b{j} <> b.b{j})"))
         .collect();
     q.push(&format!(
-        "{scope} SELECT {}, {} FROM q a JOIN q b ON a.b{i} = b.b{i} AND a.k < b.k{}",
+        "{scope} SELECT {}, {} FROM hc_scope a JOIN hc_scope b ON a.b{i} = b.b{i} AND a.k < b.k{}",
         side("a"),
         side("b"),
         earlier.concat()
@@ -211,9 +212,9 @@ pub fn by_year(e: Engine, scope: &str, keys: usize) -> Sql {
     let mut q = Sql::new(e);
     let b: Vec<String> = (0..keys).map(|i| format!("b{i}")).collect();
     q.push(&format!(
-        "{scope}, y AS (SELECT {}, {}, SUBSTR(c2, 1, 4) AS yr FROM q) \
-         SELECT * FROM y WHERE yr IS NOT NULL AND yr <> '' AND yr <> '0000' ORDER BY yr",
-        side("q").replace("q.", ""),
+        "{scope}, hc_years AS (SELECT {}, {}, SUBSTR(c2, 1, 4) AS yr FROM hc_scope) \
+         SELECT * FROM hc_years WHERE yr IS NOT NULL AND yr <> '' AND yr <> '0000' ORDER BY yr",
+        side("hc_scope").replace("hc_scope.", ""),
         b.join(", ")
     ));
     q
