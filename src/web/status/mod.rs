@@ -119,8 +119,8 @@ const CSS: &str = "body{font-family:system-ui,sans-serif;margin:2rem;color:#1b1f
 table{border-collapse:collapse;width:100%}th,td{text-align:left;padding:.4rem .6rem;border-bottom:1px solid #ddd}\
 .pass{color:#116329;font-weight:600}.fail{color:#a40e26;font-weight:600}.error{color:#9a6700;font-weight:600}\
 .pending{color:#57606a}\
-.scorecard .big{font-size:1.6rem}.scorecard table.cards td,.scorecard table.cards th{font-size:1.05rem;padding:.4rem .35rem}\
-.scorecard .fit{overflow-x:auto}.scorecard table.cards th{overflow-wrap:anywhere}.scorecard table.cards td{white-space:nowrap}\
-.scorecard td.name{font-weight:700}.scorecard tr.overall td{border-top:2px solid #1b1f24}\
+.scorecard .big{font-size:1.6rem}.scorecard table.cards td,.scorecard table.cards th{font-size:1rem;padding:.4rem .3rem}\
+.scorecard .fit{overflow-x:auto}.scorecard table.cards th{overflow-wrap:normal;word-break:normal}.scorecard table.cards td{white-space:nowrap}\
+.scorecard table.cards td.name{font-weight:700;white-space:normal;min-width:6rem}.scorecard tr.overall td{border-top:2px solid #1b1f24}\
 .rollback{border:3px solid #a40e26;background:#ffebe9;padding:.6rem 1rem;margin:1rem 0;font-size:1.25rem}\
 .rollback h3{color:#a40e26;margin:.2rem 0}.legend{color:#57606a}.unowned{font-size:1.1rem;border-left:4px solid #9a6700;padding:.2rem .8rem}@media (max-width:48rem){body{margin:1rem}table:not(.cards){display:block;overflow-x:auto}td{overflow-wrap:break-word}table:not(.cards) td:last-child{min-width:14rem}}";

@@ -102,14 +102,14 @@ pub async fn section(state: &AppState, now_ms: i64) -> Markup {
                                 td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (short(cr.state)) }
                             }
                             td class=(if c.exit_ready { "pass" } else { "pending" }) { (if c.exit_ready { "ready" } else { "not yet" }) }
-                            td { (PreEscaped(chart::svg(&bars(&c.clinic), 168, 36))) }
+                            td { (PreEscaped(chart::svg(&bars(&c.clinic), 140, 36))) }
                         }
                     }
                     tr class="overall" {
                         td class="name" { "All clinics" } td {} td { (day_words(card.day)) }
                         @for cr in &card.overall { td class=(state_class(cr.state)) title=(cr.detail) { (mark(cr.state)) " " (short(cr.state)) } }
                         td class=(if card.exit_ready { "pass" } else { "pending" }) { (if card.exit_ready { "ready" } else { "not yet" }) }
-                        td { (PreEscaped(chart::svg(&bars(ALL), 168, 36))) }
+                        td { (PreEscaped(chart::svg(&bars(ALL), 140, 36))) }
                     }
                 }
             }
