@@ -86,4 +86,17 @@ impl Store {
     ) -> Result<Vec<LateRow>, StoreError> {
         on_pool!(self, p => Ok(sqlx::query_as(LATE).bind(grace_ms).fetch_all(p).await?))
     }
+
+    /// Per clinic (`_unassigned` without one): an issue's "affects me too"
+    /// taps and its merged reports flagged as a manual workaround.
+    pub async fn known_by_clinic(&self, id: i64) -> Result<Vec<(String, i64, i64)>, StoreError> {
+        const SQL: &str = "SELECT clinic, SUM(taps), SUM(workarounds) FROM ( \
+             SELECT COALESCE(clinic, '_unassigned') AS clinic, 1 AS taps, 0 AS workarounds \
+             FROM known_issue_taps WHERE issue_id = $1 \
+             UNION ALL SELECT COALESCE(f.clinic, '_unassigned'), 0, \
+             CASE WHEN f.workaround <> 0 THEN 1 ELSE 0 END \
+             FROM known_issue_reports r JOIN feedback f ON f.id = r.feedback_id \
+             WHERE r.issue_id = $1) t GROUP BY clinic ORDER BY clinic";
+        on_pool!(self, p => Ok(sqlx::query_as(SQL).bind(id).fetch_all(p).await?))
+    }
 }

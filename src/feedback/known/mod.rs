@@ -44,6 +44,8 @@ pub struct KnownDetail {
     pub issue: KnownIssue,
     pub reports: Vec<i64>,
     pub events: Vec<Event>,
+    /// Per clinic: taps, and merged reports flagged as a manual workaround.
+    pub by_clinic: Vec<(String, i64, i64)>,
 }
 
 pub struct KnownIssues {

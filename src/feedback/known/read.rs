@@ -72,6 +72,7 @@ impl KnownIssues {
             issue: self.view(row),
             reports,
             events: events.into_iter().map(Event::from).collect(),
+            by_clinic: self.store.known_by_clinic(id).await?,
         }))
     }
 

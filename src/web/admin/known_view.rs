@@ -96,6 +96,12 @@ pub fn detail(
                 dt { "Training gap" } dd { @if i.training { "yes" } @else { "no" } }
                 dt { "Reporters" } dd { (i.reporters) }
                 dt { "\u{201c}Affects me too\u{201d} taps" } dd { (i.taps) }
+                dt { "Per clinic" } dd {
+                    @if d.by_clinic.is_empty() { "no taps or workaround reports yet" }
+                    @for (clinic, taps, workarounds) in &d.by_clinic {
+                        (clinic) ": " (taps) " taps, " (workarounds) " workaround reports" br;
+                    }
+                }
                 dt { "Identifiers removed" } dd { @if i.redacted.is_empty() { "none" } @else { (i.redacted.join(", ")) } }
                 dt { "Reports" } dd { @for r in &d.reports { a href={ "/admin/feedback/" (r) } { "#" (r) } " " } }
             }

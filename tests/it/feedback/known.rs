@@ -185,6 +185,18 @@ async fn a_known_issue_is_shown_tapped_once_and_its_reporter_mailed_once_per_not
     )
     .await;
     assert_eq!(shown["taps"], json!(1));
+    // The admin page counts taps and workaround reports per clinic.
+    let page = admin(Method::GET, app.url(&format!("/admin/known/{id}")))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("east: 1 taps, 2 workaround reports"),
+        "{page}"
+    );
     // A tap from another site (no cookie pair) is refused.
     let forged = reqwest::Client::new()
         .post(app.url(&format!("/known/{id}/tap")))
